@@ -1,0 +1,330 @@
+// Package config owns the engine's settings: one YAML file, strict about
+// unknown keys and bad values, with secrets taken from the environment so
+// that none lives in the file.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole engine configuration.
+type Config struct {
+	Store     Store     `yaml:"store"`
+	Extract   Extract   `yaml:"extract"`
+	Campaigns Campaigns `yaml:"campaigns"`
+	SMS       SMS       `yaml:"sms"`
+	Web       Web       `yaml:"web"`
+	Log       Log       `yaml:"log"`
+
+	// Dir is the directory of the configuration file; relative paths in the
+	// file are resolved against it.
+	Dir string `yaml:"-"`
+}
+
+// Store says where the engine keeps its state.
+type Store struct {
+	// SQLite is the database file of the embedded store.
+	SQLite string `yaml:"sqlite"`
+	// Postgres is a DSN; when set, PostgreSQL is used instead of SQLite.
+	// Usually given as RICHIAMO_POSTGRES_DSN so the password stays out of the file.
+	Postgres string `yaml:"postgres"`
+}
+
+// Extract describes the CUP extract files.
+type Extract struct {
+	// Inbox is a glob of files `serve` picks up at each scheduled run.
+	Inbox string `yaml:"inbox"`
+	// Done is where processed files are moved ("" keeps them in place).
+	Done        string            `yaml:"done"`
+	Delimiter   string            `yaml:"delimiter"`
+	Encoding    string            `yaml:"encoding"`
+	DefaultNode string            `yaml:"default_node"`
+	Columns     map[string]string `yaml:"columns"`
+}
+
+// Campaigns points at the campaign definitions.
+type Campaigns struct {
+	Reminder string `yaml:"reminder"`
+}
+
+// SMS holds the gateway and the sending discipline.
+type SMS struct {
+	Provider string `yaml:"provider"`
+	// RatePerSecond is the most messages a second handed to the gateway.
+	RatePerSecond float64 `yaml:"rate_per_second"`
+	// Concurrency is how many sends may be waiting on the gateway at once.
+	Concurrency int `yaml:"concurrency"`
+	// MaxAttempts bounds transient-failure retries of one message.
+	MaxAttempts int `yaml:"max_attempts"`
+	// RetryBase is the first backoff after a transient failure; it doubles.
+	RetryBase Duration `yaml:"retry_base"`
+	// ReconcileAfter is how long a send with an unknown outcome waits before
+	// the provider is asked whether it has it.
+	ReconcileAfter Duration `yaml:"reconcile_after"`
+	// Lease is how long a sender owns a claimed message.
+	Lease  Duration `yaml:"lease"`
+	Twilio Twilio   `yaml:"twilio"`
+}
+
+// Twilio are the Twilio account settings.
+type Twilio struct {
+	AccountSID          string   `yaml:"account_sid"`
+	AuthToken           string   `yaml:"auth_token"`
+	MessagingServiceSID string   `yaml:"messaging_service_sid"`
+	From                string   `yaml:"from"`
+	StatusCallback      string   `yaml:"status_callback"`
+	BaseURL             string   `yaml:"base_url"`
+	Timeout             Duration `yaml:"timeout"`
+}
+
+// Web is the HTTP listener for webhooks (and later the console).
+type Web struct {
+	Listen string `yaml:"listen"`
+	// PublicURL is the address Twilio is configured to call; signatures are
+	// computed over it, not over the address a request arrives on.
+	PublicURL string `yaml:"public_url"`
+}
+
+// Log settings.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Duration is a time.Duration written as "30s", "5m" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses Go duration syntax.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (examples: 30s, 5m, 2h)", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Default returns the configuration used when no file is given: an embedded
+// SQLite store in the working directory and the shipped reminder campaign.
+func Default() Config {
+	return Config{
+		Store:     Store{SQLite: "richiamo.db"},
+		Campaigns: Campaigns{Reminder: "campaigns/reminder.yaml"},
+		SMS: SMS{
+			Provider:       "twilio",
+			RatePerSecond:  10,
+			Concurrency:    8,
+			MaxAttempts:    5,
+			RetryBase:      Duration(30 * time.Second),
+			ReconcileAfter: Duration(30 * time.Second),
+			Lease:          Duration(2 * time.Minute),
+			Twilio:         Twilio{Timeout: Duration(15 * time.Second)},
+		},
+		Web: Web{Listen: "127.0.0.1:8080"},
+		Log: Log{Level: "info", Format: "text"},
+		Dir: ".",
+	}
+}
+
+// Environment variables that override the file; secrets belong here.
+const (
+	EnvPostgresDSN      = "RICHIAMO_POSTGRES_DSN"
+	EnvTwilioAccountSID = "RICHIAMO_TWILIO_ACCOUNT_SID"
+	EnvTwilioAuthToken  = "RICHIAMO_TWILIO_AUTH_TOKEN"
+)
+
+// Load reads a configuration file over the defaults, applies environment
+// overrides and validates. An unknown key or a bad value is an error that
+// names it.
+func Load(path string, getenv func(string) string) (Config, error) {
+	c := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		if err := Decode(data, &c); err != nil {
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+		c.Dir = filepath.Dir(path)
+	}
+	c.applyEnv(getenv)
+	if err := c.Validate(); err != nil {
+		if path != "" {
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// Decode parses YAML strictly into v: unknown keys are errors.
+func Decode(data []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // an empty file keeps the defaults
+		}
+		return cleanYAMLError(err)
+	}
+	return nil
+}
+
+// cleanYAMLError turns yaml.v3's "field x not found in type config.Store"
+// into a message that names the key the way the user wrote it.
+func cleanYAMLError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	msgs := make([]string, 0, len(te.Errors))
+	for _, m := range te.Errors {
+		if i := strings.Index(m, "field "); i >= 0 && strings.Contains(m, " not found in type ") {
+			key := m[i+len("field "):]
+			key = key[:strings.Index(key, " not found")]
+			msgs = append(msgs, fmt.Sprintf("%s: unknown key %q", m[:max(0, i-2)], key))
+			continue
+		}
+		msgs = append(msgs, m)
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+func (c *Config) applyEnv(getenv func(string) string) {
+	if getenv == nil {
+		return
+	}
+	if v := getenv(EnvPostgresDSN); v != "" {
+		c.Store.Postgres = v
+	}
+	if v := getenv(EnvTwilioAccountSID); v != "" {
+		c.SMS.Twilio.AccountSID = v
+	}
+	if v := getenv(EnvTwilioAuthToken); v != "" {
+		c.SMS.Twilio.AuthToken = v
+	}
+}
+
+// Path resolves a path from the file against the file's directory.
+func (c Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+// Validate checks every value that can be checked without the network. The
+// error names the key.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...)))
+	}
+	if c.Store.SQLite == "" && c.Store.Postgres == "" {
+		bad("store.sqlite", "set a database file, or store.postgres")
+	}
+	if c.Store.Postgres != "" {
+		if _, err := url.Parse(c.Store.Postgres); err != nil || !(strings.HasPrefix(c.Store.Postgres, "postgres://") || strings.HasPrefix(c.Store.Postgres, "postgresql://") || strings.Contains(c.Store.Postgres, "=")) {
+			bad("store.postgres", "not a PostgreSQL DSN (postgres://user@host/db or key=value form)")
+		}
+	}
+	switch c.Extract.Delimiter {
+	case "", ";", ",", "tab", "|":
+	default:
+		bad("extract.delimiter", "%q is not one of \";\", \",\", \"|\", \"tab\" (empty: detect)", c.Extract.Delimiter)
+	}
+	switch strings.ToLower(c.Extract.Encoding) {
+	case "", "utf-8", "windows-1252":
+	default:
+		bad("extract.encoding", "%q is not utf-8 or windows-1252 (empty: detect per line)", c.Extract.Encoding)
+	}
+	if c.Campaigns.Reminder == "" {
+		bad("campaigns.reminder", "the reminder campaign file is required")
+	}
+	if c.SMS.Provider != "twilio" {
+		bad("sms.provider", "%q is not a supported provider (twilio)", c.SMS.Provider)
+	}
+	if c.SMS.RatePerSecond <= 0 || c.SMS.RatePerSecond > 10000 {
+		bad("sms.rate_per_second", "%v must be above 0 and at most 10000", c.SMS.RatePerSecond)
+	}
+	if c.SMS.Concurrency < 1 || c.SMS.Concurrency > 256 {
+		bad("sms.concurrency", "%d must be between 1 and 256", c.SMS.Concurrency)
+	}
+	if c.SMS.MaxAttempts < 1 || c.SMS.MaxAttempts > 50 {
+		bad("sms.max_attempts", "%d must be between 1 and 50", c.SMS.MaxAttempts)
+	}
+	if c.SMS.RetryBase.D() <= 0 {
+		bad("sms.retry_base", "must be positive")
+	}
+	if c.SMS.ReconcileAfter.D() < 0 {
+		bad("sms.reconcile_after", "must not be negative")
+	}
+	if c.SMS.Lease.D() < 5*time.Second {
+		bad("sms.lease", "%s is too short (at least 5s)", c.SMS.Lease.D())
+	}
+	if c.SMS.Twilio.Timeout.D() <= 0 {
+		bad("sms.twilio.timeout", "must be positive")
+	}
+	if u := c.SMS.Twilio.BaseURL; u != "" {
+		if p, err := url.Parse(u); err != nil || p.Scheme == "" || p.Host == "" {
+			bad("sms.twilio.base_url", "%q is not an absolute URL", u)
+		}
+	}
+	if c.Web.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Web.Listen); err != nil {
+			bad("web.listen", "%q is not host:port", c.Web.Listen)
+		}
+	}
+	if u := c.Web.PublicURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			bad("web.public_url", "%q is not an absolute http(s) URL", u)
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "%q is not text or json", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}
+
+// TwilioReady reports what is missing before real messages can be sent, so
+// that commands that only plan can run without an account.
+func (c Config) TwilioReady() error {
+	t := c.SMS.Twilio
+	var errs []error
+	if t.AccountSID == "" {
+		errs = append(errs, fmt.Errorf("sms.twilio.account_sid: not set (or %s)", EnvTwilioAccountSID))
+	}
+	if t.AuthToken == "" {
+		errs = append(errs, fmt.Errorf("sms.twilio.auth_token: not set; put it in %s, not in the file", EnvTwilioAuthToken))
+	}
+	if t.MessagingServiceSID == "" && t.From == "" {
+		errs = append(errs, errors.New("sms.twilio.messaging_service_sid: set it or sms.twilio.from"))
+	}
+	return errors.Join(errs...)
+}

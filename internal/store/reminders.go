@@ -1,0 +1,365 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/cup"
+)
+
+// Message statuses. Planned messages can still change or be withdrawn;
+// from 'sending' on, a message may have reached the provider.
+const (
+	StatusPlanned     = "planned"
+	StatusClaimed     = "claimed"
+	StatusSending     = "sending"
+	StatusUnknown     = "unknown"
+	StatusSent        = "sent"
+	StatusDelivered   = "delivered"
+	StatusUndelivered = "undelivered"
+	StatusFailed      = "failed"
+	StatusWithdrawn   = "withdrawn"
+	StatusExpired     = "expired"
+)
+
+// DayLayout is how calendar days are stored.
+const DayLayout = "2006-01-02"
+
+// StartImport records an import run and returns its id.
+func (t *Tx) StartImport(ctx context.Context, source string, now time.Time) (int64, error) {
+	var id int64
+	err := t.tx.GetContext(ctx, &id, t.s.rebind(`INSERT INTO imports (source, started_at) VALUES (?, ?) RETURNING id`), source, ms(now))
+	if err != nil {
+		return 0, fmt.Errorf("store: start import: %w", err)
+	}
+	return id, nil
+}
+
+// ImportCounts are an import's totals.
+type ImportCounts struct {
+	Rows, Valid, Duplicates, Rejected int
+}
+
+// FinishImport records an import's totals.
+func (t *Tx) FinishImport(ctx context.Context, id int64, c ImportCounts, now time.Time) error {
+	_, err := t.tx.ExecContext(ctx, t.s.rebind(`UPDATE imports SET finished_at = ?, rows_read = ?, valid = ?, duplicates = ?, rejected = ? WHERE id = ?`),
+		ms(now), c.Rows, c.Valid, c.Duplicates, c.Rejected, id)
+	return err
+}
+
+const bookingCols = 17
+
+// UpsertBookings records the bookings of an import, replacing what an
+// earlier import said about the same (node, code).
+func (t *Tx) UpsertBookings(ctx context.Context, importID int64, bs []cup.Booking, now time.Time) error {
+	const batch = 400 // 17 × 400 parameters stays under every driver's limit
+	for len(bs) > 0 {
+		n := min(batch, len(bs))
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO bookings (node, code, phone, at, day, agenda, service_code, service, service_type, facility, address, priority, booked_on, surname, name, import_id, updated_at) VALUES `)
+		args := make([]any, 0, n*bookingCols)
+		for i, b := range bs[:n] {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+			booked := ""
+			if !b.BookedOn.IsZero() {
+				booked = b.BookedOn.In(cup.Rome).Format(DayLayout)
+			}
+			args = append(args, b.Node, b.Code, b.Phone, ms(b.At), b.At.In(cup.Rome).Format(DayLayout),
+				b.Agenda, b.ServiceCode, b.Service, string(b.ServiceType), b.Facility, b.Address, b.Priority,
+				booked, b.Surname, b.Name, importID, ms(now))
+		}
+		sb.WriteString(` ON CONFLICT (node, code) DO UPDATE SET phone = excluded.phone, at = excluded.at, day = excluded.day,
+			agenda = excluded.agenda, service_code = excluded.service_code, service = excluded.service,
+			service_type = excluded.service_type, facility = excluded.facility, address = excluded.address,
+			priority = excluded.priority, booked_on = excluded.booked_on, surname = excluded.surname,
+			name = excluded.name, import_id = excluded.import_id, updated_at = excluded.updated_at`)
+		if _, err := t.tx.ExecContext(ctx, t.s.rebind(sb.String()), args...); err != nil {
+			return fmt.Errorf("store: upsert bookings: %w", err)
+		}
+		bs = bs[n:]
+	}
+	return nil
+}
+
+// NodeDay is a (node, day) an import covered.
+type NodeDay struct {
+	Node, Day string
+}
+
+// AddCoverage records which (node, day) pairs an import covered.
+func (t *Tx) AddCoverage(ctx context.Context, importID int64, cov []NodeDay) error {
+	for _, c := range cov {
+		if _, err := t.tx.ExecContext(ctx, t.s.rebind(`INSERT INTO import_coverage (import_id, node, day) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),
+			importID, c.Node, c.Day); err != nil {
+			return fmt.Errorf("store: coverage: %w", err)
+		}
+	}
+	return nil
+}
+
+// AddRejections records unusable rows.
+func (t *Tx) AddRejections(ctx context.Context, importID int64, rs []cup.Rejection) error {
+	const batch = 500
+	for len(rs) > 0 {
+		n := min(batch, len(rs))
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO rejections (import_id, file, line, reason, detail) VALUES `)
+		args := make([]any, 0, n*5)
+		for i, r := range rs[:n] {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString("(?,?,?,?,?)")
+			args = append(args, importID, r.File, r.Line, string(r.Reason), r.Detail)
+		}
+		if _, err := t.tx.ExecContext(ctx, t.s.rebind(sb.String()), args...); err != nil {
+			return fmt.Errorf("store: rejections: %w", err)
+		}
+		rs = rs[n:]
+	}
+	return nil
+}
+
+// OptOuts returns every opted-out number.
+func (t *Tx) OptOuts(ctx context.Context) (map[string]bool, error) {
+	var phones []string
+	if err := t.tx.SelectContext(ctx, &phones, `SELECT phone FROM opt_outs`); err != nil {
+		return nil, fmt.Errorf("store: opt-outs: %w", err)
+	}
+	m := make(map[string]bool, len(phones))
+	for _, p := range phones {
+		m[p] = true
+	}
+	return m, nil
+}
+
+type bookingRow struct {
+	Node        string `db:"node"`
+	Code        string `db:"code"`
+	Phone       string `db:"phone"`
+	At          int64  `db:"at"`
+	Agenda      string `db:"agenda"`
+	ServiceCode string `db:"service_code"`
+	Service     string `db:"service"`
+	ServiceType string `db:"service_type"`
+	Facility    string `db:"facility"`
+	Address     string `db:"address"`
+	Priority    string `db:"priority"`
+	Surname     string `db:"surname"`
+	Name        string `db:"name"`
+}
+
+func (r bookingRow) booking() cup.Booking {
+	return cup.Booking{Node: r.Node, Code: r.Code, Phone: r.Phone, At: time.UnixMilli(r.At).In(cup.Rome),
+		Agenda: r.Agenda, ServiceCode: r.ServiceCode, Service: r.Service, ServiceType: cup.ServiceType(r.ServiceType),
+		Facility: r.Facility, Address: r.Address, Priority: r.Priority, Surname: r.Surname, Name: r.Name}
+}
+
+const bookingSelect = `b.node, b.code, b.phone, b.at, b.agenda, b.service_code, b.service, b.service_type, b.facility, b.address, b.priority, b.surname, b.name`
+
+// UnremindedBookings returns, ordered by phone and time, the bookings of an
+// import on a day that have no reminder yet for that offset, are after
+// notBefore, and whose number has not opted out.
+func (t *Tx) UnremindedBookings(ctx context.Context, importID int64, day string, offset int, notBefore time.Time) ([]cup.Booking, error) {
+	var rows []bookingRow
+	err := t.tx.SelectContext(ctx, &rows, t.s.rebind(`SELECT `+bookingSelect+` FROM bookings b
+		WHERE b.import_id = ? AND b.day = ? AND b.at > ?
+		  AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.node = b.node AND r.code = b.code AND r.at = b.at AND r.offset_days = ?)
+		  AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = b.phone)
+		ORDER BY b.phone, b.at, b.node, b.code`), importID, day, ms(notBefore), offset)
+	if err != nil {
+		return nil, fmt.Errorf("store: unreminded bookings: %w", err)
+	}
+	out := make([]cup.Booking, len(rows))
+	for i, r := range rows {
+		out[i] = r.booking()
+	}
+	return out, nil
+}
+
+// PlannedGroups maps phone to the planned (unsent) reminder message for a
+// day and offset, so that a booking added later joins it.
+func (t *Tx) PlannedGroups(ctx context.Context, day string, offset int) (map[string]int64, error) {
+	var rows []struct {
+		ID    int64  `db:"id"`
+		Phone string `db:"phone"`
+	}
+	if err := t.tx.SelectContext(ctx, &rows, t.s.rebind(`SELECT id, phone FROM messages WHERE kind = 'reminder' AND day = ? AND offset_days = ? AND status = 'planned'`), day, offset); err != nil {
+		return nil, fmt.Errorf("store: planned groups: %w", err)
+	}
+	m := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		m[r.Phone] = r.ID
+	}
+	return m, nil
+}
+
+// NewMessage is an outbox row to create.
+type NewMessage struct {
+	Kind      string
+	Phone     string
+	Day       string
+	Offset    int
+	Body      string
+	Encoding  string
+	Segments  int
+	NotBefore time.Time
+	ExpiresAt time.Time
+	ImportID  int64
+}
+
+// InsertMessages creates planned messages and returns their ids by phone;
+// phones must be distinct within one call.
+func (t *Tx) InsertMessages(ctx context.Context, ms_ []NewMessage, now time.Time) (map[string]int64, error) {
+	ids := make(map[string]int64, len(ms_))
+	const batch = 500
+	for len(ms_) > 0 {
+		n := min(batch, len(ms_))
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO messages (kind, phone, day, offset_days, body, encoding, segments, status, not_before, expires_at, import_id, created_at, updated_at) VALUES `)
+		args := make([]any, 0, n*13)
+		for i, m := range ms_[:n] {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString("(?,?,?,?,?,?,?,'planned',?,?,?,?,?)")
+			args = append(args, m.Kind, m.Phone, m.Day, m.Offset, m.Body, m.Encoding, m.Segments, ms(m.NotBefore), ms(m.ExpiresAt), m.ImportID, ms(now), ms(now))
+		}
+		sb.WriteString(` RETURNING id, phone`)
+		rows, err := t.tx.QueryContext(ctx, t.s.rebind(sb.String()), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: insert messages: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var phone string
+			if err := rows.Scan(&id, &phone); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			ids[phone] = id
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		ms_ = ms_[n:]
+	}
+	return ids, nil
+}
+
+// NewReminder ties a booking at a time and offset to a message.
+type NewReminder struct {
+	Node, Code string
+	At         time.Time
+	Offset     int
+	Day        string
+	MessageID  int64
+}
+
+// InsertReminders records reminders; an existing key is left alone, which
+// is what makes re-importing an extract plan nothing new.
+func (t *Tx) InsertReminders(ctx context.Context, rs []NewReminder, now time.Time) error {
+	const batch = 500
+	for len(rs) > 0 {
+		n := min(batch, len(rs))
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO reminders (node, code, at, offset_days, day, message_id, status, created_at) VALUES `)
+		args := make([]any, 0, n*7)
+		for i, r := range rs[:n] {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString("(?,?,?,?,?,?,'planned',?)")
+			args = append(args, r.Node, r.Code, ms(r.At), r.Offset, r.Day, r.MessageID, ms(now))
+		}
+		sb.WriteString(` ON CONFLICT DO NOTHING`)
+		if _, err := t.tx.ExecContext(ctx, t.s.rebind(sb.String()), args...); err != nil {
+			return fmt.Errorf("store: insert reminders: %w", err)
+		}
+		rs = rs[n:]
+	}
+	return nil
+}
+
+// MessageBookings returns the bookings a message currently reminds of (its
+// reminders not withdrawn), ordered by time.
+func (t *Tx) MessageBookings(ctx context.Context, messageID int64) ([]cup.Booking, error) {
+	var rows []bookingRow
+	err := t.tx.SelectContext(ctx, &rows, t.s.rebind(`SELECT b.node, b.code, b.phone, r.at AS at, b.agenda, b.service_code, b.service, b.service_type, b.facility, b.address, b.priority, b.surname, b.name
+		FROM reminders r JOIN bookings b ON b.node = r.node AND b.code = r.code
+		WHERE r.message_id = ? AND r.status = 'planned' ORDER BY r.at, r.node, r.code`), messageID)
+	if err != nil {
+		return nil, fmt.Errorf("store: message bookings: %w", err)
+	}
+	out := make([]cup.Booking, len(rows))
+	for i, r := range rows {
+		out[i] = r.booking()
+	}
+	return out, nil
+}
+
+// UpdatePlannedBody rewrites a message that has not been claimed yet; it
+// reports false when the message has already left the planned state.
+func (t *Tx) UpdatePlannedBody(ctx context.Context, id int64, body, encoding string, segments int, now time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, t.s.rebind(`UPDATE messages SET body = ?, encoding = ?, segments = ?, updated_at = ? WHERE id = ? AND status = 'planned'`),
+		body, encoding, segments, ms(now), id)
+	if err != nil {
+		return false, fmt.Errorf("store: update body: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// WithdrawMessage withdraws a planned message.
+func (t *Tx) WithdrawMessage(ctx context.Context, id int64, reason string, now time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, t.s.rebind(`UPDATE messages SET status = 'withdrawn', error = ?, final_at = ?, updated_at = ? WHERE id = ? AND status = 'planned'`),
+		reason, ms(now), ms(now), id)
+	if err != nil {
+		return false, fmt.Errorf("store: withdraw message: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// WithdrawStaleReminders withdraws the planned reminders, still attached to
+// a planned message, whose booking has moved to another time, or whose
+// (node, day) this import covered without containing the booking. It returns
+// the ids of the messages touched.
+func (t *Tx) WithdrawStaleReminders(ctx context.Context, importID int64) ([]int64, error) {
+	const stale = `FROM reminders r JOIN bookings b ON b.node = r.node AND b.code = r.code
+		JOIN messages m ON m.id = r.message_id
+		WHERE r.status = 'planned' AND m.status = 'planned' AND (
+			b.at <> r.at OR
+			(b.import_id <> ? AND EXISTS (SELECT 1 FROM import_coverage c WHERE c.import_id = ? AND c.node = r.node AND c.day = r.day)))`
+	var rows []struct {
+		Node   string `db:"node"`
+		Code   string `db:"code"`
+		At     int64  `db:"at"`
+		Offset int    `db:"offset_days"`
+		MsgID  int64  `db:"message_id"`
+	}
+	if err := t.tx.SelectContext(ctx, &rows, t.s.rebind(`SELECT r.node, r.code, r.at, r.offset_days, r.message_id `+stale), importID, importID); err != nil {
+		return nil, fmt.Errorf("store: stale reminders: %w", err)
+	}
+	seen := map[int64]bool{}
+	var ids []int64
+	for _, r := range rows {
+		if _, err := t.tx.ExecContext(ctx, t.s.rebind(`UPDATE reminders SET status = 'withdrawn' WHERE node = ? AND code = ? AND at = ? AND offset_days = ?`),
+			r.Node, r.Code, r.At, r.Offset); err != nil {
+			return nil, fmt.Errorf("store: withdraw reminder: %w", err)
+		}
+		if !seen[r.MsgID] {
+			seen[r.MsgID] = true
+			ids = append(ids, r.MsgID)
+		}
+	}
+	return ids, nil
+}

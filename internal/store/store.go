@@ -1,0 +1,249 @@
+// Package store owns the engine's state: bookings seen in extracts, the
+// reminder outbox, patients' replies and leases. SQLite (pure Go, WAL) is the
+// embedded default; PostgreSQL serves several engine processes sharing the
+// work. Both run the same queries, written with '?' and rebound per dialect,
+// and the same test suite.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"github.com/jmoiron/sqlx"
+	_ "modernc.org/sqlite" // registers "sqlite"
+)
+
+// ErrNotFound is returned when a looked-up row does not exist, whatever the
+// dialect.
+var ErrNotFound = errors.New("store: not found")
+
+// Dialect names a database flavour.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Options say which database to open.
+type Options struct {
+	SQLitePath  string // used when PostgresDSN is empty
+	PostgresDSN string
+}
+
+// Store is the engine's database.
+type Store struct {
+	db      *sqlx.DB
+	dialect Dialect
+}
+
+// Open connects without migrating; call Migrate before use.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	if o.PostgresDSN != "" {
+		db, err := sqlx.Open("pgx", o.PostgresDSN)
+		if err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err)
+		}
+		db.SetMaxOpenConns(16)
+		if err := db.PingContext(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: connect to postgres: %w", err)
+		}
+		return &Store{db: db, dialect: Postgres}, nil
+	}
+	if o.SQLitePath == "" {
+		return nil, errors.New("store: no SQLite path and no PostgreSQL DSN")
+	}
+	// IMMEDIATE transactions take the write lock at BEGIN, so two writers
+	// queue on busy_timeout instead of failing on a lock upgrade.
+	dsn := "file:" + o.SQLitePath + "?_txlock=immediate" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=busy_timeout(30000)&_pragma=foreign_keys(1)"
+	db, err := sqlx.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %s: %w", o.SQLitePath, err)
+	}
+	db.SetMaxOpenConns(4)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", o.SQLitePath, err)
+	}
+	return &Store{db: db, dialect: SQLite}, nil
+}
+
+// Close releases the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Dialect says which database is behind the store.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DB exposes the handle for tests and reports.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+func (s *Store) rebind(q string) string {
+	if s.dialect == Postgres {
+		return sqlx.Rebind(sqlx.DOLLAR, q)
+	}
+	return q
+}
+
+// Migration is one embedded schema step.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+func (s *Store) migrationList() ([]Migration, error) {
+	dir := path.Join("migrations", string(s.dialect))
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	var out []Migration
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".up.sql") {
+			continue
+		}
+		num, rest, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("store: migration %s: name must be NNN_name.up.sql", name)
+		}
+		body, err := fs.ReadFile(migrations, path.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Migration{Version: v, Name: strings.TrimSuffix(rest, ".up.sql"), SQL: string(body)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	return out, nil
+}
+
+// Migrate applies the embedded migrations not yet applied and returns their
+// names. Concurrent engine processes serialise on a lock.
+func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+	list, err := s.migrationList()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("store: migrations table: %w", err)
+	}
+	var applied []string
+	for _, m := range list {
+		done, err := s.applyMigration(ctx, m)
+		if err != nil {
+			return applied, err
+		}
+		if done {
+			applied = append(applied, fmt.Sprintf("%03d_%s", m.Version, m.Name))
+		}
+	}
+	return applied, nil
+}
+
+func (s *Store) applyMigration(ctx context.Context, m Migration) (bool, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if s.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7247110001)`); err != nil {
+			return false, err
+		}
+	}
+	var n int
+	if err := tx.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.Version); err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return false, fmt.Errorf("store: migration %03d_%s: %w", m.Version, m.Name, err)
+	}
+	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+		m.Version, m.Name, time.Now().UnixMilli()); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// Tx is a transaction with the store's queries.
+type Tx struct {
+	tx *sqlx.Tx
+	s  *Store
+}
+
+// Begin starts a transaction.
+func (s *Store) Begin(ctx context.Context) (*Tx, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin: %w", err)
+	}
+	return &Tx{tx: tx, s: s}, nil
+}
+
+// Commit commits.
+func (t *Tx) Commit() error { return t.tx.Commit() }
+
+// Rollback abandons the transaction; safe after Commit.
+func (t *Tx) Rollback() error {
+	err := t.tx.Rollback()
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+// InTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// FromMillis turns a stored instant back into a time (zero for 0).
+func FromMillis(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v)
+}
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}

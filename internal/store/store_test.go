@@ -1,0 +1,245 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/store/storetest"
+)
+
+var t0 = time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+
+func addMessages(t *testing.T, st *store.Store, n int, phonePrefix string) {
+	t.Helper()
+	ctx := context.Background()
+	err := st.InTx(ctx, func(tx *store.Tx) error {
+		var ms []store.NewMessage
+		for i := range n {
+			ms = append(ms, store.NewMessage{Kind: "reminder", Phone: fmt.Sprintf("%s%04d", phonePrefix, i), Day: "2026-12-01", Offset: 1,
+				Body: fmt.Sprintf("body %d", i), Encoding: "gsm7", Segments: 1, NotBefore: t0, ExpiresAt: t0.Add(24 * time.Hour)})
+		}
+		ids, err := tx.InsertMessages(ctx, ms, t0)
+		if err != nil {
+			return err
+		}
+		if len(ids) != n {
+			return fmt.Errorf("got %d ids for %d messages", len(ids), n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		applied, err := st.Migrate(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(applied) != 0 {
+			t.Fatalf("second migrate applied %v", applied)
+		}
+	})
+}
+
+func TestConcurrentClaimsNeverShareAMessage(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		addMessages(t, st, 300, "+39333100")
+		ctx := context.Background()
+		var mu sync.Mutex
+		owners := map[int64]string{}
+		var wg sync.WaitGroup
+		errs := make(chan error, 6)
+		for w := range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				owner := fmt.Sprintf("worker-%d", w)
+				for {
+					ms, err := st.Claim(ctx, owner, t0, t0.Add(time.Minute), 7)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if len(ms) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, m := range ms {
+						if prev, dup := owners[m.ID]; dup {
+							errs <- fmt.Errorf("message %d claimed by %s and %s", m.ID, prev, owner)
+						}
+						owners[m.ID] = owner
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		if len(owners) != 300 {
+			t.Fatalf("claimed %d of 300 messages", len(owners))
+		}
+	})
+}
+
+func TestLostLeaseCannotSend(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		addMessages(t, st, 1, "+39333200")
+		ms, err := st.Claim(ctx, "a", t0, t0.Add(time.Minute), 10)
+		if err != nil || len(ms) != 1 {
+			t.Fatalf("claim: %v %v", ms, err)
+		}
+		// The lease lapses; the message returns to planned and b claims it.
+		if n, err := st.ReleaseExpiredClaims(ctx, t0.Add(2*time.Minute)); err != nil || n != 1 {
+			t.Fatalf("release: %d %v", n, err)
+		}
+		mb, err := st.Claim(ctx, "b", t0.Add(2*time.Minute), t0.Add(3*time.Minute), 10)
+		if err != nil || len(mb) != 1 {
+			t.Fatalf("claim b: %v %v", mb, err)
+		}
+		if ok, err := st.MarkSending(ctx, ms[0].ID, "a", t0); err != nil || ok {
+			t.Fatalf("a marked sending after losing the lease: %v %v", ok, err)
+		}
+		if ok, err := st.MarkSending(ctx, ms[0].ID, "b", t0); err != nil || !ok {
+			t.Fatalf("b could not mark sending: %v %v", ok, err)
+		}
+	})
+}
+
+func TestCrashWhileSendingIsReconciledNotResent(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		addMessages(t, st, 2, "+39333300")
+		ms, _ := st.Claim(ctx, "a", t0, t0.Add(time.Minute), 10)
+		if len(ms) != 2 {
+			t.Fatalf("claimed %d", len(ms))
+		}
+		if ok, _ := st.MarkSending(ctx, ms[0].ID, "a", t0); !ok {
+			t.Fatal("mark sending")
+		}
+		// "a" dies. After the lease the claimed-only message is free again,
+		// the one marked sending must be reconciled and is not claimable.
+		later := t0.Add(5 * time.Minute)
+		if _, err := st.ReleaseExpiredClaims(ctx, later); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := st.ToReconcile(ctx, later, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rec) != 1 || rec[0].ID != ms[0].ID {
+			t.Fatalf("to reconcile: %+v, want message %d", rec, ms[0].ID)
+		}
+		again, _ := st.Claim(ctx, "b", later, later.Add(time.Minute), 10)
+		if len(again) != 1 || again[0].ID != ms[1].ID {
+			t.Fatalf("claimable after crash: %+v, want only message %d", again, ms[1].ID)
+		}
+	})
+}
+
+func TestDeliveryReportsOutOfOrderAndEarly(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		addMessages(t, st, 1, "+39333400")
+		ms, _ := st.Claim(ctx, "a", t0, t0.Add(time.Minute), 10)
+		st.MarkSending(ctx, ms[0].ID, "a", t0)
+		// The report overtakes the provider's answer to our request.
+		if err := st.ApplyStatus(ctx, "SM1", "delivered", 0, t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.MarkSent(ctx, ms[0].ID, "SM1", "queued", t0); err != nil {
+			t.Fatal(err)
+		}
+		// A late "sent" report must not move it back.
+		if err := st.ApplyStatus(ctx, "SM1", "sent", 0, t0); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.Messages(ctx, ms[0].Phone, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0].Status != store.StatusDelivered {
+			t.Fatalf("status %q, want delivered", got[0].Status)
+		}
+	})
+}
+
+func TestOptOutWithdrawsPlannedMessages(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		addMessages(t, st, 3, "+39333500")
+		n, err := st.OptOut(ctx, "+393335000001", "sms", t0)
+		if err != nil || n != 1 {
+			t.Fatalf("withdrew %d, %v", n, err)
+		}
+		ms, _ := st.Claim(ctx, "a", t0, t0.Add(time.Minute), 10)
+		for _, m := range ms {
+			if m.Phone == "+393335000001" {
+				t.Fatal("opted-out number was claimed")
+			}
+		}
+		if len(ms) != 2 {
+			t.Fatalf("claimed %d, want 2", len(ms))
+		}
+	})
+}
+
+func TestLeaderLease(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if ok, err := st.AcquireLease(ctx, "remind", "a", t0, t0.Add(time.Minute)); err != nil || !ok {
+			t.Fatalf("a: %v %v", ok, err)
+		}
+		if ok, _ := st.AcquireLease(ctx, "remind", "b", t0.Add(30*time.Second), t0.Add(2*time.Minute)); ok {
+			t.Fatal("b took a lease a still holds")
+		}
+		if ok, _ := st.AcquireLease(ctx, "remind", "a", t0.Add(30*time.Second), t0.Add(2*time.Minute)); !ok {
+			t.Fatal("a could not renew its lease")
+		}
+		if ok, _ := st.AcquireLease(ctx, "remind", "b", t0.Add(3*time.Minute), t0.Add(4*time.Minute)); !ok {
+			t.Fatal("b could not take an expired lease")
+		}
+	})
+}
+
+func TestReplyRecordedOncePerProviderID(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		r := store.Reply{ProviderID: "SMx", Phone: "+393331234567", Body: "SI", Kind: "confirm", Status: store.ReplyInbox, ReceivedAt: t0.UnixMilli()}
+		if _, fresh, err := st.InsertReply(ctx, r); err != nil || !fresh {
+			t.Fatalf("first: %v %v", fresh, err)
+		}
+		if _, fresh, err := st.InsertReply(ctx, r); err != nil || fresh {
+			t.Fatalf("retried webhook recorded twice: %v %v", fresh, err)
+		}
+		in, err := st.Inbox(ctx, 10)
+		if err != nil || len(in) != 1 {
+			t.Fatalf("inbox: %v %v", in, err)
+		}
+		if err := st.CloseReply(ctx, in[0].ID, "op7", t0); err != nil {
+			t.Fatal(err)
+		}
+		if in, _ := st.Inbox(ctx, 10); len(in) != 0 {
+			t.Fatalf("closed reply still in inbox: %v", in)
+		}
+	})
+}
