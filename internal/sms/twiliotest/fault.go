@@ -1,0 +1,69 @@
+package twiliotest
+
+import (
+	"fmt"
+	"time"
+)
+
+type faultKind int
+
+const (
+	faultNone faultKind = iota
+	faultStatus
+	faultDrop
+	faultStall
+	faultDelivery
+)
+
+// Fault is a scripted misbehaviour of one send. Faults are consumed by the
+// sends that pass authentication, validation and the rate limit, in order.
+type Fault struct {
+	kind   faultKind
+	status int
+	code   int
+	msg    string
+	d      time.Duration
+}
+
+// Status answers the send with Twilio's error JSON for that HTTP status and
+// error code; the message is not created.
+func Status(httpStatus, code int, msg string) Fault {
+	return Fault{kind: faultStatus, status: httpStatus, code: code, msg: msg}
+}
+
+// AcceptThenDrop creates the message (it is delivered as usual) and closes
+// the connection without answering, so the client cannot know the outcome.
+func AcceptThenDrop() Fault { return Fault{kind: faultDrop} }
+
+// Stall creates the message at once and holds the answer back for d, or
+// until the client hangs up or the server closes, like a provider that
+// processed the request but is slow to say so.
+func Stall(d time.Duration) Fault { return Fault{kind: faultStall, d: d} }
+
+// DeliveryFails accepts the message and then reports it undelivered (or
+// failed, for codes that Twilio reports before sending) with that error code,
+// e.g. 30003 unreachable handset, 30005 unknown destination, 30006 landline.
+func DeliveryFails(code int) Fault { return Fault{kind: faultDelivery, code: code} }
+
+func (f Fault) String() string {
+	switch f.kind {
+	case faultStatus:
+		return fmt.Sprintf("Status(%d, %d)", f.status, f.code)
+	case faultDrop:
+		return "AcceptThenDrop"
+	case faultStall:
+		return fmt.Sprintf("Stall(%s)", f.d)
+	case faultDelivery:
+		return fmt.Sprintf("DeliveryFails(%d)", f.code)
+	default:
+		return "none"
+	}
+}
+
+// failsBeforeSending lists the codes Twilio reports with status "failed",
+// without a "sent" first; the other delivery errors come as "undelivered".
+var failsBeforeSending = map[int]bool{
+	30001: true, // queue overflow
+	30002: true, // account suspended
+	30500: true,
+}
