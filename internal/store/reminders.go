@@ -78,7 +78,7 @@ func (t *Tx) UpsertBookings(ctx context.Context, importID int64, bs []cup.Bookin
 			service_type = excluded.service_type, facility = excluded.facility, address = excluded.address,
 			priority = excluded.priority, booked_on = excluded.booked_on, surname = excluded.surname,
 			name = excluded.name, import_id = excluded.import_id, updated_at = excluded.updated_at`)
-		if _, err := t.tx.ExecContext(ctx, t.s.rebind(sb.String()), args...); err != nil {
+		if err := t.execBatch(ctx, sb.String(), args...); err != nil {
 			return fmt.Errorf("store: upsert bookings: %w", err)
 		}
 		bs = bs[n:]
@@ -160,43 +160,90 @@ func (r bookingRow) booking() cup.Booking {
 		Facility: r.Facility, Address: r.Address, Priority: r.Priority, Surname: r.Surname, Name: r.Name}
 }
 
-const bookingSelect = `b.node, b.code, b.phone, b.at, b.agenda, b.service_code, b.service, b.service_type, b.facility, b.address, b.priority, b.surname, b.name`
-
-// UnremindedBookings returns, ordered by phone and time, the bookings of an
-// import on a day that have no reminder yet for that offset, are after
-// notBefore, and whose number has not opted out.
-func (t *Tx) UnremindedBookings(ctx context.Context, importID int64, day string, offset int, notBefore time.Time) ([]cup.Booking, error) {
-	var rows []bookingRow
-	err := t.tx.SelectContext(ctx, &rows, t.s.rebind(`SELECT `+bookingSelect+` FROM bookings b
-		WHERE b.import_id = ? AND b.day = ? AND b.at > ?
-		  AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.node = b.node AND r.code = b.code AND r.at = b.at AND r.offset_days = ?)
-		  AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = b.phone)
-		ORDER BY b.phone, b.at, b.node, b.code`), importID, day, ms(notBefore), offset)
-	if err != nil {
-		return nil, fmt.Errorf("store: unreminded bookings: %w", err)
+func inDays(days []string) (string, []any) {
+	args := make([]any, len(days))
+	for i, d := range days {
+		args[i] = d
 	}
-	out := make([]cup.Booking, len(rows))
-	for i, r := range rows {
-		out[i] = r.booking()
+	return "(?" + strings.Repeat(",?", len(days)-1) + ")", args
+}
+
+// EachReminder calls fn for every reminder, whatever its status, of the
+// given appointment days: a reminder is planned once, ever.
+func (t *Tx) EachReminder(ctx context.Context, days []string, fn func(node, code string, at time.Time, offset int)) error {
+	if len(days) == 0 {
+		return nil
+	}
+	in, args := inDays(days)
+	rows, err := t.tx.QueryContext(ctx, t.s.rebind(`SELECT node, code, at, offset_days FROM reminders WHERE day IN `+in), args...)
+	if err != nil {
+		return fmt.Errorf("store: reminders: %w", err)
+	}
+	defer rows.Close()
+	var node, code string
+	var at int64
+	var off int
+	for rows.Next() {
+		if err := rows.Scan(&node, &code, &at, &off); err != nil {
+			return fmt.Errorf("store: reminders: %w", err)
+		}
+		fn(node, code, FromMillis(at), off)
+	}
+	return rows.Err()
+}
+
+// PlannedMessage is an unsent reminder message a new booking can join.
+type PlannedMessage struct {
+	ID     int64  `db:"id"`
+	Phone  string `db:"phone"`
+	Day    string `db:"day"`
+	Offset int    `db:"offset_days"`
+}
+
+// PlannedMessages lists the unsent reminder messages of the given days.
+func (t *Tx) PlannedMessages(ctx context.Context, days []string) ([]PlannedMessage, error) {
+	if len(days) == 0 {
+		return nil, nil
+	}
+	in, args := inDays(days)
+	var out []PlannedMessage
+	if err := t.tx.SelectContext(ctx, &out, t.s.rebind(`SELECT id, phone, day, offset_days FROM messages
+		WHERE kind = 'reminder' AND status = 'planned' AND day IN `+in), args...); err != nil {
+		return nil, fmt.Errorf("store: planned messages: %w", err)
 	}
 	return out, nil
 }
 
-// PlannedGroups maps phone to the planned (unsent) reminder message for a
-// day and offset, so that a booking added later joins it.
-func (t *Tx) PlannedGroups(ctx context.Context, day string, offset int) (map[string]int64, error) {
-	var rows []struct {
-		ID    int64  `db:"id"`
-		Phone string `db:"phone"`
+// PlannedReminder is a reminder whose message has not been sent yet, so it
+// can still be withdrawn.
+type PlannedReminder struct {
+	Node      string `db:"node"`
+	Code      string `db:"code"`
+	At        int64  `db:"at"`
+	Offset    int    `db:"offset_days"`
+	Day       string `db:"day"`
+	MessageID int64  `db:"message_id"`
+}
+
+// PlannedReminders lists the reminders still withdrawable.
+func (t *Tx) PlannedReminders(ctx context.Context) ([]PlannedReminder, error) {
+	var out []PlannedReminder
+	if err := t.tx.SelectContext(ctx, &out, `SELECT r.node, r.code, r.at, r.offset_days, r.day, r.message_id
+		FROM reminders r JOIN messages m ON m.id = r.message_id
+		WHERE r.status = 'planned' AND m.status = 'planned'`); err != nil {
+		return nil, fmt.Errorf("store: planned reminders: %w", err)
 	}
-	if err := t.tx.SelectContext(ctx, &rows, t.s.rebind(`SELECT id, phone FROM messages WHERE kind = 'reminder' AND day = ? AND offset_days = ? AND status = 'planned'`), day, offset); err != nil {
-		return nil, fmt.Errorf("store: planned groups: %w", err)
+	return out, nil
+}
+
+// WithdrawReminder takes a booking out of its unsent message.
+func (t *Tx) WithdrawReminder(ctx context.Context, r PlannedReminder) error {
+	_, err := t.tx.ExecContext(ctx, t.s.rebind(`UPDATE reminders SET status = 'withdrawn' WHERE node = ? AND code = ? AND at = ? AND offset_days = ?`),
+		r.Node, r.Code, r.At, r.Offset)
+	if err != nil {
+		return fmt.Errorf("store: withdraw reminder: %w", err)
 	}
-	m := make(map[string]int64, len(rows))
-	for _, r := range rows {
-		m[r.Phone] = r.ID
-	}
-	return m, nil
+	return nil
 }
 
 // NewMessage is an outbox row to create.
@@ -231,7 +278,11 @@ func (t *Tx) InsertMessages(ctx context.Context, ms_ []NewMessage, now time.Time
 			args = append(args, m.Kind, m.Phone, m.Day, m.Offset, m.Body, m.Encoding, m.Segments, ms(m.NotBefore), ms(m.ExpiresAt), m.ImportID, ms(now), ms(now))
 		}
 		sb.WriteString(` RETURNING id, phone`)
-		rows, err := t.tx.QueryContext(ctx, t.s.rebind(sb.String()), args...)
+		st, err := t.prepared(ctx, sb.String())
+		if err != nil {
+			return nil, fmt.Errorf("store: insert messages: %w", err)
+		}
+		rows, err := st.QueryContext(ctx, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: insert messages: %w", err)
 		}
@@ -281,7 +332,7 @@ func (t *Tx) InsertReminders(ctx context.Context, rs []NewReminder, now time.Tim
 			args = append(args, r.Node, r.Code, ms(r.At), r.Offset, r.Day, r.MessageID, ms(now))
 		}
 		sb.WriteString(` ON CONFLICT DO NOTHING`)
-		if _, err := t.tx.ExecContext(ctx, t.s.rebind(sb.String()), args...); err != nil {
+		if err := t.execBatch(ctx, sb.String(), args...); err != nil {
 			return fmt.Errorf("store: insert reminders: %w", err)
 		}
 		rs = rs[n:]
@@ -327,39 +378,4 @@ func (t *Tx) WithdrawMessage(ctx context.Context, id int64, reason string, now t
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
-}
-
-// WithdrawStaleReminders withdraws the planned reminders, still attached to
-// a planned message, whose booking has moved to another time, or whose
-// (node, day) this import covered without containing the booking. It returns
-// the ids of the messages touched.
-func (t *Tx) WithdrawStaleReminders(ctx context.Context, importID int64) ([]int64, error) {
-	const stale = `FROM reminders r JOIN bookings b ON b.node = r.node AND b.code = r.code
-		JOIN messages m ON m.id = r.message_id
-		WHERE r.status = 'planned' AND m.status = 'planned' AND (
-			b.at <> r.at OR
-			(b.import_id <> ? AND EXISTS (SELECT 1 FROM import_coverage c WHERE c.import_id = ? AND c.node = r.node AND c.day = r.day)))`
-	var rows []struct {
-		Node   string `db:"node"`
-		Code   string `db:"code"`
-		At     int64  `db:"at"`
-		Offset int    `db:"offset_days"`
-		MsgID  int64  `db:"message_id"`
-	}
-	if err := t.tx.SelectContext(ctx, &rows, t.s.rebind(`SELECT r.node, r.code, r.at, r.offset_days, r.message_id `+stale), importID, importID); err != nil {
-		return nil, fmt.Errorf("store: stale reminders: %w", err)
-	}
-	seen := map[int64]bool{}
-	var ids []int64
-	for _, r := range rows {
-		if _, err := t.tx.ExecContext(ctx, t.s.rebind(`UPDATE reminders SET status = 'withdrawn' WHERE node = ? AND code = ? AND at = ? AND offset_days = ?`),
-			r.Node, r.Code, r.At, r.Offset); err != nil {
-			return nil, fmt.Errorf("store: withdraw reminder: %w", err)
-		}
-		if !seen[r.MsgID] {
-			seen[r.MsgID] = true
-			ids = append(ids, r.MsgID)
-		}
-	}
-	return ids, nil
 }

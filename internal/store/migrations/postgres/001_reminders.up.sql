@@ -35,8 +35,6 @@ CREATE TABLE bookings (
     updated_at   BIGINT  NOT NULL,
     PRIMARY KEY (node, code)
 );
-CREATE INDEX bookings_import_day ON bookings (import_id, day);
-CREATE INDEX bookings_phone ON bookings (phone);
 
 -- Which (node, day) pairs an import covered: a planned reminder whose booking
 -- is absent from a later import covering its day is withdrawn.
@@ -104,7 +102,6 @@ CREATE TABLE reminders (
     PRIMARY KEY (node, code, at, offset_days)
 );
 CREATE INDEX reminders_message ON reminders (message_id);
-CREATE INDEX reminders_day ON reminders (day, status);
 
 -- Delivery reports that arrived before the send was recorded.
 CREATE TABLE pending_statuses (

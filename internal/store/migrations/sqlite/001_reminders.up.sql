@@ -1,3 +1,6 @@
+-- Tables keyed by (node, booking code) are WITHOUT ROWID: the row lives in
+-- the key's B-tree, one write instead of two per booking.
+--
 -- Instants are INTEGER milliseconds since the Unix epoch (UTC); calendar days
 -- are TEXT 'YYYY-MM-DD' in Europe/Rome. Both dialects use the same encoding so
 -- that one set of queries serves both.
@@ -34,9 +37,7 @@ CREATE TABLE bookings (
     import_id    INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL,
     PRIMARY KEY (node, code)
-);
-CREATE INDEX bookings_import_day ON bookings (import_id, day);
-CREATE INDEX bookings_phone ON bookings (phone);
+) WITHOUT ROWID;
 
 -- Which (node, day) pairs an import covered: a planned reminder whose booking
 -- is absent from a later import covering its day is withdrawn.
@@ -102,9 +103,8 @@ CREATE TABLE reminders (
     status      TEXT    NOT NULL,
     created_at  INTEGER NOT NULL,
     PRIMARY KEY (node, code, at, offset_days)
-);
+) WITHOUT ROWID;
 CREATE INDEX reminders_message ON reminders (message_id);
-CREATE INDEX reminders_day ON reminders (day, status);
 
 -- Delivery reports that arrived before the send was recorded.
 CREATE TABLE pending_statuses (

@@ -1,0 +1,43 @@
+# Richiamo — make help lists the targets.
+SHELL := /usr/bin/env bash
+GO ?= go
+STATICCHECK_VERSION ?= v0.7.0-0.dev
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build bin/richiamo
+	$(GO) build -o bin/richiamo ./cmd/richiamo
+
+.PHONY: demo
+demo: ## run the reminder job end to end on synthetic data (nothing to set up)
+	$(GO) run ./cmd/richiamo demo
+
+.PHONY: test
+test: ## run every test, starting a throwaway PostgreSQL (installs it if missing)
+	scripts/test.sh
+
+.PHONY: lint
+lint: ## gofmt, go vet and staticcheck
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+.PHONY: fuzz
+fuzz: ## fuzz every parser of outside input for 30 s each
+	$(GO) test -run '^$$' -fuzz '^FuzzExtractReader$$' -fuzztime 30s ./internal/cup/
+	$(GO) test -run '^$$' -fuzz '^FuzzClassify$$' -fuzztime 30s ./internal/phone/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseReply$$' -fuzztime 30s -fuzzminimizetime 50x ./internal/sms/
+	$(GO) test -run '^$$' -fuzz '^FuzzTransliterate$$' -fuzztime 30s -fuzzminimizetime 50x ./internal/sms/
+
+.PHONY: bench-remind
+bench-remind: ## plan a 1,000,000-row extract and send 20,000 SMS; prints the figures
+	scripts/bench-remind.sh
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf bin

@@ -1,0 +1,11 @@
+// Package campaigns holds the campaign definitions shipped with the engine,
+// embedded so that the binary runs with no files beside it. A file at the
+// configured path takes precedence.
+package campaigns
+
+import _ "embed"
+
+// Reminder is the shipped SMS reminder campaign (reminder.yaml).
+//
+//go:embed reminder.yaml
+var Reminder []byte

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/sms/twiliotest"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "richiamo-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "richiamo")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const (
+	account = "AC0123456789abcdef0123456789abcdef"
+	token   = "0123456789abcdef0123456789abcdef"
+)
+
+// testCampaign sends at any hour, so that the tests do not depend on when
+// they run.
+const testCampaign = `name: prova
+schedule: "0 10 * * *"
+days_before: [1]
+send_hours: {from: "00:00", to: "24:00"}
+min_notice: 1m
+template: "CUP: appuntamento di {{(index .Appuntamenti 0).Quando}}, prenotazione {{(index .Appuntamenti 0).Codice}}."
+`
+
+type cli struct {
+	dir, config string
+	fake        *twiliotest.Server
+}
+
+func newCLI(t *testing.T, fo twiliotest.Options) *cli {
+	t.Helper()
+	c := &cli{dir: t.TempDir()}
+	fo.AccountSID, fo.AuthToken = account, token
+	c.fake = twiliotest.NewServer(fo)
+	t.Cleanup(c.fake.Close)
+	if err := os.WriteFile(filepath.Join(c.dir, "reminder.yaml"), []byte(testCampaign), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`store:
+  sqlite: richiamo.db
+campaigns:
+  reminder: reminder.yaml
+sms:
+  rate_per_second: 300
+  concurrency: 4
+  retry_base: 50ms
+  reconcile_after: 0s
+  lease: 5s
+  twilio:
+    account_sid: %s
+    messaging_service_sid: MG0123456789abcdef0123456789abcdef
+    base_url: %s
+    timeout: 3s
+`, account, c.fake.URL())
+	c.config = filepath.Join(c.dir, "richiamo.yaml")
+	if err := os.WriteFile(c.config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (c *cli) cmd(args ...string) *exec.Cmd {
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = c.dir
+	cmd.Env = append(os.Environ(), "RICHIAMO_TWILIO_AUTH_TOKEN="+token)
+	return cmd
+}
+
+// extract writes n bookings, one per patient, on the day after tomorrow.
+func (c *cli) extract(t *testing.T, n int) (string, string, []string) {
+	t.Helper()
+	day := time.Now().In(cup.Rome).AddDate(0, 0, 2)
+	var sb strings.Builder
+	sb.WriteString("codice_prenotazione;cellulare;data_ora_appuntamento\n")
+	var phones []string
+	for i := range n {
+		p := fmt.Sprintf("+39333%07d", i)
+		phones = append(phones, p)
+		fmt.Fprintf(&sb, "PR-%06d;%s;%s %02d:%02d\n", i, p, day.Format("02/01/2006"), 8+i%10, (i*5)%60)
+	}
+	path := filepath.Join(c.dir, "estratto.csv")
+	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, day.Format("2006-01-02"), phones
+}
+
+func TestEngineKilledWhileSendingSendsEveryReminderExactlyOnce(t *testing.T) {
+	t.Parallel()
+	// Latency keeps several sends in flight at the provider when the
+	// process dies, which is the case that matters.
+	c := newCLI(t, twiliotest.Options{Latency: 3 * time.Millisecond})
+	path, day, phones := c.extract(t, 400)
+	args := []string{"remind", "--config", c.config, "--extract", path, "--for-date", day, "--json"}
+
+	for _, killAt := range []int{60, 190} {
+		cmd := c.cmd(args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		err := c.fake.WaitAccepted(ctx, killAt)
+		cancel()
+		if err != nil {
+			cmd.Process.Kill()
+			t.Fatalf("waiting for %d sends: %v", killAt, err)
+		}
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+		t.Logf("killed after the provider accepted %d", len(c.fake.Messages()))
+	}
+	final := c.cmd(args...)
+	var stderr bytes.Buffer
+	final.Stderr = &stderr
+	out, err := final.Output()
+	if err != nil {
+		t.Fatalf("final run: %v\n%s", err, stderr.String())
+	}
+	var rep struct {
+		Messages int `json:"messages"`
+		Sent     struct {
+			Sent       int `json:"sent"`
+			Reconciled int `json:"reconciled_found"`
+		} `json:"sent"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if rep.Messages != 0 {
+		t.Fatalf("the restarted run planned %d new messages; re-import must plan none", rep.Messages)
+	}
+	total := len(c.fake.Messages())
+	for _, p := range phones {
+		if n := c.fake.CountTo(p); n != 1 {
+			t.Errorf("%s received %d reminders", p, n)
+		}
+	}
+	if total != len(phones) {
+		t.Fatalf("provider holds %d messages for %d patients", total, len(phones))
+	}
+	t.Logf("final run sent %d, of which %d found at the provider by reconciliation", rep.Sent.Sent, rep.Sent.Reconciled)
+}
+
+func TestRemindJSON(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, twiliotest.Options{})
+	sample, err := filepath.Abs(filepath.Join("..", "..", "testdata", "extract-sample.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.cmd("remind", "--config", c.config, "--extract", sample, "--for-date", "2026-12-01", "--dry-run", "--json").Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, k := range []string{"rows", "valid", "duplicates", "rejected", "bookings", "messages", "segments", "gsm7", "ucs2"} {
+		if _, ok := rep[k]; !ok {
+			t.Errorf("--json lacks %q", k)
+		}
+	}
+	rej := rep["rejected"].([]any)
+	first := rej[0].(map[string]any)
+	if first["file"] != sample || first["line"].(float64) != 7 || first["reason"] != "missing_phone" {
+		t.Fatalf("first rejection %v", first)
+	}
+	if len(c.fake.Messages()) != 0 {
+		t.Fatal("a dry run sent messages")
+	}
+}
+
+func TestEveryCommandHasHelp(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range commands {
+		t.Run(cmd.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(context.Background(), &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}, []string{cmd.name, "--help"})
+			if code != 0 || !strings.Contains(out.String(), "Usage: richiamo "+cmd.name) || !strings.Contains(out.String(), "-json") {
+				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
+			}
+		})
+	}
+}
+
+func TestWrongSettingStopsStartUpNamingIt(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "richiamo.yaml")
+	os.WriteFile(cfg, []byte("sms:\n  rate_per_second: -3\n"), 0o644)
+	var out, errb bytes.Buffer
+	code := run(context.Background(), &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }},
+		[]string{"migrate", "--config", cfg})
+	if code == 0 || !strings.Contains(errb.String(), "sms.rate_per_second") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/remind"
+	"github.com/richiamo/richiamo/internal/store"
+)
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func cmdRemind(ctx context.Context, e *env, args []string) error {
+	var (
+		c        common
+		extracts multiFlag
+		date     string
+		forDate  string
+		dryRun   bool
+		check    bool
+	)
+	fs := newFlags(e, "remind", "--extract FILE [--extract FILE…] [--date YYYY-MM-DD | --for-date YYYY-MM-DD] [--dry-run] [--json]", `
+Run the SMS reminder job once: read the CUP extracts, plan one reminder per
+booking and offset (never twice, whatever is re-imported), and send what is
+due through the configured gateway. Unusable rows are listed with file, line
+and reason; the rest still goes out.
+
+--date is the day of the run (default today): the campaign's days_before
+decide which appointment days are due. --for-date reminds exactly the
+appointments of that day.
+
+Exit status: 0 when the job ran (even with rejected rows), 1 on an error
+that stopped it, 2 on a command-line mistake.`, &c)
+	fs.Var(&extracts, "extract", "extract file (repeatable)")
+	fs.StringVar(&date, "date", "", "run day, YYYY-MM-DD (default: today, Europe/Rome)")
+	fs.StringVar(&forDate, "for-date", "", "remind exactly the appointments of this day, YYYY-MM-DD")
+	fs.BoolVar(&dryRun, "dry-run", false, "plan and report, then roll back: nothing is stored or sent")
+	fs.BoolVar(&check, "check-campaign", false, "only load and check the campaign file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(e, c)
+	if err != nil {
+		return err
+	}
+	camp, err := loadCampaign(cfg)
+	if err != nil {
+		return err
+	}
+	if check {
+		if c.json {
+			return writeJSON(e.stdout, map[string]any{"campaign": camp.Name, "ok": true})
+		}
+		fmt.Fprintf(e.stdout, "campaign %s: ok\n", camp.Name)
+		return nil
+	}
+	if len(extracts) == 0 {
+		return usageError{errors.New("--extract FILE is required")}
+	}
+	if date != "" && forDate != "" {
+		return usageError{errors.New("--date and --for-date exclude each other")}
+	}
+	var o remind.Options
+	o.DryRun = dryRun
+	if date != "" {
+		if o.RunDay, err = time.ParseInLocation(store.DayLayout, date, cup.Rome); err != nil {
+			return usageError{fmt.Errorf("--date %q is not YYYY-MM-DD", date)}
+		}
+	}
+	if forDate != "" {
+		if o.ForDate, err = time.ParseInLocation(store.DayLayout, forDate, cup.Rome); err != nil {
+			return usageError{fmt.Errorf("--for-date %q is not YYYY-MM-DD", forDate)}
+		}
+	}
+	log := newLogger(e.stderr, cfg)
+	if !dryRun {
+		// Refuse before importing anything if sending is impossible.
+		if _, err := newGateway(cfg, camp); err != nil {
+			return err
+		}
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	var sources []remind.Source
+	for _, p := range extracts {
+		f, err := os.Open(p)
+		if err != nil {
+			return fmt.Errorf("extract: %w", err)
+		}
+		files = append(files, f)
+		sources = append(sources, remind.Source{Name: p, R: f})
+	}
+	prog := newProgress(e, c.json)
+	pl := &remind.Planner{Store: st, Campaign: camp, Layout: layout(cfg), Log: log, Now: time.Now,
+		Progress: func(rows int) { prog.printf("reading extracts: %d rows", rows) }}
+	rep, err := pl.Plan(ctx, sources, o)
+	prog.done()
+	if err != nil {
+		return err
+	}
+	if !dryRun {
+		gw, _ := newGateway(cfg, camp)
+		snd := newSender(cfg, st, gw, log, time.Now)
+		snd.Progress = func(sent, failed int64) { prog.printf("sending: %d sent, %d failed", sent, failed) }
+		stats, err := snd.Drain(ctx)
+		prog.done()
+		rep.Sent = &stats
+		if err != nil {
+			printRemind(e, c.json, rep)
+			return err
+		}
+	}
+	return printRemind(e, c.json, rep)
+}
+
+func printRemind(e *env, asJSON bool, rep *remind.Report) error {
+	if asJSON {
+		return writeJSON(e.stdout, rep)
+	}
+	w := e.stdout
+	mode := ""
+	if rep.DryRun {
+		mode = " (dry run: nothing stored or sent)"
+	}
+	fmt.Fprintf(w, "Promemoria SMS%s\n", mode)
+	fmt.Fprintf(w, "  appointment days    %s\n", strings.Join(rep.Days, ", "))
+	fmt.Fprintf(w, "  rows read           %d\n", rep.Rows)
+	fmt.Fprintf(w, "  valid bookings      %d\n", rep.Valid)
+	fmt.Fprintf(w, "  duplicates          %d", rep.Duplicates)
+	if rep.Conflicts > 0 {
+		fmt.Fprintf(w, " (%d with a different time or number: first row kept)", rep.Conflicts)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  rejected rows       %d\n", len(rep.Rejected))
+	reasons := make([]string, 0, len(rep.ByReason))
+	for r := range rep.ByReason {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	for _, r := range reasons {
+		fmt.Fprintf(w, "    %-20s %d\n", r, rep.ByReason[r])
+	}
+	fmt.Fprintf(w, "  bookings reminded   %d\n", rep.Bookings)
+	fmt.Fprintf(w, "  new messages        %d (%d segments; %d GSM-7, %d UCS-2)\n", rep.Messages, rep.Segments, rep.GSM7, rep.UCS2)
+	if rep.Updated > 0 || rep.Withdrawn > 0 {
+		fmt.Fprintf(w, "  planned messages    %d rewritten, %d withdrawn (bookings moved or gone)\n", rep.Updated, rep.Withdrawn)
+	}
+	if s := rep.Sent; s != nil {
+		fmt.Fprintf(w, "  sent                %d (%.1f/s), %d failed, %d retried, %d reconciled\n", s.Sent, s.RatePerSec, s.Failed, s.Retried, s.Reconciled+s.Resent)
+		if s.FatalReason != "" {
+			fmt.Fprintf(w, "  STOPPED             %s\n", s.FatalReason)
+		}
+	}
+	if n := len(rep.Rejected); n > 0 {
+		fmt.Fprintln(w, "\nRejected rows:")
+		for i, r := range rep.Rejected {
+			if i == 20 {
+				fmt.Fprintf(w, "  … and %d more (--json lists them all; `richiamo report` shows them later)\n", n-20)
+				break
+			}
+			fmt.Fprintf(w, "  %s\n", r.Error())
+		}
+	}
+	return nil
+}
+
+// progress draws one self-overwriting line on a terminal, at most a few
+// times a second; off a terminal or with --json it is silent.
+type progress struct {
+	mu   sync.Mutex
+	w    io.Writer
+	on   bool
+	last time.Time
+	drew bool
+}
+
+func newProgress(e *env, asJSON bool) *progress {
+	return &progress{w: e.stderr, on: e.isTerminal && !asJSON}
+}
+
+func (p *progress) printf(format string, a ...any) {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	fmt.Fprintf(p.w, "\r\033[K"+format, a...)
+	p.drew = true
+}
+
+func (p *progress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drew {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.drew = false
+	}
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/richiamo/richiamo/internal/config"
+	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/remind"
+	"github.com/richiamo/richiamo/internal/store"
+)
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	var c common
+	fs := newFlags(e, "serve", "[--config FILE]", `
+Run the engine: the reminder schedule (the campaign's cron expression, in
+Europe/Rome), the sender that drains the outbox, and the webhooks for
+delivery reports and patients' replies on web.listen. Several processes may
+share one PostgreSQL store: each schedule fires once, each message is sent
+once. SIGTERM or Ctrl-C stops it after the sends in flight are recorded.`, &c)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(e, c)
+	if err != nil {
+		return err
+	}
+	if cfg.Web.PublicURL == "" {
+		return errors.New("config: web.public_url: required by serve (the https address the SMS provider calls back)")
+	}
+	if cfg.Extract.Inbox == "" {
+		return errors.New("config: extract.inbox: required by serve (a glob of the extract files to pick up)")
+	}
+	camp, err := loadCampaign(cfg)
+	if err != nil {
+		return err
+	}
+	gw, err := newGateway(cfg, camp)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, cfg)
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	ln, err := net.Listen("tcp", cfg.Web.Listen)
+	if err != nil {
+		return fmt.Errorf("web.listen: %w", err)
+	}
+	s := &server{cfg: cfg, camp: camp, st: st, log: log, owner: remind.DefaultOwner(), now: time.Now}
+	mux := http.NewServeMux()
+	(&remind.Webhooks{Store: st, Log: log, Now: time.Now, AuthToken: cfg.SMS.Twilio.AuthToken, PublicURL: cfg.Web.PublicURL}).Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := st.DB().PingContext(r.Context()); err != nil {
+			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	sched := cron.New(cron.WithLocation(cup.Rome))
+	sched.Schedule(camp.CronSchedule(), cron.FuncJob(func() { s.runReminder(ctx) }))
+
+	snd := newSender(cfg, st, gw, log, time.Now)
+	snd.Owner = s.owner
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("web: %w", err)
+		}
+	}()
+	sendCtx, stopSend := context.WithCancel(ctx)
+	go func() {
+		defer wg.Done()
+		if err := snd.Run(sendCtx); err != nil {
+			errc <- err
+		}
+	}()
+	sched.Start()
+	log.Info("serving", "listen", ln.Addr().String(), "campaign", camp.Name,
+		"next_run", camp.Next(time.Now()).In(cup.Rome).Format(time.DateTime), "store", st.Dialect())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping: finishing sends in flight")
+	case runErr = <-errc:
+		log.Error("stopping", "err", runErr)
+	}
+	<-sched.Stop().Done()
+	stopSend()
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutCtx)
+	wg.Wait()
+	log.Info("stopped")
+	return runErr
+}
+
+type server struct {
+	cfg   config.Config
+	camp  *remind.Campaign
+	st    *store.Store
+	log   *slog.Logger
+	owner string
+	now   func() time.Time
+}
+
+// runReminder is the scheduled job: under a leader lease, plan reminders
+// from the extracts in the inbox and move them aside. Sending is the
+// sender's business.
+func (s *server) runReminder(ctx context.Context) {
+	now := s.now()
+	ok, err := s.st.AcquireLease(ctx, "remind", s.owner, now, now.Add(30*time.Minute))
+	if err != nil {
+		s.log.Error("reminder job: lease", "err", err)
+		return
+	}
+	if !ok {
+		s.log.Info("reminder job: another engine process is running it")
+		return
+	}
+	defer s.st.ReleaseLease(context.WithoutCancel(ctx), "remind", s.owner)
+	files, err := filepath.Glob(s.cfg.Path(s.cfg.Extract.Inbox))
+	if err != nil {
+		s.log.Error("reminder job: extract.inbox", "err", err)
+		return
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		s.log.Warn("reminder job: no extract in the inbox; nothing planned", "inbox", s.cfg.Extract.Inbox)
+		return
+	}
+	var sources []remind.Source
+	for _, p := range files {
+		f, err := os.Open(p)
+		if err != nil {
+			s.log.Error("reminder job: extract", "file", p, "err", err)
+			continue
+		}
+		defer f.Close()
+		sources = append(sources, remind.Source{Name: p, R: f})
+	}
+	pl := &remind.Planner{Store: s.st, Campaign: s.camp, Layout: layout(s.cfg), Log: s.log, Now: s.now}
+	rep, err := pl.Plan(ctx, sources, remind.Options{})
+	if err != nil {
+		s.log.Error("reminder job failed; the extracts stay in the inbox", "err", err)
+		return
+	}
+	for _, r := range rep.Rejected {
+		s.log.Warn("extract row rejected", "file", r.File, "line", r.Line, "reason", r.Reason, "detail", r.Detail)
+	}
+	if s.cfg.Extract.Done == "" {
+		return
+	}
+	done := s.cfg.Path(s.cfg.Extract.Done)
+	if err := os.MkdirAll(done, 0o750); err != nil {
+		s.log.Error("reminder job: extract.done", "err", err)
+		return
+	}
+	for _, p := range files {
+		dst := filepath.Join(done, now.In(cup.Rome).Format("20060102-150405-")+filepath.Base(p))
+		if err := os.Rename(p, dst); err != nil {
+			// Harmless: re-importing plans nothing new.
+			s.log.Warn("reminder job: could not move the extract aside", "file", p, "err", err)
+		}
+	}
+}

@@ -1,0 +1,608 @@
+package remind
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/phone"
+	"github.com/richiamo/richiamo/internal/store"
+)
+
+// Source is one extract to read.
+type Source struct {
+	Name string
+	R    io.Reader
+}
+
+// Options choose what a run plans.
+type Options struct {
+	// RunDay is the day of the run (its date in Europe/Rome); the campaign's
+	// days_before decide which appointment days are due.
+	RunDay time.Time
+	// ForDate, when set, reminds exactly the appointments of that day.
+	ForDate time.Time
+	// DryRun computes the plan against the current state and stores
+	// nothing.
+	DryRun bool
+}
+
+// Report is what a run did. Its JSON form is part of the command line.
+type Report struct {
+	Rows       int             `json:"rows"`
+	Valid      int             `json:"valid"`
+	Duplicates int             `json:"duplicates"`
+	Conflicts  int             `json:"conflicts"`
+	Rejected   []cup.Rejection `json:"rejected"`
+	Bookings   int             `json:"bookings"`
+	Messages   int             `json:"messages"`
+	Updated    int             `json:"updated_messages"`
+	Withdrawn  int             `json:"withdrawn_messages"`
+	Segments   int             `json:"segments"`
+	GSM7       int             `json:"gsm7"`
+	UCS2       int             `json:"ucs2"`
+	Days       []string        `json:"days"`
+	ImportID   int64           `json:"import_id,omitempty"`
+	DryRun     bool            `json:"dry_run"`
+	ByReason   map[string]int  `json:"rejected_by_reason"`
+	Sent       *SendStats      `json:"sent,omitempty"`
+}
+
+// Planner turns extracts into planned reminder messages.
+type Planner struct {
+	Store    *store.Store
+	Campaign *Campaign
+	Layout   cup.Layout
+	Log      *slog.Logger
+	Now      func() time.Time
+	// Progress, if set, is called every few thousand rows.
+	Progress func(rows int)
+}
+
+type target struct {
+	day    string
+	offset int
+}
+
+// digest identifies (node, booking code) or a reminder key in 128 bits, so
+// that the sets of a million-row extract stay small and pointer-free.
+type digest [16]byte
+
+func keyOf(parts ...string) digest {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	var d digest
+	copy(d[:], h.Sum(nil))
+	return d
+}
+
+func reminderKey(node, code string, at time.Time, offset int) digest {
+	return keyOf(node, code, at.UTC().Format(time.RFC3339), fmt.Sprint(offset))
+}
+
+// seenBooking is what dedupe and withdrawal need of a booking in the extract.
+type seenBooking struct {
+	at    int64
+	phone uint64
+}
+
+// run is one planning run's working state.
+type run struct {
+	p       *Planner
+	tx      *store.Tx
+	rep     *Report
+	now     time.Time
+	targets []target
+	byDay   map[string]int // appointment day → index in targets
+
+	optOuts  map[string]bool
+	reminded map[digest]struct{}
+	planned  map[groupKey]int64 // unsent message per (target, phone)
+	seen     map[digest]seenBooking
+	cover    map[store.NodeDay]bool
+	groups   map[groupKey]uint32 // bookings to remind, linked in the arena
+	arena    arena
+	batch    []cup.Booking
+
+	// What withdraw took out, so that planning afterwards (which a dry run
+	// cannot read back from the store) does not put it back.
+	gone    map[int64]bool  // messages withdrawn
+	goneRem map[string]bool // node, code of reminders withdrawn
+}
+
+type groupKey struct {
+	phone  uint64
+	target int
+}
+
+const batchSize = 400
+
+// Plan reads the sources and plans the reminders due. The plan is computed
+// in memory against the current state and then written in one transaction:
+// a crash or an error leaves the store as it was, and a dry run is the same
+// computation without the writing.
+func (p *Planner) Plan(ctx context.Context, sources []Source, o Options) (*Report, error) {
+	now := p.Now()
+	targets, err := p.targets(now, o)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{p: p, now: now, targets: targets, byDay: map[string]int{},
+		rep:  &Report{DryRun: o.DryRun, Rejected: []cup.Rejection{}, ByReason: map[string]int{}},
+		seen: map[digest]seenBooking{}, cover: map[store.NodeDay]bool{}, groups: map[groupKey]uint32{},
+		reminded: map[digest]struct{}{}, planned: map[groupKey]int64{}, gone: map[int64]bool{}, goneRem: map[string]bool{}}
+	r.arena.drop = [4]bool{!p.Campaign.Shows("Agenda"), !p.Campaign.Shows("Prestazione"), !p.Campaign.Shows("Cognome"), !p.Campaign.Shows("Nome")}
+	for i, t := range targets {
+		r.byDay[t.day] = i
+		r.rep.Days = append(r.rep.Days, t.day)
+	}
+	if o.DryRun {
+		r.tx = p.Store.View()
+	} else if r.tx, err = p.Store.Begin(ctx); err != nil {
+		return nil, err
+	}
+	defer r.tx.Rollback()
+
+	names := make([]string, len(sources))
+	for i, s := range sources {
+		names[i] = s.Name
+	}
+	if !o.DryRun {
+		if r.rep.ImportID, err = r.tx.StartImport(ctx, strings.Join(names, ", "), now); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.loadState(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.read(ctx, sources); err != nil {
+		return nil, err
+	}
+	if err := r.withdraw(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.planGroups(ctx); err != nil {
+		return nil, err
+	}
+	if o.DryRun {
+		return r.rep, nil
+	}
+	rep := r.rep
+	if err := r.tx.FinishImport(ctx, rep.ImportID, store.ImportCounts{Rows: rep.Rows, Valid: rep.Valid, Duplicates: rep.Duplicates, Rejected: len(rep.Rejected)}, p.Now()); err != nil {
+		return nil, err
+	}
+	if err := r.tx.Commit(); err != nil {
+		return nil, fmt.Errorf("remind: commit plan: %w", err)
+	}
+	p.Log.Info("reminders planned", "import", rep.ImportID, "rows", rep.Rows, "valid", rep.Valid,
+		"rejected", len(rep.Rejected), "duplicates", rep.Duplicates, "messages", rep.Messages,
+		"updated", rep.Updated, "withdrawn", rep.Withdrawn)
+	return rep, nil
+}
+
+func dayOf(t time.Time) time.Time {
+	t = t.In(cup.Rome)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, cup.Rome)
+}
+
+func (p *Planner) targets(now time.Time, o Options) ([]target, error) {
+	run := dayOf(now)
+	if !o.RunDay.IsZero() {
+		run = dayOf(o.RunDay)
+	}
+	if !o.ForDate.IsZero() {
+		d := dayOf(o.ForDate)
+		off := int(d.Sub(run).Round(24*time.Hour) / (24 * time.Hour))
+		if off < 0 {
+			return nil, fmt.Errorf("remind: %s is before the run day %s", d.Format(store.DayLayout), run.Format(store.DayLayout))
+		}
+		return []target{{day: d.Format(store.DayLayout), offset: off}}, nil
+	}
+	var out []target
+	for _, off := range p.Campaign.DaysBefore {
+		out = append(out, target{day: run.AddDate(0, 0, off).Format(store.DayLayout), offset: off})
+	}
+	return out, nil
+}
+
+// loadState reads what planning depends on: opt-outs, the reminders of the
+// target days, and their unsent messages.
+func (r *run) loadState(ctx context.Context) error {
+	var err error
+	if r.optOuts, err = r.tx.OptOuts(ctx); err != nil {
+		return err
+	}
+	days := make([]string, len(r.targets))
+	for i, t := range r.targets {
+		days[i] = t.day
+	}
+	if err := r.tx.EachReminder(ctx, days, func(node, code string, at time.Time, offset int) {
+		r.reminded[reminderKey(node, code, at, offset)] = struct{}{}
+	}); err != nil {
+		return err
+	}
+	pms, err := r.tx.PlannedMessages(ctx, days)
+	if err != nil {
+		return err
+	}
+	for _, m := range pms {
+		ti, ok := r.byDay[m.Day]
+		if !ok || r.targets[ti].offset != m.Offset {
+			continue
+		}
+		if k, ok := phoneKey(m.Phone); ok {
+			r.planned[groupKey{k, ti}] = m.ID
+		}
+	}
+	return nil
+}
+
+func (r *run) reject(rej cup.Rejection) {
+	r.rep.Rejected = append(r.rep.Rejected, rej)
+	r.rep.ByReason[string(rej.Reason)]++
+}
+
+// read streams the extracts: validation, opt-outs, duplicates, coverage, and
+// the bookings due, packed into the arena.
+func (r *run) read(ctx context.Context, sources []Source) error {
+	rep := r.rep
+	minAt := r.now.Add(r.p.Campaign.MinNotice.D())
+	for _, src := range sources {
+		rd, err := cup.NewExtractReader(src.R, src.Name, r.p.Layout)
+		if err != nil {
+			return fmt.Errorf("remind: %w", err)
+		}
+		for {
+			b, rej, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("remind: %s: %w", src.Name, err)
+			}
+			rep.Rows++
+			if r.p.Progress != nil && rep.Rows%10000 == 0 {
+				r.p.Progress(rep.Rows)
+			}
+			if rej != nil {
+				r.reject(*rej)
+				continue
+			}
+			if r.optOuts[b.Phone] {
+				r.reject(cup.Rejection{File: b.Source, Line: b.Line, Reason: cup.ReasonOptedOut, Detail: "the number asked for no more messages"})
+				continue
+			}
+			pk, ok := phoneKey(b.Phone)
+			if !ok {
+				r.reject(cup.Rejection{File: b.Source, Line: b.Line, Reason: cup.ReasonInvalidPhone, Detail: "column cellulare: not a valid number"})
+				continue
+			}
+			k := keyOf(b.Node, b.Code)
+			cur := seenBooking{at: b.At.UnixMilli(), phone: pk}
+			if prev, dup := r.seen[k]; dup {
+				rep.Duplicates++
+				if prev != cur {
+					// Same booking code at another time or number: the
+					// first row wins, and the operator is told.
+					rep.Conflicts++
+					r.p.Log.Warn("booking repeated with different time or number; first row kept",
+						"file", b.Source, "line", b.Line, "code", phone.MaskCode(b.Code))
+				}
+				continue
+			}
+			r.seen[k] = cur
+			rep.Valid++
+			day := b.At.In(cup.Rome).Format(store.DayLayout)
+			r.cover[store.NodeDay{Node: b.Node, Day: day}] = true
+			if ti, due := r.byDay[day]; due && b.At.After(minAt) {
+				if _, done := r.reminded[reminderKey(b.Node, b.Code, b.At, r.targets[ti].offset)]; !done {
+					gk := groupKey{pk, ti}
+					head, ok := r.groups[gk]
+					if !ok {
+						head = noRecord
+					}
+					r.groups[gk] = r.arena.add(&b, head)
+				}
+			}
+			if !r.rep.DryRun {
+				r.batch = append(r.batch, b)
+				if len(r.batch) == batchSize {
+					if err := r.flushBookings(ctx); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	if r.p.Progress != nil {
+		r.p.Progress(rep.Rows)
+	}
+	if rep.DryRun {
+		return nil
+	}
+	if err := r.flushBookings(ctx); err != nil {
+		return err
+	}
+	if err := r.tx.AddRejections(ctx, rep.ImportID, rep.Rejected); err != nil {
+		return err
+	}
+	cs := make([]store.NodeDay, 0, len(r.cover))
+	for c := range r.cover {
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].Node != cs[j].Node {
+			return cs[i].Node < cs[j].Node
+		}
+		return cs[i].Day < cs[j].Day
+	})
+	return r.tx.AddCoverage(ctx, rep.ImportID, cs)
+}
+
+func (r *run) flushBookings(ctx context.Context) error {
+	if len(r.batch) == 0 {
+		return nil
+	}
+	err := r.tx.UpsertBookings(ctx, r.rep.ImportID, r.batch, r.now)
+	clear(r.batch) // the bookings hold their row's text: let it go
+	r.batch = r.batch[:0]
+	return err
+}
+
+// withdraw takes out of unsent messages the bookings that this extract
+// shows moved to another time, or that are missing from it although it
+// covers their node and day; what is left is re-rendered, or the message
+// withdrawn.
+func (r *run) withdraw(ctx context.Context) error {
+	prs, err := r.tx.PlannedReminders(ctx)
+	if err != nil {
+		return err
+	}
+	touched := map[int64][]store.PlannedReminder{}
+	for _, pr := range prs {
+		s, inExtract := r.seen[keyOf(pr.Node, pr.Code)]
+		moved := inExtract && s.at != pr.At
+		gone := !inExtract && r.cover[store.NodeDay{Node: pr.Node, Day: pr.Day}]
+		if moved || gone {
+			touched[pr.MessageID] = append(touched[pr.MessageID], pr)
+		}
+	}
+	ids := make([]int64, 0, len(touched))
+	for id := range touched {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		bs, err := r.tx.MessageBookings(ctx, id)
+		if err != nil {
+			return err
+		}
+		for _, pr := range touched[id] {
+			r.goneRem[pr.Node+"\x00"+pr.Code] = true
+			if !r.rep.DryRun {
+				if err := r.tx.WithdrawReminder(ctx, pr); err != nil {
+					return err
+				}
+			}
+		}
+		left := slices.DeleteFunc(bs, func(b cup.Booking) bool { return r.goneRem[b.Node+"\x00"+b.Code] })
+		if len(left) == 0 {
+			r.rep.Withdrawn++
+			r.gone[id] = true
+			if !r.rep.DryRun {
+				if _, err := r.tx.WithdrawMessage(ctx, id, "bookings no longer in the extract", r.now); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		rd, err := r.p.Campaign.Render(left)
+		if err != nil {
+			return err
+		}
+		r.rep.Updated++
+		if !r.rep.DryRun {
+			if _, err := r.tx.UpdatePlannedBody(ctx, id, rd.Body, string(rd.Info.Encoding), rd.Info.Segments, r.now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// job is one message to render: new, or an unsent one rewritten.
+type job struct {
+	t        target
+	bookings []cup.Booking
+	existing int64         // message id when rewriting
+	added    []cup.Booking // the bookings joining an existing message
+	out      Rendered
+	err      error
+}
+
+// planGroups renders and records the messages, in phone order, a chunk at
+// a time: rendering is spread over the processors, writing is sequential.
+func (r *run) planGroups(ctx context.Context) error {
+	keys := make([]groupKey, 0, len(r.groups))
+	for k := range r.groups {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b groupKey) int {
+		if a.target != b.target {
+			return a.target - b.target
+		}
+		switch {
+		case a.phone < b.phone:
+			return -1
+		case a.phone > b.phone:
+			return 1
+		}
+		return 0
+	})
+	const chunk = 2000
+	jobs := make([]job, 0, chunk+8)
+	for i := 0; i < len(keys); {
+		jobs = jobs[:0]
+		for ; i < len(keys) && len(jobs) < chunk; i++ {
+			js, err := r.jobsFor(ctx, keys[i])
+			if err != nil {
+				return err
+			}
+			jobs = append(jobs, js...)
+		}
+		renderAll(r.p.Campaign, jobs)
+		if err := r.record(ctx, jobs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// jobsFor turns a patient's bookings of a day into messages: joining an
+// unsent message when there is one with room, at most MaxPerMessage each.
+func (r *run) jobsFor(ctx context.Context, k groupKey) ([]job, error) {
+	ph := phoneString(k.phone)
+	var bs []cup.Booking
+	for ref := r.groups[k]; ref != noRecord; {
+		var b cup.Booking
+		b, ref = r.arena.get(ref, ph)
+		bs = append(bs, b)
+	}
+	slices.SortStableFunc(bs, func(a, b cup.Booking) int { return a.At.Compare(b.At) })
+	t := r.targets[k.target]
+	max := r.p.Campaign.MaxPerMessage
+	var out []job
+	if id, ok := r.planned[k]; ok && !r.gone[id] {
+		cur, err := r.tx.MessageBookings(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		cur = slices.DeleteFunc(cur, func(b cup.Booking) bool { return r.goneRem[b.Node+"\x00"+b.Code] })
+		if room := max - len(cur); room > 0 {
+			take := bs[:min(room, len(bs))]
+			bs = bs[len(take):]
+			all := append(append([]cup.Booking{}, cur...), take...)
+			slices.SortStableFunc(all, func(a, b cup.Booking) int { return a.At.Compare(b.At) })
+			out = append(out, job{t: t, bookings: all, existing: id, added: take})
+		}
+	}
+	for len(bs) > 0 {
+		g := bs[:min(max, len(bs))]
+		bs = bs[len(g):]
+		out = append(out, job{t: t, bookings: g})
+	}
+	return out, nil
+}
+
+func renderAll(c *Campaign, jobs []job) {
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	if len(jobs) < 64 || workers == 1 {
+		for i := range jobs {
+			jobs[i].out, jobs[i].err = c.Render(jobs[i].bookings)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	per := (len(jobs) + workers - 1) / workers
+	for w := 0; w < len(jobs); w += per {
+		part := jobs[w:min(w+per, len(jobs))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range part {
+				part[i].out, part[i].err = c.Render(part[i].bookings)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// record counts the rendered messages and, unless dry, writes them.
+func (r *run) record(ctx context.Context, jobs []job) error {
+	notBefore := r.p.Campaign.SendWindow(r.now)
+	minNotice := r.p.Campaign.MinNotice.D()
+	var fresh []store.NewMessage
+	var freshJobs []*job
+	var rems []store.NewReminder
+	for i := range jobs {
+		j := &jobs[i]
+		if j.err != nil {
+			return j.err
+		}
+		if j.existing != 0 {
+			r.rep.Updated++
+			r.rep.Bookings += len(j.added)
+			if r.rep.DryRun {
+				continue
+			}
+			if _, err := r.tx.UpdatePlannedBody(ctx, j.existing, j.out.Body, string(j.out.Info.Encoding), j.out.Info.Segments, r.now); err != nil {
+				return err
+			}
+			for _, b := range j.added {
+				rems = append(rems, store.NewReminder{Node: b.Node, Code: b.Code, At: b.At, Offset: j.t.offset, Day: j.t.day, MessageID: j.existing})
+			}
+			continue
+		}
+		r.rep.Messages++
+		r.rep.Bookings += len(j.bookings)
+		r.rep.Segments += j.out.Info.Segments
+		if j.out.Info.Encoding == "ucs2" {
+			r.rep.UCS2++
+		} else {
+			r.rep.GSM7++
+		}
+		if r.rep.DryRun {
+			continue
+		}
+		fresh = append(fresh, store.NewMessage{Kind: "reminder", Phone: j.bookings[0].Phone, Day: j.t.day, Offset: j.t.offset,
+			Body: j.out.Body, Encoding: string(j.out.Info.Encoding), Segments: j.out.Info.Segments,
+			NotBefore: notBefore, ExpiresAt: j.bookings[0].At.Add(-minNotice), ImportID: r.rep.ImportID})
+		freshJobs = append(freshJobs, j)
+	}
+	if r.rep.DryRun {
+		return nil
+	}
+	// Message ids come back by phone, so one insert carries distinct
+	// phones; a patient's second message of a day goes in the next one.
+	for len(fresh) > 0 {
+		var now, later []store.NewMessage
+		var nowJobs, laterJobs []*job
+		seen := map[string]bool{}
+		for i, m := range fresh {
+			if seen[m.Phone] {
+				later, laterJobs = append(later, m), append(laterJobs, freshJobs[i])
+				continue
+			}
+			seen[m.Phone] = true
+			now, nowJobs = append(now, m), append(nowJobs, freshJobs[i])
+		}
+		ids, err := r.tx.InsertMessages(ctx, now, r.now)
+		if err != nil {
+			return err
+		}
+		for i, m := range now {
+			id, ok := ids[m.Phone]
+			if !ok {
+				return fmt.Errorf("remind: inserted message for %s has no id", phone.Mask(m.Phone))
+			}
+			for _, b := range nowJobs[i].bookings {
+				rems = append(rems, store.NewReminder{Node: b.Node, Code: b.Code, At: b.At, Offset: m.Offset, Day: m.Day, MessageID: id})
+			}
+		}
+		fresh, freshJobs = later, laterJobs
+	}
+	return r.tx.InsertReminders(ctx, rems, r.now)
+}

@@ -1,0 +1,222 @@
+package remind
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/store"
+)
+
+func TestReimportingTheSameExtractPlansNothingNew(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		rows := []string{
+			row("ASL1", "A-1", "3331234567", "01/12/2026 10:30"),
+			row("ASL1", "A-2", "3339876543", "01/12/2026 11:00"),
+		}
+		first := b.plan(t, Options{}, rows...)
+		if first.Messages != 2 || first.Bookings != 2 {
+			t.Fatalf("first import: %d messages for %d bookings, want 2 for 2", first.Messages, first.Bookings)
+		}
+		again := b.plan(t, Options{}, rows...)
+		if again.Messages != 0 || again.Bookings != 0 || again.Updated != 0 || again.Withdrawn != 0 {
+			t.Fatalf("re-import planned %+v", again)
+		}
+		// An overlapping extract (one old row, one new) plans only the new one.
+		over := b.plan(t, Options{}, rows[1], row("ASL1", "A-3", "3471112223", "01/12/2026 12:00"))
+		if over.Messages != 1 {
+			t.Fatalf("overlapping import: %d new messages, want 1", over.Messages)
+		}
+	})
+}
+
+func TestMovedAppointmentGetsANewReminderAndTheOldOneIsWithdrawn(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		b.plan(t, Options{}, row("ASL1", "A-1", "3331234567", "01/12/2026 10:30"))
+		rep := b.plan(t, Options{}, row("ASL1", "A-1", "3331234567", "01/12/2026 15:45"))
+		if rep.Messages != 1 || rep.Withdrawn != 1 {
+			t.Fatalf("moved: %d new, %d withdrawn; want 1 and 1", rep.Messages, rep.Withdrawn)
+		}
+		ms := b.messages(t, "+393331234567")
+		var planned []string
+		for _, m := range ms {
+			if m.Status == store.StatusPlanned {
+				planned = append(planned, m.Body)
+			}
+		}
+		if len(planned) != 1 || !strings.Contains(planned[0], "alle 15:45") {
+			t.Fatalf("planned after the move: %q", planned)
+		}
+	})
+}
+
+func TestBookingMissingFromALaterExtractIsWithdrawn(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		b.plan(t, Options{},
+			row("ASL1", "A-1", "3331234567", "01/12/2026 10:30"),
+			row("ASL1", "A-2", "3339876543", "01/12/2026 11:00"),
+			row("ASL2", "B-1", "3405556667", "01/12/2026 11:00"))
+		// ASL1's new extract for the same day lacks A-2 (cancelled at the
+		// desk). ASL2 is not in it, so B-1 must stay.
+		rep := b.plan(t, Options{}, row("ASL1", "A-1", "3331234567", "01/12/2026 10:30"))
+		if rep.Withdrawn != 1 {
+			t.Fatalf("withdrawn %d, want 1", rep.Withdrawn)
+		}
+		if ms := b.messages(t, "+393339876543"); len(ms) != 1 || ms[0].Status != store.StatusWithdrawn {
+			t.Fatalf("A-2's message: %+v", ms)
+		}
+		if ms := b.messages(t, "+393405556667"); len(ms) != 1 || ms[0].Status != store.StatusPlanned {
+			t.Fatalf("another node's booking was touched: %+v", ms)
+		}
+	})
+}
+
+func TestSeveralBookingsOfADayMakeOneMessage(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		rep := b.plan(t, Options{},
+			row("ASL1", "A-2", "347 111 2223", "01/12/2026 11:00"),
+			row("ASL1", "A-1", "+39 347 1112223", "01/12/2026 08:30"),
+			row("AO", "C-9", "0039 3471112223", "01/12/2026 16:00"))
+		if rep.Messages != 1 || rep.Bookings != 3 {
+			t.Fatalf("%d messages for %d bookings, want 1 for 3", rep.Messages, rep.Bookings)
+		}
+		body := b.messages(t, "+393471112223")[0].Body
+		i8, i11, i16 := strings.Index(body, "08:30"), strings.Index(body, "11:00"), strings.Index(body, "16:00")
+		if i8 < 0 || i11 < i8 || i16 < i11 {
+			t.Fatalf("bookings not listed in time order: %q", body)
+		}
+		// A booking added later joins the message while it is unsent.
+		rep = b.plan(t, Options{},
+			row("ASL1", "A-2", "347 111 2223", "01/12/2026 11:00"),
+			row("ASL1", "A-1", "+39 347 1112223", "01/12/2026 08:30"),
+			row("AO", "C-9", "0039 3471112223", "01/12/2026 16:00"),
+			row("IRCCS", "D-1", "3471112223", "01/12/2026 17:00"))
+		// The shipped campaign lists at most 3 bookings in a message.
+		if rep.Messages != 1 || rep.Bookings != 1 {
+			t.Fatalf("fourth booking: %d messages for %d bookings, want a second message", rep.Messages, rep.Bookings)
+		}
+	})
+}
+
+func TestRejectionsDuplicatesAndOptOuts(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		if _, err := b.st.OptOut(context.Background(), "+393398887776", "sms", b.now()); err != nil {
+			t.Fatal(err)
+		}
+		rep := b.plan(t, Options{},
+			row("ASL1", "A-1", "3331234567", "01/12/2026 10:30"),
+			row("ASL1", "A-1", "3331234567", "01/12/2026 10:30"), // identical: duplicate
+			row("ASL1", "A-2", "", "01/12/2026 10:30"),
+			row("ASL1", "A-3", "06 1234 5678", "01/12/2026 10:30"),
+			row("ASL1", "A-4", "33312", "01/12/2026 10:30"),
+			row("ASL1", "", "3331234567", "01/12/2026 10:30"),
+			row("ASL1", "A-6", "3331234567", "31/11/2026 10:30"),
+			row("ASL1", "A-7", "339 888 7776", "01/12/2026 10:30"))
+		if rep.Rows != 8 || rep.Valid != 1 || rep.Duplicates != 1 {
+			t.Fatalf("rows %d valid %d duplicates %d", rep.Rows, rep.Valid, rep.Duplicates)
+		}
+		want := map[cup.Reason]int{ // line numbers: header is line 1
+			cup.ReasonMissingPhone: 4, cup.ReasonLandline: 5, cup.ReasonInvalidPhone: 6,
+			cup.ReasonMissingBookingCode: 7, cup.ReasonBadDatetime: 8, cup.ReasonOptedOut: 9,
+		}
+		if len(rep.Rejected) != len(want) {
+			t.Fatalf("rejected %+v", rep.Rejected)
+		}
+		for _, r := range rep.Rejected {
+			if want[r.Reason] != r.Line || r.File != "estratto.csv" {
+				t.Errorf("rejection %+v: want line %d", r, want[r.Reason])
+			}
+		}
+	})
+}
+
+func TestForDateRemindsExactlyThatDay(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		rows := []string{
+			row("ASL1", "A-1", "3331234567", "01/12/2026 10:30"),
+			row("ASL1", "A-2", "3339876543", "03/12/2026 11:00"),
+		}
+		rep := b.plan(t, Options{ForDate: time.Date(2026, 12, 3, 0, 0, 0, 0, cup.Rome)}, rows...)
+		if rep.Messages != 1 || len(rep.Days) != 1 || rep.Days[0] != "2026-12-03" {
+			t.Fatalf("for-date: %+v", rep)
+		}
+		if ms := b.messages(t, "+393339876543"); len(ms) != 1 {
+			t.Fatalf("the 3 December booking was not planned: %+v", ms)
+		}
+	})
+}
+
+func TestDryRunStoresNothing(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		rep := b.plan(t, Options{DryRun: true}, row("ASL1", "A-1", "3331234567", "01/12/2026 10:30"))
+		if rep.Messages != 1 || rep.GSM7+rep.UCS2 != 1 || rep.Segments < 1 {
+			t.Fatalf("dry run report: %+v", rep)
+		}
+		if ms := b.messages(t, ""); len(ms) != 0 {
+			t.Fatalf("dry run stored %d messages", len(ms))
+		}
+		if rep := b.plan(t, Options{}, row("ASL1", "A-1", "3331234567", "01/12/2026 10:30")); rep.Messages != 1 {
+			t.Fatalf("real run after dry run planned %d", rep.Messages)
+		}
+	})
+}
+
+func TestRunOutsideSendingHoursWaitsForTheOpening(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		late := time.Date(2026, 11, 30, 21, 15, 0, 0, cup.Rome)
+		b.planner.Now = runningClock(late)
+		// The appointment is on the afternoon of the 1st: the 09:00 opening
+		// on the 1st is still more than min_notice before it.
+		b.plan(t, Options{RunDay: mondayMorning}, row("ASL1", "A-1", "3331234567", "01/12/2026 16:30"))
+		var nb int64
+		if err := b.st.DB().Get(&nb, `SELECT not_before FROM messages`); err != nil {
+			t.Fatal(err)
+		}
+		got := store.FromMillis(nb).In(cup.Rome)
+		if want := time.Date(2026, 12, 1, 9, 0, 0, 0, cup.Rome); !got.Equal(want) {
+			t.Fatalf("not before %s, want %s", got, want)
+		}
+	})
+}
+
+func TestDryRunReportsWhatTheRealRunDoes(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		b.plan(t, Options{},
+			row("ASL1", "A-1", "3331234567", "01/12/2026 10:30"),
+			row("ASL1", "A-2", "3339876543", "01/12/2026 11:00"),
+			row("ASL1", "A-3", "3405556667", "01/12/2026 11:00"),
+			row("ASL1", "A-4", "3405556667", "01/12/2026 12:00"))
+		// The next extract moves A-1, drops A-2, adds a booking to A-3's
+		// patient and brings a new patient.
+		next := []string{
+			row("ASL1", "A-1", "3331234567", "01/12/2026 16:30"),
+			row("ASL1", "A-3", "3405556667", "01/12/2026 11:00"),
+			row("ASL1", "A-4", "3405556667", "01/12/2026 12:00"),
+			row("ASL1", "A-5", "3405556667", "01/12/2026 13:00"),
+			row("ASL1", "A-6", "3471234567", "01/12/2026 09:45"),
+			row("ASL1", "A-6", "3471234567", "01/12/2026 09:45"),
+			row("ASL1", "A-7", "", "01/12/2026 09:45"),
+		}
+		dry := b.plan(t, Options{DryRun: true}, next...)
+		real := b.plan(t, Options{}, next...)
+		dry.DryRun, dry.ImportID, real.ImportID = false, 0, 0
+		if fmt.Sprint(*dry) != fmt.Sprint(*real) {
+			t.Fatalf("dry run  %+v\nreal run %+v", *dry, *real)
+		}
+		if real.Messages != 2 || real.Withdrawn != 2 || real.Updated != 1 || real.Bookings != 3 {
+			t.Fatalf("real run %+v", *real)
+		}
+	})
+}

@@ -1,0 +1,257 @@
+package remind
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/richiamo/richiamo/internal/phone"
+	"github.com/richiamo/richiamo/internal/sms"
+	"github.com/richiamo/richiamo/internal/store"
+)
+
+// Webhook paths, relative to the public URL.
+const (
+	StatusPath  = "/webhooks/twilio/status"
+	InboundPath = "/webhooks/twilio/inbound"
+)
+
+// Webhooks receives the provider's delivery reports and patients' replies.
+type Webhooks struct {
+	Store     *store.Store
+	Log       *slog.Logger
+	Now       func() time.Time
+	AuthToken string
+	// PublicURL is the base the provider calls (scheme and host, maybe a
+	// path prefix); signatures are checked against it.
+	PublicURL string
+}
+
+// Register adds the webhook routes to mux.
+func (w *Webhooks) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST "+StatusPath, w.status)
+	mux.HandleFunc("POST "+InboundPath, w.inbound)
+}
+
+func (w *Webhooks) verify(rw http.ResponseWriter, r *http.Request) bool {
+	url := strings.TrimRight(w.PublicURL, "/") + r.URL.RequestURI()
+	if err := sms.ValidateWebhook(w.AuthToken, url, r); err != nil {
+		w.Log.Warn("webhook refused: bad signature", "path", r.URL.Path, "remote", r.RemoteAddr)
+		http.Error(rw, "invalid signature", http.StatusForbidden)
+		return false
+	}
+	return true
+}
+
+func (w *Webhooks) status(rw http.ResponseWriter, r *http.Request) {
+	if !w.verify(rw, r) {
+		return
+	}
+	sid := r.PostForm.Get("MessageSid")
+	st := r.PostForm.Get("MessageStatus")
+	if sid == "" || st == "" {
+		http.Error(rw, "MessageSid and MessageStatus are required", http.StatusBadRequest)
+		return
+	}
+	code, _ := strconv.Atoi(r.PostForm.Get("ErrorCode"))
+	if err := w.Store.ApplyStatus(r.Context(), sid, st, code, w.Now()); err != nil {
+		w.Log.Error("delivery report not recorded", "sid", sid, "err", err)
+		// A 5xx makes the provider retry the callback.
+		http.Error(rw, "not recorded", http.StatusInternalServerError)
+		return
+	}
+	rw.WriteHeader(http.StatusNoContent)
+}
+
+func (w *Webhooks) inbound(rw http.ResponseWriter, r *http.Request) {
+	if !w.verify(rw, r) {
+		return
+	}
+	from := r.PostForm.Get("From")
+	body := r.PostForm.Get("Body")
+	sid := r.PostForm.Get("MessageSid")
+	if from == "" || sid == "" {
+		http.Error(rw, "From and MessageSid are required", http.StatusBadRequest)
+		return
+	}
+	answer, err := w.HandleReply(r.Context(), sid, from, body)
+	if err != nil {
+		w.Log.Error("reply not recorded", "from", phone.Mask(from), "err", err)
+		http.Error(rw, "not recorded", http.StatusInternalServerError)
+		return
+	}
+	writeTwiML(rw, answer)
+}
+
+func writeTwiML(rw http.ResponseWriter, answer string) {
+	rw.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	var sb strings.Builder
+	sb.WriteString(xml.Header)
+	sb.WriteString("<Response>")
+	if answer != "" {
+		sb.WriteString("<Message>")
+		_ = xml.EscapeText(&sb, []byte(answer))
+		sb.WriteString("</Message>")
+	}
+	sb.WriteString("</Response>")
+	_, _ = rw.Write([]byte(sb.String()))
+}
+
+// HandleReply records and acts on a patient's message and returns the text
+// to answer with ("" for none). A reply already seen (the provider retried
+// the webhook) is not acted on twice.
+func (w *Webhooks) HandleReply(ctx context.Context, providerID, from, body string) (string, error) {
+	now := w.Now()
+	rp := sms.ParseReply(body)
+	id, fresh, err := w.Store.InsertReply(ctx, store.Reply{ProviderID: providerID, Phone: from, Body: body,
+		Kind: string(rp.Kind), Status: store.ReplyInbox, ReceivedAt: now.UnixMilli()})
+	if err != nil || !fresh {
+		return "", err
+	}
+	status, answer, err := w.act(ctx, id, from, rp, now)
+	if err != nil {
+		return "", err
+	}
+	answer = sms.Transliterate(answer)
+	if err := w.Store.SetReplyOutcome(ctx, id, status, answer); err != nil {
+		return "", err
+	}
+	w.Log.Info("reply received", "from", phone.Mask(from), "kind", rp.Kind, "outcome", status)
+	return answer, nil
+}
+
+func (w *Webhooks) act(ctx context.Context, replyID int64, from string, rp sms.Reply, now time.Time) (status, answer string, err error) {
+	switch rp.Kind {
+	case sms.ReplyStop:
+		if _, err := w.Store.OptOut(ctx, from, "sms", now); err != nil {
+			return "", "", err
+		}
+		// The provider confirms the opt-out itself and blocks anything
+		// more to this number, so no answer of ours.
+		return store.ReplyHandled, "", nil
+	case sms.ReplyConfirm, sms.ReplyCancel:
+	default:
+		return store.ReplyInbox, "", nil
+	}
+	ups, err := w.Store.RemindedUpcoming(ctx, from, now)
+	if err != nil {
+		return "", "", err
+	}
+	if len(ups) == 0 {
+		// Nothing to confirm or cancel that we know of: a person looks.
+		return store.ReplyInbox, "", nil
+	}
+	matches := ups
+	if rp.CodeHint != "" {
+		matches = nil
+		for _, u := range ups {
+			if strings.HasSuffix(digits(u.Code), rp.CodeHint) {
+				matches = append(matches, u)
+			}
+		}
+		if len(matches) == 0 {
+			return store.ReplyAsked, whichOne(rp.Kind, ups), nil
+		}
+	}
+	if rp.Kind == sms.ReplyConfirm {
+		if rp.CodeHint == "" {
+			// "SI" confirms what the latest reminder listed.
+			matches = nil
+			for _, u := range ups {
+				if u.MessageID == ups[0].MessageID {
+					matches = append(matches, u)
+				}
+			}
+		}
+		for _, m := range matches {
+			if err := w.Store.RecordResponse(ctx, m.Booking, store.ResponseConfirm, replyID, now); err != nil {
+				return "", "", err
+			}
+		}
+		return store.ReplyHandled, confirmText(matches), nil
+	}
+	if len(matches) > 1 {
+		return store.ReplyAsked, whichOne(rp.Kind, matches), nil
+	}
+	m := matches[0]
+	if err := w.Store.RecordResponse(ctx, m.Booking, store.ResponseCancel, replyID, now); err != nil {
+		return "", "", err
+	}
+	return store.ReplyHandled, fmt.Sprintf("Abbiamo ricevuto la sua richiesta di disdetta dell'appuntamento di %s (prenotazione %s). Grazie per averci avvisato: il posto potrà essere offerto ad altri pazienti.",
+		Quando(m.At), m.Code), nil
+}
+
+func confirmText(ms []store.RemindedBooking) string {
+	if len(ms) == 1 {
+		return fmt.Sprintf("Grazie, abbiamo registrato la conferma dell'appuntamento di %s.", Quando(ms[0].At))
+	}
+	times := make([]string, len(ms))
+	for i, m := range ms {
+		times[i] = Ora(m.At)
+	}
+	return fmt.Sprintf("Grazie, abbiamo registrato la conferma degli appuntamenti di %s (ore %s).", Giorno(ms[0].At), strings.Join(times, ", "))
+}
+
+// whichOne asks the patient to say which booking, by the last digits of its
+// code.
+func whichOne(kind sms.ReplyKind, ms []store.RemindedBooking) string {
+	verb := "ANNULLA"
+	if kind == sms.ReplyConfirm {
+		verb = "SI"
+	}
+	n := uniqueSuffix(ms)
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		d := digits(m.Code)
+		if len(d) > n {
+			d = d[len(d)-n:]
+		}
+		parts[i] = fmt.Sprintf("%s (%s)", d, Quando(m.At))
+	}
+	return fmt.Sprintf("Ha più appuntamenti: risponda %s seguito dalle ultime cifre della prenotazione, per esempio %s %s. Prenotazioni: %s.",
+		verb, verb, strings.Fields(parts[0])[0], strings.Join(parts, "; "))
+}
+
+// uniqueSuffix is the fewest trailing digits, at least four, that tell the
+// bookings apart, so that the patient's answer cannot be ambiguous again.
+func uniqueSuffix(ms []store.RemindedBooking) int {
+	longest := 0
+	for _, m := range ms {
+		longest = max(longest, len(digits(m.Code)))
+	}
+	for n := 4; n < longest; n++ {
+		seen := map[string]bool{}
+		clash := false
+		for _, m := range ms {
+			d := digits(m.Code)
+			if len(d) > n {
+				d = d[len(d)-n:]
+			}
+			if seen[d] {
+				clash = true
+				break
+			}
+			seen[d] = true
+		}
+		if !clash {
+			return n
+		}
+	}
+	return max(longest, 4)
+}
+
+func digits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

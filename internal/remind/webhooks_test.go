@@ -1,0 +1,176 @@
+package remind
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/richiamo/richiamo/internal/sms/twiliotest"
+	"github.com/richiamo/richiamo/internal/store"
+)
+
+// reply sends a patient's signed message to the inbound webhook and returns
+// the text the engine answers with.
+func (b *bundle) reply(t *testing.T, from, body string) string {
+	t.Helper()
+	resp, err := b.fake.Inbound(context.Background(), b.web.URL+InboundPath, from, "+390000000000", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("inbound webhook: %s %s", resp.Status, raw)
+	}
+	s := string(raw)
+	i := strings.Index(s, "<Message>")
+	if i < 0 {
+		return ""
+	}
+	s = strings.TrimSuffix(s[i+len("<Message>"):], "</Message></Response>")
+	return strings.NewReplacer("&#39;", "'", "&#34;", "\"", "&amp;", "&").Replace(s)
+}
+
+func (b *bundle) responses(t *testing.T, kind string) []store.Response {
+	t.Helper()
+	rs, err := b.st.Responses(context.Background(), kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+func TestUnsignedOrForgedWebhooksAreRefused(t *testing.T) {
+	t.Parallel()
+	b := sqliteBundle(t)
+	form := url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"delivered"}, "From": {"+393331234567"}, "Body": {"STOP"}}
+	for _, tc := range []struct {
+		name, path, sig string
+	}{
+		{"status callback without signature", StatusPath, ""},
+		{"status callback signed with another token", StatusPath, twiliotest.Signature("wrong-token", b.web.URL+StatusPath, form)},
+		{"reply signed for another URL", InboundPath, twiliotest.Signature(testToken, "https://elsewhere.example"+InboundPath, form)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, b.web.URL+tc.path, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.sig != "" {
+				req.Header.Set("X-Twilio-Signature", tc.sig)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("status %d, want 403", resp.StatusCode)
+			}
+		})
+	}
+	// A forged STOP must not have opted anyone out.
+	if out, _ := b.st.IsOptedOut(context.Background(), "+393331234567"); out {
+		t.Fatal("forged STOP was acted on")
+	}
+}
+
+func TestRepliesInItalian(t *testing.T) {
+	t.Parallel()
+	b := sqliteBundle(t)
+	b.plan(t, Options{},
+		row("ASL1", "ASL1-2026-0012345", "3331111111", "01/12/2026 10:30"),
+		row("ASL1", "ASL1-2026-0012346", "3332222222", "01/12/2026 11:00"),
+		row("ASL1", "ASL1-2026-0012347", "3333333333", "01/12/2026 08:30"),
+		row("AO", "AO-2026-0098765", "3333333333", "01/12/2026 15:00"),
+		row("ASL1", "ASL1-2026-0012348", "3334444444", "01/12/2026 09:00"))
+	b.drain(t)
+
+	t.Run("SI confirms the booking", func(t *testing.T) {
+		ans := b.reply(t, "+393331111111", "Sì, confermo!")
+		if !strings.Contains(ans, "conferma") || !strings.Contains(ans, "martedì 1 dicembre alle 10:30") {
+			t.Fatalf("answer %q", ans)
+		}
+	})
+	t.Run("ANNULLA records a cancellation request for the CUP", func(t *testing.T) {
+		ans := b.reply(t, "+393332222222", "annullo")
+		if !strings.Contains(ans, "disdetta") || !strings.Contains(ans, "ASL1-2026-0012346") {
+			t.Fatalf("answer %q", ans)
+		}
+	})
+	t.Run("ANNULLA with two bookings asks which, then the digits decide", func(t *testing.T) {
+		ans := b.reply(t, "+393333333333", "ANNULLA")
+		if !strings.Contains(ans, "ultime cifre") || !strings.Contains(ans, "2347") || !strings.Contains(ans, "8765") {
+			t.Fatalf("answer %q", ans)
+		}
+		for _, r := range b.responses(t, store.ResponseCancel) {
+			if strings.HasPrefix(r.Code, "AO-") || r.Code == "ASL1-2026-0012347" {
+				t.Fatalf("an ambiguous ANNULLA cancelled %s", r.Code)
+			}
+		}
+		ans = b.reply(t, "+393333333333", "annulla 8765")
+		if !strings.Contains(ans, "AO-2026-0098765") {
+			t.Fatalf("answer %q", ans)
+		}
+	})
+	t.Run("a question lands in the operators' inbox", func(t *testing.T) {
+		if ans := b.reply(t, "+393334444444", "Posso spostarlo al pomeriggio?"); ans != "" {
+			t.Fatalf("answered %q", ans)
+		}
+		in, err := b.st.Inbox(context.Background(), 10)
+		if err != nil || len(in) != 1 || in[0].Body != "Posso spostarlo al pomeriggio?" || in[0].ReceivedAt == 0 {
+			t.Fatalf("inbox %+v %v", in, err)
+		}
+	})
+	t.Run("a reply from a number never reminded lands in the inbox", func(t *testing.T) {
+		b.reply(t, "+393335555555", "SI")
+		in, _ := b.st.Inbox(context.Background(), 10)
+		if len(in) != 2 {
+			t.Fatalf("inbox has %d replies, want 2", len(in))
+		}
+	})
+
+	conf, canc := b.responses(t, store.ResponseConfirm), b.responses(t, store.ResponseCancel)
+	if len(conf) != 1 || conf[0].Code != "ASL1-2026-0012345" {
+		t.Fatalf("confirmations %+v", conf)
+	}
+	if len(canc) != 2 {
+		t.Fatalf("cancellation requests %+v", canc)
+	}
+}
+
+func TestStopThenNoFurtherMessage(t *testing.T) {
+	t.Parallel()
+	b := sqliteBundle(t)
+	b.plan(t, Options{}, row("ASL1", "A-1", "3331234567", "01/12/2026 10:30"))
+	b.drain(t)
+	if ans := b.reply(t, "+393331234567", "STOP"); ans != "" {
+		t.Fatalf("answered a STOP with %q", ans)
+	}
+	// The next day's extract has another booking for the same number.
+	rep := b.plan(t, Options{ForDate: mondayMorning.AddDate(0, 0, 2)}, row("ASL1", "A-2", "3331234567", "02/12/2026 10:30"))
+	if rep.Messages != 0 || len(rep.Rejected) != 1 || rep.Rejected[0].Reason != "opted_out" {
+		t.Fatalf("after STOP: %+v", rep)
+	}
+	b.drain(t)
+	if n := b.fake.CountTo("+393331234567"); n != 1 {
+		t.Fatalf("provider holds %d messages for the number, want only the one before STOP", n)
+	}
+}
+
+func TestWebhookRetriedByTheProviderIsActedOnOnce(t *testing.T) {
+	t.Parallel()
+	b := sqliteBundle(t)
+	b.plan(t, Options{}, row("ASL1", "A-1", "3331234567", "01/12/2026 10:30"))
+	b.drain(t)
+	ctx := context.Background()
+	first, err := b.hooks.HandleReply(ctx, "SMdup", "+393331234567", "SI")
+	if err != nil || first == "" {
+		t.Fatalf("first: %q %v", first, err)
+	}
+	second, err := b.hooks.HandleReply(ctx, "SMdup", "+393331234567", "SI")
+	if err != nil || second != "" {
+		t.Fatalf("retried webhook answered %q %v", second, err)
+	}
+}
