@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/phone"
+	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/store"
 )
 
@@ -102,6 +104,9 @@ code, and the rows of the latest import that could not be used.`, &c)
 			return err
 		}
 	}
+	for i := range fails {
+		fails[i].Reason = sms.ErrorText(fails[i].ErrorCode)
+	}
 	if c.json {
 		for i := range fails {
 			fails[i].Phone = phone.Mask(fails[i].Phone)
@@ -123,7 +128,11 @@ code, and the rows of the latest import that could not be used.`, &c)
 	if len(fails) > 0 {
 		fmt.Fprintln(w, "\nNot delivered:")
 		for _, f := range fails {
-			fmt.Fprintf(w, "  #%d %s %s %-11s code %d %s\n", f.ID, f.Day, phone.Mask(f.Phone), f.Status, f.ErrorCode, f.Error)
+			reason := f.Reason
+			if reason == "" {
+				reason = f.Error
+			}
+			fmt.Fprintf(w, "  #%d %s %s %-11s %5d  %s\n", f.ID, f.Day, phone.Mask(f.Phone), f.Status, f.ErrorCode, reason)
 		}
 	}
 	if len(imps) > 0 {
@@ -176,7 +185,13 @@ first, with their arrival time. --close marks one as dealt with.`, &c)
 			return usageError{fmt.Errorf("--close needs --by OPERATOR")}
 		}
 		if err := st.CloseReply(ctx, close, by, time.Now()); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("reply %d is not waiting in the inbox", close)
+			}
 			return fmt.Errorf("reply %d: %w", close, err)
+		}
+		if c.json {
+			return writeJSON(e.stdout, map[string]any{"closed": close, "by": by})
 		}
 		fmt.Fprintf(e.stdout, "reply %d closed by %s\n", close, by)
 		return nil

@@ -222,6 +222,7 @@ func (d *demo) run(ctx context.Context, extract string) (*demoSummary, error) {
 	}
 	for i := range sum.Failures {
 		sum.Failures[i].Phone = phone.Mask(sum.Failures[i].Phone)
+		sum.Failures[i].Reason = sms.ErrorText(sum.Failures[i].ErrorCode)
 	}
 	inbox, err := d.st.Inbox(ctx, 100)
 	if err != nil {
@@ -403,7 +404,7 @@ func (s *demoSummary) print(w io.Writer) {
 	if len(s.Failures) > 0 {
 		fmt.Fprintln(w, "\nNot delivered:")
 		for _, f := range s.Failures {
-			fmt.Fprintf(w, "  %s  %-11s code %d\n", f.Phone, f.Status, f.ErrorCode)
+			fmt.Fprintf(w, "  %s  %-11s %5d  %s\n", f.Phone, f.Status, f.ErrorCode, f.Reason)
 		}
 	}
 	fmt.Fprintln(w, "\nSample messages:")

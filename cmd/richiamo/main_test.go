@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -224,5 +225,47 @@ func TestWrongSettingStopsStartUpNamingIt(t *testing.T) {
 		[]string{"migrate", "--config", cfg})
 	if code == 0 || !strings.Contains(errb.String(), "sms.rate_per_second") {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestRemindOutputGolden pins what an operator reads after a run. The
+// sample's appointment day is moved to the day after tomorrow so that the
+// test does not age; the date is put back as a placeholder.
+func TestRemindOutputGolden(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, twiliotest.Options{})
+	cfg := "store:\n  sqlite: richiamo.db\n" // the shipped campaign, built in
+	if err := os.WriteFile(c.config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sample, err := os.ReadFile(filepath.Join("..", "..", "testdata", "extract-sample.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Now().In(cup.Rome).AddDate(0, 0, 2)
+	text := strings.ReplaceAll(string(sample), "01/12/2026", day.Format("02/01/2006"))
+	if err := os.WriteFile(filepath.Join(c.dir, "estratto.csv"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := c.cmd("remind", "--config", c.config, "--extract", "estratto.csv", "--for-date", day.Format("2006-01-02"), "--dry-run")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	got := strings.ReplaceAll(string(out), day.Format("2006-01-02"), "DAY")
+	path := filepath.Join("testdata", "remind-dry-run.golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if got != string(want) {
+		t.Fatalf("output differs from %s (go test -update rewrites it):\n%s", path, got)
 	}
 }

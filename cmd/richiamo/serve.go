@@ -23,18 +23,23 @@ import (
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
 	var c common
-	fs := newFlags(e, "serve", "[--config FILE]", `
+	fs := newFlags(e, "serve", "[--config FILE] [--json]", `
 Run the engine: the reminder schedule (the campaign's cron expression, in
 Europe/Rome), the sender that drains the outbox, and the webhooks for
 delivery reports and patients' replies on web.listen. Several processes may
 share one PostgreSQL store: each schedule fires once, each message is sent
-once. SIGTERM or Ctrl-C stops it after the sends in flight are recorded.`, &c)
+once. SIGTERM or Ctrl-C stops it after the sends in flight are recorded.
+With --json the log is written as JSON lines.`, &c)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(e, c)
 	if err != nil {
 		return err
+	}
+	if c.json {
+		// A service reports through its log: --json makes it JSON lines.
+		cfg.Log.Format = "json"
 	}
 	if cfg.Web.PublicURL == "" {
 		return errors.New("config: web.public_url: required by serve (the https address the SMS provider calls back)")

@@ -19,10 +19,18 @@ import (
 	"github.com/richiamo/richiamo/internal/store"
 )
 
-// Source is one extract to read.
+// Source is one input of a run: an extract file to read (R), or rows
+// already read from elsewhere, such as a CUP node's database (Rows).
 type Source struct {
 	Name string
 	R    io.Reader
+	Rows Rows
+}
+
+// Rows yields bookings and rejections in source order, io.EOF at the end;
+// *cup.ExtractReader is one.
+type Rows interface {
+	Next() (cup.Booking, *cup.Rejection, error)
 }
 
 // Options choose what a run plans.
@@ -261,9 +269,13 @@ func (r *run) read(ctx context.Context, sources []Source) error {
 	rep := r.rep
 	minAt := r.now.Add(r.p.Campaign.MinNotice.D())
 	for _, src := range sources {
-		rd, err := cup.NewExtractReader(src.R, src.Name, r.p.Layout)
-		if err != nil {
-			return fmt.Errorf("remind: %w", err)
+		rd := src.Rows
+		if rd == nil {
+			er, err := cup.NewExtractReader(src.R, src.Name, r.p.Layout)
+			if err != nil {
+				return fmt.Errorf("remind: %w", err)
+			}
+			rd = er
 		}
 		for {
 			b, rej, err := rd.Next()

@@ -53,6 +53,8 @@ type Failure struct {
 	Status    string `db:"status" json:"status"`
 	ErrorCode int    `db:"error_code" json:"error_code"`
 	Error     string `db:"error" json:"error"`
+	// Reason explains ErrorCode to a person; filled by the caller.
+	Reason string `db:"-" json:"reason,omitempty"`
 }
 
 // Failures lists failed and undelivered messages for appointment days in
