@@ -22,6 +22,7 @@ import (
 type Config struct {
 	Store     Store     `yaml:"store"`
 	Extract   Extract   `yaml:"extract"`
+	CUP       CUP       `yaml:"cup"`
 	Campaigns Campaigns `yaml:"campaigns"`
 	SMS       SMS       `yaml:"sms"`
 	Web       Web       `yaml:"web"`
@@ -51,6 +52,50 @@ type Extract struct {
 	Encoding    string            `yaml:"encoding"`
 	DefaultNode string            `yaml:"default_node"`
 	Columns     map[string]string `yaml:"columns"`
+}
+
+// CUP lists the CUP nodes' databases the engine reads directly.
+type CUP struct {
+	Nodes []Node `yaml:"nodes"`
+}
+
+// Node is one CUP node's SQL Server database. Its password is never in the
+// file: it comes from RICHIAMO_CUP_<NAME>_PASSWORD.
+type Node struct {
+	Name     string `yaml:"name"`
+	Server   string `yaml:"server"`
+	Port     int    `yaml:"port"`
+	Database string `yaml:"database"`
+	User     string `yaml:"user"`
+	// Encrypt: "true" (default), "strict" (TDS 8), or "false" to allow an
+	// unencrypted connection, which is logged at every start.
+	Encrypt string `yaml:"encrypt"`
+	// TrustServerCertificate skips certificate verification; logged.
+	TrustServerCertificate bool   `yaml:"trust_server_certificate"`
+	CAFile                 string `yaml:"ca_file"`
+	ServerName             string `yaml:"server_name"`
+	// ReadOnlyIntent sends ApplicationIntent=ReadOnly so that an
+	// availability group routes the reads to a readable secondary.
+	ReadOnlyIntent *bool    `yaml:"read_only_intent"`
+	ConnectTimeout Duration `yaml:"connect_timeout"`
+	QueryTimeout   Duration `yaml:"query_timeout"`
+	// Query returns the extract's columns for appointments in [@from, @to).
+	Query string `yaml:"query"`
+	// Password is filled from the environment.
+	Password string `yaml:"-"`
+}
+
+// NodePasswordEnv names the variable holding a node's password.
+func NodePasswordEnv(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(name) {
+		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return "RICHIAMO_CUP_" + b.String() + "_PASSWORD"
 }
 
 // Campaigns points at the campaign definitions.
@@ -222,6 +267,26 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	if v := getenv(EnvTwilioAuthToken); v != "" {
 		c.SMS.Twilio.AuthToken = v
 	}
+	for i := range c.CUP.Nodes {
+		n := &c.CUP.Nodes[i]
+		n.Password = getenv(NodePasswordEnv(n.Name))
+		if n.Port == 0 {
+			n.Port = 1433
+		}
+		if n.Encrypt == "" {
+			n.Encrypt = "true"
+		}
+		if n.ReadOnlyIntent == nil {
+			t := true
+			n.ReadOnlyIntent = &t
+		}
+		if n.ConnectTimeout == 0 {
+			n.ConnectTimeout = Duration(15 * time.Second)
+		}
+		if n.QueryTimeout == 0 {
+			n.QueryTimeout = Duration(2 * time.Minute)
+		}
+	}
 }
 
 // Path resolves a path from the file against the file's directory.
@@ -256,6 +321,44 @@ func (c Config) Validate() error {
 	case "", "utf-8", "windows-1252":
 	default:
 		bad("extract.encoding", "%q is not utf-8 or windows-1252 (empty: detect per line)", c.Extract.Encoding)
+	}
+	names := map[string]bool{}
+	for i, n := range c.CUP.Nodes {
+		key := fmt.Sprintf("cup.nodes[%d]", i)
+		if n.Name != "" {
+			key = fmt.Sprintf("cup.nodes[%s]", n.Name)
+		}
+		switch {
+		case n.Name == "":
+			bad(key+".name", "required")
+		case names[n.Name]:
+			bad(key+".name", "%q appears twice", n.Name)
+		}
+		names[n.Name] = true
+		if n.Server == "" {
+			bad(key+".server", "required")
+		}
+		if n.Database == "" {
+			bad(key+".database", "required")
+		}
+		if n.User == "" {
+			bad(key+".user", "required (a read-only login)")
+		}
+		if n.Port < 1 || n.Port > 65535 {
+			bad(key+".port", "%d is not a TCP port", n.Port)
+		}
+		switch n.Encrypt {
+		case "true", "strict", "false":
+		default:
+			bad(key+".encrypt", "%q is not true, strict or false", n.Encrypt)
+		}
+		if n.ConnectTimeout.D() <= 0 || n.QueryTimeout.D() <= 0 {
+			bad(key+".query_timeout", "timeouts must be positive")
+		}
+		q := strings.ToLower(n.Query)
+		if !strings.Contains(q, "@from") || !strings.Contains(q, "@to") {
+			bad(key+".query", "must select the appointments in [@from, @to)")
+		}
 	}
 	if c.Campaigns.Reminder == "" {
 		bad("campaigns.reminder", "the reminder campaign file is required")

@@ -32,6 +32,9 @@ func TestBadSettingsStopStartUpNamingTheKey(t *testing.T) {
 		{"public URL that is not absolute", "web:\n  public_url: richiamo.example.it\n", "web.public_url"},
 		{"log level", "log:\n  level: loud\n", "log.level"},
 		{"word where a number is expected", "sms:\n  concurrency: many\n", "many"},
+		{"CUP node without a server", "cup:\n  nodes:\n    - name: ASL1\n      database: CUP\n      user: ro\n      query: select 1 where a >= @from and a < @to\n", "cup.nodes[ASL1].server"},
+		{"CUP node query without parameters", "cup:\n  nodes:\n    - name: AO\n      server: db\n      database: CUP\n      user: ro\n      query: select * from v\n", "cup.nodes[AO].query"},
+		{"CUP node encryption misspelt", "cup:\n  nodes:\n    - name: AO\n      server: db\n      database: CUP\n      user: ro\n      encrypt: yes please\n      query: select 1 where a >= @from and a < @to\n", "cup.nodes[AO].encrypt"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := load(t, tc.yaml, nil)
@@ -93,5 +96,18 @@ func TestEmptyFileKeepsDefaults(t *testing.T) {
 	}
 	if c.Store.SQLite != "richiamo.db" || c.SMS.RatePerSecond != 10 {
 		t.Fatalf("defaults lost: %+v", c)
+	}
+}
+
+func TestNodePasswordComesFromItsOwnVariable(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, "cup:\n  nodes:\n    - name: asl-1\n      server: db\n      database: CUP\n      user: ro\n      query: select 1 where a >= @from and a < @to\n",
+		map[string]string{"RICHIAMO_CUP_ASL_1_PASSWORD": "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.CUP.Nodes[0]
+	if n.Password != "s3cret" || n.Port != 1433 || n.Encrypt != "true" || !*n.ReadOnlyIntent {
+		t.Fatalf("node %+v", n)
 	}
 }
