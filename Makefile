@@ -38,6 +38,10 @@ fuzz: ## fuzz every parser of outside input for 30 s each
 bench-remind: ## plan a 1,000,000-row extract and send 20,000 SMS; prints the figures
 	scripts/bench-remind.sh
 
+.PHONY: bench-sla
+bench-sla: ## compute the service levels of a 1,000,000-attempt log; prints the time
+	scripts/bench-sla.sh
+
 .PHONY: clean
 clean: ## remove build output
 	rm -rf bin

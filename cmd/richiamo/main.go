@@ -43,6 +43,8 @@ func init() {
 		{"migrate", "create or update the engine's database schema", cmdMigrate},
 		{"report", "what went out, what bounced, which extract rows were unusable", cmdReport},
 		{"inbox", "patients' replies waiting for an operator", cmdInbox},
+		{"sla", "compute the outbound service levels from a raw attempt log", cmdSLA},
+		{"cup", "check the connection to the CUP nodes' databases (cup check)", cmdCUP},
 		{"version", "print the version", cmdVersion},
 	}
 }
@@ -65,6 +67,12 @@ const exitUsage = 2
 
 type usageError struct{ error }
 
+// exitError ends a command with a particular status after its output.
+type exitError struct {
+	code int
+	error
+}
+
 func run(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(e.stdout)
@@ -83,6 +91,11 @@ func run(ctx context.Context, e *env, args []string) int {
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
+		}
+		var xe exitError
+		if errors.As(err, &xe) {
+			fmt.Fprintf(e.stderr, "richiamo %s: %v\n", c.name, err)
+			return xe.code
 		}
 		var ue usageError
 		if errors.As(err, &ue) {

@@ -30,23 +30,30 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 		dryRun   bool
 		check    bool
 	)
-	fs := newFlags(e, "remind", "--extract FILE [--extract FILE…] [--date YYYY-MM-DD | --for-date YYYY-MM-DD] [--dry-run] [--json]", `
-Run the SMS reminder job once: read the CUP extracts, plan one reminder per
+	fs := newFlags(e, "remind", "[--extract FILE…] [--nodes | --node NAME] [--date YYYY-MM-DD | --for-date YYYY-MM-DD] [--dry-run] [--json]", `
+Run the SMS reminder job once: read the CUP extracts (files) and/or the CUP
+nodes' databases (cup.nodes), plan one reminder per
 booking and offset (never twice, whatever is re-imported), and send what is
 due through the configured gateway. Unusable rows are listed with file, line
 and reason; the rest still goes out.
 
 --date is the day of the run (default today): the campaign's days_before
 decide which appointment days are due. --for-date reminds exactly the
-appointments of that day.
+appointments of that day. A CUP node that cannot be read is reported by
+name with the cause and left out whole; the others' reminders still go out.
 
 Exit status: 0 when the job ran (even with rejected rows), 1 on an error
-that stopped it, 2 on a command-line mistake.`, &c)
+that stopped it, 2 on a command-line mistake, 3 when it ran but a CUP node
+could not be read.`, &c)
 	fs.Var(&extracts, "extract", "extract file (repeatable)")
 	fs.StringVar(&date, "date", "", "run day, YYYY-MM-DD (default: today, Europe/Rome)")
 	fs.StringVar(&forDate, "for-date", "", "remind exactly the appointments of this day, YYYY-MM-DD")
 	fs.BoolVar(&dryRun, "dry-run", false, "plan and report, then roll back: nothing is stored or sent")
 	fs.BoolVar(&check, "check-campaign", false, "only load and check the campaign file")
+	var allNodes bool
+	var nodeName string
+	fs.BoolVar(&allNodes, "nodes", false, "also read every configured CUP node's database")
+	fs.StringVar(&nodeName, "node", "", "also read this CUP node's database")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -65,8 +72,8 @@ that stopped it, 2 on a command-line mistake.`, &c)
 		fmt.Fprintf(e.stdout, "campaign %s: ok\n", camp.Name)
 		return nil
 	}
-	if len(extracts) == 0 {
-		return usageError{errors.New("--extract FILE is required")}
+	if len(extracts) == 0 && !allNodes && nodeName == "" {
+		return usageError{errors.New("give --extract FILE, --nodes or --node NAME")}
 	}
 	if date != "" && forDate != "" {
 		return usageError{errors.New("--date and --for-date exclude each other")}
@@ -114,11 +121,27 @@ that stopped it, 2 on a command-line mistake.`, &c)
 	prog := newProgress(e, c.json)
 	pl := &remind.Planner{Store: st, Campaign: camp, Layout: layout(cfg), Log: log, Now: time.Now,
 		Progress: func(rows int) { prog.printf("reading extracts: %d rows", rows) }}
+	var nodeReports []remind.NodeReport
+	if allNodes || nodeName != "" {
+		ns, err := nodes(cfg, nodeName, log)
+		if err != nil {
+			return err
+		}
+		days, err := pl.Days(o)
+		if err != nil {
+			return err
+		}
+		prog.printf("reading %d CUP node(s)", len(ns))
+		var srcs []remind.Source
+		srcs, nodeReports = fetchNodes(ctx, ns, days, log)
+		sources = append(sources, srcs...)
+	}
 	rep, err := pl.Plan(ctx, sources, o)
 	prog.done()
 	if err != nil {
 		return err
 	}
+	rep.Nodes = nodeReports
 	if !dryRun {
 		gw, _ := newGateway(cfg, camp)
 		snd := newSender(cfg, st, gw, log, time.Now)
@@ -131,7 +154,19 @@ that stopped it, 2 on a command-line mistake.`, &c)
 			return err
 		}
 	}
-	return printRemind(e, c.json, rep)
+	if err := printRemind(e, c.json, rep); err != nil {
+		return err
+	}
+	var failed []string
+	for _, n := range rep.Nodes {
+		if !n.OK {
+			failed = append(failed, n.Node)
+		}
+	}
+	if len(failed) > 0 {
+		return exitError{3, fmt.Errorf("CUP node(s) not read: %s; run again to remind their patients", strings.Join(failed, ", "))}
+	}
+	return nil
 }
 
 func printRemind(e *env, asJSON bool, rep *remind.Report) error {
@@ -165,6 +200,13 @@ func printRemind(e *env, asJSON bool, rep *remind.Report) error {
 	fmt.Fprintf(w, "  new messages        %d (%d segments; %d GSM-7, %d UCS-2)\n", rep.Messages, rep.Segments, rep.GSM7, rep.UCS2)
 	if rep.Updated > 0 || rep.Withdrawn > 0 {
 		fmt.Fprintf(w, "  planned messages    %d rewritten, %d withdrawn (bookings moved or gone)\n", rep.Updated, rep.Withdrawn)
+	}
+	for _, n := range rep.Nodes {
+		if n.OK {
+			fmt.Fprintf(w, "  node %-14s %d rows, %d bookings, %d rejected\n", n.Node, n.Rows, n.Bookings, n.Rejected)
+		} else {
+			fmt.Fprintf(w, "  node %-14s NOT READ (%s): %s\n", n.Node, n.Cause, n.Error)
+		}
 	}
 	if s := rep.Sent; s != nil {
 		fmt.Fprintf(w, "  sent                %d (%.1f/s), %d failed, %d retried, %d reconciled\n", s.Sent, s.RatePerSec, s.Failed, s.Retried, s.Reconciled+s.Resent)

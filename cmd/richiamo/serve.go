@@ -44,8 +44,11 @@ With --json the log is written as JSON lines.`, &c)
 	if cfg.Web.PublicURL == "" {
 		return errors.New("config: web.public_url: required by serve (the https address the SMS provider calls back)")
 	}
-	if cfg.Extract.Inbox == "" {
-		return errors.New("config: extract.inbox: required by serve (a glob of the extract files to pick up)")
+	if cfg.Extract.Inbox == "" && len(cfg.CUP.Nodes) == 0 {
+		return errors.New("config: extract.inbox: required by serve when no cup.nodes are configured (a glob of the extract files to pick up)")
+	}
+	if _, err := nodes(cfg, "", nil); err != nil {
+		return err
 	}
 	camp, err := loadCampaign(cfg)
 	if err != nil {
@@ -144,17 +147,34 @@ func (s *server) runReminder(ctx context.Context) {
 		return
 	}
 	defer s.st.ReleaseLease(context.WithoutCancel(ctx), "remind", s.owner)
-	files, err := filepath.Glob(s.cfg.Path(s.cfg.Extract.Inbox))
-	if err != nil {
-		s.log.Error("reminder job: extract.inbox", "err", err)
-		return
+	var files []string
+	if s.cfg.Extract.Inbox != "" {
+		var err error
+		if files, err = filepath.Glob(s.cfg.Path(s.cfg.Extract.Inbox)); err != nil {
+			s.log.Error("reminder job: extract.inbox", "err", err)
+			return
+		}
+		sort.Strings(files)
 	}
-	sort.Strings(files)
-	if len(files) == 0 {
-		s.log.Warn("reminder job: no extract in the inbox; nothing planned", "inbox", s.cfg.Extract.Inbox)
-		return
-	}
+	pl := &remind.Planner{Store: s.st, Campaign: s.camp, Layout: layout(s.cfg), Log: s.log, Now: s.now}
 	var sources []remind.Source
+	var nodeReports []remind.NodeReport
+	if len(s.cfg.CUP.Nodes) > 0 {
+		ns, err := nodes(s.cfg, "", s.log)
+		if err != nil {
+			s.log.Error("reminder job: cup.nodes", "err", err)
+		}
+		days, err := pl.Days(remind.Options{})
+		if err != nil {
+			s.log.Error("reminder job", "err", err)
+			return
+		}
+		sources, nodeReports = fetchNodes(ctx, ns, days, s.log)
+	}
+	if len(files) == 0 && len(sources) == 0 {
+		s.log.Warn("reminder job: no extract in the inbox and no CUP node read; nothing planned", "inbox", s.cfg.Extract.Inbox)
+		return
+	}
 	for _, p := range files {
 		f, err := os.Open(p)
 		if err != nil {
@@ -164,7 +184,6 @@ func (s *server) runReminder(ctx context.Context) {
 		defer f.Close()
 		sources = append(sources, remind.Source{Name: p, R: f})
 	}
-	pl := &remind.Planner{Store: s.st, Campaign: s.camp, Layout: layout(s.cfg), Log: s.log, Now: s.now}
 	rep, err := pl.Plan(ctx, sources, remind.Options{})
 	if err != nil {
 		s.log.Error("reminder job failed; the extracts stay in the inbox", "err", err)
@@ -172,6 +191,11 @@ func (s *server) runReminder(ctx context.Context) {
 	}
 	for _, r := range rep.Rejected {
 		s.log.Warn("extract row rejected", "file", r.File, "line", r.Line, "reason", r.Reason, "detail", r.Detail)
+	}
+	for _, n := range nodeReports {
+		if n.OK {
+			s.log.Info("CUP node read", "node", n.Node, "rows", n.Rows, "bookings", n.Bookings, "rejected", n.Rejected)
+		}
 	}
 	if s.cfg.Extract.Done == "" {
 		return

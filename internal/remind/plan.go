@@ -25,6 +25,10 @@ type Source struct {
 	Name string
 	R    io.Reader
 	Rows Rows
+	// Covers lists the (node, day) pairs the source is complete for, even
+	// where it has no rows: a node's query covers its whole window. A file
+	// covers the (node, day) pairs of its rows.
+	Covers []store.NodeDay
 }
 
 // Rows yields bookings and rejections in source order, io.EOF at the end;
@@ -64,6 +68,20 @@ type Report struct {
 	DryRun     bool            `json:"dry_run"`
 	ByReason   map[string]int  `json:"rejected_by_reason"`
 	Sent       *SendStats      `json:"sent,omitempty"`
+	// Nodes is what each CUP node's database gave, when nodes were read.
+	Nodes []NodeReport `json:"nodes,omitempty"`
+}
+
+// NodeReport is what a run got from one CUP node.
+type NodeReport struct {
+	Node     string `json:"node"`
+	OK       bool   `json:"ok"`
+	Rows     int    `json:"rows"`
+	Bookings int    `json:"bookings"`
+	Rejected int    `json:"rejected"`
+	Cause    string `json:"cause,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Millis   int64  `json:"elapsed_ms"`
 }
 
 // Planner turns extracts into planned reminder messages.
@@ -206,6 +224,24 @@ func dayOf(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, cup.Rome)
 }
 
+// Days returns the appointment days a run with these options reminds, so
+// that sources can be asked for just those.
+func (p *Planner) Days(o Options) ([]time.Time, error) {
+	ts, err := p.targets(p.Now(), o)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]time.Time, len(ts))
+	for i, t := range ts {
+		d, err := time.ParseInLocation(store.DayLayout, t.day, cup.Rome)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
 func (p *Planner) targets(now time.Time, o Options) ([]target, error) {
 	run := dayOf(now)
 	if !o.RunDay.IsZero() {
@@ -269,6 +305,9 @@ func (r *run) read(ctx context.Context, sources []Source) error {
 	rep := r.rep
 	minAt := r.now.Add(r.p.Campaign.MinNotice.D())
 	for _, src := range sources {
+		for _, c := range src.Covers {
+			r.cover[c] = true
+		}
 		rd := src.Rows
 		if rd == nil {
 			er, err := cup.NewExtractReader(src.R, src.Name, r.p.Layout)

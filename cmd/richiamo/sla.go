@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/sla"
+)
+
+func cmdSLA(ctx context.Context, e *env, args []string) error {
+	var (
+		c        common
+		attempts string
+		from, to string
+		profile  string
+	)
+	names := make([]string, 0, len(sla.Profiles))
+	for n := range sla.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fs := newFlags(e, "sla", "--attempts FILE --from YYYY-MM-DD --to YYYY-MM-DD [--profile P] [--json]", `
+Compute the outbound service levels of a period from a raw attempt log
+alone (the CSV that `+"`richiamo export attempts`"+` writes: campaign, contact,
+seq, loaded_at, attempt, started_at, ended_at, outcome, final, positive), so
+that anyone can check the engine's figures. The period runs from the start
+of --from to the end of --to, Europe/Rome. Working time is counted inside
+the operating window (Mon–Fri 08:00–20:00, Sat 08:00–14:00, national
+holidays excluded).
+
+Data-acquisition effectiveness is given per call and per contact; packages
+of 100 contacts in load order are measured from their load to the final
+outcome of their last contact, and the whole-list reading is given too. The
+profile's readings decide which figures the penalties use, and the report
+says which. Profiles: `+strings.Join(names, ", ")+`.`, &c)
+	fs.StringVar(&attempts, "attempts", "", "the attempt log (CSV)")
+	fs.StringVar(&from, "from", "", "first day of the period")
+	fs.StringVar(&to, "to", "", "last day of the period")
+	fs.StringVar(&profile, "profile", "piano-2021", "contract profile")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if attempts == "" || from == "" || to == "" {
+		return usageError{errors.New("--attempts, --from and --to are required")}
+	}
+	p, ok := sla.Profiles[profile]
+	if !ok {
+		return usageError{fmt.Errorf("--profile %q is not one of %s", profile, strings.Join(names, ", "))}
+	}
+	f0, err := time.ParseInLocation("2006-01-02", from, cup.Rome)
+	if err != nil {
+		return usageError{fmt.Errorf("--from %q is not YYYY-MM-DD", from)}
+	}
+	t0, err := time.ParseInLocation("2006-01-02", to, cup.Rome)
+	if err != nil {
+		return usageError{fmt.Errorf("--to %q is not YYYY-MM-DD", to)}
+	}
+	cal, err := calendar.New(calendar.Config{})
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(attempts)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rep, err := sla.Compute(f, attempts, f0, t0.AddDate(0, 0, 1), p, cal)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return writeJSON(e.stdout, rep)
+	}
+	printSLA(e, rep)
+	return nil
+}
+
+func printSLA(e *env, r *sla.Report) {
+	w := e.stdout
+	yes := map[bool]string{true: "met", false: "NOT MET"}
+	fmt.Fprintf(w, "Outbound service levels %s – %s (profile %s, %d attempts)\n\n",
+		r.From.In(cup.Rome).Format("02/01/2006"), r.To.Add(-time.Second).In(cup.Rome).Format("02/01/2006"), r.Profile, r.Attempts)
+	a := r.Acquisition
+	fmt.Fprintf(w, "Data-acquisition effectiveness (reading: %s)\n", a.Reading)
+	fmt.Fprintf(w, "  positive contacts ÷ calls made      %d / %d = %.2f%%\n", a.Positive, a.Calls, a.PerCall*100)
+	fmt.Fprintf(w, "  positive contacts ÷ contacts worked %d / %d = %.2f%%\n", a.Positive, a.Contacts, a.PerContact*100)
+	fmt.Fprintf(w, "  threshold %.1f%%: %s", a.Threshold*100, yes[a.Met])
+	if !a.Met {
+		fmt.Fprintf(w, ", %.2f points below, %.0f charged, penalty %.2f%%", a.PointsBelow, a.Charged, a.PenaltyPct)
+	}
+	fmt.Fprintln(w)
+	ef := r.Efficiency
+	fmt.Fprintf(w, "\nOperational efficiency (reading: %s, threshold %.1f working hours a package)\n", ef.Reading, ef.ThresholdHours)
+	for _, p := range r.Packages {
+		done := "open"
+		if p.CompletedAt != nil {
+			done = p.CompletedAt.In(cup.Rome).Format("02/01 15:04")
+		}
+		fmt.Fprintf(w, "  %-16s #%-3d %3d contacts  loaded %s  done %-11s %6.2f h", p.Campaign, p.Index, p.Contacts,
+			p.LoadedAt.In(cup.Rome).Format("02/01 15:04"), done, p.WorkingHours)
+		if p.OverHours > 0 {
+			fmt.Fprintf(w, "  +%.2f h, %.2f charged", p.OverHours, p.ChargedHours)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "  per package: %s, penalty %.2f%%; whole list: %s, penalty %.2f%%\n",
+		yes[ef.PerPackage.Met], ef.PerPackage.PenaltyPct, yes[ef.WholeVerdict.Met], ef.WholeVerdict.PenaltyPct)
+	fmt.Fprintf(w, "  applied (%s): %s, penalty %.2f%%\n", ef.Reading, yes[ef.Met], ef.PenaltyPct)
+}
