@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/sla"
 )
@@ -33,7 +34,7 @@ seq, loaded_at, attempt, started_at, ended_at, outcome, final, positive), so
 that anyone can check the engine's figures. The period runs from the start
 of --from to the end of --to, Europe/Rome. Working time is counted inside
 the operating window (Mon–Fri 08:00–20:00, Sat 08:00–14:00, national
-holidays excluded).
+holidays and calendar.local_holidays of the configuration excluded).
 
 Data-acquisition effectiveness is given per call and per contact; packages
 of 100 contacts in load order are measured from their load to the final
@@ -62,7 +63,11 @@ says which. Profiles: `+strings.Join(names, ", ")+`.`, &c)
 	if err != nil {
 		return usageError{fmt.Errorf("--to %q is not YYYY-MM-DD", to)}
 	}
-	cal, err := calendar.New(calendar.Config{})
+	cfg, err := loadConfig(e, c)
+	if err != nil {
+		return err
+	}
+	cal, err := newCalendar(cfg)
 	if err != nil {
 		return err
 	}
@@ -113,4 +118,18 @@ func printSLA(e *env, r *sla.Report) {
 	fmt.Fprintf(w, "  per package: %s, penalty %.2f%%; whole list: %s, penalty %.2f%%\n",
 		yes[ef.PerPackage.Met], ef.PerPackage.PenaltyPct, yes[ef.WholeVerdict.Met], ef.WholeVerdict.PenaltyPct)
 	fmt.Fprintf(w, "  applied (%s): %s, penalty %.2f%%\n", ef.Reading, yes[ef.Met], ef.PenaltyPct)
+}
+
+// newCalendar is the contract's operating window with the configured local
+// holidays.
+func newCalendar(cfg config.Config) (*calendar.Calendar, error) {
+	var locals []calendar.LocalHoliday
+	for _, h := range cfg.Calendar.LocalHolidays {
+		lh, err := config.ParseLocalHoliday(h)
+		if err != nil {
+			return nil, err
+		}
+		locals = append(locals, calendar.LocalHoliday{Date: lh.Date, Name: lh.Name})
+	}
+	return calendar.New(calendar.Config{ExtraHolidays: locals})
 }

@@ -61,3 +61,28 @@ func TestSLAJSONHasTheFiguresTheRegionChecks(t *testing.T) {
 		t.Fatalf("acquisition %v", rep.Acquisition)
 	}
 }
+
+func TestSLACountsTheConfiguredLocalHolidays(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	log := "campaign,contact,seq,loaded_at,attempt,started_at,ended_at,outcome,final,positive\n" +
+		"recall,1,1,2026-11-27T18:00:00+01:00,1,2026-11-30T09:00:00+01:00,2026-11-30T09:30:00+01:00,confirmed,true,true\n"
+	os.WriteFile(filepath.Join(dir, "a.csv"), []byte(log), 0o644)
+	os.WriteFile(filepath.Join(dir, "richiamo.yaml"), []byte("calendar:\n  local_holidays: [\"11-30 Sant'Andrea\"]\n"), 0o644)
+	var out, errb bytes.Buffer
+	code := run(context.Background(), &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }},
+		[]string{"sla", "--config", filepath.Join(dir, "richiamo.yaml"), "--attempts", filepath.Join(dir, "a.csv"), "--from", "2026-11-01", "--to", "2026-11-30", "--json"})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var rep struct {
+		Packages []struct {
+			WorkingHours float64 `json:"working_hours"`
+		} `json:"packages"`
+	}
+	json.Unmarshal(out.Bytes(), &rep)
+	// Fri 18-20 and Sat 08-14; Monday 30 is the patron saint's day.
+	if len(rep.Packages) != 1 || rep.Packages[0].WorkingHours != 8 {
+		t.Fatalf("packages %+v", rep.Packages)
+	}
+}

@@ -23,6 +23,7 @@ type Config struct {
 	Store     Store     `yaml:"store"`
 	Extract   Extract   `yaml:"extract"`
 	CUP       CUP       `yaml:"cup"`
+	Calendar  Calendar  `yaml:"calendar"`
 	Campaigns Campaigns `yaml:"campaigns"`
 	SMS       SMS       `yaml:"sms"`
 	Web       Web       `yaml:"web"`
@@ -52,6 +53,14 @@ type Extract struct {
 	Encoding    string            `yaml:"encoding"`
 	DefaultNode string            `yaml:"default_node"`
 	Columns     map[string]string `yaml:"columns"`
+}
+
+// Calendar adds local closing days to the national holidays; the
+// operating window is the contract's (Mon–Fri 08:00–20:00, Sat 08:00–14:00).
+type Calendar struct {
+	// LocalHolidays: "MM-DD Name" every year (a patron saint), or
+	// "YYYY-MM-DD Name" once.
+	LocalHolidays []string `yaml:"local_holidays"`
 }
 
 // CUP lists the CUP nodes' databases the engine reads directly.
@@ -322,6 +331,11 @@ func (c Config) Validate() error {
 	default:
 		bad("extract.encoding", "%q is not utf-8 or windows-1252 (empty: detect per line)", c.Extract.Encoding)
 	}
+	for i, h := range c.Calendar.LocalHolidays {
+		if _, err := ParseLocalHoliday(h); err != nil {
+			bad(fmt.Sprintf("calendar.local_holidays[%d]", i), "%v", err)
+		}
+	}
 	names := map[string]bool{}
 	for i, n := range c.CUP.Nodes {
 		key := fmt.Sprintf("cup.nodes[%d]", i)
@@ -430,4 +444,23 @@ func (c Config) TwilioReady() error {
 		errs = append(errs, errors.New("sms.twilio.messaging_service_sid: set it or sms.twilio.from"))
 	}
 	return errors.Join(errs...)
+}
+
+// LocalHoliday is a parsed calendar.local_holidays entry.
+type LocalHoliday struct {
+	Date string // "MM-DD" or "YYYY-MM-DD"
+	Name string
+}
+
+// ParseLocalHoliday reads "01-29 San Costanzo" or "2026-06-24 San Giovanni".
+func ParseLocalHoliday(s string) (LocalHoliday, error) {
+	date, name, _ := strings.Cut(strings.TrimSpace(s), " ")
+	layout := "01-02"
+	if len(date) == len("2006-01-02") {
+		layout = "2006-01-02"
+	}
+	if _, err := time.Parse(layout, date); err != nil {
+		return LocalHoliday{}, fmt.Errorf("%q: the date must be MM-DD (every year) or YYYY-MM-DD (once), then the name", s)
+	}
+	return LocalHoliday{Date: date, Name: strings.TrimSpace(name)}, nil
 }

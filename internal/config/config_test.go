@@ -32,6 +32,7 @@ func TestBadSettingsStopStartUpNamingTheKey(t *testing.T) {
 		{"public URL that is not absolute", "web:\n  public_url: richiamo.example.it\n", "web.public_url"},
 		{"log level", "log:\n  level: loud\n", "log.level"},
 		{"word where a number is expected", "sms:\n  concurrency: many\n", "many"},
+		{"local holiday that is not a date", "calendar:\n  local_holidays: [\"29 gennaio San Costanzo\"]\n", "calendar.local_holidays[0]"},
 		{"CUP node without a server", "cup:\n  nodes:\n    - name: ASL1\n      database: CUP\n      user: ro\n      query: select 1 where a >= @from and a < @to\n", "cup.nodes[ASL1].server"},
 		{"CUP node query without parameters", "cup:\n  nodes:\n    - name: AO\n      server: db\n      database: CUP\n      user: ro\n      query: select * from v\n", "cup.nodes[AO].query"},
 		{"CUP node encryption misspelt", "cup:\n  nodes:\n    - name: AO\n      server: db\n      database: CUP\n      user: ro\n      encrypt: yes please\n      query: select 1 where a >= @from and a < @to\n", "cup.nodes[AO].encrypt"},
