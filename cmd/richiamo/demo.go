@@ -131,6 +131,7 @@ type demoSummary struct {
 	Cancelled  int                 `json:"cancellation_requests"`
 	Sample     []string            `json:"sample_messages"`
 	ProviderRx int                 `json:"provider_received"`
+	Twice      int                 `json:"numbers_sent_twice"`
 }
 
 type exchange struct {
@@ -240,7 +241,16 @@ func (d *demo) run(ctx context.Context, extract string) (*demoSummary, error) {
 			sum.Cancelled++
 		}
 	}
-	sum.ProviderRx = len(d.fake.Messages())
+	perPhone := map[string]int{}
+	for _, m := range d.fake.Messages() {
+		perPhone[m.To]++
+		sum.ProviderRx++
+	}
+	for _, n := range perPhone {
+		if n > 1 {
+			sum.Twice++
+		}
+	}
 	return sum, nil
 }
 
@@ -394,7 +404,11 @@ func (s *demoSummary) print(w io.Writer) {
 	fmt.Fprintf(w, "\nPlanned: %d messages for %d bookings (%d segments; %d GSM-7, %d UCS-2)\n", r.Messages, r.Bookings, r.Segments, r.GSM7, r.UCS2)
 	fmt.Fprintf(w, "Sent: %d accepted at %.0f/s; %d refused, %d retried after a rate limit, %d reconciled after a lost answer\n",
 		s.Send.Sent, s.Send.RatePerSec, s.Send.Failed, s.Send.Retried, s.Send.Reconciled)
-	fmt.Fprintf(w, "The provider holds %d messages: each patient got exactly one.\n", s.ProviderRx)
+	if s.Twice == 0 {
+		fmt.Fprintf(w, "The provider holds %d messages, no number more than once.\n", s.ProviderRx)
+	} else {
+		fmt.Fprintf(w, "The provider holds %d messages; %d numbers got more than one!\n", s.ProviderRx, s.Twice)
+	}
 	fmt.Fprintf(w, "Same extract imported again after the replies: %d new messages; %d row(s) now refused as opted_out.\n",
 		s.Reimport.Messages, s.Reimport.ByReason[string(cup.ReasonOptedOut)])
 	fmt.Fprintln(w, "\nBy status:")

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"testing"
+)
+
+// TestDemoRunsEndToEnd runs `richiamo demo` as the README tells operators
+// to, from the repository root, and checks what it claims.
+func TestDemoRunsEndToEnd(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(binary, "demo", "--rate", "2000", "--json")
+	cmd.Dir = "../.."
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	var s struct {
+		Import struct {
+			Rows, Messages int
+			Rejected       []any          `json:"rejected"`
+			ByReason       map[string]int `json:"rejected_by_reason"`
+		} `json:"import"`
+		Reimport struct {
+			Messages int            `json:"messages"`
+			ByReason map[string]int `json:"rejected_by_reason"`
+		} `json:"reimport"`
+		Send struct {
+			Sent       int64 `json:"sent"`
+			Failed     int64 `json:"failed"`
+			Retried    int64 `json:"retried"`
+			Reconciled int64 `json:"reconciled_found"`
+		} `json:"send"`
+		ProviderRx int `json:"provider_received"`
+		Twice      int `json:"numbers_sent_twice"`
+		Confirmed  int `json:"confirmed"`
+		Cancelled  int `json:"cancellation_requests"`
+		Inbox      int `json:"inbox"`
+		Replies    []struct {
+			Says, Answer string
+		} `json:"replies"`
+	}
+	if err := json.Unmarshal(out, &s); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if s.Import.Rows != 4000 || len(s.Import.ByReason) != 5 || s.Import.Messages == 0 {
+		t.Fatalf("import %+v", s.Import)
+	}
+	if s.Twice != 0 || int64(s.ProviderRx) != s.Send.Sent || s.Send.Failed != 1 || s.Send.Reconciled != 1 || s.Send.Retried != 1 {
+		t.Fatalf("send %+v, provider %d, twice %d", s.Send, s.ProviderRx, s.Twice)
+	}
+	// One number told the provider STOP, one patient answered STOP.
+	if s.Reimport.Messages != 0 || s.Reimport.ByReason["opted_out"] != 2 {
+		t.Fatalf("re-import %+v", s.Reimport)
+	}
+	if s.Confirmed != 2 || s.Cancelled != 2 || s.Inbox != 1 || len(s.Replies) != 7 {
+		t.Fatalf("replies: %d confirmed, %d cancelled, %d in the inbox, %d exchanges", s.Confirmed, s.Cancelled, s.Inbox, len(s.Replies))
+	}
+}
