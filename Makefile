@@ -34,6 +34,9 @@ fuzz: ## fuzz every parser of outside input for 30 s each
 	$(GO) test -run '^$$' -fuzz '^FuzzParseReply$$' -fuzztime 30s -fuzzminimizetime 50x ./internal/sms/
 	$(GO) test -run '^$$' -fuzz '^FuzzTransliterate$$' -fuzztime 30s -fuzzminimizetime 50x ./internal/sms/
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestParsers$$' -fuzztime 30s ./internal/cup/mssql/tdstest/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime 30s ./internal/voice/media/
+	$(GO) test -run '^$$' -fuzz '^FuzzReceiver$$' -fuzztime 30s -fuzzminimizetime 50x ./internal/voice/media/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadWAV$$' -fuzztime 30s -fuzzminimizetime 50x ./internal/voice/media/
 
 .PHONY: bench-remind
 bench-remind: ## plan a 1,000,000-row extract and send 20,000 SMS; prints the figures
