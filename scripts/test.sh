@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test. The store suite runs against SQLite and a real PostgreSQL:
 # this script installs the PostgreSQL server when it is missing (Debian, as
-# root) and starts a throwaway cluster for the run. Under CI=true a missing
-# dependency fails the run instead of skipping tests.
+# root) and starts a throwaway cluster for the run; the console's browser
+# tests need Debian's chromium, installed the same way. Under CI=true a
+# missing dependency fails the run instead of skipping tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,28 @@ if ! have_pg; then
 			{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null; }
 	fi
 	have_pg || { echo "test: the PostgreSQL server (initdb, pg_ctl) is required; install postgresql" >&2; exit 1; }
+fi
+
+# The console's browser tests drive Debian's headless chromium. Under
+# CI=true they fail without it; elsewhere they skip with a message.
+if ! command -v chromium >/dev/null 2>&1; then
+	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+		echo "test: installing chromium for the browser tests…" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null ||
+			{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } ||
+			echo "test: chromium could not be installed" >&2
+	fi
+	command -v chromium >/dev/null 2>&1 || echo "test: chromium not found; the browser tests will $([[ ${CI:-} == true ]] && echo fail || echo be skipped)" >&2
+fi
+
+# The voice tests call SIPp (Debian's sip-tester) as the remote party.
+if ! command -v sipp >/dev/null 2>&1; then
+	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+		echo "test: installing sip-tester (SIPp)…" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q sip-tester >/dev/null ||
+			{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q sip-tester >/dev/null; } ||
+			echo "test: sip-tester could not be installed" >&2
+	fi
 fi
 
 unformatted=$(gofmt -l .)
