@@ -52,10 +52,12 @@ func nodes(cfg config.Config, name string, log *slog.Logger) ([]mssql.Node, erro
 
 // fetchNodes reads every node in parallel for the days a run reminds. A
 // node that fails is reported and left out whole (its partial rows never
-// reach planning); the others go ahead.
-func fetchNodes(ctx context.Context, ns []mssql.Node, days []time.Time, log *slog.Logger) ([]remind.Source, []remind.NodeReport) {
+// reach planning); the others go ahead. release frees the spooled rows once
+// planning is done.
+func fetchNodes(ctx context.Context, ns []mssql.Node, days []time.Time, log *slog.Logger) (srcs []remind.Source, reports []remind.NodeReport, release func()) {
+	release = func() {}
 	if len(ns) == 0 || len(days) == 0 {
-		return nil, nil
+		return nil, nil, release
 	}
 	from, to := days[0], days[0]
 	for _, d := range days {
@@ -84,14 +86,20 @@ func fetchNodes(ctx context.Context, ns []mssql.Node, days []time.Time, log *slo
 				}
 				log.Error("CUP node not read; its reminders wait for the next run", "node", n.Name, "cause", o.Cause, "err", err)
 			} else {
-				o.OK, o.Rows, o.Bookings, o.Rejected, o.Millis = true, res.Rows, len(res.Bookings), len(res.Rejections), res.Elapsed.Milliseconds()
+				o.OK, o.Rows, o.Bookings, o.Rejected, o.Millis = true, res.Rows, res.Booked, res.Rejected, res.Elapsed.Milliseconds()
 				results[i] = res
 			}
 			outs[i] = o
 		}()
 	}
 	wg.Wait()
-	var srcs []remind.Source
+	release = func() {
+		for _, res := range results {
+			if res != nil {
+				res.Close()
+			}
+		}
+	}
 	for i, res := range results {
 		if res == nil {
 			continue
@@ -102,7 +110,7 @@ func fetchNodes(ctx context.Context, ns []mssql.Node, days []time.Time, log *slo
 		}
 		srcs = append(srcs, remind.Source{Name: "node " + ns[i].Name, Rows: res.Reader(), Covers: cov})
 	}
-	return srcs, outs
+	return srcs, outs, release
 }
 
 func cmdCUP(ctx context.Context, e *env, args []string) error {

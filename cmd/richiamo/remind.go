@@ -132,8 +132,9 @@ could not be read.`, &c)
 			return err
 		}
 		prog.printf("reading %d CUP node(s)", len(ns))
-		var srcs []remind.Source
-		srcs, nodeReports = fetchNodes(ctx, ns, days, log)
+		srcs, reports, release := fetchNodes(ctx, ns, days, log)
+		defer release()
+		nodeReports = reports
 		sources = append(sources, srcs...)
 	}
 	rep, err := pl.Plan(ctx, sources, o)

@@ -169,7 +169,9 @@ func (s *server) runReminder(ctx context.Context) {
 			s.log.Error("reminder job", "err", err)
 			return
 		}
-		sources, nodeReports = fetchNodes(ctx, ns, days, s.log)
+		var release func()
+		sources, nodeReports, release = fetchNodes(ctx, ns, days, s.log)
+		defer release()
 	}
 	if len(files) == 0 && len(sources) == 0 {
 		s.log.Warn("reminder job: no extract in the inbox and no CUP node read; nothing planned", "inbox", s.cfg.Extract.Inbox)

@@ -166,7 +166,7 @@ func TestAFailingNodeIsReportedAndTheOtherServed(t *testing.T) {
 			if healthyErr != nil {
 				t.Fatalf("healthy node: %v", healthyErr)
 			}
-			if len(healthyRes.Bookings) != 1 {
+			if len(healthyRes.Bookings()) != 1 {
 				t.Errorf("healthy node gave %v", outcomes(t, healthyRes))
 			}
 
@@ -180,7 +180,7 @@ func TestAFailingNodeIsReportedAndTheOtherServed(t *testing.T) {
 			if err != nil {
 				t.Fatalf("after the fault: %v", err)
 			}
-			if len(res.Bookings) != 4 || res.Rows != 4 {
+			if len(res.Bookings()) != 4 || res.Rows != 4 {
 				t.Errorf("after the fault: %v, want the day's 4 bookings", outcomes(t, res))
 			}
 		})

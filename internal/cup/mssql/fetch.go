@@ -1,11 +1,14 @@
 package mssql
 
 import (
+	"bufio"
 	"context"
+	"encoding/gob"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -16,43 +19,134 @@ import (
 	"github.com/richiamo/richiamo/internal/cup"
 )
 
-// Result is one node's complete answer for a window.
+// Result is one node's complete answer for a window. Its rows are spooled
+// to an unlinked temporary file as they arrive, not held in memory: a node
+// can return a large window, and the answer must be complete before any of
+// it is used. Close releases the file.
 type Result struct {
-	Node       string
-	Bookings   []cup.Booking
-	Rejections []cup.Rejection
-	// Rows is how many rows the query returned: bookings plus rejections.
-	Rows int
+	Node string
+	// Rows is how many rows the query returned: Booked plus Rejected.
+	Rows     int
+	Booked   int
+	Rejected int
 	// Elapsed is the time from connecting to the last row.
 	Elapsed time.Duration
+
+	spool *os.File
+	size  int64
+}
+
+// spooled is one row in the spool: a booking or a rejection.
+type spooled struct {
+	B *cup.Booking
+	R *cup.Rejection
+}
+
+// newSpool creates the spool file and unlinks it at once, so that booking
+// data never outlives the process on disk, whatever happens to it.
+func newSpool() (*os.File, error) {
+	f, err := os.CreateTemp("", "richiamo-node-*")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// Close releases the result's spool.
+func (r *Result) Close() error {
+	if r.spool == nil {
+		return nil
+	}
+	err := r.spool.Close()
+	r.spool = nil
+	return err
+}
+
+// Bookings reads every booking back from the spool (for small results and
+// tests; planning uses Reader).
+func (r *Result) Bookings() []cup.Booking {
+	var out []cup.Booking
+	r.each(func(e spooled) {
+		if e.B != nil {
+			out = append(out, *e.B)
+		}
+	})
+	return out
+}
+
+// Rejections reads every rejection back from the spool.
+func (r *Result) Rejections() []cup.Rejection {
+	var out []cup.Rejection
+	r.each(func(e spooled) {
+		if e.R != nil {
+			out = append(out, *e.R)
+		}
+	})
+	return out
+}
+
+func (r *Result) each(fn func(spooled)) {
+	rd := r.Reader()
+	for {
+		b, rej, err := rd.Next()
+		if err != nil {
+			return
+		}
+		if rej != nil {
+			fn(spooled{R: rej})
+		} else {
+			fn(spooled{B: &b})
+		}
+	}
 }
 
 // Reader gives a Result's rows in the order of the result set, bookings and
-// rejections interleaved, as cup.ExtractReader gives a file's.
+// rejections interleaved, as cup.ExtractReader gives a file's. Each Reader
+// reads the spool from its start.
 type Reader struct {
-	res  *Result
-	b, r int
+	dec *gob.Decoder
 }
 
-// Reader returns a reader over the result's rows. It relies on Bookings and
-// Rejections being in row order, as Fetch leaves them.
-func (r *Result) Reader() *Reader { return &Reader{res: r} }
+// Reader returns a reader over the result's rows.
+func (r *Result) Reader() *Reader {
+	if r.spool == nil {
+		return &Reader{}
+	}
+	return &Reader{dec: gob.NewDecoder(bufio.NewReader(io.NewSectionReader(r.spool, 0, r.size)))}
+}
 
 // Next returns the next row: a Booking (rej == nil) or a Rejection. err is
-// io.EOF after the last row, and nothing else: the rows were all read when
-// the Result was made.
+// io.EOF after the last row; another error means the spool could not be
+// read back.
 func (x *Reader) Next() (b cup.Booking, rej *cup.Rejection, err error) {
-	bs, rs := x.res.Bookings, x.res.Rejections
-	switch {
-	case x.b < len(bs) && (x.r >= len(rs) || bs[x.b].Line < rs[x.r].Line):
-		x.b++
-		return bs[x.b-1], nil, nil
-	case x.r < len(rs):
-		x.r++
-		rej := rs[x.r-1]
-		return cup.Booking{}, &rej, nil
+	if x.dec == nil {
+		return cup.Booking{}, nil, io.EOF
 	}
-	return cup.Booking{}, nil, io.EOF
+	var e spooled
+	if err := x.dec.Decode(&e); err != nil {
+		if errors.Is(err, io.EOF) {
+			return cup.Booking{}, nil, io.EOF
+		}
+		return cup.Booking{}, nil, fmt.Errorf("mssql: reading the spooled rows back: %w", err)
+	}
+	if e.R != nil {
+		return cup.Booking{}, e.R, nil
+	}
+	if e.B == nil {
+		return cup.Booking{}, nil, errors.New("mssql: empty spooled row")
+	}
+	// gob keeps the instant and the offset, not the zone: give the times
+	// back their Europe/Rome, as the extract reader does.
+	b = *e.B
+	b.At = b.At.In(cup.Rome)
+	if !b.BookedOn.IsZero() {
+		b.BookedOn = b.BookedOn.In(cup.Rome)
+	}
+	return b, nil, nil
 }
 
 // Fetch reads the bookings of the appointments in [from, to) from a node,
@@ -161,7 +255,19 @@ func (s *session) read(ctx context.Context, from, to time.Time) (*Result, error)
 	if err != nil {
 		return nil, &NodeError{Node: n.Name, Cause: CauseQuery, Err: err}
 	}
-	res := &Result{Node: n.Name}
+	spool, err := newSpool()
+	if err != nil {
+		return nil, &NodeError{Node: n.Name, Cause: CauseConfig, Err: fmt.Errorf("temporary file for the rows: %w", err)}
+	}
+	res := &Result{Node: n.Name, spool: spool}
+	ok := false
+	defer func() {
+		if !ok {
+			res.Close()
+		}
+	}()
+	bw := bufio.NewWriter(spool)
+	enc := gob.NewEncoder(bw)
 	source := "node " + n.Name
 	var rec record
 	for rows.Next() {
@@ -174,10 +280,15 @@ func (s *session) read(ctx context.Context, from, to time.Time) (*Result, error)
 			return nil, &NodeError{Node: n.Name, Cause: CauseQuery, Err: fmt.Errorf("row %d: %w", res.Rows, err)}
 		}
 		b, rej := cup.ValidateRecord(&rec, source, res.Rows, n.Name)
+		e := spooled{R: rej}
 		if rej != nil {
-			res.Rejections = append(res.Rejections, *rej)
+			res.Rejected++
 		} else {
-			res.Bookings = append(res.Bookings, b)
+			res.Booked++
+			e.B = &b
+		}
+		if err := enc.Encode(e); err != nil {
+			return nil, &NodeError{Node: n.Name, Cause: CauseConfig, Err: fmt.Errorf("spooling the rows: %w", err)}
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -193,6 +304,13 @@ func (s *session) read(ctx context.Context, from, to time.Time) (*Result, error)
 	if err := rows.Close(); err != nil {
 		return nil, failed(err)
 	}
+	if err := bw.Flush(); err != nil {
+		return nil, &NodeError{Node: n.Name, Cause: CauseConfig, Err: fmt.Errorf("spooling the rows: %w", err)}
+	}
+	if res.size, err = spool.Seek(0, io.SeekCurrent); err != nil {
+		return nil, &NodeError{Node: n.Name, Cause: CauseConfig, Err: err}
+	}
+	ok = true
 	return res, nil
 }
 
@@ -260,7 +378,8 @@ func Check(ctx context.Context, n Node, day time.Time) CheckResult {
 	if err != nil {
 		return failed(err)
 	}
-	res.Bookings, res.Rejected = len(r.Bookings), len(r.Rejections)
+	res.Bookings, res.Rejected = r.Booked, r.Rejected
+	r.Close()
 	res.OK = true
 	return res
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -172,8 +174,8 @@ func TestNodeRowsBecomeWhatExtractRowsBecome(t *testing.T) {
 	}
 	landline := cup.Rejection{File: "node ASL1", Line: 4, Reason: cup.ReasonLandline,
 		Detail: "column cellulare: a landline or another number that cannot receive SMS"}
-	if !reflect.DeepEqual(res.Rejections[2], landline) {
-		t.Errorf("landline rejected as %+v, want %+v", res.Rejections[2], landline)
+	if !reflect.DeepEqual(res.Rejections()[2], landline) {
+		t.Errorf("landline rejected as %+v, want %+v", res.Rejections()[2], landline)
 	}
 }
 
@@ -252,10 +254,10 @@ func TestSQLTypesBecomeTheExtractsText(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Fetch: %v", err)
 			}
-			if len(res.Bookings) != 1 {
+			if len(res.Bookings()) != 1 {
 				t.Fatalf("outcomes %v, want one booking", outcomes(t, res))
 			}
-			if got := tt.field(res.Bookings[0]); got != tt.want {
+			if got := tt.field(res.Bookings()[0]); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
@@ -272,8 +274,8 @@ func TestNULLsAreEmptyCells(t *testing.T) {
 		t.Fatalf("Fetch: %v", err)
 	}
 	want := []cup.Rejection{{File: "node ASL2", Line: 1, Reason: cup.ReasonMissingPhone, Detail: "column cellulare: empty"}}
-	if !reflect.DeepEqual(res.Rejections, want) || len(res.Bookings) != 0 {
-		t.Errorf("bookings %v, rejections %v; want only %v", res.Bookings, res.Rejections, want)
+	if !reflect.DeepEqual(res.Rejections(), want) || len(res.Bookings()) != 0 {
+		t.Errorf("bookings %v, rejections %v; want only %v", res.Bookings(), res.Rejections(), want)
 	}
 }
 
@@ -289,10 +291,10 @@ func TestManyRowsCrossPackets(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
-	if len(res.Bookings) != 500 || res.Rows != 500 {
-		t.Fatalf("%d bookings of %d rows, want 500", len(res.Bookings), res.Rows)
+	if len(res.Bookings()) != 500 || res.Rows != 500 {
+		t.Fatalf("%d bookings of %d rows, want 500", len(res.Bookings()), res.Rows)
 	}
-	for i, bk := range res.Bookings {
+	for i, bk := range res.Bookings() {
 		if bk.Line != i+1 || bk.Code != fmt.Sprintf("M-%05d", i) {
 			t.Fatalf("booking %d is %s at line %d", i, bk.Code, bk.Line)
 		}
@@ -315,7 +317,7 @@ func TestReadOnlyIntentReachesTheSecondary(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
-	if len(res.Bookings) != 1 {
+	if len(res.Bookings()) != 1 {
 		t.Errorf("outcomes %v, want the secondary's booking", outcomes(t, res))
 	}
 	if st := secondary.srv.Stats(); st.Queries != 1 {
@@ -336,33 +338,43 @@ func TestReadOnlyIntentReachesTheSecondary(t *testing.T) {
 	}
 }
 
-func TestReaderInterleavesInRowOrder(t *testing.T) {
+// TestResultIsSpooledNotHeld checks that a node's answer lives in a file
+// that no directory lists (so it cannot outlive the process) and reads back
+// in row order as many times as asked.
+func TestResultIsSpooledNotHeld(t *testing.T) {
 	t.Parallel()
-	res := &mssql.Result{
-		Bookings:   []cup.Booking{{Code: "a", Line: 1}, {Code: "c", Line: 4}, {Code: "d", Line: 5}},
-		Rejections: []cup.Rejection{{Line: 2, Reason: cup.ReasonLandline}, {Line: 3, Reason: cup.ReasonMissingPhone}, {Line: 6, Reason: cup.ReasonInvalidPhone}},
+	var rows [][]any
+	for i := range 300 {
+		rows = append(rows, booking("ASL1", fmt.Sprintf("S-%04d", i), fmt.Sprintf("333%07d", i), wall(2026, 3, 10, 8+i%10, i%60), "Rossi", "Mario"))
 	}
-	var got []string
-	r := res.Reader()
-	for {
-		b, rej, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rej != nil {
-			got = append(got, fmt.Sprintf("%d %s", rej.Line, rej.Reason))
-		} else {
-			got = append(got, fmt.Sprintf("%d %s", b.Line, b.Code))
-		}
+	b := setup(t, "ASL1", rows)
+	res, err := mssql.Fetch(context.Background(), b.node, from, to)
+	if err != nil {
+		t.Fatal(err)
 	}
-	want := []string{"1 a", "2 landline", "3 missing_phone", "4 c", "5 d", "6 invalid_phone"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %v, want %v", got, want)
+	defer res.Close()
+	left, _ := filepath.Glob(filepath.Join(os.TempDir(), "richiamo-node-*"))
+	if len(left) != 0 {
+		t.Fatalf("spool files visible on disk: %v", left)
 	}
-	if _, _, err := r.Next(); !errors.Is(err, io.EOF) {
-		t.Errorf("after the end: %v, want io.EOF again", err)
+	for pass := range 2 {
+		r := res.Reader()
+		n := 0
+		for {
+			bk, rej, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil || rej != nil {
+				t.Fatalf("pass %d row %d: %v %v", pass, n+1, err, rej)
+			}
+			n++
+			if bk.Line != n || bk.At.Location() != cup.Rome {
+				t.Fatalf("pass %d: row %d has line %d, zone %v", pass, n, bk.Line, bk.At.Location())
+			}
+		}
+		if n != 300 || res.Booked != 300 {
+			t.Fatalf("pass %d read %d rows, booked %d", pass, n, res.Booked)
+		}
 	}
 }

@@ -43,10 +43,10 @@ func TestRealServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
-	if res.Rows != 2 || len(res.Bookings) != 1 || len(res.Rejections) != 1 {
+	if res.Rows != 2 || len(res.Bookings()) != 1 || len(res.Rejections()) != 1 {
 		t.Fatalf("outcomes %v, want RT-1 and the landline RT-2", outcomes(t, res))
 	}
-	b := res.Bookings[0]
+	b := res.Bookings()[0]
 	if at := time.Date(2026, 3, 10, 8, 30, 0, 0, cup.Rome); !b.At.Equal(at) {
 		t.Errorf("appointment %v, want %v", b.At, at)
 	}
@@ -56,7 +56,7 @@ func TestRealServer(t *testing.T) {
 	if !reflect.DeepEqual(b, want) {
 		t.Errorf("booking %+v, want %+v", b, want)
 	}
-	if rej := res.Rejections[0]; rej.Reason != cup.ReasonLandline || rej.Line != 2 || rej.File != "node REAL" {
+	if rej := res.Rejections()[0]; rej.Reason != cup.ReasonLandline || rej.Line != 2 || rej.File != "node REAL" {
 		t.Errorf("rejection %+v, want the landline at row 2", rej)
 	}
 
