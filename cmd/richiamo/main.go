@@ -43,6 +43,7 @@ func init() {
 		{"migrate", "create or update the engine's database schema", cmdMigrate},
 		{"report", "what went out, what bounced, which extract rows were unusable", cmdReport},
 		{"inbox", "patients' replies waiting for an operator", cmdInbox},
+		{"user", "manage the web console's accounts (add, list, disable)", cmdUser},
 		{"sla", "compute the outbound service levels from a raw attempt log", cmdSLA},
 		{"cup", "check the connection to the CUP nodes' databases (cup check)", cmdCUP},
 		{"version", "print the version", cmdVersion},

@@ -19,6 +19,7 @@ import (
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/web"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
@@ -79,6 +80,18 @@ With --json the log is written as JSON lines.`, &c)
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	// The console, /metrics and /readyz share the webhooks' listener. A
+	// TLS proxy on this host reports the client's address, which the
+	// sign-in limit and the audit log need.
+	console, err := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.Web.PublicURL,
+		TrustedProxies: []string{"127.0.0.0/8", "::1/128"},
+		NextRuns: func(now time.Time) []web.ScheduledRun {
+			return []web.ScheduledRun{{Name: "Promemoria SMS (" + camp.Name + ")", At: camp.Next(now)}}
+		}})
+	if err != nil {
+		return err
+	}
+	console.Register(mux)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	sched := cron.New(cron.WithLocation(cup.Rome))

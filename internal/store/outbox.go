@@ -51,6 +51,9 @@ func (s *Store) MarkSending(ctx context.Context, id int64, owner string, now tim
 // report that overtook it.
 func (s *Store) MarkSent(ctx context.Context, id int64, providerID, providerStatus string, now time.Time) error {
 	return s.InTx(ctx, func(t *Tx) error {
+		if err := t.lockProviderID(ctx, providerID); err != nil {
+			return err
+		}
 		if _, err := t.tx.ExecContext(ctx, s.rebind(`UPDATE messages SET status = 'sent', provider_id = ?, provider_status = ?, sent_at = ?, lease_owner = '', updated_at = ?
 			WHERE id = ? AND status IN ('sending', 'unknown')`), providerID, providerStatus, ms(now), ms(now), id); err != nil {
 			return fmt.Errorf("store: mark sent: %w", err)
@@ -158,6 +161,22 @@ func (s *Store) PendingCount(ctx context.Context, now time.Time) (due, inflight 
 	return due, inflight, err
 }
 
+// lockProviderID serialises the recording of a send and of its delivery
+// reports. Without it, on PostgreSQL, a report arriving while the send is
+// being committed finds no message, parks itself as pending, and the send's
+// look for pending reports misses it: the message would stay 'sent' for
+// good. SQLite has one connection and needs no lock.
+func (t *Tx) lockProviderID(ctx context.Context, providerID string) error {
+	if t.s.dialect != Postgres {
+		return nil
+	}
+	_, err := t.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(72471, hashtext($1))`, providerID)
+	if err != nil {
+		return fmt.Errorf("store: lock provider id: %w", err)
+	}
+	return nil
+}
+
 var statusRank = map[string]int{
 	"queued": 1, "accepted": 1, "sending": 2, "sent": 3,
 	"delivered": 4, "undelivered": 4, "failed": 4, "read": 5,
@@ -168,6 +187,9 @@ var statusRank = map[string]int{
 // backwards, and an early one is kept until the send is recorded.
 func (s *Store) ApplyStatus(ctx context.Context, providerID, status string, errorCode int, now time.Time) error {
 	return s.InTx(ctx, func(t *Tx) error {
+		if err := t.lockProviderID(ctx, providerID); err != nil {
+			return err
+		}
 		n, err := t.applyStatus(ctx, providerID, status, errorCode, now)
 		if err != nil {
 			return err

@@ -243,3 +243,49 @@ func TestReplyRecordedOncePerProviderID(t *testing.T) {
 		}
 	})
 }
+
+// TestDeliveryReportRacingTheSendIsNeverLost races a report against the
+// recording of its send, many times: whichever commits first, the message
+// ends delivered.
+func TestDeliveryReportRacingTheSendIsNeverLost(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		const n = 40
+		addMessages(t, st, n, "+39333600")
+		ms, err := st.Claim(ctx, "a", t0, t0.Add(time.Minute), n)
+		if err != nil || len(ms) != n {
+			t.Fatalf("claim: %d %v", len(ms), err)
+		}
+		var wg sync.WaitGroup
+		for i, m := range ms {
+			if ok, _ := st.MarkSending(ctx, m.ID, "a", t0); !ok {
+				t.Fatal("mark sending")
+			}
+			sid := fmt.Sprintf("SMrace%03d", i)
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				if err := st.MarkSent(ctx, m.ID, sid, "queued", t0); err != nil {
+					t.Error(err)
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				if err := st.ApplyStatus(ctx, sid, "delivered", 0, t0); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		all, err := st.Messages(ctx, "", 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range all {
+			if m.Status != store.StatusDelivered {
+				t.Errorf("message %d ended %s, want delivered", m.ID, m.Status)
+			}
+		}
+	})
+}

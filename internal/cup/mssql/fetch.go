@@ -3,8 +3,8 @@ package mssql
 import (
 	"bufio"
 	"context"
-	"encoding/gob"
 	"database/sql"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"

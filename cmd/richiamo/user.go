@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/web"
+)
+
+// stdin is where --password-stdin reads; a variable so that a test can
+// give it a pipe.
+var stdin io.Reader = os.Stdin
+
+type userCommand struct {
+	name, summary string
+	run           func(ctx context.Context, e *env, args []string) error
+}
+
+var userCommands = []userCommand{
+	{"add", "create a console account", cmdUserAdd},
+	{"list", "list the console accounts", cmdUserList},
+	{"disable", "disable an account and end its sessions", func(ctx context.Context, e *env, args []string) error {
+		return cmdUserSetDisabled(ctx, e, args, true)
+	}},
+	{"enable", "enable a disabled account again", func(ctx context.Context, e *env, args []string) error {
+		return cmdUserSetDisabled(ctx, e, args, false)
+	}},
+}
+
+func userUsage(e *env) {
+	w := e.stdout
+	fmt.Fprintln(w, "Usage: richiamo user <add|list|disable|enable> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Manage the accounts of the web console. Roles: operator, cup_manager (limited")
+	fmt.Fprintln(w, "to one CUP node, --node), auditor (reads everything, changes nothing), admin.")
+	fmt.Fprintln(w, "Every change is written to the console's audit log.")
+	fmt.Fprintln(w)
+	for _, c := range userCommands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Each takes --help, --config FILE, and --json for machine-readable output.")
+}
+
+func cmdUser(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		userUsage(e)
+		return usageError{errors.New("a subcommand is required")}
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		userUsage(e)
+		return nil
+	}
+	for _, c := range userCommands {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	return usageError{fmt.Errorf("unknown subcommand %q (add, list, disable, enable)", args[0])}
+}
+
+// cliActor names who ran the command in the audit log.
+func cliActor() web.Actor {
+	name := "?"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return web.Actor{Name: "cli:" + name, Role: "cli"}
+}
+
+func cmdUserAdd(ctx context.Context, e *env, args []string) error {
+	var (
+		c                common
+		name, role, node string
+		fromStdin        bool
+	)
+	fs := newFlags(e, "user add", "--name NAME --role ROLE [--node NODE] --password-stdin [--json]", `
+Create a console account. The password is read from the first line of
+standard input (at least 12 characters, at most 72 bytes) and stored only as
+a bcrypt hash; it is never taken as a flag, which would leave it in the shell
+history. Example:
+
+  printf '%s\n' "$PASSWORD" | richiamo user add --name mrossi --role operator --password-stdin`, &c)
+	fs.StringVar(&name, "name", "", "account name (letters, digits, . _ - @)")
+	fs.StringVar(&role, "role", "", "operator, cup_manager, auditor or admin")
+	fs.StringVar(&node, "node", "", "the CUP node a cup_manager is limited to")
+	fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from standard input (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if name == "" {
+		return usageError{errors.New("--name is required")}
+	}
+	r, err := web.ParseRole(role)
+	if err != nil {
+		return usageError{fmt.Errorf("--role: %w", err)}
+	}
+	if !fromStdin {
+		return usageError{errors.New("--password-stdin is required: the password is read from standard input")}
+	}
+	pw, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && pw != "") {
+		return fmt.Errorf("reading the password from standard input: %w", err)
+	}
+	pw = strings.TrimRight(pw, "\r\n")
+	cfg, err := loadConfig(e, c)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, err := web.AddAccount(ctx, st, web.NewAccount{Name: name, Role: r, Node: node, Password: pw}, cliActor(), time.Now())
+	var inv *web.InvalidError
+	switch {
+	case errors.Is(err, store.ErrExists):
+		return fmt.Errorf("an account named %q already exists", name)
+	case errors.As(err, &inv):
+		return usageError{inv}
+	case err != nil:
+		return err
+	}
+	if c.json {
+		return writeJSON(e.stdout, u)
+	}
+	fmt.Fprintf(e.stdout, "account %s created (%s", u.Name, u.Role)
+	if u.Node != "" {
+		fmt.Fprintf(e.stdout, ", node %s", u.Node)
+	}
+	fmt.Fprintln(e.stdout, ")")
+	return nil
+}
+
+func cmdUserList(ctx context.Context, e *env, args []string) error {
+	var c common
+	fs := newFlags(e, "user list", "[--json]", "List the console accounts with their role, CUP node and state.", &c)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(e, c)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	us, err := st.Users(ctx)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return writeJSON(e.stdout, map[string]any{"users": nonNil(us)})
+	}
+	if len(us) == 0 {
+		fmt.Fprintln(e.stdout, "No accounts. Create one with: richiamo user add --name NAME --role admin --password-stdin")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tROLE\tNODE\tSTATE\tCREATED")
+	for _, u := range us {
+		state := "active"
+		if u.Disabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, u.Node, state, store.FromMillis(u.CreatedAt).Format("2006-01-02 15:04"))
+	}
+	return tw.Flush()
+}
+
+func cmdUserSetDisabled(ctx context.Context, e *env, args []string, disabled bool) error {
+	var (
+		c    common
+		name string
+	)
+	verb, about := "enable", "Enable a disabled console account again."
+	if disabled {
+		verb, about = "disable", "Disable a console account: it can no longer sign in, and its open sessions end at once."
+	}
+	fs := newFlags(e, "user "+verb, "--name NAME [--json]", about, &c)
+	fs.StringVar(&name, "name", "", "account name")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if name == "" {
+		return usageError{errors.New("--name is required")}
+	}
+	cfg, err := loadConfig(e, c)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := web.SetAccountDisabled(ctx, st, name, disabled, cliActor(), time.Now()); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no account named %q", name)
+		}
+		return err
+	}
+	if c.json {
+		return writeJSON(e.stdout, map[string]any{"name": name, "disabled": disabled})
+	}
+	fmt.Fprintf(e.stdout, "account %s %sd\n", name, verb)
+	return nil
+}

@@ -1,0 +1,126 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/store"
+)
+
+type activityRow struct {
+	Label string
+	store.Activity
+}
+
+type gatewayView struct {
+	store.GatewayStats
+	State, Class string
+	ErrorRate    string
+	Window       string
+}
+
+type overviewData struct {
+	Node      string
+	Activity  []activityRow
+	NextRuns  []ScheduledRun
+	Gateway   gatewayView
+	Nodes     []NodeHealth
+	NodesLive bool
+	Replies   int
+	Cancels   int
+	Oldest    time.Duration
+}
+
+// windows are the overview's periods, in Rome: the last hour, today, this
+// week from Monday, this month.
+func windows(now time.Time) []struct {
+	label    string
+	from, to time.Time
+} {
+	n := now.In(cup.Rome)
+	midnight := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, cup.Rome)
+	monday := midnight.AddDate(0, 0, -((int(n.Weekday()) + 6) % 7))
+	first := time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, cup.Rome)
+	return []struct {
+		label    string
+		from, to time.Time
+	}{
+		{"Ultima ora", now.Add(-time.Hour), now},
+		{"Oggi", midnight, now},
+		{"Questa settimana", monday, now},
+		{"Questo mese", first, now},
+	}
+}
+
+const gatewayWindow = time.Hour
+
+// gatewayState judges the gateway from the outbox: most recent attempts
+// failing is a fault; some failing, sends of unknown outcome or due
+// messages not leaving for a quarter of an hour deserve attention.
+func gatewayState(g store.GatewayStats, now time.Time) (state, class string) {
+	stuck := g.OldestDue != 0 && now.Sub(store.FromMillis(g.OldestDue)) > 15*time.Minute
+	switch {
+	case g.Attempted >= 5 && 2*g.Errors >= g.Attempted:
+		return "Guasto: la maggior parte degli invii recenti non riesce", "bad"
+	case g.Unknown > 0 || stuck || (g.Attempted > 0 && 10*g.Errors >= g.Attempted):
+		return "Attenzione: errori, esiti da verificare o messaggi in attesa", "warn"
+	case g.Attempted == 0 && g.Due == 0:
+		return "Nessun invio nell'ultima ora", "idle"
+	}
+	return "Regolare", "ok"
+}
+
+func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) error {
+	ctx := r.Context()
+	now := c.now()
+	d := overviewData{Node: s.acct.Node}
+	for _, win := range windows(now) {
+		a, err := c.st.SMSActivity(ctx, win.from, win.to, s.acct.Node)
+		if err != nil {
+			return err
+		}
+		d.Activity = append(d.Activity, activityRow{Label: win.label, Activity: a})
+	}
+	if c.cfg.NextRuns != nil {
+		d.NextRuns = c.cfg.NextRuns(now)
+	}
+	g, err := c.st.GatewayHealth(ctx, now, gatewayWindow)
+	if err != nil {
+		return err
+	}
+	d.Gateway = gatewayView{GatewayStats: g, ErrorRate: pctText(g.Errors, g.Attempted), Window: "ultima ora"}
+	d.Gateway.State, d.Gateway.Class = gatewayState(g, now)
+	if c.cfg.Nodes != nil {
+		d.NodesLive = true
+		for _, n := range c.cfg.Nodes(ctx) {
+			if s.acct.Node == "" || n.Name == s.acct.Node {
+				d.Nodes = append(d.Nodes, n)
+			}
+		}
+	} else {
+		names, err := c.st.KnownNodes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			if s.acct.Node == "" || n == s.acct.Node {
+				d.Nodes = append(d.Nodes, NodeHealth{Name: n})
+			}
+		}
+	}
+	items, err := c.st.InboxItems(ctx, store.InboxFilter{Node: s.acct.Node})
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if it.Kind == store.InboxReply {
+			d.Replies++
+		} else {
+			d.Cancels++
+		}
+		d.Oldest = max(d.Oldest, it.Waited(now))
+	}
+	c.render(w, r, s, http.StatusOK, "panoramica", "Panoramica", d, func(v *view) { v.Refresh = int(c.cfg.Refresh / time.Second) })
+	return nil
+}
