@@ -46,6 +46,7 @@ func init() {
 		{"user", "manage the web console's accounts (add, list, disable)", cmdUser},
 		{"sla", "compute the outbound service levels from a raw attempt log", cmdSLA},
 		{"cup", "check the connection to the CUP nodes' databases (cup check)", cmdCUP},
+		{"call", "place one test call through the trunk or to a SIP URI", cmdCall},
 		{"version", "print the version", cmdVersion},
 	}
 }

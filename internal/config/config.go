@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ type Config struct {
 	SMS       SMS       `yaml:"sms"`
 	Web       Web       `yaml:"web"`
 	Log       Log       `yaml:"log"`
+	Voice     Voice     `yaml:"voice"`
 
 	// Dir is the directory of the configuration file; relative paths in the
 	// file are resolved against it.
@@ -192,9 +194,10 @@ func Default() Config {
 			Lease:          Duration(2 * time.Minute),
 			Twilio:         Twilio{Timeout: Duration(15 * time.Second)},
 		},
-		Web: Web{Listen: "127.0.0.1:8080"},
-		Log: Log{Level: "info", Format: "text"},
-		Dir: ".",
+		Web:   Web{Listen: "127.0.0.1:8080"},
+		Log:   Log{Level: "info", Format: "text"},
+		Voice: defaultVoice(),
+		Dir:   ".",
 	}
 }
 
@@ -276,6 +279,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	if v := getenv(EnvTwilioAuthToken); v != "" {
 		c.SMS.Twilio.AuthToken = v
 	}
+	c.Voice.Trunk.Password = getenv(EnvSIPPassword)
 	for i := range c.CUP.Nodes {
 		n := &c.CUP.Nodes[i]
 		n.Password = getenv(NodePasswordEnv(n.Name))
@@ -426,6 +430,7 @@ func (c Config) Validate() error {
 	default:
 		bad("log.format", "%q is not text or json", c.Log.Format)
 	}
+	c.Voice.validate(bad)
 	return errors.Join(errs...)
 }
 
@@ -463,4 +468,151 @@ func ParseLocalHoliday(s string) (LocalHoliday, error) {
 		return LocalHoliday{}, fmt.Errorf("%q: the date must be MM-DD (every year) or YYYY-MM-DD (once), then the name", s)
 	}
 	return LocalHoliday{Date: date, Name: strings.TrimSpace(name)}, nil
+}
+
+// EnvSIPPassword holds the trunk's digest password, which never lives in
+// the file.
+const EnvSIPPassword = "RICHIAMO_SIP_PASSWORD"
+
+// Voice is the telephony of outbound calls: the local SIP socket, the trunk
+// the calls go through, the RTP ports and the limits of one call.
+type Voice struct {
+	// Bind is the local address of the SIP socket, host:port. Port 0 picks
+	// a free port, which suits one-off test calls.
+	Bind string `yaml:"bind"`
+	// Advertise is the IP address written into Contact, Via and the SDP
+	// when Bind's host is a wildcard or the engine is behind NAT; empty: the
+	// address Bind names, or the one that routes to the trunk.
+	Advertise string `yaml:"advertise"`
+	Trunk     Trunk  `yaml:"trunk"`
+	// RTPPortMin and RTPPortMax bound the UDP ports of the calls' audio; a
+	// call takes an even port and leaves the odd one above it to RTCP.
+	RTPPortMin int `yaml:"rtp_port_min"`
+	RTPPortMax int `yaml:"rtp_port_max"`
+	// RingTimeout is how long a call may go unanswered before it is
+	// cancelled and recorded as not answered.
+	RingTimeout Duration `yaml:"ring_timeout"`
+	// MaxDuration hangs up an answered call that runs longer.
+	MaxDuration Duration `yaml:"max_duration"`
+	// NoRTPTimeout hangs up an answered call when no audio has arrived for
+	// this long (a line that died without a BYE); 0 never does.
+	NoRTPTimeout Duration `yaml:"no_rtp_timeout"`
+	// Channels is the most calls in progress at once (the trunk's lines).
+	Channels int `yaml:"channels"`
+	// CallsPerSecond is the most new calls a second offered to the trunk.
+	CallsPerSecond float64 `yaml:"calls_per_second"`
+}
+
+// Trunk is the contact centre's SIP trunk. Without a proxy, calls go
+// straight to the SIP URI they are given and numbers cannot be called.
+type Trunk struct {
+	// Proxy is the trunk's outbound proxy or registrar, a SIP URI such as
+	// sip:sbc.operatore.it:5060; every request is sent there.
+	Proxy string `yaml:"proxy"`
+	// Domain is the host of the request URI of a number; empty: the
+	// proxy's host and port.
+	Domain string `yaml:"domain"`
+	// Transport is udp, tcp or tls.
+	Transport string `yaml:"transport"`
+	// CallerID is the number the patient sees, in the From header.
+	CallerID string `yaml:"caller_id"`
+	// PAssertedIdentity, when set, is sent as the P-Asserted-Identity a
+	// trusted trunk presents instead of From: a number, or a sip:/tel: URI.
+	PAssertedIdentity string `yaml:"p_asserted_identity"`
+	// Username is the digest authentication user the trunk challenges for.
+	Username string `yaml:"username"`
+	// Password is filled from RICHIAMO_SIP_PASSWORD.
+	Password string `yaml:"-"`
+}
+
+func defaultVoice() Voice {
+	return Voice{
+		Bind:           "0.0.0.0:5060",
+		Trunk:          Trunk{Transport: "udp"},
+		RTPPortMin:     10000,
+		RTPPortMax:     20000,
+		RingTimeout:    Duration(30 * time.Second),
+		MaxDuration:    Duration(10 * time.Minute),
+		NoRTPTimeout:   Duration(30 * time.Second),
+		Channels:       60,
+		CallsPerSecond: 5,
+	}
+}
+
+// validate reports every bad voice setting through bad, naming the key.
+func (v Voice) validate(bad func(key, format string, a ...any)) {
+	if host, port, err := net.SplitHostPort(v.Bind); err != nil {
+		bad("voice.bind", "%q is not host:port", v.Bind)
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		bad("voice.bind", "%q does not end in a UDP/TCP port", v.Bind)
+	} else if host != "" && net.ParseIP(host) == nil {
+		bad("voice.bind", "%q: the host must be an IP address of this machine", v.Bind)
+	}
+	if v.Advertise != "" {
+		if ip := net.ParseIP(v.Advertise); ip == nil || ip.IsUnspecified() {
+			bad("voice.advertise", "%q is not an IP address others can reach", v.Advertise)
+		}
+	}
+	t := v.Trunk
+	if t.Proxy != "" {
+		if u, err := url.Parse(t.Proxy); err != nil || (u.Scheme != "sip" && u.Scheme != "sips") || u.Opaque == "" || strings.Contains(u.Opaque, "@") {
+			bad("voice.trunk.proxy", "%q is not a SIP URI of a host (sip:sbc.example.it:5060)", t.Proxy)
+		}
+	}
+	if t.Domain != "" && (strings.ContainsAny(t.Domain, "@:/; ") || t.Proxy == "") {
+		bad("voice.trunk.domain", "%q must be a host name, used with voice.trunk.proxy", t.Domain)
+	}
+	switch t.Transport {
+	case "udp", "tcp", "tls":
+	default:
+		bad("voice.trunk.transport", "%q is not udp, tcp or tls", t.Transport)
+	}
+	if t.CallerID != "" && !isDialString(t.CallerID) {
+		bad("voice.trunk.caller_id", "%q is not a number (digits, optionally after +)", t.CallerID)
+	}
+	if p := t.PAssertedIdentity; p != "" && !isDialString(p) &&
+		!strings.HasPrefix(p, "sip:") && !strings.HasPrefix(p, "sips:") && !strings.HasPrefix(p, "tel:") {
+		bad("voice.trunk.p_asserted_identity", "%q is neither a number nor a sip:, sips: or tel: URI", p)
+	}
+	if t.Password != "" && t.Username == "" {
+		bad("voice.trunk.username", "required when %s is set", EnvSIPPassword)
+	}
+	if v.RTPPortMin < 1024 || v.RTPPortMin > 65534 {
+		bad("voice.rtp_port_min", "%d must be between 1024 and 65534", v.RTPPortMin)
+	}
+	if v.RTPPortMax < v.RTPPortMin+1 || v.RTPPortMax > 65535 {
+		bad("voice.rtp_port_max", "%d must be above voice.rtp_port_min (%d) and at most 65535", v.RTPPortMax, v.RTPPortMin)
+	} else if calls := (v.RTPPortMax - v.RTPPortMin + 1) / 2; v.Channels > 0 && calls < v.Channels {
+		bad("voice.rtp_port_max", "the range %d–%d holds %d calls, fewer than voice.channels (%d)", v.RTPPortMin, v.RTPPortMax, calls, v.Channels)
+	}
+	if d := v.RingTimeout.D(); d < time.Second || d > 10*time.Minute {
+		bad("voice.ring_timeout", "%s must be between 1s and 10m", d)
+	}
+	if d := v.MaxDuration.D(); d < time.Second || d > 24*time.Hour {
+		bad("voice.max_duration", "%s must be between 1s and 24h", d)
+	}
+	if d := v.NoRTPTimeout.D(); d < 0 || (d > 0 && d < time.Second) {
+		bad("voice.no_rtp_timeout", "%s must be 0 (never) or at least 1s", d)
+	}
+	if v.Channels < 1 || v.Channels > 10000 {
+		bad("voice.channels", "%d must be between 1 and 10000", v.Channels)
+	}
+	if v.CallsPerSecond <= 0 || v.CallsPerSecond > 1000 {
+		bad("voice.calls_per_second", "%v must be above 0 and at most 1000", v.CallsPerSecond)
+	}
+}
+
+// isDialString accepts what a trunk takes as a number: digits, optionally
+// after a +, 3 to 20 of them.
+func isDialString(s string) bool {
+	d := strings.TrimPrefix(s, "+")
+	if len(d) < 3 || len(d) > 20 {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

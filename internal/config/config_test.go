@@ -112,3 +112,75 @@ func TestNodePasswordComesFromItsOwnVariable(t *testing.T) {
 		t.Fatalf("node %+v", n)
 	}
 }
+
+func TestBadVoiceSettingsAreNamed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, yaml, key string
+		env             map[string]string
+	}{
+		{"bind without a port", "voice:\n  bind: 10.0.0.5\n", "voice.bind", nil},
+		{"bind on a host name", "voice:\n  bind: pbx.local:5060\n", "voice.bind", nil},
+		{"advertised address that is a wildcard", "voice:\n  advertise: 0.0.0.0\n", "voice.advertise", nil},
+		{"proxy that is a web address", "voice:\n  trunk:\n    proxy: https://sbc.example.it\n", "voice.trunk.proxy", nil},
+		{"proxy with a user part", "voice:\n  trunk:\n    proxy: sip:cup@sbc.example.it\n", "voice.trunk.proxy", nil},
+		{"domain without a proxy", "voice:\n  trunk:\n    domain: example.it\n", "voice.trunk.domain", nil},
+		{"transport misspelt", "voice:\n  trunk:\n    transport: sctp\n", "voice.trunk.transport", nil},
+		{"caller ID with letters", "voice:\n  trunk:\n    caller_id: CUP Regione\n", "voice.trunk.caller_id", nil},
+		{"P-Asserted-Identity that is a name", "voice:\n  trunk:\n    p_asserted_identity: Regione\n", "voice.trunk.p_asserted_identity", nil},
+		{"password without a user", "voice:\n  trunk:\n    proxy: sip:sbc.example.it\n", "voice.trunk.username", map[string]string{EnvSIPPassword: "s3cret"}},
+		{"password written in the file", "voice:\n  trunk:\n    password: s3cret\n", `"password"`, nil},
+		{"RTP ports below 1024", "voice:\n  rtp_port_min: 80\n", "voice.rtp_port_min", nil},
+		{"RTP range upside down", "voice:\n  rtp_port_min: 20000\n  rtp_port_max: 10000\n", "voice.rtp_port_max", nil},
+		{"RTP range smaller than the channels", "voice:\n  rtp_port_min: 10000\n  rtp_port_max: 10019\n  channels: 60\n", "voice.rtp_port_max", nil},
+		{"ring timeout of zero", "voice:\n  ring_timeout: 0s\n", "voice.ring_timeout", nil},
+		{"ring timeout that is not a duration", "voice:\n  ring_timeout: thirty\n", "thirty", nil},
+		{"maximum duration of zero", "voice:\n  max_duration: 0s\n", "voice.max_duration", nil},
+		{"no-RTP timeout under a second", "voice:\n  no_rtp_timeout: 200ms\n", "voice.no_rtp_timeout", nil},
+		{"no channels", "voice:\n  channels: 0\n", "voice.channels", nil},
+		{"no calls per second", "voice:\n  calls_per_second: 0\n", "voice.calls_per_second", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := load(t, tc.yaml, tc.env)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tc.key) {
+				t.Fatalf("error %q does not name %s", err, tc.key)
+			}
+		})
+	}
+}
+
+func TestVoiceDefaultsAndTrunkPassword(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := c.Voice
+	if v.RingTimeout.D() != 30*time.Second || v.Channels != 60 || v.Trunk.Transport != "udp" || v.Trunk.Proxy != "" {
+		t.Fatalf("voice defaults: %+v", v)
+	}
+	c, err = load(t, `voice:
+  bind: 10.1.2.3:5070
+  trunk:
+    proxy: sip:sbc.example.it:5060
+    transport: tcp
+    caller_id: "+390612345678"
+    p_asserted_identity: sip:+390612345678@example.it
+    username: cup
+  rtp_port_min: 30000
+  rtp_port_max: 30999
+  ring_timeout: 25s
+  no_rtp_timeout: 0s
+`, map[string]string{EnvSIPPassword: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v = c.Voice
+	if v.Trunk.Password != "s3cret" || v.Trunk.Username != "cup" || v.RingTimeout.D() != 25*time.Second || v.NoRTPTimeout != 0 || v.Bind != "10.1.2.3:5070" {
+		t.Fatalf("voice: %+v", v)
+	}
+}
