@@ -17,6 +17,7 @@ import (
 
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/web"
@@ -72,7 +73,9 @@ With --json the log is written as JSON lines.`, &c)
 	}
 	s := &server{cfg: cfg, camp: camp, st: st, log: log, owner: remind.DefaultOwner(), now: time.Now}
 	mux := http.NewServeMux()
-	(&remind.Webhooks{Store: st, Log: log, Now: time.Now, AuthToken: cfg.SMS.Twilio.AuthToken, PublicURL: cfg.Web.PublicURL}).Register(mux)
+	hooks := &remind.Webhooks{Store: st, Log: log, Now: time.Now, AuthToken: cfg.SMS.Twilio.AuthToken, PublicURL: cfg.Web.PublicURL}
+	hooks.Register(mux)
+	health := newNodeHealth(cfg, log)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := st.DB().PingContext(r.Context()); err != nil {
 			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
@@ -87,11 +90,14 @@ With --json the log is written as JSON lines.`, &c)
 		TrustedProxies: []string{"127.0.0.0/8", "::1/128"},
 		NextRuns: func(now time.Time) []web.ScheduledRun {
 			return []web.ScheduledRun{{Name: "Promemoria SMS (" + camp.Name + ")", At: camp.Next(now)}}
-		}})
+		},
+		Nodes: health.get})
 	if err != nil {
 		return err
 	}
 	console.Register(mux)
+	hooks.OnError = func(webhook, reason string) { console.Metrics().WebhookErrors.WithLabelValues(webhook, reason).Inc() }
+	go health.run(ctx)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	sched := cron.New(cron.WithLocation(cup.Rome))
@@ -225,6 +231,63 @@ func (s *server) runReminder(ctx context.Context) {
 		if err := os.Rename(p, dst); err != nil {
 			// Harmless: re-importing plans nothing new.
 			s.log.Warn("reminder job: could not move the extract aside", "file", p, "err", err)
+		}
+	}
+}
+
+// nodeHealth keeps the console's view of the CUP nodes: each is checked
+// every few minutes in the background, so that a page never waits on a
+// database.
+type nodeHealth struct {
+	cfg config.Config
+	log *slog.Logger
+	mu  sync.Mutex
+	got []web.NodeHealth
+}
+
+func newNodeHealth(cfg config.Config, log *slog.Logger) *nodeHealth {
+	h := &nodeHealth{cfg: cfg, log: log}
+	for _, n := range cfg.CUP.Nodes {
+		h.got = append(h.got, web.NodeHealth{Name: n.Name, Detail: "non ancora verificato"})
+	}
+	return h
+}
+
+func (h *nodeHealth) get(context.Context) []web.NodeHealth {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]web.NodeHealth(nil), h.got...)
+}
+
+func (h *nodeHealth) run(ctx context.Context) {
+	if len(h.cfg.CUP.Nodes) == 0 {
+		return
+	}
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		ns, _ := nodes(h.cfg, "", nil)
+		var got []web.NodeHealth
+		for _, n := range ns {
+			r := mssql.Check(ctx, n, time.Now().In(cup.Rome).AddDate(0, 0, 1))
+			nh := web.NodeHealth{Name: n.Name, OK: r.OK, CheckedAt: time.Now()}
+			if r.OK {
+				nh.Detail = fmt.Sprintf("%.0f ms, %d prenotazioni per domani", r.LatencyMS, r.Bookings)
+			} else {
+				nh.Detail = r.Cause + ": " + r.Error
+			}
+			got = append(got, nh)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		h.mu.Lock()
+		h.got = got
+		h.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

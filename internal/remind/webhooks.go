@@ -31,6 +31,16 @@ type Webhooks struct {
 	// PublicURL is the base the provider calls (scheme and host, maybe a
 	// path prefix); signatures are checked against it.
 	PublicURL string
+	// OnError, if set, is told of every webhook request refused or not
+	// recorded ("status" or "inbound", and "signature", "bad_request" or
+	// "store"), for the metrics.
+	OnError func(webhook, reason string)
+}
+
+func (w *Webhooks) failed(webhook, reason string) {
+	if w.OnError != nil {
+		w.OnError(webhook, reason)
+	}
 }
 
 // Register adds the webhook routes to mux.
@@ -39,9 +49,10 @@ func (w *Webhooks) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+InboundPath, w.inbound)
 }
 
-func (w *Webhooks) verify(rw http.ResponseWriter, r *http.Request) bool {
+func (w *Webhooks) verify(rw http.ResponseWriter, r *http.Request, webhook string) bool {
 	url := strings.TrimRight(w.PublicURL, "/") + r.URL.RequestURI()
 	if err := sms.ValidateWebhook(w.AuthToken, url, r); err != nil {
+		w.failed(webhook, "signature")
 		w.Log.Warn("webhook refused: bad signature", "path", r.URL.Path, "remote", r.RemoteAddr)
 		http.Error(rw, "invalid signature", http.StatusForbidden)
 		return false
@@ -50,17 +61,19 @@ func (w *Webhooks) verify(rw http.ResponseWriter, r *http.Request) bool {
 }
 
 func (w *Webhooks) status(rw http.ResponseWriter, r *http.Request) {
-	if !w.verify(rw, r) {
+	if !w.verify(rw, r, "status") {
 		return
 	}
 	sid := r.PostForm.Get("MessageSid")
 	st := r.PostForm.Get("MessageStatus")
 	if sid == "" || st == "" {
+		w.failed("status", "bad_request")
 		http.Error(rw, "MessageSid and MessageStatus are required", http.StatusBadRequest)
 		return
 	}
 	code, _ := strconv.Atoi(r.PostForm.Get("ErrorCode"))
 	if err := w.Store.ApplyStatus(r.Context(), sid, st, code, w.Now()); err != nil {
+		w.failed("status", "store")
 		w.Log.Error("delivery report not recorded", "sid", sid, "err", err)
 		// A 5xx makes the provider retry the callback.
 		http.Error(rw, "not recorded", http.StatusInternalServerError)
@@ -70,18 +83,20 @@ func (w *Webhooks) status(rw http.ResponseWriter, r *http.Request) {
 }
 
 func (w *Webhooks) inbound(rw http.ResponseWriter, r *http.Request) {
-	if !w.verify(rw, r) {
+	if !w.verify(rw, r, "inbound") {
 		return
 	}
 	from := r.PostForm.Get("From")
 	body := r.PostForm.Get("Body")
 	sid := r.PostForm.Get("MessageSid")
 	if from == "" || sid == "" {
+		w.failed("inbound", "bad_request")
 		http.Error(rw, "From and MessageSid are required", http.StatusBadRequest)
 		return
 	}
 	answer, err := w.HandleReply(r.Context(), sid, from, body)
 	if err != nil {
+		w.failed("inbound", "store")
 		w.Log.Error("reply not recorded", "from", phone.Mask(from), "err", err)
 		http.Error(rw, "not recorded", http.StatusInternalServerError)
 		return

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
@@ -46,6 +47,13 @@ func (b *bundle) responses(t *testing.T, kind string) []store.Response {
 func TestUnsignedOrForgedWebhooksAreRefused(t *testing.T) {
 	t.Parallel()
 	b := sqliteBundle(t)
+	var mu sync.Mutex
+	refused := map[string]int{}
+	b.hooks.OnError = func(webhook, reason string) {
+		mu.Lock()
+		refused[webhook+"/"+reason]++
+		mu.Unlock()
+	}
 	form := url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"delivered"}, "From": {"+393331234567"}, "Body": {"STOP"}}
 	for _, tc := range []struct {
 		name, path, sig string
@@ -70,6 +78,11 @@ func TestUnsignedOrForgedWebhooksAreRefused(t *testing.T) {
 			}
 		})
 	}
+	mu.Lock()
+	if refused["status/signature"] != 2 || refused["inbound/signature"] != 1 {
+		t.Errorf("refusals reported for the metrics: %v", refused)
+	}
+	mu.Unlock()
 	// A forged STOP must not have opted anyone out.
 	if out, _ := b.st.IsOptedOut(context.Background(), "+393331234567"); out {
 		t.Fatal("forged STOP was acted on")
