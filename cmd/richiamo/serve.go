@@ -87,7 +87,7 @@ With --json the log is written as JSON lines.`, &c)
 	// TLS proxy on this host reports the client's address, which the
 	// sign-in limit and the audit log need.
 	console, err := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.Web.PublicURL,
-		TrustedProxies: []string{"127.0.0.0/8", "::1/128"},
+		TrustedProxies: cfg.Web.TrustedProxies, SessionTTL: cfg.Web.SessionTTL.D(), IdleTimeout: cfg.Web.IdleTimeout.D(),
 		NextRuns: func(now time.Time) []web.ScheduledRun {
 			return []web.ScheduledRun{{Name: "Promemoria SMS (" + camp.Name + ")", At: camp.Next(now)}}
 		},

@@ -150,6 +150,13 @@ type Web struct {
 	// PublicURL is the address Twilio is configured to call; signatures are
 	// computed over it, not over the address a request arrives on.
 	PublicURL string `yaml:"public_url"`
+	// SessionTTL is the longest a console sign-in lasts; IdleTimeout ends it
+	// sooner without activity.
+	SessionTTL  Duration `yaml:"session_ttl"`
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// TrustedProxies (CIDR) may tell the client's address in
+	// X-Forwarded-For; the sign-in limits and the audit log use it.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Log settings.
@@ -194,7 +201,8 @@ func Default() Config {
 			Lease:          Duration(2 * time.Minute),
 			Twilio:         Twilio{Timeout: Duration(15 * time.Second)},
 		},
-		Web:   Web{Listen: "127.0.0.1:8080"},
+		Web: Web{Listen: "127.0.0.1:8080", SessionTTL: Duration(12 * time.Hour), IdleTimeout: Duration(time.Hour),
+			TrustedProxies: []string{"127.0.0.0/8", "::1/128"}},
 		Log:   Log{Level: "info", Format: "text"},
 		Voice: defaultVoice(),
 		Dir:   ".",
@@ -418,6 +426,14 @@ func (c Config) Validate() error {
 	if u := c.Web.PublicURL; u != "" {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
 			bad("web.public_url", "%q is not an absolute http(s) URL", u)
+		}
+	}
+	if c.Web.SessionTTL.D() < time.Minute || c.Web.IdleTimeout.D() < time.Minute || c.Web.IdleTimeout > c.Web.SessionTTL {
+		bad("web.session_ttl", "session_ttl and idle_timeout must be at least 1m, idle_timeout no longer than session_ttl")
+	}
+	for i, p := range c.Web.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil {
+			bad(fmt.Sprintf("web.trusted_proxies[%d]", i), "%q is not a CIDR such as 10.0.0.0/8", p)
 		}
 	}
 	switch c.Log.Level {

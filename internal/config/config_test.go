@@ -31,6 +31,7 @@ func TestBadSettingsStopStartUpNamingTheKey(t *testing.T) {
 		{"listen without port", "web:\n  listen: localhost\n", "web.listen"},
 		{"public URL that is not absolute", "web:\n  public_url: richiamo.example.it\n", "web.public_url"},
 		{"log level", "log:\n  level: loud\n", "log.level"},
+		{"trusted proxy that is not a network", "web:\n  trusted_proxies: [\"proxy.local\"]\n", "web.trusted_proxies[0]"},
 		{"word where a number is expected", "sms:\n  concurrency: many\n", "many"},
 		{"local holiday that is not a date", "calendar:\n  local_holidays: [\"29 gennaio San Costanzo\"]\n", "calendar.local_holidays[0]"},
 		{"CUP node without a server", "cup:\n  nodes:\n    - name: ASL1\n      database: CUP\n      user: ro\n      query: select 1 where a >= @from and a < @to\n", "cup.nodes[ASL1].server"},
