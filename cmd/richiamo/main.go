@@ -45,6 +45,7 @@ func init() {
 		{"inbox", "patients' replies waiting for an operator", cmdInbox},
 		{"user", "manage the web console's accounts (add, list, disable)", cmdUser},
 		{"sla", "compute the outbound service levels from a raw attempt log", cmdSLA},
+		{"export", "write the raw attempt log of a period (export attempts)", cmdExport},
 		{"cup", "check the connection to the CUP nodes' databases (cup check)", cmdCUP},
 		{"call", "place one test call through the trunk or to a SIP URI", cmdCall},
 		{"version", "print the version", cmdVersion},

@@ -1,0 +1,401 @@
+// Package dialer owns when and whom the engine calls: it claims due contacts
+// from the store with a lease, places their calls within the channel limit,
+// the call rate and the operating window, and records every attempt with the
+// contact's next state under the retry rules. How a call is placed and what
+// is said in it belong to the Call function it is given, so the dialer runs
+// the same against a SIP trunk and against a fake in tests.
+package dialer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/phone"
+	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/voice"
+)
+
+// Store is what the dialer needs of the engine's database; *store.Store has
+// it.
+type Store interface {
+	ClaimContacts(ctx context.Context, owner string, now, until time.Time, limit int) ([]store.Contact, error)
+	RecordAttempt(ctx context.Context, a store.AttemptRecord) error
+	ReleaseContact(ctx context.Context, id int64, owner string, next time.Time) error
+	ReleaseExpired(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Rule is what follows an attempt with a given outcome.
+type Rule struct {
+	// Final closes the contact.
+	Final bool
+	// After is how long after the attempt's end the contact is due again
+	// when the outcome is not final.
+	After time.Duration
+}
+
+// DefaultRules are the retry rules when a campaign sets none: a busy line is
+// tried again soon, a phone that rang out or was off later; a number that
+// does not exist or a patient who refused is not called again.
+func DefaultRules() map[voice.Outcome]Rule {
+	return map[voice.Outcome]Rule{
+		voice.Answered:      {Final: true},
+		voice.Busy:          {After: 15 * time.Minute},
+		voice.NoAnswer:      {After: 2 * time.Hour},
+		voice.Unavailable:   {After: time.Hour},
+		voice.Rejected:      {Final: true},
+		voice.InvalidNumber: {Final: true},
+		voice.Congestion:    {After: time.Minute},
+		voice.Failed:        {After: time.Hour},
+	}
+}
+
+var outcomes = []voice.Outcome{voice.Answered, voice.Busy, voice.NoAnswer, voice.Rejected, voice.Unavailable, voice.InvalidNumber, voice.Congestion, voice.Failed}
+
+// Config is a Dialer's settings. New fills the defaults named here and
+// rejects a bad setting with an error that names it.
+type Config struct {
+	// Store holds the contacts and receives the attempts. Required.
+	Store Store
+	// Call places one call to a contact and reports how it went. Required.
+	// It is called with a context that is not cancelled when Run's is, so
+	// that a call in progress ends normally.
+	Call func(ctx context.Context, c store.Contact) voice.Result
+	// Positive says whether a final answered call achieved its purpose;
+	// nil: every answered call is positive.
+	Positive func(r voice.Result) bool
+	// Calendar says when calls may be placed; nil: the contract's
+	// operating window with the national holidays.
+	Calendar *calendar.Calendar
+	// Channels is the most calls in progress at once (default 60).
+	Channels int
+	// CallsPerSecond is the most calls started per second (default 10).
+	CallsPerSecond float64
+	// MaxAttempts is the most attempts per contact (default 3), spread
+	// over at least two days: the last one is never on the same day as all
+	// the earlier ones. Congestion does not count.
+	MaxAttempts int
+	// Rules per outcome; an outcome left out takes DefaultRules' rule.
+	Rules map[voice.Outcome]Rule
+	// Lease is how long a claimed contact stays ours without an attempt
+	// recorded (default 15m); it must outlast a call.
+	Lease time.Duration
+	// Poll is how often to look for due contacts when there are none and
+	// no call is in progress (default 5s).
+	Poll time.Duration
+	// Owner names this dialer in leases (default host:pid).
+	Owner string
+	// Now and Sleep are the clock; tests give a fake one. Sleep returns
+	// early with ctx's error when ctx ends.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Log receives a line per attempt, numbers masked; nil discards.
+	Log *slog.Logger
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Channels == 0 {
+		c.Channels = 60
+	}
+	if c.CallsPerSecond == 0 {
+		c.CallsPerSecond = 10
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = 3
+	}
+	rules := DefaultRules()
+	for o, r := range c.Rules {
+		rules[o] = r
+	}
+	c.Rules = rules
+	if c.Lease == 0 {
+		c.Lease = 15 * time.Minute
+	}
+	if c.Poll == 0 {
+		c.Poll = 5 * time.Second
+	}
+	if c.Owner == "" {
+		host, _ := os.Hostname()
+		c.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Sleep == nil {
+		c.Sleep = sleep
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if c.Positive == nil {
+		c.Positive = func(r voice.Result) bool { return r.Outcome == voice.Answered }
+	}
+	if c.Calendar == nil {
+		cal, err := calendar.New(calendar.Config{})
+		if err != nil {
+			return c, err
+		}
+		c.Calendar = cal
+	}
+	return c, nil
+}
+
+// Validate checks the settings as New would use them.
+func (c Config) Validate() error {
+	switch {
+	case c.Store == nil:
+		return errors.New("dialer: Store is required")
+	case c.Call == nil:
+		return errors.New("dialer: Call is required")
+	case c.Channels < 0:
+		return fmt.Errorf("dialer: Channels is %d, must be at least 1", c.Channels)
+	case c.CallsPerSecond < 0:
+		return fmt.Errorf("dialer: CallsPerSecond is %g, must be positive", c.CallsPerSecond)
+	case c.MaxAttempts < 0:
+		return fmt.Errorf("dialer: MaxAttempts is %d, must be at least 1", c.MaxAttempts)
+	case c.Lease < 0:
+		return fmt.Errorf("dialer: Lease is %s, must be positive", c.Lease)
+	case c.Poll < 0:
+		return fmt.Errorf("dialer: Poll is %s, must be positive", c.Poll)
+	}
+	for o, r := range c.Rules {
+		known := false
+		for _, k := range outcomes {
+			known = known || o == k
+		}
+		if !known {
+			return fmt.Errorf("dialer: Rules[%q]: not an outcome", o)
+		}
+		if r.After < 0 {
+			return fmt.Errorf("dialer: Rules[%q].After is %s, must not be negative", o, r.After)
+		}
+		if o == voice.Congestion && r.Final {
+			return errors.New("dialer: Rules[congestion].Final: a trunk failure cannot close a contact")
+		}
+	}
+	return nil
+}
+
+// Dialer places the calls of the contacts in its store. Several Dialers, in
+// one process or several, may share a store.
+type Dialer struct {
+	cfg  Config
+	lim  *rate.Limiter
+	done chan struct{} // a call ended and was recorded
+}
+
+// New checks the configuration and builds a Dialer.
+func New(cfg Config) (*Dialer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("dialer: calendar: %w", err)
+	}
+	// A burst of one spaces the calls evenly: no second ever holds more
+	// than CallsPerSecond starts.
+	return &Dialer{cfg: cfg, lim: rate.NewLimiter(rate.Limit(cfg.CallsPerSecond), 1), done: make(chan struct{}, cfg.Channels)}, nil
+}
+
+// Config is the configuration in effect, defaults filled.
+func (d *Dialer) Config() Config { return d.cfg }
+
+// Run places calls until ctx ends, then waits for the calls in progress to
+// end and be recorded, gives back the contacts it had claimed but not
+// called, and returns nil. An error from the store stops it.
+func (d *Dialer) Run(ctx context.Context) error {
+	slots := make(chan struct{}, d.cfg.Channels)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for ctx.Err() == nil {
+		now := d.cfg.Now()
+		if !d.cfg.Calendar.Open(now) {
+			next := d.cfg.Calendar.NextOpen(now)
+			if next.IsZero() {
+				return errors.New("dialer: the calendar never opens")
+			}
+			d.cfg.Log.Info("dialer: closed, waiting", "until", next)
+			_ = d.cfg.Sleep(ctx, next.Sub(now))
+			continue
+		}
+		// Take a free channel, waiting for one, then every other free one:
+		// a claim asks for as many contacts as can be called now.
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		free := 1
+	more:
+		for {
+			select {
+			case slots <- struct{}{}:
+				free++
+			default:
+				break more
+			}
+		}
+		now = d.cfg.Now()
+		if _, err := d.cfg.Store.ReleaseExpired(ctx, now); err != nil && ctx.Err() == nil {
+			return err
+		}
+		cs, err := d.cfg.Store.ClaimContacts(ctx, d.cfg.Owner, now, now.Add(d.cfg.Lease), free)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		for range free - len(cs) {
+			<-slots
+		}
+		if len(cs) == 0 {
+			if len(slots) > 0 {
+				// A call ending may make its number, or a retry, due.
+				select {
+				case <-d.done:
+				case <-ctx.Done():
+				}
+			} else {
+				_ = d.cfg.Sleep(ctx, d.cfg.Poll)
+			}
+			continue
+		}
+		for i, c := range cs {
+			at, ok := d.pace(ctx)
+			if !ok {
+				d.release(cs[i:], d.cfg.Now())
+				for range len(cs) - i {
+					<-slots
+				}
+				break
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-slots }()
+				d.call(context.WithoutCancel(ctx), c, at)
+			}()
+		}
+	}
+	return nil
+}
+
+// pace waits for the call rate to allow a call and returns the moment it
+// may start, or false when ctx ended or the window closed meanwhile.
+func (d *Dialer) pace(ctx context.Context) (time.Time, bool) {
+	now := d.cfg.Now()
+	if wait := d.lim.ReserveN(now, 1).DelayFrom(now); wait > 0 {
+		if d.cfg.Sleep(ctx, wait) != nil {
+			return time.Time{}, false
+		}
+		now = d.cfg.Now()
+	}
+	return now, ctx.Err() == nil && d.cfg.Calendar.Open(now)
+}
+
+// release gives back contacts claimed but not called, due at once.
+func (d *Dialer) release(cs []store.Contact, now time.Time) {
+	for _, c := range cs {
+		if err := d.cfg.Store.ReleaseContact(context.Background(), c.ID, d.cfg.Owner, now); err != nil {
+			d.cfg.Log.Error("dialer: release", "contact", c.ID, "err", err)
+		}
+	}
+}
+
+func (d *Dialer) call(ctx context.Context, c store.Contact, at time.Time) {
+	defer func() {
+		select {
+		case d.done <- struct{}{}:
+		default:
+		}
+	}()
+	r := d.cfg.Call(ctx, c)
+	if r.Start.IsZero() {
+		r.Start = at
+	}
+	if r.End.IsZero() || r.End.Before(r.Start) {
+		r.End = r.Start
+	}
+	rec := d.Next(c, r)
+	rec.Owner = d.cfg.Owner
+	if err := d.cfg.Store.RecordAttempt(ctx, rec); err != nil {
+		d.cfg.Log.Error("dialer: record attempt", "contact", c.ID, "phone", phone.Mask(c.Phone), "err", err)
+		return
+	}
+	d.cfg.Log.Info("dialer: attempt", "contact", c.ID, "phone", phone.Mask(c.Phone), "attempt", c.Attempts+1,
+		"outcome", r.Outcome, "sip_code", r.SIPCode, "final", rec.Final)
+}
+
+// Next is the attempt record of a call to c with result r: whether it
+// counts, whether it closes the contact, and when the contact is due again.
+func (d *Dialer) Next(c store.Contact, r voice.Result) store.AttemptRecord {
+	rec := store.AttemptRecord{
+		ContactID: c.ID, Counted: r.Outcome.CountsAsAttempt(),
+		StartedAt: r.Start, RingingAt: r.Ringing, AnsweredAt: r.Answer, EndedAt: r.End,
+		SIPCode: r.SIPCode, Outcome: string(r.Outcome), Digits: r.Digits,
+	}
+	rule, ok := d.cfg.Rules[r.Outcome]
+	if !ok {
+		rule = d.cfg.Rules[voice.Failed]
+	}
+	n := c.Attempts
+	if rec.Counted {
+		n++
+	}
+	switch {
+	case rule.Final && rec.Counted:
+		rec.Final = true
+		rec.Positive = r.Outcome == voice.Answered && d.cfg.Positive(r)
+	case rec.Counted && n >= d.cfg.MaxAttempts:
+		rec.Final = true
+	}
+	if rec.Final {
+		return rec
+	}
+	rec.NextAttemptAt = r.End.Add(rule.After)
+	if rec.Counted && n == d.cfg.MaxAttempts-1 && d.cfg.MaxAttempts > 1 {
+		first := r.Start
+		if c.FirstAttemptAt != 0 {
+			first = store.FromMillis(c.FirstAttemptAt)
+		}
+		// Every attempt so far fell on one day: the last must not.
+		if sameDay(first, r.Start, d.cfg.Calendar.Location()) {
+			if nextDay := nextMidnight(r.Start, d.cfg.Calendar.Location()); rec.NextAttemptAt.Before(nextDay) {
+				rec.NextAttemptAt = d.cfg.Calendar.NextOpen(nextDay)
+			}
+		}
+	}
+	return rec
+}
+
+func sameDay(a, b time.Time, loc *time.Location) bool {
+	ya, ma, da := a.In(loc).Date()
+	yb, mb, db := b.In(loc).Date()
+	return ya == yb && ma == mb && da == db
+}
+
+func nextMidnight(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

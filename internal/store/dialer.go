@@ -1,0 +1,270 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"time"
+)
+
+// Campaign is a list of contacts to call for one purpose.
+type Campaign struct {
+	ID        int64  `db:"id"`
+	Name      string `db:"name"`
+	Kind      string `db:"kind"`
+	CreatedAt int64  `db:"created_at"`
+}
+
+// NewContact is a contact as a campaign is loaded with it.
+type NewContact struct {
+	Phone   string // E.164
+	Payload string // JSON for the call script; empty is {}
+}
+
+// Contact is a contact as the dialer claims it.
+type Contact struct {
+	ID             int64  `db:"id"`
+	CampaignID     int64  `db:"campaign_id"`
+	Seq            int    `db:"seq"`
+	Phone          string `db:"phone"`
+	Payload        string `db:"payload"`
+	LoadedAt       int64  `db:"loaded_at"`
+	Attempts       int    `db:"attempts"`
+	FirstAttemptAt int64  `db:"first_attempt_at"`
+}
+
+// AttemptRecord is one call attempt and the state it leaves its contact in.
+type AttemptRecord struct {
+	ContactID int64
+	Owner     string // the lease holder recording it
+	// Counted says the attempt uses up one of the contact's attempts; a
+	// congestion is recorded but does not.
+	Counted                                   bool
+	StartedAt, RingingAt, AnsweredAt, EndedAt time.Time
+	SIPCode                                   int
+	Outcome                                   string
+	Digits                                    string
+	Result                                    string // the script's result
+	// Final closes the contact with this attempt; otherwise it is due
+	// again at NextAttemptAt.
+	Final         bool
+	Positive      bool
+	NextAttemptAt time.Time
+}
+
+// ErrLeaseLost is returned when a contact is no longer leased to the owner
+// recording an attempt on it: its lease expired and it went back to pending.
+var ErrLeaseLost = errors.New("store: contact lease lost")
+
+// AddCampaign creates a campaign.
+func (s *Store) AddCampaign(ctx context.Context, name, kind string, now time.Time) (int64, error) {
+	var id int64
+	err := s.db.GetContext(ctx, &id, s.rebind(`INSERT INTO campaigns (name, kind, created_at) VALUES (?, ?, ?) RETURNING id`), name, kind, ms(now))
+	if err != nil {
+		return 0, fmt.Errorf("store: add campaign %q: %w", name, err)
+	}
+	return id, nil
+}
+
+// CampaignByName looks a campaign up.
+func (s *Store) CampaignByName(ctx context.Context, name string) (Campaign, error) {
+	var c Campaign
+	err := s.db.GetContext(ctx, &c, s.rebind(`SELECT id, name, kind, created_at FROM campaigns WHERE name = ?`), name)
+	if err != nil {
+		return c, fmt.Errorf("store: campaign %q: %w", name, notFound(err))
+	}
+	return c, nil
+}
+
+// LoadContacts appends contacts to a campaign, numbering them after the
+// ones already loaded, in the order given; they are due at once.
+func (s *Store) LoadContacts(ctx context.Context, campaignID int64, cs []NewContact, now time.Time) error {
+	return s.InTx(ctx, func(t *Tx) error {
+		var seq int
+		// MAX under the campaign's row lock on PostgreSQL, so that two
+		// loads into one campaign do not number the same.
+		if s.dialect == Postgres {
+			if _, err := t.tx.ExecContext(ctx, `SELECT id FROM campaigns WHERE id = $1 FOR UPDATE`, campaignID); err != nil {
+				return err
+			}
+		}
+		if err := t.tx.GetContext(ctx, &seq, s.rebind(`SELECT COALESCE(MAX(seq), 0) FROM contacts WHERE campaign_id = ?`), campaignID); err != nil {
+			return fmt.Errorf("store: load contacts: %w", err)
+		}
+		for _, c := range cs {
+			seq++
+			payload := c.Payload
+			if payload == "" {
+				payload = "{}"
+			}
+			if err := t.execBatch(ctx, `INSERT INTO contacts (campaign_id, seq, phone, payload, loaded_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				campaignID, seq, c.Phone, payload, ms(now), ms(now)); err != nil {
+				return fmt.Errorf("store: load contact %d: %w", seq, err)
+			}
+		}
+		return nil
+	})
+}
+
+// AddDNC puts a number on the do-not-call list.
+func (s *Store) AddDNC(ctx context.Context, phone string, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO dnc (phone, added_at) VALUES (?, ?) ON CONFLICT (phone) DO NOTHING`), phone, ms(now))
+	if err != nil {
+		return fmt.Errorf("store: add dnc: %w", err)
+	}
+	return nil
+}
+
+// claimLock serialises claims on PostgreSQL: the rule "one call per number"
+// spans rows, which row locks alone cannot enforce between two claimers.
+const claimLock = 7247110003
+
+// ClaimContacts leases up to limit due contacts to owner until until. It
+// never hands out a number that is already being called (by any contact,
+// any owner) or two contacts with the same number at once, nor a number on
+// the do-not-call list. Contacts come in campaign load order.
+func (s *Store) ClaimContacts(ctx context.Context, owner string, now, until time.Time, limit int) ([]Contact, error) {
+	sub := `SELECT c.id FROM contacts c WHERE c.status = 'pending' AND c.next_attempt_at <= ?
+		AND NOT EXISTS (SELECT 1 FROM dnc d WHERE d.phone = c.phone)
+		AND NOT EXISTS (SELECT 1 FROM contacts b WHERE b.phone = c.phone AND b.status = 'in_progress')
+		AND c.id = (SELECT MIN(o.id) FROM contacts o WHERE o.phone = c.phone AND o.status = 'pending' AND o.next_attempt_at <= ?)
+		ORDER BY c.next_attempt_at, c.campaign_id, c.seq LIMIT ?`
+	if s.dialect == Postgres {
+		sub += ` FOR UPDATE SKIP LOCKED`
+	}
+	q := s.rebind(`UPDATE contacts SET status = 'in_progress', lease_owner = ?, lease_until = ?
+		WHERE id IN (` + sub + `) AND status = 'pending'
+		RETURNING id, campaign_id, seq, phone, payload, loaded_at, attempts, first_attempt_at`)
+	var out []Contact
+	err := s.InTx(ctx, func(t *Tx) error {
+		if s.dialect == Postgres {
+			if _, err := t.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(claimLock)); err != nil {
+				return err
+			}
+		}
+		return t.tx.SelectContext(ctx, &out, q, owner, ms(until), ms(now), ms(now), limit)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim contacts: %w", err)
+	}
+	return out, nil
+}
+
+// ReleaseContact returns a claimed contact, not called, to pending, due at next.
+func (s *Store) ReleaseContact(ctx context.Context, id int64, owner string, next time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.rebind(`UPDATE contacts SET status = 'pending', lease_owner = '', lease_until = 0, next_attempt_at = ?
+		WHERE id = ? AND status = 'in_progress' AND lease_owner = ?`), ms(next), id, owner)
+	if err != nil {
+		return fmt.Errorf("store: release contact: %w", err)
+	}
+	return nil
+}
+
+// RecordAttempt stores an attempt and its contact's new state together. It
+// fails with ErrLeaseLost, storing nothing, when owner no longer holds the
+// contact.
+func (s *Store) RecordAttempt(ctx context.Context, a AttemptRecord) error {
+	return s.InTx(ctx, func(t *Tx) error {
+		var c struct {
+			CampaignID int64 `db:"campaign_id"`
+			Attempts   int   `db:"attempts"`
+		}
+		lock := ""
+		if s.dialect == Postgres {
+			lock = " FOR UPDATE"
+		}
+		err := t.tx.GetContext(ctx, &c, s.rebind(`SELECT campaign_id, attempts FROM contacts
+			WHERE id = ? AND status = 'in_progress' AND lease_owner = ?`+lock), a.ContactID, a.Owner)
+		if err != nil {
+			if errors.Is(notFound(err), ErrNotFound) {
+				return fmt.Errorf("store: record attempt on contact %d: %w", a.ContactID, ErrLeaseLost)
+			}
+			return fmt.Errorf("store: record attempt: %w", err)
+		}
+		n := c.Attempts + 1
+		if _, err := t.tx.ExecContext(ctx, s.rebind(`INSERT INTO attempts (contact_id, campaign_id, attempt, counted, started_at, ringing_at, answered_at, ended_at,
+			sip_code, outcome, digits, result, final, positive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			a.ContactID, c.CampaignID, n, a.Counted, ms(a.StartedAt), ms(a.RingingAt), ms(a.AnsweredAt), ms(a.EndedAt),
+			a.SIPCode, a.Outcome, a.Digits, a.Result, a.Final, a.Positive); err != nil {
+			return fmt.Errorf("store: record attempt: %w", err)
+		}
+		counted := 0
+		if a.Counted {
+			counted = 1
+		}
+		status, finalAt := "pending", int64(0)
+		if a.Final {
+			status, finalAt = "final", ms(a.EndedAt)
+		}
+		if _, err := t.tx.ExecContext(ctx, s.rebind(`UPDATE contacts SET status = ?, outcome = ?, positive = ?, attempts = attempts + ?,
+			first_attempt_at = CASE WHEN first_attempt_at = 0 AND ? = 1 THEN ? ELSE first_attempt_at END,
+			next_attempt_at = ?, final_at = ?, lease_owner = '', lease_until = 0 WHERE id = ?`),
+			status, a.Outcome, a.Positive, counted, counted, ms(a.StartedAt), ms(a.NextAttemptAt), finalAt, a.ContactID); err != nil {
+			return fmt.Errorf("store: record attempt: %w", err)
+		}
+		return nil
+	})
+}
+
+// ReleaseExpired returns to pending the contacts whose lease lapsed: their
+// dialer died or hung. No attempt is recorded for them.
+func (s *Store) ReleaseExpired(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.rebind(`UPDATE contacts SET status = 'pending', lease_owner = '', lease_until = 0
+		WHERE status = 'in_progress' AND lease_until < ?`), ms(now))
+	if err != nil {
+		return 0, fmt.Errorf("store: release expired contacts: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// ExportedAttempt is one row of the raw attempt log.
+type ExportedAttempt struct {
+	Campaign  string `db:"campaign"`
+	ContactID int64  `db:"contact_id"`
+	Seq       int    `db:"seq"`
+	LoadedAt  int64  `db:"loaded_at"`
+	Attempt   int    `db:"attempt"`
+	StartedAt int64  `db:"started_at"`
+	EndedAt   int64  `db:"ended_at"`
+	Outcome   string `db:"outcome"`
+	Final     bool   `db:"final"`
+	Positive  bool   `db:"positive"`
+}
+
+// Attempts yields the counted attempts started in [from, to), of one
+// campaign when campaign is not empty, by contact and attempt, reading the
+// rows as they come rather than all at once. Congestion attempts are left
+// out: they are not calls to the patient.
+func (s *Store) Attempts(ctx context.Context, from, to time.Time, campaign string) iter.Seq2[ExportedAttempt, error] {
+	return func(yield func(ExportedAttempt, error) bool) {
+		q := `SELECT k.name AS campaign, a.contact_id, c.seq, c.loaded_at, a.attempt, a.started_at, a.ended_at, a.outcome, a.final, a.positive
+			FROM attempts a JOIN contacts c ON c.id = a.contact_id JOIN campaigns k ON k.id = a.campaign_id
+			WHERE a.counted = ? AND a.started_at >= ? AND a.started_at < ?`
+		args := []any{true, ms(from), ms(to)}
+		if campaign != "" {
+			q += ` AND k.name = ?`
+			args = append(args, campaign)
+		}
+		q += ` ORDER BY k.name, c.seq, a.attempt, a.id`
+		rows, err := s.db.QueryxContext(ctx, s.rebind(q), args...)
+		if err != nil {
+			yield(ExportedAttempt{}, fmt.Errorf("store: attempts: %w", err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a ExportedAttempt
+			if err := rows.StructScan(&a); err != nil {
+				yield(a, fmt.Errorf("store: attempts: %w", err))
+				return
+			}
+			if !yield(a, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(ExportedAttempt{}, fmt.Errorf("store: attempts: %w", err))
+		}
+	}
+}
