@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/richiamo/richiamo/internal/voice/patients"
+)
+
+func cmdSimulate(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] != "patients" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintln(e.stdout, "Usage: richiamo simulate patients --listen ADDR --mix FILE [--json]")
+			return nil
+		}
+		return usageError{errors.New(`what to simulate: "patients" is the one there is`)}
+	}
+	var (
+		asJSON bool
+		listen string
+		mix    string
+	)
+	fs := newFlags(e, "simulate patients", "--listen ADDR --mix FILE [--json]", `
+Answer SIP calls as a mix of patients would: answer and press a key, be
+busy (486), never answer (180 until the caller cancels), hang up during the
+prompt, press a key the menu does not offer. The mix file (YAML) weighs the
+behaviours, may give numbers ending in some digits one behaviour, and holds
+the seed that makes a run reproducible; see testdata/patients-mix.yaml.
+
+Runs until interrupted, then prints how many calls each behaviour took.
+With --json: {"seed", "calls", "behaviours": {…}}.`, nil)
+	fs.BoolVar(&asJSON, "json", false, "print the summary as one JSON object")
+	fs.StringVar(&listen, "listen", "127.0.0.1:5080", "the SIP address to answer on, host:port (UDP)")
+	fs.StringVar(&mix, "mix", "", "the mix file")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if mix == "" {
+		return usageError{errors.New("--mix is required")}
+	}
+	m, err := patients.ReadMix(mix)
+	if err != nil {
+		return usageError{err}
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	srv, err := patients.NewServer(patients.Config{Listen: listen, Mix: m, Log: log})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "simulated patients answering on sip:%s (seed %d); stop with Ctrl-C\n", srv.Addr(), srv.Seed())
+	<-ctx.Done()
+	closeErr := srv.Close()
+	sum := srv.Summary()
+	if asJSON {
+		if err := writeJSON(e.stdout, sum); err != nil {
+			return err
+		}
+	} else {
+		writeSummary(e, sum)
+	}
+	return closeErr
+}
+
+func writeSummary(e *env, sum patients.Summary) {
+	fmt.Fprintf(e.stdout, "calls received: %d (seed %d)\n", sum.Calls, sum.Seed)
+	for _, b := range patients.Behaviours {
+		fmt.Fprintf(e.stdout, "  %-22s %d\n", b, sum.By[b])
+	}
+}

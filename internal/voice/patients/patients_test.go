@@ -1,0 +1,221 @@
+package patients
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/voice"
+)
+
+func seed(n uint64) *uint64 { return &n }
+
+// testMix gives each behaviour a number ending: a test calls the
+// behaviour it wants.
+func testMix() Mix {
+	return Mix{
+		Seed: seed(7),
+		Behaviours: map[Behaviour]Rule{
+			AnswerAndPress:     {Weight: 60, Digits: "1", After: 200 * time.Millisecond},
+			Busy:               {Weight: 10},
+			NeverAnswer:        {Weight: 10},
+			HangUpDuringPrompt: {Weight: 10, After: 300 * time.Millisecond},
+			InvalidKey:         {Weight: 10, Digits: "9", After: 200 * time.Millisecond},
+		},
+		Overrides: []Override{
+			{EndsWith: "1", Behaviour: AnswerAndPress},
+			{EndsWith: "2", Behaviour: Busy},
+			{EndsWith: "3", Behaviour: NeverAnswer},
+			{EndsWith: "4", Behaviour: HangUpDuringPrompt},
+			{EndsWith: "5", Behaviour: InvalidKey},
+		},
+	}
+}
+
+type bundle struct {
+	patients *Server
+	caller   *voice.Caller
+}
+
+func setup(t *testing.T, m Mix) bundle {
+	t.Helper()
+	srv, err := NewServer(Config{Listen: "127.0.0.1:0", Mix: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	c, err := voice.NewCaller(voice.Config{Bind: "127.0.0.1:0", RingTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return bundle{patients: srv, caller: c}
+}
+
+func (b bundle) uri(number string) string { return "sip:" + number + "@" + b.patients.Addr() }
+
+func TestEachBehaviourAsTheDialerSeesIt(t *testing.T) {
+	t.Parallel()
+	b := setup(t, testMix())
+	tests := []struct {
+		name    string
+		number  string
+		outcome voice.Outcome
+		code    int
+		cause   voice.Cause
+		digits  string
+	}{
+		{"patient answers and presses 1", "3331234561", voice.Answered, 200, voice.CauseHangup, "1"},
+		{"line busy", "3331234562", voice.Busy, 486, voice.CauseRejected, ""},
+		{"nobody answers before the ring timeout", "3331234563", voice.NoAnswer, 487, voice.CauseRingTimeout, ""},
+		{"patient hangs up during the prompt", "3331234564", voice.Answered, 200, voice.CauseRemoteBye, ""},
+		{"patient presses a key the menu does not offer", "3331234565", voice.Answered, 200, voice.CauseHangup, "9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			call, res := b.caller.Place(ctx, voice.Request{To: b.uri(tt.number), RingTimeout: 700 * time.Millisecond})
+			if call != nil {
+				digits, err := call.Collect(ctx, 1, 3*time.Second, time.Second)
+				switch {
+				case tt.cause == voice.CauseRemoteBye && !errors.Is(err, voice.ErrHungUp):
+					t.Errorf("Collect: %q, %v; want the patient to hang up", digits, err)
+				case tt.cause != voice.CauseRemoteBye && err != nil:
+					t.Errorf("Collect: %q, %v", digits, err)
+				}
+				if tt.cause == voice.CauseRemoteBye {
+					<-call.Done()
+				}
+				res = call.Hangup()
+			}
+			if res.Outcome != tt.outcome || res.SIPCode != tt.code || res.Cause != tt.cause || res.Digits != tt.digits {
+				t.Errorf("got outcome %s, SIP %d, cause %s, digits %q; want %s, %d, %s, %q",
+					res.Outcome, res.SIPCode, res.Cause, res.Digits, tt.outcome, tt.code, tt.cause, tt.digits)
+			}
+		})
+	}
+}
+
+func TestTheMixIsReproducibleFromItsSeed(t *testing.T) {
+	t.Parallel()
+	m := testMix()
+	m.Overrides = nil
+	want := map[Behaviour]int{AnswerAndPress: 132, Busy: 22, NeverAnswer: 13, HangUpDuringPrompt: 19, InvalidKey: 14}
+	for range 2 {
+		p, err := NewPicker(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[Behaviour]int{}
+		for range 200 {
+			b, _ := p.Pick("3330000000")
+			got[b]++
+		}
+		for _, b := range Behaviours {
+			if got[b] != want[b] {
+				t.Errorf("%s: %d calls of 200, want %d (seed 7)", b, got[b], want[b])
+			}
+		}
+	}
+}
+
+func TestWeightsHoldOverTwoHundredCalls(t *testing.T) {
+	t.Parallel()
+	m := testMix()
+	m.Overrides = nil
+	for b, r := range m.Behaviours {
+		r.After = 0
+		m.Behaviours[b] = r
+	}
+	bn := setup(t, m)
+	p, _ := NewPicker(m)
+	want := map[Behaviour]int{}
+	for range 200 {
+		b, _ := p.Pick("")
+		want[b]++
+	}
+
+	outcomes := map[voice.Outcome]int{}
+	var mu sync.Mutex
+	var workers sync.WaitGroup
+	jobs := make(chan int)
+	for range 20 {
+		workers.Go(func() {
+			for range jobs {
+				call, res := bn.caller.Place(context.Background(), voice.Request{To: bn.uri("3339876543"), RingTimeout: 300 * time.Millisecond})
+				if call != nil {
+					res = call.Hangup()
+				}
+				mu.Lock()
+				outcomes[res.Outcome]++
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range 200 {
+		jobs <- i
+	}
+	close(jobs)
+	workers.Wait()
+
+	sum := bn.patients.Summary()
+	if sum.Calls != 200 || sum.Seed != 7 {
+		t.Errorf("summary: %d calls, seed %d; want 200, 7", sum.Calls, sum.Seed)
+	}
+	for _, b := range Behaviours {
+		if sum.By[b] != want[b] {
+			t.Errorf("%s: %d calls, want %d", b, sum.By[b], want[b])
+		}
+	}
+	answered := want[AnswerAndPress] + want[HangUpDuringPrompt] + want[InvalidKey]
+	if outcomes[voice.Answered] != answered || outcomes[voice.Busy] != want[Busy] || outcomes[voice.NoAnswer] != want[NeverAnswer] {
+		t.Errorf("the dialer saw %v; want %d answered, %d busy, %d no answer", outcomes, answered, want[Busy], want[NeverAnswer])
+	}
+}
+
+func TestParseMix(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		yaml string
+		err  string // "" when accepted
+	}{
+		{"the sample mix", "seed: 1\nbehaviours:\n  answer_and_press: {weight: 60, digits: \"1\", after: 2s}\n  busy: {weight: 10}\n", ""},
+		{"a behaviour nobody knows", "behaviours:\n  sings: {weight: 1}\n", "behaviours.sings"},
+		{"a misspelt setting", "behaviours:\n  busy: {wieght: 1}\n", "wieght"},
+		{"pressing without keys", "behaviours:\n  answer_and_press: {weight: 1}\n", "answer_and_press.digits"},
+		{"a key no phone has", "behaviours:\n  invalid_key: {weight: 1, digits: \"x\"}\n", "invalid_key.digits"},
+		{"every weight zero", "behaviours:\n  busy: {weight: 0}\n", "no behaviour has a weight"},
+		{"a negative weight", "behaviours:\n  busy: {weight: -1}\n", "busy.weight"},
+		{"an override to nothing", "behaviours:\n  busy: {weight: 1}\noverrides:\n  - {ends_with: \"0\", behaviour: sleeps}\n", "overrides[0].behaviour"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ParseMix([]byte(tt.yaml))
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatal(err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Fatalf("error %v, want one naming %q", err, tt.err)
+			}
+		})
+	}
+}
+
+func TestOverridesWinOverTheWeights(t *testing.T) {
+	t.Parallel()
+	p, err := NewPicker(testMix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for number, want := range map[string]Behaviour{"+393331112222": Busy, "+393331112223": NeverAnswer} {
+		if b, _ := p.Pick(number); b != want {
+			t.Errorf("%s: %s, want %s", number, b, want)
+		}
+	}
+}
