@@ -46,6 +46,10 @@ bench-remind: ## plan a 1,000,000-row extract and send 20,000 SMS; prints the fi
 bench-sla: ## compute the service levels of a 1,000,000-attempt log; prints the time
 	scripts/bench-sla.sh
 
+.PHONY: bench-calls
+bench-calls: ## hold 1,000 concurrent calls with G.711 both ways; prints the figures
+	scripts/bench-calls.sh
+
 .PHONY: prompts
 prompts: ## regenerate the Italian voice prompts in campaigns/prompts/it (espeak-ng, sox)
 	scripts/gen-prompts.sh
