@@ -48,6 +48,7 @@ func init() {
 		{"export", "write the raw attempt log of a period (export attempts)", cmdExport},
 		{"cup", "check the connection to the CUP nodes' databases (cup check)", cmdCUP},
 		{"call", "place one test call through the trunk or to a SIP URI", cmdCall},
+		{"campaign", "load a call campaign and call it with its script (campaign load|run)", cmdCampaign},
 		{"simulate", "answer calls as simulated patients (simulate patients --mix FILE)", cmdSimulate},
 		{"version", "print the version", cmdVersion},
 	}

@@ -1,0 +1,444 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/phone"
+	"github.com/richiamo/richiamo/internal/script"
+	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/voice"
+	"github.com/richiamo/richiamo/internal/voice/say"
+)
+
+var campaignCommands = []userCommand{
+	{"load", "create a call campaign (or add to one) from a CSV of bookings", cmdCampaignLoad},
+	{"run", "call a campaign's contacts with its script", cmdCampaignRun},
+}
+
+func campaignUsage(e *env) {
+	w := e.stdout
+	fmt.Fprintln(w, "Usage: richiamo campaign <load|run> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Call campaigns: recall of booked patients to confirm or cancel, with a call")
+	fmt.Fprintln(w, "script in campaign YAML (see campaigns/recall.yaml).")
+	fmt.Fprintln(w)
+	for _, c := range campaignCommands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Each takes --help, --config FILE, and --json for machine-readable output.")
+}
+
+func cmdCampaign(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		campaignUsage(e)
+		return usageError{errors.New("a subcommand is required")}
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		campaignUsage(e)
+		return nil
+	}
+	for _, c := range campaignCommands {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	return usageError{fmt.Errorf("unknown subcommand %q (load, run)", args[0])}
+}
+
+// campaignKind is the kind of the campaigns these commands create.
+const campaignKind = "recall"
+
+// loadSummary is what `campaign load --json` prints. It names rows by line
+// number only: the file's numbers and codes stay in the file.
+type loadSummary struct {
+	Campaign string `json:"campaign"`
+	Created  bool   `json:"created"`
+	Loaded   int    `json:"loaded"`
+	Skipped  []row  `json:"skipped"`
+}
+
+type row struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+func cmdCampaignLoad(ctx context.Context, e *env, args []string) error {
+	var (
+		c                          common
+		name, scriptPath, contacts string
+	)
+	fs := newFlags(e, "campaign load", "--name NAME --script FILE.yaml --contacts FILE.csv [--json]", `
+Create the call campaign NAME, or add to it if it exists, with one contact
+per row of --contacts, in the file's order. The CSV (comma or semicolon
+separated, a header row) needs the columns cellulare, codice_prenotazione
+and data_ora_appuntamento (dd/mm/yyyy hh:mm, Europe/Rome, as in the CUP
+extract; other columns are ignored). A row with a missing or invalid
+number, a bad date or a booking code seen before is skipped and reported by
+line. --script is checked first: an unknown key or a segment missing from
+the prompt library stops the load.`, &c)
+	fs.StringVar(&name, "name", "", "the campaign's name")
+	fs.StringVar(&scriptPath, "script", "", "the campaign's call script (YAML)")
+	fs.StringVar(&contacts, "contacts", "", "the CSV of bookings to call")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if name == "" || scriptPath == "" || contacts == "" {
+		return usageError{errors.New("--name, --script and --contacts are required")}
+	}
+	if _, err := readScript(scriptPath); err != nil {
+		return err
+	}
+	f, err := os.Open(contacts)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cs, skipped, err := readContacts(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", contacts, err)
+	}
+	cfg, err := loadConfig(e, c)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	now := time.Now()
+	sum := loadSummary{Campaign: name, Loaded: len(cs), Skipped: nonNil(skipped)}
+	camp, err := st.CampaignByName(ctx, name)
+	var id int64
+	switch {
+	case err == nil:
+		id = camp.ID
+	case errors.Is(err, store.ErrNotFound):
+		if id, err = st.AddCampaign(ctx, name, campaignKind, now); err != nil {
+			return err
+		}
+		sum.Created = true
+	default:
+		return err
+	}
+	if err := st.LoadContacts(ctx, id, cs, now); err != nil {
+		return err
+	}
+	if c.json {
+		return writeJSON(e.stdout, sum)
+	}
+	verb := "added to"
+	if sum.Created {
+		verb = "created"
+	}
+	fmt.Fprintf(e.stdout, "campaign %s %s: %d contacts loaded, %d rows skipped\n", name, verb, sum.Loaded, len(sum.Skipped))
+	for _, r := range sum.Skipped {
+		fmt.Fprintf(e.stdout, "  line %d: %s\n", r.Line, r.Reason)
+	}
+	return nil
+}
+
+func readScript(path string) (*script.Script, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := script.Load(data, say.Italian())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// appointmentLayouts are the forms data_ora_appuntamento is read in: the
+// CUP extract's first.
+var appointmentLayouts = []string{"02/01/2006 15:04", "02/01/2006 15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02T15:04"}
+
+// readContacts reads the bookings CSV into contacts in file order.
+func readContacts(r io.Reader) ([]store.NewContact, []row, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	header, _, _ := strings.Cut(string(data), "\n")
+	cr := csv.NewReader(strings.NewReader(string(data)))
+	if strings.Count(header, ";") > strings.Count(header, ",") {
+		cr.Comma = ';'
+	}
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	cr.ReuseRecord = true
+	head, err := cr.Read()
+	if err != nil {
+		return nil, nil, fmt.Errorf("header: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	for _, need := range []string{"cellulare", "codice_prenotazione", "data_ora_appuntamento"} {
+		if _, ok := col[need]; !ok {
+			return nil, nil, fmt.Errorf("header: no column %s", need)
+		}
+	}
+	var (
+		out     []store.NewContact
+		skipped []row
+		seen    = map[string]bool{}
+	)
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			skipped = append(skipped, row{line, err.Error()})
+			continue
+		}
+		field := func(name string) string {
+			if i := col[name]; i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		num, kind := phone.Classify(field("cellulare"))
+		if kind != phone.Mobile && kind != phone.Landline {
+			skipped = append(skipped, row{line, "number " + kind.String()})
+			continue
+		}
+		code := field("codice_prenotazione")
+		if code == "" {
+			skipped = append(skipped, row{line, "no booking code"})
+			continue
+		}
+		if seen[code] {
+			skipped = append(skipped, row{line, "booking code already in the file"})
+			continue
+		}
+		at, ok := parseAppointment(field("data_ora_appuntamento"))
+		if !ok {
+			skipped = append(skipped, row{line, "bad data_ora_appuntamento"})
+			continue
+		}
+		seen[code] = true
+		payload, err := json.Marshal(script.Payload{Code: code, Appointment: at})
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, store.NewContact{Phone: num, Payload: string(payload)})
+	}
+	return out, skipped, nil
+}
+
+func parseAppointment(s string) (time.Time, bool) {
+	for _, l := range appointmentLayouts {
+		if t, err := time.ParseInLocation(l, s, calendar.Rome); err == nil {
+			return t, true
+		}
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+// runSummary is what `campaign run` prints when it stops.
+type runSummary struct {
+	Campaign string         `json:"campaign"`
+	Attempts int            `json:"attempts"`
+	Outcomes map[string]int `json:"outcomes"`
+	Results  map[string]int `json:"results"`
+	Positive int            `json:"positive"`
+	Open     int            `json:"open"` // contacts not yet closed
+}
+
+func cmdCampaignRun(ctx context.Context, e *env, args []string) error {
+	var (
+		c                common
+		name, scriptPath string
+		untilDone        bool
+	)
+	fs := newFlags(e, "campaign run", "--name NAME --script FILE.yaml [--until-done] [--json]", `
+Call the contacts of campaign NAME with the call script --script (the one
+it was loaded with), through the trunk of voice.trunk, within voice.channels
+and voice.calls_per_second, only inside the operating window (Mon–Fri
+08:00–20:00, Sat 08:00–14:00, Europe/Rome, not on holidays), retrying each
+contact under the script's retry rules. It runs until interrupted (SIGINT or
+SIGTERM: the calls in progress end and are recorded), or with --until-done
+until every contact of the campaign is closed, then prints the outcomes of
+the attempts and the script's results. The trunk's password comes from
+RICHIAMO_SIP_PASSWORD.`, &c)
+	fs.StringVar(&name, "name", "", "the campaign's name")
+	fs.StringVar(&scriptPath, "script", "", "the campaign's call script (YAML)")
+	fs.BoolVar(&untilDone, "until-done", false, "stop when every contact of the campaign is closed")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if name == "" || scriptPath == "" {
+		return usageError{errors.New("--name and --script are required")}
+	}
+	s, err := readScript(scriptPath)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(e, c)
+	if err != nil {
+		return err
+	}
+	cal, err := newCalendar(cfg)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	camp, err := st.CampaignByName(ctx, name)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, cfg)
+	vc := voice.ConfigFrom(cfg.Voice)
+	vc.Log = log
+	caller, err := voice.NewCaller(vc)
+	if err != nil {
+		return err
+	}
+	defer caller.Close()
+
+	results := script.NewResults()
+	tally := &tally{Store: st, campaign: camp.ID, outcomes: map[string]int{}, results: map[string]int{}}
+	rules, maxAttempts := s.Rules()
+	d, err := dialer.New(dialer.Config{
+		Store:          results.Store(tally),
+		Call:           script.CallFunc(caller, s, 0, results),
+		Positive:       s.Positive,
+		Calendar:       cal,
+		Channels:       cfg.Voice.Channels,
+		CallsPerSecond: cfg.Voice.CallsPerSecond,
+		MaxAttempts:    maxAttempts,
+		Rules:          rules,
+		Log:            log,
+	})
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	if untilDone {
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				if n, err := openContacts(runCtx, st, camp.ID); err == nil && n == 0 {
+					stop()
+					return
+				}
+				select {
+				case <-runCtx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
+	if err := d.Run(runCtx); err != nil {
+		return err
+	}
+	sum := tally.summary(name)
+	// Counted on a fresh context: an interrupted run still reports.
+	if sum.Open, err = openContacts(context.WithoutCancel(ctx), st, camp.ID); err != nil {
+		return err
+	}
+	if c.json {
+		return writeJSON(e.stdout, sum)
+	}
+	fmt.Fprintf(e.stdout, "campaign %s: %d attempts, %d positive, %d contacts still open\n", name, sum.Attempts, sum.Positive, sum.Open)
+	for _, k := range slices.Sorted(maps.Keys(sum.Outcomes)) {
+		fmt.Fprintf(e.stdout, "  outcome %-16s %d\n", k, sum.Outcomes[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(sum.Results)) {
+		fmt.Fprintf(e.stdout, "  result  %-16s %d\n", k, sum.Results[k])
+	}
+	return nil
+}
+
+// openContacts counts the contacts of a campaign not yet closed.
+func openContacts(ctx context.Context, st *store.Store, campaign int64) (int, error) {
+	var n int
+	err := st.DB().GetContext(ctx, &n, st.DB().Rebind(`SELECT COUNT(*) FROM contacts WHERE campaign_id = ? AND status <> 'final'`), campaign)
+	if err != nil {
+		return 0, fmt.Errorf("count open contacts: %w", err)
+	}
+	return n, nil
+}
+
+// tally keeps the dialer to one campaign and counts what it records. The
+// store claims due contacts of every campaign, so a contact of another one
+// is handed back at once, due as it was.
+type tally struct {
+	*store.Store
+	campaign int64
+
+	mu                 sync.Mutex
+	attempts, positive int
+	outcomes, results  map[string]int
+}
+
+func (t *tally) ClaimContacts(ctx context.Context, owner string, now, until time.Time, limit int) ([]store.Contact, error) {
+	cs, err := t.Store.ClaimContacts(ctx, owner, now, until, limit)
+	if err != nil {
+		return nil, err
+	}
+	mine := cs[:0]
+	for _, c := range cs {
+		if c.CampaignID == t.campaign {
+			mine = append(mine, c)
+			continue
+		}
+		if err := t.Store.ReleaseContact(ctx, c.ID, owner, now); err != nil {
+			return nil, err
+		}
+	}
+	return mine, nil
+}
+
+func (t *tally) RecordAttempt(ctx context.Context, a store.AttemptRecord) error {
+	if err := t.Store.RecordAttempt(ctx, a); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.attempts++
+	t.outcomes[a.Outcome]++
+	if a.Result != "" {
+		t.results[a.Result]++
+	}
+	if a.Positive {
+		t.positive++
+	}
+	return nil
+}
+
+func (t *tally) summary(name string) runSummary {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return runSummary{Campaign: name, Attempts: t.attempts, Positive: t.positive,
+		Outcomes: maps.Clone(t.outcomes), Results: maps.Clone(t.results)}
+}

@@ -1,0 +1,419 @@
+// Package script owns call scripts: what a campaign's call says (recorded
+// segments and the booking's fields), the keypad menu that maps a key to a
+// result, how often it asks again on silence or a wrong key, what it says
+// to close, and the retry rules the dialer follows for each outcome. A
+// script is read from campaign YAML and checked against the say library at
+// load, so that a missing recording fails before the first call.
+package script
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/richiamo/richiamo/internal/config"
+	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/voice"
+	"github.com/richiamo/richiamo/internal/voice/media"
+	"github.com/richiamo/richiamo/internal/voice/say"
+)
+
+// Results a script gives besides those of its menu.
+const (
+	// NoResponse: no valid key came in all the tries.
+	NoResponse = "no_response"
+	// HungUp: the patient hung up before choosing.
+	HungUp = "hung_up"
+)
+
+// Player is what a script needs of an answered call; *voice.Call has it.
+type Player interface {
+	Play(ctx context.Context, a *media.Audio) (interrupted bool, err error)
+	PlayWhole(ctx context.Context, a *media.Audio) error
+	Collect(ctx context.Context, n int, first, inter time.Duration) (string, error)
+}
+
+// Item is one thing said: a recorded segment, or a field of the booking
+// spoken as segments.
+type Item struct {
+	Segment string
+	// Appointment says the booking's date and time; Date and Time one of
+	// them.
+	Appointment, Date, Time bool
+}
+
+// UnmarshalYAML reads a segment name, or a mapping such as
+// {appointment: true}.
+func (it *Item) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		it.Segment = n.Value
+		if it.Segment == "" {
+			return fmt.Errorf("line %d: empty segment name", n.Line)
+		}
+		return nil
+	case yaml.MappingNode:
+		if len(n.Content) != 2 {
+			return fmt.Errorf("line %d: a booking field is one key: appointment, date or time", n.Line)
+		}
+		k, v := n.Content[0], n.Content[1]
+		var on bool
+		if err := v.Decode(&on); err != nil || !on {
+			return fmt.Errorf("line %d: %s: must be true", k.Line, k.Value)
+		}
+		switch k.Value {
+		case "appointment":
+			it.Appointment = true
+		case "date":
+			it.Date = true
+		case "time":
+			it.Time = true
+		default:
+			return fmt.Errorf("line %d: unknown key %q (want appointment, date or time)", k.Line, k.Value)
+		}
+		return nil
+	}
+	return fmt.Errorf("line %d: a segment name or a booking field", n.Line)
+}
+
+func (it Item) String() string {
+	switch {
+	case it.Appointment:
+		return "{appointment}"
+	case it.Date:
+		return "{date}"
+	case it.Time:
+		return "{time}"
+	}
+	return it.Segment
+}
+
+// Step is one prompt.
+type Step struct {
+	Say []Item `yaml:"say"`
+}
+
+// Menu maps keys to results.
+type Menu struct {
+	// Keys maps one key (0-9, * or #) to a result.
+	Keys map[string]string `yaml:"keys"`
+	// Timeout is how long to wait for a key after the prompts (default 8s).
+	Timeout config.Duration `yaml:"timeout"`
+	// Retries is how many more times the prompts are said after silence
+	// or a wrong key.
+	Retries int `yaml:"retries"`
+	// Invalid is said before the repeat after a wrong key; Repeat after
+	// silence.
+	Invalid []Item `yaml:"invalid"`
+	Repeat  []Item `yaml:"repeat"`
+}
+
+// Rule is what follows an attempt with an outcome: "final", or a delay
+// before the next attempt such as "15m".
+type Rule struct {
+	Final bool
+	After time.Duration
+}
+
+// UnmarshalYAML reads "final" or a duration.
+func (r *Rule) UnmarshalYAML(n *yaml.Node) error {
+	if n.Value == "final" {
+		r.Final = true
+		return nil
+	}
+	d, err := time.ParseDuration(n.Value)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("line %d: %q: want \"final\" or a positive duration such as 15m", n.Line, n.Value)
+	}
+	r.After = d
+	return nil
+}
+
+// Retry holds the retry rules per call outcome; an outcome left out takes
+// the dialer's default.
+type Retry struct {
+	Answered      *Rule `yaml:"answered"`
+	Busy          *Rule `yaml:"busy"`
+	NoAnswer      *Rule `yaml:"no_answer"`
+	Rejected      *Rule `yaml:"rejected"`
+	Unavailable   *Rule `yaml:"unavailable"`
+	InvalidNumber *Rule `yaml:"invalid_number"`
+	Congestion    *Rule `yaml:"congestion"`
+	Failed        *Rule `yaml:"failed"`
+	// MaxAttempts is the most attempts per contact (default 3).
+	MaxAttempts int `yaml:"max_attempts"`
+}
+
+// Script is a call script as read from campaign YAML.
+type Script struct {
+	Description string `yaml:"description"`
+	Steps       []Step `yaml:"steps"`
+	Menu        Menu   `yaml:"menu"`
+	// Closing is said after a result is known, per result.
+	Closing map[string][]Item `yaml:"closing"`
+	Retry   Retry             `yaml:"retry"`
+
+	lib *say.Library
+}
+
+// Load reads a script and checks it against lib: every segment it names
+// must be in the library.
+func Load(data []byte, lib *say.Library) (*Script, error) {
+	var s Script
+	if err := config.Decode(data, &s); err != nil {
+		return nil, fmt.Errorf("script: %w", err)
+	}
+	s.lib = lib
+	if err := s.validate(); err != nil {
+		return nil, fmt.Errorf("script: %w", err)
+	}
+	if s.Menu.Timeout == 0 {
+		s.Menu.Timeout = config.Duration(8 * time.Second)
+	}
+	return &s, nil
+}
+
+func (s *Script) validate() error {
+	if len(s.Steps) == 0 {
+		return errors.New("steps: at least one step is needed")
+	}
+	if len(s.Menu.Keys) == 0 {
+		return errors.New("menu.keys: at least one key is needed")
+	}
+	if s.Menu.Retries < 0 {
+		return fmt.Errorf("menu.retries is %d, must not be negative", s.Menu.Retries)
+	}
+	if s.Menu.Timeout < 0 {
+		return fmt.Errorf("menu.timeout is %s, must be positive", s.Menu.Timeout.D())
+	}
+	if s.Retry.MaxAttempts < 0 {
+		return fmt.Errorf("retry.max_attempts is %d, must be at least 1", s.Retry.MaxAttempts)
+	}
+	if r := s.Retry.Congestion; r != nil && r.Final {
+		return errors.New("retry.congestion: a trunk failure cannot close a contact")
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Menu.Keys)) {
+		if len(k) != 1 || !strings.Contains("0123456789*#", k) {
+			return fmt.Errorf("menu.keys: %q is not a key (0-9, * or #)", k)
+		}
+		if r := s.Menu.Keys[k]; r == "" || r == NoResponse || r == HungUp {
+			return fmt.Errorf("menu.keys[%q]: %q cannot be a menu result", k, r)
+		}
+	}
+	for i, st := range s.Steps {
+		if len(st.Say) == 0 {
+			return fmt.Errorf("steps[%d].say: nothing to say", i)
+		}
+		if err := s.check(fmt.Sprintf("steps[%d].say", i), st.Say); err != nil {
+			return err
+		}
+	}
+	if err := s.check("menu.invalid", s.Menu.Invalid); err != nil {
+		return err
+	}
+	if err := s.check("menu.repeat", s.Menu.Repeat); err != nil {
+		return err
+	}
+	known := map[string]bool{NoResponse: true, HungUp: true}
+	for _, r := range s.Menu.Keys {
+		known[r] = true
+	}
+	for _, r := range slices.Sorted(maps.Keys(s.Closing)) {
+		if !known[r] {
+			return fmt.Errorf("closing.%s: not a result of the menu, %s or %s", r, NoResponse, HungUp)
+		}
+		if err := s.check("closing."+r, s.Closing[r]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// check loads every segment items name, so that a missing one is reported
+// with where the script uses it.
+func (s *Script) check(where string, items []Item) error {
+	for i, it := range items {
+		if it.Segment == "" {
+			continue
+		}
+		if _, err := s.lib.Segment(it.Segment); err != nil {
+			return fmt.Errorf("%s[%d]: %w", where, i, err)
+		}
+	}
+	return nil
+}
+
+// Results is every result the script can give: the menu's, in key order,
+// then NoResponse and HungUp.
+func (s *Script) Results() []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(s.Menu.Keys)) {
+		if r := s.Menu.Keys[k]; !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return append(out, NoResponse, HungUp)
+}
+
+// Rules are the script's retry rules for the dialer, and its most
+// attempts per contact (0: the dialer's default).
+func (s *Script) Rules() (map[voice.Outcome]dialer.Rule, int) {
+	rules := map[voice.Outcome]dialer.Rule{}
+	for o, r := range map[voice.Outcome]*Rule{
+		voice.Answered: s.Retry.Answered, voice.Busy: s.Retry.Busy, voice.NoAnswer: s.Retry.NoAnswer,
+		voice.Rejected: s.Retry.Rejected, voice.Unavailable: s.Retry.Unavailable,
+		voice.InvalidNumber: s.Retry.InvalidNumber, voice.Congestion: s.Retry.Congestion, voice.Failed: s.Retry.Failed,
+	} {
+		if r != nil {
+			rules[o] = dialer.Rule{Final: r.Final, After: r.After}
+		}
+	}
+	return rules, s.Retry.MaxAttempts
+}
+
+// Positive says whether an answered call acquired the information the
+// campaign wants: the patient chose one of the menu's keys. It reads the
+// keys the script took (CallFunc puts them in r.Digits): the script stops
+// at the first menu key, so a choice is always the last of them.
+func (s *Script) Positive(r voice.Result) bool {
+	if r.Outcome != voice.Answered || r.Digits == "" {
+		return false
+	}
+	_, ok := s.Menu.Keys[r.Digits[len(r.Digits)-1:]]
+	return ok
+}
+
+// names turns items into segment names, the booking fields spoken for
+// appointment.
+func names(items []Item, appointment time.Time) ([]string, error) {
+	var out []string
+	for _, it := range items {
+		if it.Segment != "" {
+			out = append(out, it.Segment)
+			continue
+		}
+		if appointment.IsZero() {
+			return nil, fmt.Errorf("script: %s: the contact has no appointment", it)
+		}
+		switch {
+		case it.Appointment:
+			out = append(out, say.Appointment(appointment)...)
+		case it.Date:
+			out = append(out, say.Date(appointment)...)
+		case it.Time:
+			out = append(out, say.Time(appointment)...)
+		}
+	}
+	return out, nil
+}
+
+// prompts are the audio of one call: the steps, and the steps again after
+// a wrong key and after silence.
+type prompts struct {
+	steps           []*media.Audio
+	invalid, repeat *media.Audio
+}
+
+func (s *Script) prompts(appointment time.Time) (*prompts, error) {
+	p := &prompts{}
+	for i, st := range s.Steps {
+		ns, err := names(st.Say, appointment)
+		if err != nil {
+			return nil, err
+		}
+		a, err := s.lib.Compose(ns...)
+		if err != nil {
+			return nil, fmt.Errorf("script: steps[%d]: %w", i, err)
+		}
+		p.steps = append(p.steps, a)
+	}
+	var err error
+	if p.invalid, err = s.compose(s.Menu.Invalid, appointment); err != nil {
+		return nil, fmt.Errorf("script: menu.invalid: %w", err)
+	}
+	if p.repeat, err = s.compose(s.Menu.Repeat, appointment); err != nil {
+		return nil, fmt.Errorf("script: menu.repeat: %w", err)
+	}
+	return p, nil
+}
+
+// compose is nil for nothing to say.
+func (s *Script) compose(items []Item, appointment time.Time) (*media.Audio, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	ns, err := names(items, appointment)
+	if err != nil {
+		return nil, err
+	}
+	return s.lib.Compose(ns...)
+}
+
+// Run says the script on an answered call about a booking at appointment
+// and returns the result and the keys it took, in order. A hang-up is a
+// result (HungUp), not an error; err is a failure of ours, such as a
+// segment that cannot be played.
+func (s *Script) Run(ctx context.Context, call Player, appointment time.Time) (result, digits string, err error) {
+	p, err := s.prompts(appointment)
+	if err != nil {
+		return "", "", err
+	}
+	hungUp := func(err error) bool { return errors.Is(err, voice.ErrHungUp) }
+	var before *media.Audio // said before the steps on a repeat
+	for try := 0; try <= s.Menu.Retries; try++ {
+		prompt := p.steps
+		if before != nil {
+			prompt = append([]*media.Audio{before}, prompt...)
+		}
+		for _, a := range prompt {
+			interrupted, err := call.Play(ctx, a)
+			if hungUp(err) {
+				return HungUp, digits, nil
+			}
+			if err != nil {
+				return "", digits, fmt.Errorf("script: play: %w", err)
+			}
+			if interrupted {
+				break
+			}
+		}
+		key, err := call.Collect(ctx, 1, s.Menu.Timeout.D(), s.Menu.Timeout.D())
+		switch {
+		case hungUp(err):
+			return HungUp, digits, nil
+		case errors.Is(err, voice.ErrTimeout) || (err == nil && key == ""):
+			before = p.repeat
+			continue
+		case err != nil:
+			return "", digits, fmt.Errorf("script: collect: %w", err)
+		}
+		digits += key
+		if r, ok := s.Menu.Keys[key]; ok {
+			return r, digits, s.close(ctx, call, r, appointment)
+		}
+		before = p.invalid
+	}
+	return NoResponse, digits, s.close(ctx, call, NoResponse, appointment)
+}
+
+// close says the closing of result; the patient hanging up meanwhile does
+// not change the result.
+func (s *Script) close(ctx context.Context, call Player, result string, appointment time.Time) error {
+	a, err := s.compose(s.Closing[result], appointment)
+	if err != nil {
+		return fmt.Errorf("script: closing.%s: %w", result, err)
+	}
+	if a == nil {
+		return nil
+	}
+	if err := call.PlayWhole(ctx, a); err != nil && !errors.Is(err, voice.ErrHungUp) {
+		return fmt.Errorf("script: closing.%s: %w", result, err)
+	}
+	return nil
+}

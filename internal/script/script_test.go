@@ -1,0 +1,365 @@
+package script
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/voice"
+	"github.com/richiamo/richiamo/internal/voice/media"
+	"github.com/richiamo/richiamo/internal/voice/say"
+)
+
+// Patient events for the fake call: a key pressed when asked, silence, or
+// hanging up.
+const (
+	silence = ""
+	hangup  = "HUP"
+)
+
+// fakeCall answers each Collect with the next of keys, and hangs up at
+// the Play numbered hangupAtPlay (1-based; 0 never).
+type fakeCall struct {
+	keys         []string
+	hangupAtPlay int
+
+	plays, wholes int
+	ended         bool
+}
+
+func (f *fakeCall) Play(ctx context.Context, a *media.Audio) (bool, error) {
+	f.plays++
+	if f.ended || f.plays == f.hangupAtPlay {
+		f.ended = true
+		return false, voice.ErrHungUp
+	}
+	return false, nil
+}
+
+func (f *fakeCall) PlayWhole(ctx context.Context, a *media.Audio) error {
+	f.wholes++
+	if f.ended {
+		return voice.ErrHungUp
+	}
+	return nil
+}
+
+func (f *fakeCall) Collect(ctx context.Context, n int, first, inter time.Duration) (string, error) {
+	if f.ended {
+		return "", voice.ErrHungUp
+	}
+	if len(f.keys) == 0 {
+		return "", voice.ErrTimeout
+	}
+	k := f.keys[0]
+	f.keys = f.keys[1:]
+	switch k {
+	case silence:
+		return "", voice.ErrTimeout
+	case hangup:
+		f.ended = true
+		return "", voice.ErrHungUp
+	}
+	return k, nil
+}
+
+func (f *fakeCall) Hangup() voice.Result {
+	f.ended = true
+	return voice.Result{Outcome: voice.Answered, SIPCode: 200}
+}
+
+func recall(t *testing.T) *Script {
+	t.Helper()
+	data, err := os.ReadFile("../../campaigns/recall.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(data, say.Italian())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var appointment = time.Date(2026, 12, 1, 10, 30, 0, 0, calendar.Rome)
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	s := recall(t)
+	for _, tc := range []struct {
+		name         string
+		keys         []string
+		hangupAtPlay int
+		retries      int // -1: the file's
+		result       string
+		digits       string
+		closing      bool
+	}{
+		{name: "patient presses 1 and confirms", keys: []string{"1"}, retries: -1, result: "confirmed", digits: "1", closing: true},
+		{name: "patient presses 2 and cancels", keys: []string{"2"}, retries: -1, result: "cancelled", digits: "2", closing: true},
+		{name: "a wrong key then a valid one", keys: []string{"7", "1"}, retries: -1, result: "confirmed", digits: "71", closing: true},
+		{name: "silence then a valid key", keys: []string{silence, "2"}, retries: -1, result: "cancelled", digits: "2", closing: true},
+		{name: "no input twice with one retry", keys: []string{silence, silence}, retries: 1, result: NoResponse, closing: true},
+		{name: "wrong keys every time", keys: []string{"9", "9", "9"}, retries: -1, result: NoResponse, digits: "999", closing: true},
+		{name: "hang-up during the first prompt", hangupAtPlay: 1, retries: -1, result: HungUp},
+		{name: "hang-up instead of a key", keys: []string{hangup}, retries: -1, result: HungUp},
+		{name: "hang-up after a wrong key", keys: []string{"5", hangup}, retries: -1, result: HungUp, digits: "5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sc := *s
+			if tc.retries >= 0 {
+				sc.Menu.Retries = tc.retries
+			}
+			call := &fakeCall{keys: tc.keys, hangupAtPlay: tc.hangupAtPlay}
+			result, digits, err := sc.Run(context.Background(), call, appointment)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if result != tc.result || digits != tc.digits {
+				t.Errorf("got %q, digits %q; want %q, digits %q", result, digits, tc.result, tc.digits)
+			}
+			if got := call.wholes == 1; got != tc.closing {
+				t.Errorf("closing said: %v, want %v", got, tc.closing)
+			}
+		})
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	t.Parallel()
+	base := `steps:
+  - say: [frase-buongiorno, {appointment: true}]
+menu:
+  keys: {"1": confirmed}
+`
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"an unknown key is named", base + "colour: blue\n", `"colour"`},
+		{"a missing segment names the segment and the step", strings.Replace(base, "frase-buongiorno", "frase-ciao", 1), `steps[0].say[0]: say: segment "frase-ciao"`},
+		{"a missing closing segment names the result", base + "closing:\n  confirmed: [frase-nessuna]\n", `closing.confirmed[0]: say: segment "frase-nessuna"`},
+		{"a menu key must be a key", strings.Replace(base, `"1"`, `"10"`, 1), `"10" is not a key`},
+		{"a letter is not a key", strings.Replace(base, `"1"`, `"A"`, 1), `"A" is not a key`},
+		{"an unknown booking field", strings.Replace(base, "appointment", "doctor", 1), `unknown key "doctor"`},
+		{"a retry rule must be final or a duration", base + "retry:\n  busy: soon\n", `"soon"`},
+		{"an unknown outcome in the retry rules", base + "retry:\n  engaged: 15m\n", `"engaged"`},
+		{"congestion cannot be final", base + "retry:\n  congestion: final\n", "retry.congestion"},
+		{"closing of a result the menu does not give", base + "closing:\n  moved: [frase-ripetiamo]\n", "closing.moved"},
+		{"no steps", "menu:\n  keys: {\"1\": confirmed}\n", "steps"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Load([]byte(tc.yaml), say.Italian())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error containing %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRulesMapOntoTheDialer(t *testing.T) {
+	t.Parallel()
+	rules, max := recall(t).Rules()
+	if max != 3 {
+		t.Errorf("max attempts %d, want 3", max)
+	}
+	want := map[voice.Outcome]dialer.Rule{
+		voice.Busy: {After: 15 * time.Minute}, voice.NoAnswer: {After: 2 * time.Hour},
+		voice.Unavailable: {After: time.Hour}, voice.Failed: {After: time.Hour}, voice.Congestion: {After: time.Minute},
+		voice.Rejected: {Final: true}, voice.InvalidNumber: {Final: true},
+	}
+	if len(rules) != len(want) {
+		t.Errorf("rules %v, want %v", rules, want)
+	}
+	for o, r := range want {
+		if rules[o] != r {
+			t.Errorf("%s: %+v, want %+v", o, rules[o], r)
+		}
+	}
+	if err := (dialer.Config{Store: &recorder{}, Call: func(context.Context, store.Contact) voice.Result { return voice.Result{} }, Rules: rules}).Validate(); err != nil {
+		t.Errorf("the dialer refuses the rules: %v", err)
+	}
+}
+
+// recorder is a dialer.Store keeping the attempts recorded.
+type recorder struct {
+	dialer.Store
+	attempts []store.AttemptRecord
+}
+
+func (r *recorder) RecordAttempt(ctx context.Context, a store.AttemptRecord) error {
+	r.attempts = append(r.attempts, a)
+	return nil
+}
+
+func TestCallRecordsTheScriptResult(t *testing.T) {
+	t.Parallel()
+	s := recall(t)
+	for _, tc := range []struct {
+		name     string
+		payload  string
+		answer   *fakeCall
+		placed   voice.Result
+		outcome  voice.Outcome
+		result   string
+		digits   string
+		positive bool
+	}{
+		{name: "confirmed is a positive contact", payload: `{"code":"PR-1","appointment":"2026-12-01T10:30:00+01:00"}`,
+			answer: &fakeCall{keys: []string{"8", "1"}}, outcome: voice.Answered, result: "confirmed", digits: "81", positive: true},
+		{name: "cancelled is a positive contact", payload: `{"appointment":"2026-12-01T10:30:00+01:00"}`,
+			answer: &fakeCall{keys: []string{"2"}}, outcome: voice.Answered, result: "cancelled", digits: "2", positive: true},
+		{name: "no response is not", payload: `{"appointment":"2026-12-01T10:30:00+01:00"}`,
+			answer: &fakeCall{keys: []string{silence, silence, silence}}, outcome: voice.Answered, result: NoResponse},
+		{name: "a hang-up during the prompt is not", payload: `{"appointment":"2026-12-01T10:30:00+01:00"}`,
+			answer: &fakeCall{hangupAtPlay: 2}, outcome: voice.Answered, result: HungUp},
+		{name: "a contact without an appointment is a script error", payload: `{}`,
+			answer: &fakeCall{keys: []string{"1"}}, outcome: voice.Answered, result: ScriptError},
+		{name: "a busy line runs no script", payload: `{}`, placed: voice.Result{Outcome: voice.Busy, SIPCode: 486}, outcome: voice.Busy},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res := NewResults()
+			place := func(ctx context.Context, req voice.Request) (Answered, voice.Result) {
+				if req.To != "+393331234567" || req.RingTimeout != 20*time.Second {
+					t.Errorf("request %+v", req)
+				}
+				if tc.answer == nil {
+					return nil, tc.placed
+				}
+				return tc.answer, voice.Result{Outcome: voice.Answered}
+			}
+			c := store.Contact{ID: 7, Phone: "+393331234567", Payload: tc.payload}
+			r := callWith(place, s, 20*time.Second, res)(context.Background(), c)
+			if r.Outcome != tc.outcome || r.Digits != tc.digits {
+				t.Errorf("result %+v, want outcome %s digits %q", r, tc.outcome, tc.digits)
+			}
+			if got := s.Positive(r); got != tc.positive {
+				t.Errorf("positive %v, want %v", got, tc.positive)
+			}
+			rec := &recorder{}
+			if err := res.Store(rec).RecordAttempt(context.Background(), store.AttemptRecord{ContactID: 7}); err != nil {
+				t.Fatal(err)
+			}
+			if rec.attempts[0].Result != tc.result {
+				t.Errorf("recorded result %q, want %q", rec.attempts[0].Result, tc.result)
+			}
+		})
+	}
+}
+
+// signalStore tells of each attempt recorded.
+type signalStore struct {
+	dialer.Store
+	recorded chan struct{}
+}
+
+func (s signalStore) RecordAttempt(ctx context.Context, a store.AttemptRecord) error {
+	err := s.Store.RecordAttempt(ctx, a)
+	s.recorded <- struct{}{}
+	return err
+}
+
+func TestADialerRunStoresTheScriptResults(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{SQLitePath: t.TempDir() + "/richiamo.db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	monday := time.Date(2026, 11, 30, 10, 0, 0, 0, calendar.Rome)
+	id, err := st.AddCampaign(ctx, "recall", "recall", monday)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := `{"code":"PR-1","appointment":"2026-12-01T10:30:00+01:00"}`
+	if err := st.LoadContacts(ctx, id, []store.NewContact{
+		{Phone: "+393330000001", Payload: payload}, {Phone: "+393330000002", Payload: payload}, {Phone: "+393330000003", Payload: payload},
+	}, monday); err != nil {
+		t.Fatal(err)
+	}
+	patients := map[string]func() (Answered, voice.Result){
+		"+393330000001": func() (Answered, voice.Result) {
+			return &fakeCall{keys: []string{"1"}}, voice.Result{Outcome: voice.Answered}
+		},
+		"+393330000002": func() (Answered, voice.Result) {
+			return &fakeCall{keys: []string{"4", "2"}}, voice.Result{Outcome: voice.Answered}
+		},
+		"+393330000003": func() (Answered, voice.Result) { return nil, voice.Result{Outcome: voice.Busy, SIPCode: 486} },
+	}
+	s := recall(t)
+	results := NewResults()
+	recorded := make(chan struct{}, 3)
+	rules, maxAttempts := s.Rules()
+	var mu sync.Mutex
+	now := monday
+	d, err := dialer.New(dialer.Config{
+		Store: results.Store(signalStore{st, recorded}),
+		Call: callWith(func(ctx context.Context, req voice.Request) (Answered, voice.Result) {
+			return patients[req.To]()
+		}, s, 0, results),
+		Positive: s.Positive, Rules: rules, MaxAttempts: maxAttempts,
+		Now: func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			return now
+		},
+		// The pacing between calls passes at once; waiting for a retry
+		// lasts until the test ends.
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			if d >= time.Second {
+				<-ctx.Done()
+				return ctx.Err()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			now = now.Add(d)
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- d.Run(runCtx) }()
+	for range 3 {
+		<-recorded
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var got []struct {
+		Phone    string `db:"phone"`
+		Outcome  string `db:"outcome"`
+		Digits   string `db:"digits"`
+		Result   string `db:"result"`
+		Final    bool   `db:"final"`
+		Positive bool   `db:"positive"`
+	}
+	if err := st.DB().SelectContext(ctx, &got, `SELECT c.phone, a.outcome, a.digits, a.result, a.final, a.positive
+		FROM attempts a JOIN contacts c ON c.id = a.contact_id ORDER BY c.seq`); err != nil {
+		t.Fatal(err)
+	}
+	want := "+393330000001 answered 1 confirmed true true|+393330000002 answered 42 cancelled true true|+393330000003 busy   false false"
+	var lines []string
+	for _, g := range got {
+		lines = append(lines, strings.Join([]string{g.Phone, g.Outcome, g.Digits, g.Result, fmt.Sprint(g.Final), fmt.Sprint(g.Positive)}, " "))
+	}
+	if strings.Join(lines, "|") != want {
+		t.Errorf("attempts\n%s\nwant\n%s", strings.Join(lines, "|"), want)
+	}
+}
