@@ -2,6 +2,7 @@ package voice
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -9,6 +10,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pion/rtp"
@@ -76,16 +78,16 @@ type MediaStats struct {
 	Received int64 // packets received
 }
 
-// mediaSession is the audio of one call: one UDP socket, a sender that
-// emits a frame every 20 ms from answer to hang-up (the prompt when one is
-// playing, silence otherwise, since trunks and phones treat a silent RTP
-// stream as a dead line), and a receiver that turns the far end's
-// packets into keys.
+// mediaSession is the audio of one call: one UDP socket, a frame sent
+// every 20 ms from answer to hang-up by the shared clock (the prompt when
+// one is playing, silence otherwise, since trunks and phones treat a
+// silent RTP stream as a dead line), the far end's packets, taken in on
+// the same visits of the clock, turned into keys.
 type mediaSession struct {
 	conn *net.UDPConn
 
 	// remote is where the audio goes; a re-INVITE may move it.
-	remote atomic.Pointer[net.UDPAddr]
+	remote atomic.Pointer[netip.AddrPort]
 	// Fixed by start, before the goroutines run.
 	codec   media.Codec
 	pt      uint8
@@ -113,8 +115,25 @@ type mediaSession struct {
 	ctx     context.Context
 	stop    context.CancelFunc
 	closing sync.Once
-	wg      sync.WaitGroup
 	started bool
+	// registered is set under mu once the clock sends the call's frames.
+	registered bool
+
+	// The sending, fixed by the clock's add or owned by whoever holds
+	// sendMu.
+	shard   *clockShard
+	phase   int       // of the shard's ticks; set under the shard's mu
+	slot    int       // index in the shard's phase; under the shard's mu
+	first   time.Time // when frame 0 is due
+	sendMu  sync.Mutex
+	stopped bool   // no more frames
+	next    int64  // index of the next frame
+	seq0    uint16 // sequence number of frame 0
+	ts0     uint32 // timestamp of frame 0
+	ssrc    uint32
+	marker  bool   // on the next packet: the first starts the talkspurt
+	pkt     []byte // the packet being sent
+	recv    receiver
 }
 
 // playback is one prompt being played.
@@ -137,6 +156,7 @@ func newMediaSession(pool *portPool) (*mediaSession, error) {
 		keyed: make(chan struct{}, 1),
 		ctx:   ctx,
 		stop:  stop,
+		slot:  -1,
 	}, nil
 }
 
@@ -152,16 +172,30 @@ func (s *mediaSession) start(a Answer) {
 	s.eventPT, s.events = a.EventPayloadType, a.Events
 	s.silence = a.Codec.Encode(make([]int16, media.FrameSamples), nil)
 	s.lastRTP.Store(time.Now().UnixNano())
+	s.seq0, s.ts0, s.ssrc = uint16(rand.Uint32()), rand.Uint32(), rand.Uint32()
+	s.marker = true
+	s.pkt = make([]byte, rtpHeaderLen, rtpHeaderLen+media.FrameSamples)
+	r := &s.recv
+	r.buf = make([]byte, 1500)
+	r.events = media.NewReceiver(s.eventPT)
+	r.inband = true
+	r.readFn = func(fd uintptr) bool {
+		r.n, r.err = syscall.Read(int(fd), r.buf)
+		return true // never wait: the clock comes back in 20 ms
+	}
+	raw, err := s.conn.SyscallConn()
 	s.mu.Lock()
 	s.started = true
+	if s.ctx.Err() == nil && err == nil {
+		r.raw = raw
+		s.registered = true
+		theClock.add(s)
+	}
 	s.mu.Unlock()
-	s.wg.Add(2)
-	go s.send()
-	go s.receive()
 }
 
 func (s *mediaSession) setRemote(a netip.AddrPort) {
-	s.remote.Store(net.UDPAddrFromAddrPort(a))
+	s.remote.Store(&a)
 }
 
 // close stops the media and releases the port; it is safe to call twice
@@ -169,6 +203,12 @@ func (s *mediaSession) setRemote(a netip.AddrPort) {
 func (s *mediaSession) close() {
 	s.closing.Do(func() {
 		s.stop()
+		s.mu.Lock()
+		registered := s.registered
+		s.mu.Unlock()
+		if registered {
+			s.shard.remove(s)
+		}
 		s.conn.Close()
 		s.mu.Lock()
 		if pb := s.playing; pb != nil {
@@ -177,7 +217,6 @@ func (s *mediaSession) close() {
 		}
 		s.mu.Unlock()
 	})
-	s.wg.Wait()
 }
 
 // LastRTP is when the far end's last packet arrived (the answer, before
@@ -190,41 +229,31 @@ func (s *mediaSession) stats() MediaStats {
 	return MediaStats{Sent: s.sent.Load(), Late: s.late.Load(), Received: s.received.Load()}
 }
 
-func (s *mediaSession) send() {
-	defer s.wg.Done()
-	p := media.NewPacer(media.PacerConfig{})
-	defer p.Stop()
-	seq0, ts0 := uint16(rand.Uint32()), rand.Uint32()
-	h := rtp.Header{
-		Version:     2,
-		PayloadType: s.pt,
-		SSRC:        rand.Uint32(),
-		Marker:      true, // the first packet starts the talkspurt
+// rtpHeaderLen is the size of an RTP header without CSRCs or extension.
+const rtpHeaderLen = 12
+
+// sendFrame sends frame number frame of the stream, the frames before it
+// that the clock gave up being skipped of the prompt too. Sequence and
+// timestamp follow the frame index, so that frames given up after a
+// stall show as lost, not as a jump in time the far end would have to
+// guess at. The caller holds sendMu.
+func (s *mediaSession) sendFrame(frame int64, skipped int) {
+	b := s.pkt[:rtpHeaderLen]
+	b[0] = 2 << 6 // version 2, no padding, extension or CSRC
+	b[1] = s.pt & 0x7f
+	if s.marker {
+		b[1] |= 0x80
+		s.marker = false
 	}
-	payload := make([]byte, 0, media.FrameSamples)
-	buf := make([]byte, 12+media.FrameSamples)
-	for {
-		tick, err := p.Wait(s.ctx)
-		if err != nil {
-			return
-		}
-		// Sequence and timestamp follow the frame index, so that frames
-		// the pacer gave up after a stall show as lost, not as a jump in
-		// time the far end would have to guess at.
-		h.SequenceNumber = seq0 + uint16(tick.Frame)
-		h.Timestamp = ts0 + uint32(tick.Frame)*media.FrameSamples
-		pkt := rtp.Packet{Header: h, Payload: s.nextFrame(int(tick.Skipped), payload[:0])}
-		if n, err := pkt.MarshalTo(buf); err == nil {
-			// A send error (no route, the far end's port closed) is not
-			// fatal: the no-RTP timer and the signalling decide when the
-			// call is over.
-			if _, err := s.conn.WriteToUDP(buf[:n], s.remote.Load()); err == nil {
-				s.sent.Add(1)
-			}
-		}
-		h.Marker = false
-		st := p.Stats()
-		s.late.Store(st.Late + st.Skipped)
+	binary.BigEndian.PutUint16(b[2:], s.seq0+uint16(frame))
+	binary.BigEndian.PutUint32(b[4:], s.ts0+uint32(frame)*media.FrameSamples)
+	binary.BigEndian.PutUint32(b[8:], s.ssrc)
+	b = s.nextFrame(skipped, b)
+	s.pkt = b[:0]
+	// A send error (no route, the far end's port closed) is not fatal:
+	// the no-RTP timer and the signalling decide when the call is over.
+	if _, err := s.conn.WriteToUDPAddrPort(b, *s.remote.Load()); err == nil {
+		s.sent.Add(1)
 	}
 }
 
@@ -253,46 +282,68 @@ func (s *mediaSession) nextFrame(skipped int, dst []byte) []byte {
 	return dst
 }
 
-func (s *mediaSession) receive() {
-	defer s.wg.Done()
-	buf := make([]byte, 1500)
-	var (
-		pkt      rtp.Packet
-		pcm      []int16
-		events   = media.NewReceiver(s.eventPT)
-		detector media.Detector
-		inband   = true
-	)
-	for {
-		n, err := s.conn.Read(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+// receiver is the state of a call's incoming audio, owned by whoever
+// holds the session's sendMu.
+type receiver struct {
+	raw      syscall.RawConn
+	readFn   func(fd uintptr) bool // reads one datagram into buf
+	n        int
+	err      error
+	buf      []byte
+	pkt      rtp.Packet
+	pcm      []int16
+	events   *media.Receiver
+	detector media.Detector
+	gate     quietGate
+	inband   bool
+}
+
+// maxReads bounds the packets taken from the socket on one visit of the
+// clock, so that a flood on one call does not hold up the others.
+const maxReads = 16
+
+// drain handles the packets waiting on the socket, without blocking. The
+// caller holds sendMu.
+func (s *mediaSession) drain() {
+	r := &s.recv
+	for range maxReads {
+		if err := r.raw.Read(r.readFn); err != nil {
+			return // closed
+		}
+		if r.err != nil {
+			if errors.Is(r.err, syscall.EAGAIN) || errors.Is(r.err, syscall.EWOULDBLOCK) {
 				return
 			}
-			continue
+			continue // an ICMP error reported on the socket, say
 		}
-		if pkt.Unmarshal(buf[:n]) != nil || pkt.Version != 2 {
-			continue
+		s.handle(r.buf[:r.n])
+	}
+}
+
+// handle takes in one packet from the far end.
+func (s *mediaSession) handle(b []byte) {
+	r := &s.recv
+	if r.pkt.Unmarshal(b) != nil || r.pkt.Version != 2 {
+		return
+	}
+	s.lastRTP.Store(time.Now().UnixNano())
+	s.received.Add(1)
+	if s.events && r.pkt.PayloadType == s.eventPT {
+		if k, ok := r.events.Push(&r.pkt); ok {
+			// A trunk that sends events may also leave the tones in
+			// the audio; once it has sent one, only events count.
+			r.inband = false
+			s.key(k, true)
 		}
-		s.lastRTP.Store(time.Now().UnixNano())
-		s.received.Add(1)
-		if s.events && pkt.PayloadType == s.eventPT {
-			if k, ok := events.Push(&pkt); ok {
-				// A trunk that sends events may also leave the tones in
-				// the audio; once it has sent one, only events count.
-				inband = false
-				s.key(k, true)
-			}
-			continue
-		}
-		codec, ok := media.CodecFor(pkt.PayloadType)
-		if !ok || !inband {
-			continue
-		}
-		pcm = codec.Decode(pkt.Payload, pcm[:0])
-		for _, k := range detector.Feed(pcm) {
-			s.key(k, false)
-		}
+		return
+	}
+	codec, ok := media.CodecFor(r.pkt.PayloadType)
+	if !ok || !r.inband {
+		return
+	}
+	r.pcm = codec.Decode(r.pkt.Payload, r.pcm[:0])
+	for _, k := range r.gate.feed(&r.detector, r.pcm) {
+		s.key(k, false)
 	}
 }
 
