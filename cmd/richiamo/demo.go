@@ -41,11 +41,16 @@ Run the reminder job end to end with nothing to set up: a temporary SQLite
 store, the synthetic extract shipped in testdata/ (four CUP nodes, a few
 thousand bookings and a sprinkling of bad rows), an in-process imitation of
 the SMS provider's REST API reached through the real client library, its
-delivery reports, and a few patients' replies, all on 127.0.0.1. The clock
-is set to Monday 30 November 2026, 09:30, the day before the appointments.`, &c)
+delivery reports, and a few patients' replies, all on 127.0.0.1; then a
+small recall campaign calls a dozen of the patients over real SIP and RTP
+to simulated patients who answer, press keys, are busy or never answer. The
+clock is set to Monday 30 November 2026, 09:30, the day before the
+appointments.`, &c)
 	fs.StringVar(&extract, "extract", filepath.Join("testdata", "extract-demo.csv"), "extract to use")
 	fs.BoolVar(&keep, "keep", false, "keep the temporary store and print where it is")
 	fs.Float64Var(&rateArg, "rate", 400, "messages per second the engine may send")
+	var noCalls bool
+	fs.BoolVar(&noCalls, "no-calls", false, "leave out the recall calls to simulated patients")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -53,6 +58,7 @@ is set to Monday 30 November 2026, 09:30, the day before the appointments.`, &c)
 	if err != nil {
 		return err
 	}
+	d.noCalls = noCalls
 	defer d.close(keep)
 	sum, err := d.run(ctx, extract)
 	if err != nil {
@@ -69,17 +75,18 @@ is set to Monday 30 November 2026, 09:30, the day before the appointments.`, &c)
 }
 
 type demo struct {
-	e      *env
-	dir    string
-	st     *store.Store
-	fake   *twiliotest.Server
-	srv    *http.Server
-	public string
-	camp   *remind.Campaign
-	gw     *sms.Twilio
-	log    *slog.Logger
-	now    func() time.Time
-	rate   float64
+	e       *env
+	dir     string
+	st      *store.Store
+	fake    *twiliotest.Server
+	srv     *http.Server
+	public  string
+	camp    *remind.Campaign
+	gw      *sms.Twilio
+	log     *slog.Logger
+	now     func() time.Time
+	rate    float64
+	noCalls bool
 }
 
 func newDemo(e *env, rate float64) (*demo, error) {
@@ -131,6 +138,7 @@ type demoSummary struct {
 	Cancelled  int                 `json:"cancellation_requests"`
 	Sample     []string            `json:"sample_messages"`
 	ProviderRx int                 `json:"provider_received"`
+	Calls      *demoCalls          `json:"calls,omitempty"`
 	Twice      int                 `json:"numbers_sent_twice"`
 }
 
@@ -239,6 +247,16 @@ func (d *demo) run(ctx context.Context, extract string) (*demoSummary, error) {
 			sum.Confirmed++
 		} else {
 			sum.Cancelled++
+		}
+	}
+	// A recall campaign on a few of the day's patients, by telephone.
+	if !d.noCalls {
+		msgs, err := d.st.Messages(ctx, "", demoCallContacts*4)
+		if err != nil {
+			return nil, err
+		}
+		if sum.Calls, err = d.runCalls(ctx, demoContacts(msgs, demoCallContacts)); err != nil {
+			return nil, err
 		}
 	}
 	perPhone := map[string]int{}
@@ -433,4 +451,7 @@ func (s *demoSummary) print(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "\n%d confirmations, %d cancellation requests for the CUP, %d replies in the operators' inbox.\n", s.Confirmed, s.Cancelled, s.Inbox)
+	if s.Calls != nil {
+		s.Calls.print(w)
+	}
 }

@@ -43,6 +43,15 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		Replies    []struct {
 			Says, Answer string
 		} `json:"replies"`
+		Calls struct {
+			Contacts int            `json:"contacts"`
+			Attempts int            `json:"attempts"`
+			Outcomes map[string]int `json:"outcomes"`
+			Results  map[string]int `json:"results"`
+			Patients struct {
+				Calls int `json:"calls"`
+			} `json:"patients"`
+		} `json:"calls"`
 	}
 	if err := json.Unmarshal(out, &s); err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -59,5 +68,15 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	}
 	if s.Confirmed != 2 || s.Cancelled != 2 || s.Inbox != 1 || len(s.Replies) != 7 {
 		t.Fatalf("replies: %d confirmed, %d cancelled, %d in the inbox, %d exchanges", s.Confirmed, s.Cancelled, s.Inbox, len(s.Replies))
+	}
+	// Every contact of the recall campaign was called once over SIP, and
+	// the simulated patients saw each call.
+	c := s.Calls
+	total := 0
+	for _, n := range c.Outcomes {
+		total += n
+	}
+	if c.Contacts != 8 || c.Attempts != 8 || total != 8 || c.Patients.Calls != 8 || c.Outcomes["answered"] == 0 || c.Results["confirmed"] == 0 {
+		t.Fatalf("calls %+v", c)
 	}
 }

@@ -320,9 +320,19 @@ func (d *Dialer) call(ctx context.Context, c store.Contact, at time.Time) {
 		}
 	}()
 	r := d.cfg.Call(ctx, c)
-	if r.Start.IsZero() {
-		r.Start = at
+	// The dialer's clock is the record's: the call's own times (the wall
+	// clock) give only the durations. They differ when the dialer runs on
+	// another clock, as the demo's simulated day does, and retries must be
+	// scheduled on the clock that claims them.
+	if !r.Start.IsZero() {
+		shift := at.Sub(r.Start)
+		for _, t := range []*time.Time{&r.Ringing, &r.Answer, &r.End} {
+			if !t.IsZero() {
+				*t = t.Add(shift)
+			}
+		}
 	}
+	r.Start = at
 	if r.End.IsZero() || r.End.Before(r.Start) {
 		r.End = r.Start
 	}
