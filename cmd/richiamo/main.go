@@ -37,9 +37,9 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"remind", "run the SMS reminder job once on extract files", cmdRemind},
-		{"serve", "run the schedule, the sender and the webhooks until stopped", cmdServe},
-		{"demo", "run the reminder job end to end on synthetic data, on loopback only", cmdDemo},
+		{"remind", "run the SMS reminder job once on extract files or the CUP nodes", cmdRemind},
+		{"serve", "run the schedule, the sender, the webhooks and the web console", cmdServe},
+		{"demo", "reminders and calls end to end on synthetic data, on loopback only", cmdDemo},
 		{"migrate", "create or update the engine's database schema", cmdMigrate},
 		{"report", "what went out, what bounced, which extract rows were unusable", cmdReport},
 		{"inbox", "patients' replies waiting for an operator", cmdInbox},
@@ -120,11 +120,12 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every command takes --help. Settings come from --config (default: richiamo.yaml")
-	fmt.Fprintln(w, "if present); secrets from RICHIAMO_TWILIO_AUTH_TOKEN and RICHIAMO_POSTGRES_DSN.")
+	fmt.Fprintln(w, "if present); secrets only from the environment: RICHIAMO_TWILIO_AUTH_TOKEN,")
+	fmt.Fprintln(w, "RICHIAMO_POSTGRES_DSN, RICHIAMO_CUP_<NODE>_PASSWORD, RICHIAMO_SIP_PASSWORD.")
 }
 
 // flags builds a command's flag set with the common flags.
