@@ -327,6 +327,7 @@ RICHIAMO_SIP_PASSWORD.`, &c)
 	rules, maxAttempts := s.Rules()
 	d, err := dialer.New(dialer.Config{
 		Store:          results.Store(tally),
+		Campaign:       camp.ID,
 		Call:           script.CallFunc(caller, s, 0, results),
 		Positive:       s.Positive,
 		Calendar:       cal,
@@ -399,24 +400,6 @@ type tally struct {
 	mu                 sync.Mutex
 	attempts, positive int
 	outcomes, results  map[string]int
-}
-
-func (t *tally) ClaimContacts(ctx context.Context, owner string, now, until time.Time, limit int) ([]store.Contact, error) {
-	cs, err := t.Store.ClaimContacts(ctx, owner, now, until, limit)
-	if err != nil {
-		return nil, err
-	}
-	mine := cs[:0]
-	for _, c := range cs {
-		if c.CampaignID == t.campaign {
-			mine = append(mine, c)
-			continue
-		}
-		if err := t.Store.ReleaseContact(ctx, c.ID, owner, now); err != nil {
-			return nil, err
-		}
-	}
-	return mine, nil
 }
 
 func (t *tally) RecordAttempt(ctx context.Context, a store.AttemptRecord) error {

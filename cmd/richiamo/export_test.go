@@ -39,7 +39,7 @@ func seedAttempts(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	claim := func(now time.Time, want int) []store.Contact {
-		cs, err := st.ClaimContacts(ctx, "test", now, now.Add(time.Hour), 10)
+		cs, err := st.ClaimContacts(ctx, "test", 0, now, now.Add(time.Hour), 10)
 		if err != nil || len(cs) != want {
 			t.Fatalf("claim at %s: %d contacts, %v; want %d", now, len(cs), err, want)
 		}

@@ -27,7 +27,7 @@ import (
 // Store is what the dialer needs of the engine's database; *store.Store has
 // it.
 type Store interface {
-	ClaimContacts(ctx context.Context, owner string, now, until time.Time, limit int) ([]store.Contact, error)
+	ClaimContacts(ctx context.Context, owner string, campaign int64, now, until time.Time, limit int) ([]store.Contact, error)
 	RecordAttempt(ctx context.Context, a store.AttemptRecord) error
 	ReleaseContact(ctx context.Context, id int64, owner string, next time.Time) error
 	ReleaseExpired(ctx context.Context, now time.Time) (int64, error)
@@ -93,6 +93,9 @@ type Config struct {
 	Poll time.Duration
 	// Owner names this dialer in leases (default host:pid).
 	Owner string
+	// Campaign limits the dialer to one campaign's contacts (0: every
+	// campaign's).
+	Campaign int64
 	// Now and Sleep are the clock; tests give a fake one. Sleep returns
 	// early with ctx's error when ctx ends.
 	Now   func() time.Time
@@ -248,7 +251,7 @@ func (d *Dialer) Run(ctx context.Context) error {
 		if _, err := d.cfg.Store.ReleaseExpired(ctx, now); err != nil && ctx.Err() == nil {
 			return err
 		}
-		cs, err := d.cfg.Store.ClaimContacts(ctx, d.cfg.Owner, now, now.Add(d.cfg.Lease), free)
+		cs, err := d.cfg.Store.ClaimContacts(ctx, d.cfg.Owner, d.cfg.Campaign, now, now.Add(d.cfg.Lease), free)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

@@ -123,9 +123,11 @@ const claimLock = 7247110003
 // ClaimContacts leases up to limit due contacts to owner until until. It
 // never hands out a number that is already being called (by any contact,
 // any owner) or two contacts with the same number at once, nor a number on
-// the do-not-call list. Contacts come in campaign load order.
-func (s *Store) ClaimContacts(ctx context.Context, owner string, now, until time.Time, limit int) ([]Contact, error) {
-	sub := `SELECT c.id FROM contacts c WHERE c.status = 'pending' AND c.next_attempt_at <= ?
+// the do-not-call list. Contacts come in campaign load order; campaign
+// limits the claim to one campaign (0: any), so that a campaign being run
+// is not starved by another's due contacts.
+func (s *Store) ClaimContacts(ctx context.Context, owner string, campaign int64, now, until time.Time, limit int) ([]Contact, error) {
+	sub := `SELECT c.id FROM contacts c WHERE c.status = 'pending' AND c.next_attempt_at <= ? AND (CAST(? AS BIGINT) = 0 OR c.campaign_id = ?)
 		AND NOT EXISTS (SELECT 1 FROM dnc d WHERE d.phone = c.phone)
 		AND NOT EXISTS (SELECT 1 FROM contacts b WHERE b.phone = c.phone AND b.status = 'in_progress')
 		AND c.id = (SELECT MIN(o.id) FROM contacts o WHERE o.phone = c.phone AND o.status = 'pending' AND o.next_attempt_at <= ?)
@@ -143,7 +145,7 @@ func (s *Store) ClaimContacts(ctx context.Context, owner string, now, until time
 				return err
 			}
 		}
-		return t.tx.SelectContext(ctx, &out, q, owner, ms(until), ms(now), ms(now), limit)
+		return t.tx.SelectContext(ctx, &out, q, owner, ms(until), ms(now), campaign, campaign, ms(now), limit)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim contacts: %w", err)

@@ -37,7 +37,7 @@ func TestLoadContactsNumbersInLoadOrder(t *testing.T) {
 		if err := st.LoadContacts(ctx, id, []store.NewContact{{Phone: "+390000000003"}}, t0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		got, err := st.ClaimContacts(ctx, "a", t0.Add(2*time.Hour), t0.Add(3*time.Hour), 10)
+		got, err := st.ClaimContacts(ctx, "a", 0, t0.Add(2*time.Hour), t0.Add(3*time.Hour), 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestClaimSkipsBusyNumbersAndDNC(t *testing.T) {
 		if err := st.AddDNC(ctx, "+393", t0); err != nil {
 			t.Fatal(err)
 		}
-		got, err := st.ClaimContacts(ctx, "x", t0, t0.Add(time.Minute), 10)
+		got, err := st.ClaimContacts(ctx, "x", 0, t0, t0.Add(time.Minute), 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +76,7 @@ func TestClaimSkipsBusyNumbersAndDNC(t *testing.T) {
 			t.Fatalf("claimed %v, want +391 and +392 once each", phones)
 		}
 		// While +391 and +392 are being called, their other contacts wait.
-		more, err := st.ClaimContacts(ctx, "y", t0, t0.Add(time.Minute), 10)
+		more, err := st.ClaimContacts(ctx, "y", 0, t0, t0.Add(time.Minute), 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func TestClaimSkipsBusyNumbersAndDNC(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		more, err = st.ClaimContacts(ctx, "y", t0, t0.Add(time.Minute), 10)
+		more, err = st.ClaimContacts(ctx, "y", 0, t0, t0.Add(time.Minute), 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +110,7 @@ func TestRecordAttemptSchedulesAndLeases(t *testing.T) {
 		if err := st.RecordAttempt(ctx, rec); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := st.ClaimContacts(ctx, "x", t0.Add(30*time.Second), t0.Add(time.Hour), 1); len(got) != 0 {
+		if got, _ := st.ClaimContacts(ctx, "x", 0, t0.Add(30*time.Second), t0.Add(time.Hour), 1); len(got) != 0 {
 			t.Fatal("claimed before its next attempt was due")
 		}
 		c = claimOne(t, st, "x", t0.Add(time.Minute))
@@ -157,7 +157,7 @@ func TestRecordAttemptSchedulesAndLeases(t *testing.T) {
 
 func claimOne(t *testing.T, st *store.Store, owner string, now time.Time) store.Contact {
 	t.Helper()
-	got, err := st.ClaimContacts(context.Background(), owner, now, now.Add(time.Minute), 1)
+	got, err := st.ClaimContacts(context.Background(), owner, 0, now, now.Add(time.Minute), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestConcurrentClaimersNeverShareContactOrNumber(t *testing.T) {
 			owner := fmt.Sprintf("w%d", w)
 			wg.Go(func() {
 				for {
-					got, err := st.ClaimContacts(ctx, owner, t0, t0.Add(time.Hour), 5)
+					got, err := st.ClaimContacts(ctx, owner, 0, t0, t0.Add(time.Hour), 5)
 					if err != nil {
 						mu.Lock()
 						failures = append(failures, err.Error())
@@ -234,6 +234,27 @@ func TestConcurrentClaimersNeverShareContactOrNumber(t *testing.T) {
 		}
 		if len(called) != len(phones) {
 			t.Errorf("called %d contacts, want %d", len(called), len(phones))
+		}
+	})
+}
+
+func TestClaimCanBeLimitedToOneCampaign(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		first := addCampaign(t, st, "pulitura", "+390000000101", "+390000000102")
+		second := addCampaign(t, st, "recall", "+390000000201", "+390000000202")
+		got, err := st.ClaimContacts(ctx, "a", second, t0.Add(time.Hour), t0.Add(2*time.Hour), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 {
+			t.Fatalf("claimed %d contacts of campaign %d, want 2", len(got), second)
+		}
+		for _, c := range got {
+			if c.CampaignID != second {
+				t.Fatalf("claimed contact %d of campaign %d while limited to %d (the other is %d)", c.ID, c.CampaignID, second, first)
+			}
 		}
 	})
 }
