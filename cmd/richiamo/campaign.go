@@ -99,7 +99,11 @@ the prompt library stops the load.`, &c)
 	if name == "" || scriptPath == "" || contacts == "" {
 		return usageError{errors.New("--name, --script and --contacts are required")}
 	}
-	if _, err := readScript(scriptPath); err != nil {
+	scriptText, err := os.ReadFile(scriptPath)
+	if err != nil {
+		return err
+	}
+	if _, err := loadScript(scriptText, scriptPath); err != nil {
 		return err
 	}
 	f, err := os.Open(contacts)
@@ -135,6 +139,9 @@ the prompt library stops the load.`, &c)
 	default:
 		return err
 	}
+	if err := st.SetCampaignScript(ctx, id, string(scriptText)); err != nil {
+		return err
+	}
 	if err := st.LoadContacts(ctx, id, cs, now); err != nil {
 		return err
 	}
@@ -157,9 +164,13 @@ func readScript(path string) (*script.Script, error) {
 	if err != nil {
 		return nil, err
 	}
+	return loadScript(data, path)
+}
+
+func loadScript(data []byte, name string) (*script.Script, error) {
 	s, err := script.Load(data, say.Italian())
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return s, nil
 }
@@ -273,9 +284,9 @@ func cmdCampaignRun(ctx context.Context, e *env, args []string) error {
 		name, scriptPath string
 		untilDone        bool
 	)
-	fs := newFlags(e, "campaign run", "--name NAME --script FILE.yaml [--until-done] [--json]", `
-Call the contacts of campaign NAME with the call script --script (the one
-it was loaded with), through the trunk of voice.trunk, within voice.channels
+	fs := newFlags(e, "campaign run", "--name NAME [--script FILE.yaml] [--until-done] [--json]", `
+Call the contacts of campaign NAME with the call script it was loaded with
+(or --script), through the trunk of voice.trunk, within voice.channels
 and voice.calls_per_second, only inside the operating window (Mon–Fri
 08:00–20:00, Sat 08:00–14:00, Europe/Rome, not on holidays), retrying each
 contact under the script's retry rules. It runs until interrupted (SIGINT or
@@ -284,17 +295,13 @@ until every contact of the campaign is closed, then prints the outcomes of
 the attempts and the script's results. The trunk's password comes from
 RICHIAMO_SIP_PASSWORD.`, &c)
 	fs.StringVar(&name, "name", "", "the campaign's name")
-	fs.StringVar(&scriptPath, "script", "", "the campaign's call script (YAML)")
+	fs.StringVar(&scriptPath, "script", "", "a call script (YAML) instead of the one the campaign was loaded with")
 	fs.BoolVar(&untilDone, "until-done", false, "stop when every contact of the campaign is closed")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if name == "" || scriptPath == "" {
-		return usageError{errors.New("--name and --script are required")}
-	}
-	s, err := readScript(scriptPath)
-	if err != nil {
-		return err
+	if name == "" {
+		return usageError{errors.New("--name is required")}
 	}
 	cfg, err := loadConfig(e, c)
 	if err != nil {
@@ -310,6 +317,18 @@ RICHIAMO_SIP_PASSWORD.`, &c)
 	}
 	defer st.Close()
 	camp, err := st.CampaignByName(ctx, name)
+	if err != nil {
+		return err
+	}
+	// The script the campaign was loaded with, unless another is given.
+	var s *script.Script
+	if scriptPath != "" {
+		s, err = readScript(scriptPath)
+	} else if camp.Script != "" {
+		s, err = loadScript([]byte(camp.Script), "the script of campaign "+name)
+	} else {
+		err = usageError{fmt.Errorf("campaign %s has no script stored: give --script", name)}
+	}
 	if err != nil {
 		return err
 	}

@@ -72,6 +72,10 @@ func TestCampaignLoadKeepsTheFileOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The script is kept with the campaign, so that run needs only the name.
+	if text, _ := os.ReadFile(recallScript(t)); camp.Script != string(text) || camp.Script == "" {
+		t.Errorf("stored script is %d bytes, want the %d of the file", len(camp.Script), len(text))
+	}
 	var got []store.Contact
 	if err := st.DB().SelectContext(ctx, &got, `SELECT seq, phone, payload FROM contacts WHERE campaign_id = ? ORDER BY seq`, camp.ID); err != nil {
 		t.Fatal(err)

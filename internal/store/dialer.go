@@ -14,6 +14,8 @@ type Campaign struct {
 	Name      string `db:"name"`
 	Kind      string `db:"kind"`
 	CreatedAt int64  `db:"created_at"`
+	// Script is the call script (YAML) the campaign was loaded with.
+	Script string `db:"script"`
 }
 
 // NewContact is a contact as a campaign is loaded with it.
@@ -70,11 +72,23 @@ func (s *Store) AddCampaign(ctx context.Context, name, kind string, now time.Tim
 // CampaignByName looks a campaign up.
 func (s *Store) CampaignByName(ctx context.Context, name string) (Campaign, error) {
 	var c Campaign
-	err := s.db.GetContext(ctx, &c, s.rebind(`SELECT id, name, kind, created_at FROM campaigns WHERE name = ?`), name)
+	err := s.db.GetContext(ctx, &c, s.rebind(`SELECT id, name, kind, created_at, script FROM campaigns WHERE name = ?`), name)
 	if err != nil {
 		return c, fmt.Errorf("store: campaign %q: %w", name, notFound(err))
 	}
 	return c, nil
+}
+
+// SetCampaignScript records the call script a campaign runs with.
+func (s *Store) SetCampaignScript(ctx context.Context, id int64, script string) error {
+	res, err := s.db.ExecContext(ctx, s.rebind(`UPDATE campaigns SET script = ? WHERE id = ?`), script, id)
+	if err != nil {
+		return fmt.Errorf("store: campaign script: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: campaign %d: %w", id, ErrNotFound)
+	}
+	return nil
 }
 
 // LoadContacts appends contacts to a campaign, numbering them after the
