@@ -23,40 +23,15 @@ import (
 	"github.com/richiamo/richiamo/internal/voice/say"
 )
 
-var campaignCommands = []userCommand{
+var campaignCommands = []command{
 	{"load", "create a call campaign (or add to one) from a CSV of bookings", cmdCampaignLoad},
 	{"run", "call a campaign's contacts with its script", cmdCampaignRun},
 }
 
-func campaignUsage(e *env) {
-	w := e.stdout
-	fmt.Fprintln(w, "Usage: richiamo campaign <load|run> [flags]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Call campaigns: recall of booked patients to confirm or cancel, with a call")
-	fmt.Fprintln(w, "script in campaign YAML (see campaigns/recall.yaml).")
-	fmt.Fprintln(w)
-	for _, c := range campaignCommands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Each takes --help, --config FILE, and --json for machine-readable output.")
-}
-
 func cmdCampaign(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		campaignUsage(e)
-		return usageError{errors.New("a subcommand is required")}
-	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		campaignUsage(e)
-		return nil
-	}
-	for _, c := range campaignCommands {
-		if c.name == args[0] {
-			return c.run(ctx, e, args[1:])
-		}
-	}
-	return usageError{fmt.Errorf("unknown subcommand %q (load, run)", args[0])}
+	return subcommands(ctx, e, "campaign", `
+Call campaigns: recall of booked patients to confirm or cancel, with a call
+script in campaign YAML (see campaigns/recall.yaml).`, campaignCommands, args)
 }
 
 // campaignKind is the kind of the campaigns these commands create.

@@ -114,13 +114,11 @@ func fetchNodes(ctx context.Context, ns []mssql.Node, days []time.Time, log *slo
 }
 
 func cmdCUP(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "check" {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(e.stdout, "Usage: richiamo cup check [--node NAME] [--json]\n\nSubcommands:\n  check   test the connection to each CUP node's database")
-			return nil
-		}
-		return usageError{errors.New("usage: richiamo cup check [--node NAME] [--json]")}
-	}
+	return subcommands(ctx, e, "cup", "The CUP nodes' databases (cup.nodes).",
+		[]command{{"check", "test the connection to each CUP node's database", cupCheck}}, args)
+}
+
+func cupCheck(ctx context.Context, e *env, args []string) error {
 	var (
 		c    common
 		name string
@@ -132,7 +130,7 @@ bookings the node's query returns for tomorrow (and how many of its rows
 would be rejected). This is what an IT department runs first. Exit status 1
 when any node fails.`, &c)
 	fs.StringVar(&name, "node", "", "check only this node")
-	if err := parse(fs, args[1:]); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(e, c)

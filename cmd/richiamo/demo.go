@@ -87,6 +87,8 @@ type demo struct {
 	now     func() time.Time
 	rate    float64
 	noCalls bool
+	// The patients the scenes use, chosen once from the planned messages.
+	singles, multis []string
 }
 
 func newDemo(e *env, rate float64) (*demo, error) {
@@ -275,6 +277,10 @@ func (d *demo) run(ctx context.Context, extract string) (*demoSummary, error) {
 // pick returns phones of sent-to-be messages: singles listed one booking,
 // multis more.
 func (d *demo) pick(ctx context.Context) (singles, multis []string, err error) {
+	if d.singles != nil {
+		return d.singles, d.multis, nil
+	}
+	defer func() { d.singles, d.multis = singles, multis }()
 	msgs, err := d.st.Messages(ctx, "", 100000)
 	if err != nil {
 		return nil, nil, err

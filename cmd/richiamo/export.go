@@ -18,14 +18,8 @@ import (
 )
 
 func cmdExport(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "attempts" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(e.stdout, "Usage: richiamo export attempts --from YYYY-MM-DD --to YYYY-MM-DD [--campaign NAME] [-o FILE] [--json]")
-			return nil
-		}
-		return usageError{errors.New("what to export: attempts")}
-	}
-	return exportAttempts(ctx, e, args[1:])
+	return subcommands(ctx, e, "export", "Write what the engine recorded, for audit.",
+		[]command{{"attempts", "the raw attempt log of a period, as CSV", exportAttempts}}, args)
 }
 
 func exportAttempts(ctx context.Context, e *env, args []string) error {

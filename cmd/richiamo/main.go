@@ -115,6 +115,37 @@ func run(ctx context.Context, e *env, args []string) int {
 	return exitUsage
 }
 
+// subcommands runs one of cmds, the subcommands of the command name; about
+// introduces them in the help.
+func subcommands(ctx context.Context, e *env, name, about string, cmds []command, args []string) error {
+	names := make([]string, len(cmds))
+	for i, c := range cmds {
+		names[i] = c.name
+	}
+	help := func() {
+		w := e.stdout
+		fmt.Fprintf(w, "Usage: richiamo %s <%s> [flags]\n\n%s\n\n", name, strings.Join(names, "|"), strings.TrimSpace(about))
+		for _, c := range cmds {
+			fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		}
+		fmt.Fprintln(w, "\nEach takes --help, and --json for machine-readable output.")
+	}
+	if len(args) == 0 {
+		help()
+		return usageError{errors.New("a subcommand is required")}
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		help()
+		return nil
+	}
+	for _, c := range cmds {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	return usageError{fmt.Errorf("unknown subcommand %q (%s)", args[0], strings.Join(names, ", "))}
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: richiamo <command> [flags]")
 	fmt.Fprintln(w)

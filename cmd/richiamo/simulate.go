@@ -10,13 +10,11 @@ import (
 )
 
 func cmdSimulate(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "patients" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(e.stdout, "Usage: richiamo simulate patients --listen ADDR --mix FILE [--json]")
-			return nil
-		}
-		return usageError{errors.New(`what to simulate: "patients" is the one there is`)}
-	}
+	return subcommands(ctx, e, "simulate", "Stand in for the other side of a call, to try campaigns and to test.",
+		[]command{{"patients", "answer SIP calls as a mix of patients would", simulatePatients}}, args)
+}
+
+func simulatePatients(ctx context.Context, e *env, args []string) error {
 	var (
 		asJSON bool
 		listen string
@@ -34,7 +32,7 @@ With --json: {"seed", "calls", "behaviours": {…}}.`, nil)
 	fs.BoolVar(&asJSON, "json", false, "print the summary as one JSON object")
 	fs.StringVar(&listen, "listen", "127.0.0.1:5080", "the SIP address to answer on, host:port (UDP)")
 	fs.StringVar(&mix, "mix", "", "the mix file")
-	if err := parse(fs, args[1:]); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if mix == "" {

@@ -20,12 +20,7 @@ import (
 // give it a pipe.
 var stdin io.Reader = os.Stdin
 
-type userCommand struct {
-	name, summary string
-	run           func(ctx context.Context, e *env, args []string) error
-}
-
-var userCommands = []userCommand{
+var userCommands = []command{
 	{"add", "create a console account", cmdUserAdd},
 	{"list", "list the console accounts", cmdUserList},
 	{"disable", "disable an account and end its sessions", func(ctx context.Context, e *env, args []string) error {
@@ -36,36 +31,11 @@ var userCommands = []userCommand{
 	}},
 }
 
-func userUsage(e *env) {
-	w := e.stdout
-	fmt.Fprintln(w, "Usage: richiamo user <add|list|disable|enable> [flags]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Manage the accounts of the web console. Roles: operator, cup_manager (limited")
-	fmt.Fprintln(w, "to one CUP node, --node), auditor (reads everything, changes nothing), admin.")
-	fmt.Fprintln(w, "Every change is written to the console's audit log.")
-	fmt.Fprintln(w)
-	for _, c := range userCommands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Each takes --help, --config FILE, and --json for machine-readable output.")
-}
-
 func cmdUser(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		userUsage(e)
-		return usageError{errors.New("a subcommand is required")}
-	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		userUsage(e)
-		return nil
-	}
-	for _, c := range userCommands {
-		if c.name == args[0] {
-			return c.run(ctx, e, args[1:])
-		}
-	}
-	return usageError{fmt.Errorf("unknown subcommand %q (add, list, disable, enable)", args[0])}
+	return subcommands(ctx, e, "user", `
+Manage the accounts of the web console. Roles: operator, cup_manager (limited
+to one CUP node, --node), auditor (reads everything, changes nothing), admin.
+Every change is written to the console's audit log.`, userCommands, args)
 }
 
 // cliActor names who ran the command in the audit log.

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -116,7 +117,7 @@ func keyOf(parts ...string) digest {
 }
 
 func reminderKey(node, code string, at time.Time, offset int) digest {
-	return keyOf(node, code, at.UTC().Format(time.RFC3339), fmt.Sprint(offset))
+	return keyOf(node, code, strconv.FormatInt(at.UnixMilli(), 10), strconv.Itoa(offset))
 }
 
 // seenBooking is what dedupe and withdrawal need of a booking in the extract.

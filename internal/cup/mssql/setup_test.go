@@ -6,47 +6,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/richiamo/richiamo/internal/leakcheck"
 
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/cup/mssql/tdstest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if err := checkLeaks(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// checkLeaks fails when a goroutine of this module outlives the tests. It
-// polls because nothing signals the end of a goroutine from outside.
-func checkLeaks() error {
-	var stacks string
-	for delay := time.Millisecond; delay < 5*time.Second; delay *= 2 {
-		buf := make([]byte, 1<<20)
-		stacks = string(buf[:runtime.Stack(buf, true)])
-		leaked := false
-		for _, g := range strings.Split(stacks, "\n\n") {
-			if strings.Contains(g, "richiamo/internal/cup/mssql") && !strings.Contains(g, "checkLeaks") {
-				leaked = true
-			}
-		}
-		if !leaked {
-			return nil
-		}
-		time.Sleep(delay)
-	}
-	return fmt.Errorf("goroutines leaked:\n%s", stacks)
-}
+func TestMain(m *testing.M) { leakcheck.Main(m, "richiamo/internal/cup/mssql") }
 
 // query is the shape of query the documentation asks the DBA for.
 const query = `SELECT nodo, agenda, codice_prenotazione, cellulare, data_ora_appuntamento,

@@ -9,10 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/richiamo/richiamo/internal/leakcheck"
 
 	"github.com/golang-sql/civil"
 	mssql "github.com/microsoft/go-mssqldb"
@@ -20,37 +21,7 @@ import (
 	"github.com/richiamo/richiamo/internal/cup/mssql/tdstest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if err := checkLeaks(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// checkLeaks fails when a goroutine of the server outlives the tests. It
-// polls because nothing signals the end of a goroutine from outside.
-func checkLeaks() error {
-	var stacks string
-	for delay := time.Millisecond; delay < 5*time.Second; delay *= 2 {
-		buf := make([]byte, 1<<20)
-		stacks = string(buf[:runtime.Stack(buf, true)])
-		leaked := false
-		for _, g := range strings.Split(stacks, "\n\n") {
-			if strings.Contains(g, "richiamo/internal/cup/mssql/tdstest.") && !strings.Contains(g, "checkLeaks") {
-				leaked = true
-			}
-		}
-		if !leaked {
-			return nil
-		}
-		time.Sleep(delay)
-	}
-	return fmt.Errorf("goroutines leaked:\n%s", stacks)
-}
+func TestMain(m *testing.M) { leakcheck.Main(m, "richiamo/internal/cup/mssql/tdstest.") }
 
 // dsn is a go-mssqldb connection string for srv; extra adds or replaces
 // parameters.
