@@ -51,9 +51,10 @@ type Server struct {
 	calls   sync.WaitGroup
 	serving sync.WaitGroup
 
-	mu     sync.Mutex
-	counts map[Behaviour]int
-	total  int
+	mu      sync.Mutex
+	closing bool // set by Close, under mu, so that no call starts during its Wait
+	counts  map[Behaviour]int
+	total   int
 }
 
 // NewServer checks cfg and starts answering on cfg.Listen.
@@ -154,6 +155,9 @@ func (s *Server) Summary() Summary {
 // Close hangs up the calls in progress (BYE when answered, 480 when still
 // ringing) and stops the user agent.
 func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
 	s.stop()
 	s.calls.Wait()
 	err := s.conn.Close()
@@ -186,8 +190,17 @@ func (s *Server) invite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	// sipgo ends the INVITE transaction when the handler returns: the
-	// handler lasts as long as the call.
+	// handler lasts as long as the call. A call must not start once Close
+	// waits for the calls (WaitGroup.Add racing Wait).
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		sess.Close()
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Service Unavailable", nil))
+		return
+	}
 	s.calls.Add(1)
+	s.mu.Unlock()
 	defer s.calls.Done()
 	defer sess.Close()
 	s.play(sess, b, rule, log)
