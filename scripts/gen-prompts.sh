@@ -82,6 +82,9 @@ frase-soddisfazione-servizio	quanto è soddisfatto del servizio ricevuto?
 frase-soddisfazione-operatore	quanto è soddisfatto della cortesia e della competenza dell'operatore?
 frase-premere-voto	Prema il tasto corrispondente al suo voto.
 frase-richiamo-operatore	Un operatore la richiamerà per capire come migliorare il servizio.
+frase-parlare-operatore	Per parlare con un operatore premere 0.
+frase-trasferimento	La mettiamo in contatto con un operatore. Resti in linea, per favore.
+frase-trasferimento-non-riuscito	Al momento nessun operatore è disponibile. La richiameremo al più presto.
 EOF
 }
 

@@ -77,7 +77,7 @@ The trunk's password comes from RICHIAMO_SIP_PASSWORD.`, &c)
 		prompt = media.Concat(beep, voice.Silence(200*time.Millisecond), beep)
 	}
 
-	vc := voice.ConfigFrom(cfg.Voice)
+	vc := voice.ConfigFor(cfg)
 	if bind != "" {
 		vc.Bind = bind
 	}

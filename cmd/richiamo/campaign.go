@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"text/tabwriter"
 	"time"
 
 	"github.com/richiamo/richiamo/internal/calendar"
@@ -25,13 +26,17 @@ import (
 
 var campaignCommands = []command{
 	{"load", "create a call campaign (or add to one) from a CSV of bookings", cmdCampaignLoad},
-	{"run", "call a campaign's contacts with its script", cmdCampaignRun},
+	{"start", "have serve dial a campaign (make it active)", cmdCampaignStart},
+	{"pause", "stop serve dialling a campaign (calls in progress end)", cmdCampaignPause},
+	{"list", "every campaign with its state and where its contacts stand", cmdCampaignList},
+	{"run", "call a campaign's contacts with its script, in this process", cmdCampaignRun},
 }
 
 func cmdCampaign(ctx context.Context, e *env, args []string) error {
 	return subcommands(ctx, e, "campaign", `
 Call campaigns: recall of booked patients to confirm or cancel, with a call
-script in campaign YAML (see campaigns/recall.yaml).`, campaignCommands, args)
+script in campaign YAML (see campaigns/recall.yaml). A campaign is loaded
+paused; serve dials the active ones (campaign start) and stops on pause.`, campaignCommands, args)
 }
 
 // campaignKind is the kind of the campaigns these commands create.
@@ -58,7 +63,8 @@ func cmdCampaignLoad(ctx context.Context, e *env, args []string) error {
 	)
 	fs := newFlags(e, "campaign load", "--name NAME --script FILE.yaml --contacts FILE.csv [--json]", `
 Create the call campaign NAME, or add to it if it exists, with one contact
-per row of --contacts, in the file's order. The CSV (comma or semicolon
+per row of --contacts, in the file's order. A new campaign is paused: serve
+dials it after campaign start. The CSV (comma or semicolon
 separated, a header row) needs the columns cellulare, codice_prenotazione
 and data_ora_appuntamento (dd/mm/yyyy hh:mm, Europe/Rome, as in the CUP
 extract; other columns are ignored). A row with a missing or invalid
@@ -261,7 +267,8 @@ func cmdCampaignRun(ctx context.Context, e *env, args []string) error {
 	)
 	fs := newFlags(e, "campaign run", "--name NAME [--script FILE.yaml] [--until-done] [--json]", `
 Call the contacts of campaign NAME with the call script it was loaded with
-(or --script), through the trunk of voice.trunk, within voice.channels
+(or --script), in this process whatever the campaign's state (serve dials
+the active campaigns: see campaign start), through the trunk of voice.trunk, within voice.channels
 and voice.calls_per_second, only inside the operating window (Mon–Fri
 08:00–20:00, Sat 08:00–14:00, Europe/Rome, not on holidays), retrying each
 contact under the script's retry rules. It runs until interrupted (SIGINT or
@@ -308,7 +315,7 @@ RICHIAMO_SIP_PASSWORD.`, &c)
 		return err
 	}
 	log := newLogger(e.stderr, cfg)
-	vc := voice.ConfigFrom(cfg.Voice)
+	vc := voice.ConfigFor(cfg)
 	vc.Log = log
 	caller, err := voice.NewCaller(vc)
 	if err != nil {
@@ -418,4 +425,143 @@ func (t *tally) summary(name string) runSummary {
 	defer t.mu.Unlock()
 	return runSummary{Campaign: name, Attempts: t.attempts, Positive: t.positive,
 		Outcomes: maps.Clone(t.outcomes), Results: maps.Clone(t.results)}
+}
+
+// stateSummary is what `campaign start` and `campaign pause` print.
+type stateSummary struct {
+	Campaign string `json:"campaign"`
+	State    string `json:"state"`
+	Changed  bool   `json:"changed"`
+}
+
+func cmdCampaignStart(ctx context.Context, e *env, args []string) error {
+	return campaignState(ctx, e, args, store.CampaignActive, "campaign start", `
+Make campaign NAME active: every serve process with voice configured dials
+its contacts with its stored script, within the shared voice.channels and
+voice.calls_per_second, inside the operating window, within a few seconds.
+The script is checked first: a campaign whose script no longer loads is not
+started.`)
+}
+
+func cmdCampaignPause(ctx context.Context, e *env, args []string) error {
+	return campaignState(ctx, e, args, store.CampaignPaused, "campaign pause", `
+Pause campaign NAME: serve places no new call to its contacts within a few
+seconds; the calls in progress end and are recorded. campaign start resumes
+it where it stopped.`)
+}
+
+func campaignState(ctx context.Context, e *env, args []string, state, name, about string) error {
+	var (
+		c    common
+		camp string
+	)
+	fs := newFlags(e, name, "--name NAME [--json]", about, &c)
+	fs.StringVar(&camp, "name", "", "the campaign's name")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if camp == "" {
+		return usageError{errors.New("--name is required")}
+	}
+	cfg, err := loadConfig(e, c)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	k, err := st.CampaignByName(ctx, camp)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no campaign %s (campaign list shows them)", camp)
+	}
+	if err != nil {
+		return err
+	}
+	if state == store.CampaignActive {
+		if k.Script == "" {
+			return fmt.Errorf("campaign %s has no script stored: load it again with --script", camp)
+		}
+		if _, err := loadScript([]byte(k.Script), "the script of campaign "+camp); err != nil {
+			return err
+		}
+	}
+	changed, err := st.SetCampaignState(ctx, k.ID, state)
+	if err != nil {
+		return err
+	}
+	sum := stateSummary{Campaign: camp, State: state, Changed: changed}
+	if c.json {
+		return writeJSON(e.stdout, sum)
+	}
+	switch {
+	case !changed:
+		fmt.Fprintf(e.stdout, "campaign %s was already %s\n", camp, state)
+	case state == store.CampaignActive:
+		fmt.Fprintf(e.stdout, "campaign %s started: serve dials it\n", camp)
+	default:
+		fmt.Fprintf(e.stdout, "campaign %s paused: serve places no new call to it\n", camp)
+	}
+	return nil
+}
+
+// campaignLine is one campaign in `campaign list --json`.
+type campaignLine struct {
+	Name       string    `json:"name"`
+	Kind       string    `json:"kind"`
+	State      string    `json:"state"`
+	CreatedAt  time.Time `json:"created_at"`
+	Pending    int       `json:"pending"`
+	InProgress int       `json:"in_progress"`
+	Final      int       `json:"final"`
+	Positive   int       `json:"positive"`
+	Attempts   int       `json:"attempts"`
+}
+
+func cmdCampaignList(ctx context.Context, e *env, args []string) error {
+	var c common
+	fs := newFlags(e, "campaign list", "[--json]", `
+List every campaign by name: its state (active: serve dials it; paused),
+its contacts pending (waiting for a call or a retry), in progress (being
+called) and final (closed), how many closed with a positive outcome, and
+the attempts made (calls to patients; trunk congestion is not counted).`, &c)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(e, c)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	stats, err := st.CampaignStats(ctx)
+	if err != nil {
+		return err
+	}
+	lines := make([]campaignLine, len(stats))
+	for i, k := range stats {
+		lines[i] = campaignLine{Name: k.Name, Kind: k.Kind, State: k.State, CreatedAt: store.FromMillis(k.CreatedAt).In(calendar.Rome),
+			Pending: k.Pending, InProgress: k.InProgress, Final: k.Final, Positive: k.Positive, Attempts: k.Attempts}
+	}
+	if c.json {
+		return writeJSON(e.stdout, map[string][]campaignLine{"campaigns": lines})
+	}
+	return printCampaigns(e.stdout, lines)
+}
+
+func printCampaigns(w io.Writer, lines []campaignLine) error {
+	if len(lines) == 0 {
+		_, err := fmt.Fprintln(w, "no campaigns (campaign load creates one)")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "campaign\tstate\tpending\tin progress\tfinal\tpositive\tattempts")
+	for _, l := range lines {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", l.Name, l.State, l.Pending, l.InProgress, l.Final, l.Positive, l.Attempts)
+	}
+	return tw.Flush()
 }

@@ -48,7 +48,8 @@ func init() {
 		{"export", "write the raw attempt log of a period (export attempts)", cmdExport},
 		{"cup", "check the connection to the CUP nodes' databases (cup check)", cmdCUP},
 		{"call", "place one test call through the trunk or to a SIP URI", cmdCall},
-		{"campaign", "load a call campaign and call it with its script (campaign load|run)", cmdCampaign},
+		{"campaign", "load, start, pause, list and run call campaigns (campaign load|start|pause|list|run)", cmdCampaign},
+		{"maintenance", "declare maintenance windows excluded from continuity (maintenance add|list|remove)", cmdMaintenance},
 		{"simulate", "answer calls as simulated patients (simulate patients --mix FILE)", cmdSimulate},
 		{"version", "print the version", cmdVersion},
 	}
@@ -126,7 +127,7 @@ func subcommands(ctx context.Context, e *env, name, about string, cmds []command
 		w := e.stdout
 		fmt.Fprintf(w, "Usage: richiamo %s <%s> [flags]\n\n%s\n\n", name, strings.Join(names, "|"), strings.TrimSpace(about))
 		for _, c := range cmds {
-			fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+			fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 		}
 		fmt.Fprintln(w, "\nEach takes --help, and --json for machine-readable output.")
 	}
@@ -151,7 +152,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every command takes --help. Settings come from --config (default: richiamo.yaml")

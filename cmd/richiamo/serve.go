@@ -18,8 +18,10 @@ import (
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
+	"github.com/richiamo/richiamo/internal/dialer/campaigns"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/web"
 )
 
@@ -30,8 +32,18 @@ Run the engine: the reminder schedule (the campaign's cron expression, in
 Europe/Rome), the sender that drains the outbox, and the webhooks for
 delivery reports and patients' replies on web.listen. Several processes may
 share one PostgreSQL store: each schedule fires once, each message is sent
-once. SIGTERM or Ctrl-C stops it after the sends in flight are recorded.
-With --json the log is written as JSON lines.`, &c)
+once.
+
+With voice configured (voice.trunk.proxy set) it also dials every active
+campaign (campaign start / pause, noticed within a few seconds), each with
+its stored script, within voice.channels and voice.calls_per_second shared
+by all, inside the operating window; and every voice.probe_interval it sends
+a SIP OPTIONS to its own SIP user agent and to the trunk, recording the
+answers for the continuity level. Without it, no call is placed.
+
+SIGTERM or Ctrl-C stops it after the sends and calls in flight end and are
+recorded; contacts claimed but not yet called are given back. With --json
+the log is written as JSON lines.`, &c)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -105,8 +117,12 @@ With --json the log is written as JSON lines.`, &c)
 
 	snd := newSender(cfg, st, gw, log, time.Now)
 	snd.Owner = s.owner
+	calls, err := s.newCalls(log)
+	if err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -121,6 +137,15 @@ With --json the log is written as JSON lines.`, &c)
 			errc <- err
 		}
 	}()
+	callCtx, stopCalls := context.WithCancel(ctx)
+	if calls != nil {
+		wg.Go(func() {
+			if err := calls.runner.Run(callCtx); err != nil {
+				errc <- fmt.Errorf("calls: %w", err)
+			}
+		})
+		wg.Go(func() { calls.probe(callCtx) })
+	}
 	sched.Start()
 	log.Info("serving", "listen", ln.Addr().String(), "campaign", camp.Name,
 		"next_run", camp.Next(time.Now()).In(cup.Rome).Format(time.DateTime), "store", st.Dialect())
@@ -128,16 +153,21 @@ With --json the log is written as JSON lines.`, &c)
 	var runErr error
 	select {
 	case <-ctx.Done():
-		log.Info("stopping: finishing sends in flight")
+		log.Info("stopping: finishing sends and calls in flight")
 	case runErr = <-errc:
 		log.Error("stopping", "err", runErr)
 	}
 	<-sched.Stop().Done()
 	stopSend()
+	stopCalls()
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutCtx)
 	wg.Wait()
+	if calls != nil {
+		// After the dialer: Close would hang up the calls it waits for.
+		calls.caller.Close()
+	}
 	log.Info("stopped")
 	return runErr
 }
@@ -290,4 +320,106 @@ func (h *nodeHealth) run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// calls is serve's telephony: one Caller, the dialer of the active
+// campaigns and the continuity probe.
+type calls struct {
+	caller   *voice.Caller
+	runner   *campaigns.Runner
+	st       *store.Store
+	log      *slog.Logger
+	interval time.Duration
+}
+
+// newCalls starts the SIP user agent and builds the dialer when voice is
+// configured (a trunk to call numbers through); nil otherwise.
+func (s *server) newCalls(log *slog.Logger) (*calls, error) {
+	if s.cfg.Voice.Trunk.Proxy == "" {
+		log.Info("calls disabled: voice.trunk.proxy is not set; no campaign is dialled and continuity is not probed")
+		return nil, nil
+	}
+	cal, err := newCalendar(s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	vc := voice.ConfigFor(s.cfg)
+	vc.Log = log
+	caller, err := voice.NewCaller(vc)
+	if err != nil {
+		return nil, err
+	}
+	r, err := campaigns.New(campaigns.Config{Store: s.st, Caller: caller, Calendar: cal,
+		Channels: s.cfg.Voice.Channels, CallsPerSecond: s.cfg.Voice.CallsPerSecond, Owner: s.owner, Log: log})
+	if err != nil {
+		caller.Close()
+		return nil, err
+	}
+	return &calls{caller: caller, runner: r, st: s.st, log: log, interval: s.cfg.Voice.ProbeInterval.D()}, nil
+}
+
+// probe sends the continuity probes until ctx ends: every interval, at the
+// middle of it (second 30 of each minute by default), so that each minute
+// holds exactly one probe per target.
+func (c *calls) probe(ctx context.Context) {
+	up := map[string]bool{store.ProbeUA: true, store.ProbeTrunk: true}
+	for {
+		now := time.Now()
+		at := now.Truncate(c.interval).Add(c.interval / 2)
+		if !at.After(now) {
+			at = at.Add(c.interval)
+		}
+		t := time.NewTimer(at.Sub(now))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		for _, p := range c.probeOnce(ctx) {
+			if ctx.Err() != nil {
+				// Cut short by the stop: not a failure of the service.
+				return
+			}
+			if err := c.st.RecordProbe(ctx, p); err != nil {
+				c.log.Error("continuity probe: record", "target", p.Target, "err", err)
+			}
+			switch {
+			case up[p.Target] && !p.Up:
+				c.log.Warn("continuity probe: target down", "target", p.Target, "sip_code", p.SIPCode, "detail", p.Detail)
+			case !up[p.Target] && p.Up:
+				c.log.Info("continuity probe: target up again", "target", p.Target, "rtt_ms", p.RTT.Milliseconds())
+			}
+			up[p.Target] = p.Up
+		}
+	}
+}
+
+// probeOnce probes the user agent and the trunk at once, each for at most
+// half the interval (5 s at most).
+func (c *calls) probeOnce(ctx context.Context) []store.Probe {
+	pctx, cancel := context.WithTimeout(ctx, min(c.interval/2, 5*time.Second))
+	defer cancel()
+	at := time.Now()
+	var (
+		mu  sync.Mutex
+		out []store.Probe
+		wg  sync.WaitGroup
+	)
+	for target, probe := range map[string]func(context.Context) (voice.OptionsResult, bool){
+		store.ProbeUA: c.caller.ProbeSelf, store.ProbeTrunk: c.caller.ProbeTrunk,
+	} {
+		wg.Go(func() {
+			r, ok := probe(pctx)
+			if !ok {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			out = append(out, store.Probe{At: at, Target: target, Up: r.Up, SIPCode: r.Code, RTT: r.RTT, Detail: r.Detail})
+		})
+	}
+	wg.Wait()
+	sort.Slice(out, func(i, j int) bool { return out[i].Target > out[j].Target })
+	return out
 }

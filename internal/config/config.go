@@ -517,13 +517,17 @@ type Voice struct {
 	Channels int `yaml:"channels"`
 	// CallsPerSecond is the most new calls a second offered to the trunk.
 	CallsPerSecond float64 `yaml:"calls_per_second"`
+	// ProbeInterval is how often serve sends a SIP OPTIONS to its own user
+	// agent and to the trunk for the continuity level (1s to 1m: a minute
+	// without a probe counts as down).
+	ProbeInterval Duration `yaml:"probe_interval"`
 }
 
 // Trunk is the contact centre's SIP trunk. Without a proxy, calls go
 // straight to the SIP URI they are given and numbers cannot be called.
 type Trunk struct {
-	// Proxy is the trunk's outbound proxy or registrar, a SIP URI such as
-	// sip:sbc.operatore.it:5060; every request is sent there.
+	// Proxy is the trunk's outbound proxy, a SIP URI such as
+	// sip:sbc.operatore.it:5060; every call is sent there.
 	Proxy string `yaml:"proxy"`
 	// Domain is the host of the request URI of a number; empty: the
 	// proxy's host and port.
@@ -539,12 +543,30 @@ type Trunk struct {
 	Username string `yaml:"username"`
 	// Password is filled from RICHIAMO_SIP_PASSWORD.
 	Password string `yaml:"-"`
+	// Registrar, when set, is the SIP URI the engine registers with
+	// (sip:registrar.operatore.it:5060) at start, refreshes before the
+	// registration lapses and unregisters from at shutdown, authenticating
+	// as Username.
+	Registrar string `yaml:"registrar"`
+	// RegisterExpires is the registration time asked for (default 10m);
+	// the registrar's own figure is the one followed.
+	RegisterExpires Duration `yaml:"register_expires"`
+	// TLSCAFile is a PEM file of the certificates that may sign the
+	// trunk's (transport tls); empty: the system's roots.
+	TLSCAFile string `yaml:"tls_ca_file"`
+	// TLSServerName is the name the trunk's certificate must carry;
+	// empty: the host of the proxy (or of the URI called).
+	TLSServerName string `yaml:"tls_server_name"`
+	// TLSCertFile and TLSKeyFile are this side's certificate and key (PEM),
+	// for a trunk that wants a client certificate.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
 }
 
 func defaultVoice() Voice {
 	return Voice{
 		Bind:           "0.0.0.0:5060",
-		Trunk:          Trunk{Transport: "udp"},
+		Trunk:          Trunk{Transport: "udp", RegisterExpires: Duration(10 * time.Minute)},
 		RTPPortMin:     10000,
 		RTPPortMax:     20000,
 		RingTimeout:    Duration(30 * time.Second),
@@ -552,6 +574,7 @@ func defaultVoice() Voice {
 		NoRTPTimeout:   Duration(30 * time.Second),
 		Channels:       60,
 		CallsPerSecond: 5,
+		ProbeInterval:  Duration(time.Minute),
 	}
 }
 
@@ -593,6 +616,27 @@ func (v Voice) validate(bad func(key, format string, a ...any)) {
 	if t.Password != "" && t.Username == "" {
 		bad("voice.trunk.username", "required when %s is set", EnvSIPPassword)
 	}
+	if t.Registrar != "" {
+		if u, err := url.Parse(t.Registrar); err != nil || (u.Scheme != "sip" && u.Scheme != "sips") || u.Opaque == "" || strings.Contains(u.Opaque, "@") {
+			bad("voice.trunk.registrar", "%q is not a SIP URI of a host (sip:registrar.example.it:5060)", t.Registrar)
+		}
+	}
+	if d := t.RegisterExpires.D(); d < time.Minute || d > 24*time.Hour {
+		bad("voice.trunk.register_expires", "%s must be between 1m and 24h", d)
+	}
+	if t.Transport != "tls" {
+		for _, kv := range [][2]string{{"tls_ca_file", t.TLSCAFile}, {"tls_server_name", t.TLSServerName}, {"tls_cert_file", t.TLSCertFile}, {"tls_key_file", t.TLSKeyFile}} {
+			if kv[1] != "" {
+				bad("voice.trunk."+kv[0], "set, but voice.trunk.transport is %q, not tls", t.Transport)
+			}
+		}
+	}
+	if (t.TLSCertFile == "") != (t.TLSKeyFile == "") {
+		bad("voice.trunk.tls_key_file", "tls_cert_file and tls_key_file go together")
+	}
+	if n := t.TLSServerName; n != "" && strings.ContainsAny(n, "@:/; ") {
+		bad("voice.trunk.tls_server_name", "%q is not a host name", n)
+	}
 	if v.RTPPortMin < 1024 || v.RTPPortMin > 65534 {
 		bad("voice.rtp_port_min", "%d must be between 1024 and 65534", v.RTPPortMin)
 	}
@@ -615,6 +659,9 @@ func (v Voice) validate(bad func(key, format string, a ...any)) {
 	}
 	if v.CallsPerSecond <= 0 || v.CallsPerSecond > 1000 {
 		bad("voice.calls_per_second", "%v must be above 0 and at most 1000", v.CallsPerSecond)
+	}
+	if d := v.ProbeInterval.D(); d < time.Second || d > time.Minute {
+		bad("voice.probe_interval", "%s must be between 1s and 1m: the continuity level counts a minute without a probe as down", d)
 	}
 }
 

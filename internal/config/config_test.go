@@ -140,6 +140,13 @@ func TestBadVoiceSettingsAreNamed(t *testing.T) {
 		{"no-RTP timeout under a second", "voice:\n  no_rtp_timeout: 200ms\n", "voice.no_rtp_timeout", nil},
 		{"no channels", "voice:\n  channels: 0\n", "voice.channels", nil},
 		{"no calls per second", "voice:\n  calls_per_second: 0\n", "voice.calls_per_second", nil},
+		{"registrar that is a host name only", "voice:\n  trunk:\n    registrar: registrar.example.it\n", "voice.trunk.registrar", nil},
+		{"registrar with a user part", "voice:\n  trunk:\n    registrar: sip:cup@registrar.example.it\n", "voice.trunk.registrar", nil},
+		{"registration of 10 seconds", "voice:\n  trunk:\n    register_expires: 10s\n", "voice.trunk.register_expires", nil},
+		{"registration that is not a duration", "voice:\n  trunk:\n    register_expires: forever\n", "forever", nil},
+		{"CA file without TLS", "voice:\n  trunk:\n    tls_ca_file: ca.pem\n", "voice.trunk.tls_ca_file", nil},
+		{"certificate without its key", "voice:\n  trunk:\n    transport: tls\n    tls_cert_file: me.pem\n", "voice.trunk.tls_key_file", nil},
+		{"server name that is a URI", "voice:\n  trunk:\n    transport: tls\n    tls_server_name: sip:sbc.example.it\n", "voice.trunk.tls_server_name", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -183,5 +190,36 @@ func TestVoiceDefaultsAndTrunkPassword(t *testing.T) {
 	v = c.Voice
 	if v.Trunk.Password != "s3cret" || v.Trunk.Username != "cup" || v.RingTimeout.D() != 25*time.Second || v.NoRTPTimeout != 0 || v.Bind != "10.1.2.3:5070" {
 		t.Fatalf("voice: %+v", v)
+	}
+}
+
+func TestTrunkRegistrationAndTLS(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr := c.Voice.Trunk; tr.Registrar != "" || tr.RegisterExpires.D() != 10*time.Minute {
+		t.Fatalf("registration defaults: %+v", tr)
+	}
+	c, err = load(t, `voice:
+  trunk:
+    proxy: sips:sbc.example.it:5061
+    transport: tls
+    username: cup
+    registrar: sips:registrar.example.it:5061
+    register_expires: 1h
+    tls_ca_file: trunk-ca.pem
+    tls_server_name: sbc.example.it
+    tls_cert_file: richiamo.pem
+    tls_key_file: richiamo.key
+`, map[string]string{EnvSIPPassword: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := c.Voice.Trunk
+	if tr.Registrar != "sips:registrar.example.it:5061" || tr.RegisterExpires.D() != time.Hour ||
+		tr.TLSCAFile != "trunk-ca.pem" || tr.TLSServerName != "sbc.example.it" || tr.TLSCertFile != "richiamo.pem" || tr.TLSKeyFile != "richiamo.key" {
+		t.Fatalf("trunk: %+v", tr)
 	}
 }

@@ -94,8 +94,15 @@ type Config struct {
 	// Owner names this dialer in leases (default host:pid).
 	Owner string
 	// Campaign limits the dialer to one campaign's contacts (0: every
-	// campaign's).
+	// campaign's; store.AnyActive: the active campaigns').
 	Campaign int64
+	// Plan, when set, gives the plan of each claimed contact's campaign,
+	// asked just before its call: the plan's Call, Positive, MaxAttempts
+	// and Rules take the place of the Config's, so that one Dialer works
+	// several campaigns, each its own way, within one channel limit and one
+	// call rate. When it returns false the campaign is not to be called
+	// now (it was paused): the contact is given back, due after Poll.
+	Plan func(ctx context.Context, campaign int64) (Plan, bool)
 	// Now and Sleep are the clock; tests give a fake one. Sleep returns
 	// early with ctx's error when ctx ends.
 	Now   func() time.Time
@@ -103,6 +110,41 @@ type Config struct {
 	// Log receives a line per attempt, numbers masked; nil discards.
 	Log *slog.Logger
 }
+
+// Plan is how the contacts of one campaign are called: the fields of the
+// same names in Config, with the same defaults.
+type Plan struct {
+	Call        func(ctx context.Context, c store.Contact) voice.Result
+	Positive    func(r voice.Result) bool
+	MaxAttempts int
+	Rules       map[voice.Outcome]Rule
+}
+
+func (p Plan) withDefaults() Plan {
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = 3
+	}
+	rules := DefaultRules()
+	for o, r := range p.Rules {
+		rules[o] = r
+	}
+	p.Rules = rules
+	if p.Positive == nil {
+		p.Positive = func(r voice.Result) bool { return r.Outcome == voice.Answered }
+	}
+	return p
+}
+
+// Validate checks a plan as Config.Validate checks the same fields.
+func (p Plan) Validate() error {
+	if p.Call == nil {
+		return errors.New("dialer: Call is required")
+	}
+	return Config{Store: noStore{}, Call: p.Call, MaxAttempts: p.MaxAttempts, Rules: p.Rules}.Validate()
+}
+
+// noStore stands in for the store when a Plan alone is validated.
+type noStore struct{ Store }
 
 func (c Config) withDefaults() (Config, error) {
 	if c.Channels == 0 {
@@ -156,8 +198,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.Store == nil:
 		return errors.New("dialer: Store is required")
-	case c.Call == nil:
-		return errors.New("dialer: Call is required")
+	case c.Call == nil && c.Plan == nil:
+		return errors.New("dialer: Call (or Plan) is required")
 	case c.Channels < 0:
 		return fmt.Errorf("dialer: Channels is %d, must be at least 1", c.Channels)
 	case c.CallsPerSecond < 0:
@@ -263,11 +305,15 @@ func (d *Dialer) Run(ctx context.Context) error {
 		}
 		if len(cs) == 0 {
 			if len(slots) > 0 {
-				// A call ending may make its number, or a retry, due.
+				// A call ending may make its number, or a retry, due; a
+				// campaign started meanwhile is seen at the next poll.
+				t := time.NewTimer(d.cfg.Poll)
 				select {
 				case <-d.done:
 				case <-ctx.Done():
+				case <-t.C:
 				}
+				t.Stop()
 			} else {
 				_ = d.cfg.Sleep(ctx, d.cfg.Poll)
 			}
@@ -282,11 +328,19 @@ func (d *Dialer) Run(ctx context.Context) error {
 				}
 				break
 			}
+			p, ok := d.plan(ctx, c.CampaignID)
+			if !ok {
+				// Due again after a poll, not at once: the next claim
+				// would hand it straight back.
+				d.release(cs[i:i+1], d.cfg.Now().Add(d.cfg.Poll))
+				<-slots
+				continue
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer func() { <-slots }()
-				d.call(context.WithoutCancel(ctx), c, at)
+				d.call(context.WithoutCancel(ctx), c, at, p)
 			}()
 		}
 	}
@@ -306,23 +360,40 @@ func (d *Dialer) pace(ctx context.Context) (time.Time, bool) {
 	return now, ctx.Err() == nil && d.cfg.Calendar.Open(now)
 }
 
-// release gives back contacts claimed but not called, due at once.
-func (d *Dialer) release(cs []store.Contact, now time.Time) {
+// release gives back contacts claimed but not called, due at next.
+func (d *Dialer) release(cs []store.Contact, next time.Time) {
 	for _, c := range cs {
-		if err := d.cfg.Store.ReleaseContact(context.Background(), c.ID, d.cfg.Owner, now); err != nil {
+		if err := d.cfg.Store.ReleaseContact(context.Background(), c.ID, d.cfg.Owner, next); err != nil {
 			d.cfg.Log.Error("dialer: release", "contact", c.ID, "err", err)
 		}
 	}
 }
 
-func (d *Dialer) call(ctx context.Context, c store.Contact, at time.Time) {
+// base is the plan of the Config's own fields.
+func (d *Dialer) base() Plan {
+	return Plan{Call: d.cfg.Call, Positive: d.cfg.Positive, MaxAttempts: d.cfg.MaxAttempts, Rules: d.cfg.Rules}
+}
+
+// plan is how to call a contact of campaign, and whether to call it now.
+func (d *Dialer) plan(ctx context.Context, campaign int64) (Plan, bool) {
+	if d.cfg.Plan == nil {
+		return d.base(), true
+	}
+	p, ok := d.cfg.Plan(ctx, campaign)
+	if !ok || p.Call == nil {
+		return Plan{}, false
+	}
+	return p.withDefaults(), true
+}
+
+func (d *Dialer) call(ctx context.Context, c store.Contact, at time.Time, p Plan) {
 	defer func() {
 		select {
 		case d.done <- struct{}{}:
 		default:
 		}
 	}()
-	r := d.cfg.Call(ctx, c)
+	r := p.Call(ctx, c)
 	// The dialer's clock is the record's: the call's own times (the wall
 	// clock) give only the durations. They differ when the dialer runs on
 	// another clock, as the demo's simulated day does, and retries must be
@@ -339,7 +410,7 @@ func (d *Dialer) call(ctx context.Context, c store.Contact, at time.Time) {
 	if r.End.IsZero() || r.End.Before(r.Start) {
 		r.End = r.Start
 	}
-	rec := d.Next(c, r)
+	rec := d.next(p, c, r)
 	rec.Owner = d.cfg.Owner
 	if err := d.cfg.Store.RecordAttempt(ctx, rec); err != nil {
 		d.cfg.Log.Error("dialer: record attempt", "contact", c.ID, "phone", phone.Mask(c.Phone), "err", err)
@@ -350,16 +421,21 @@ func (d *Dialer) call(ctx context.Context, c store.Contact, at time.Time) {
 }
 
 // Next is the attempt record of a call to c with result r: whether it
-// counts, whether it closes the contact, and when the contact is due again.
+// counts, whether it closes the contact, and when the contact is due again,
+// under the Config's own rules.
 func (d *Dialer) Next(c store.Contact, r voice.Result) store.AttemptRecord {
+	return d.next(d.base(), c, r)
+}
+
+func (d *Dialer) next(p Plan, c store.Contact, r voice.Result) store.AttemptRecord {
 	rec := store.AttemptRecord{
 		ContactID: c.ID, Counted: r.Outcome.CountsAsAttempt(),
 		StartedAt: r.Start, RingingAt: r.Ringing, AnsweredAt: r.Answer, EndedAt: r.End,
 		SIPCode: r.SIPCode, Outcome: string(r.Outcome), Digits: r.Digits,
 	}
-	rule, ok := d.cfg.Rules[r.Outcome]
+	rule, ok := p.Rules[r.Outcome]
 	if !ok {
-		rule = d.cfg.Rules[voice.Failed]
+		rule = p.Rules[voice.Failed]
 	}
 	n := c.Attempts
 	if rec.Counted {
@@ -368,15 +444,15 @@ func (d *Dialer) Next(c store.Contact, r voice.Result) store.AttemptRecord {
 	switch {
 	case rule.Final && rec.Counted:
 		rec.Final = true
-		rec.Positive = r.Outcome == voice.Answered && d.cfg.Positive(r)
-	case rec.Counted && n >= d.cfg.MaxAttempts:
+		rec.Positive = r.Outcome == voice.Answered && p.Positive(r)
+	case rec.Counted && n >= p.MaxAttempts:
 		rec.Final = true
 	}
 	if rec.Final {
 		return rec
 	}
 	rec.NextAttemptAt = r.End.Add(rule.After)
-	if rec.Counted && n == d.cfg.MaxAttempts-1 && d.cfg.MaxAttempts > 1 {
+	if rec.Counted && n == p.MaxAttempts-1 && p.MaxAttempts > 1 {
 		first := r.Start
 		if c.FirstAttemptAt != 0 {
 			first = store.FromMillis(c.FirstAttemptAt)

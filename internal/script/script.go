@@ -1,9 +1,10 @@
 // Package script owns call scripts: what a campaign's call says (recorded
 // segments and the booking's fields), the keypad menu that maps a key to a
 // result, how often it asks again on silence or a wrong key, what it says
-// to close, and the retry rules the dialer follows for each outcome. A
-// script is read from campaign YAML and checked against the say library at
-// load, so that a missing recording fails before the first call.
+// to close, the operators' queue a key may transfer the call to, and the
+// retry rules the dialer follows for each outcome. A script is read from
+// campaign YAML and checked against the say library at load, so that a
+// missing recording or a bad transfer target fails before the first call.
 package script
 
 import (
@@ -28,9 +29,21 @@ import (
 const (
 	// NoResponse: no valid key came in all the tries.
 	NoResponse = "no_response"
-	// HungUp: the patient hung up before choosing.
+	// HungUp: the patient hung up before choosing (or during a transfer).
 	HungUp = "hung_up"
+	// Transferred: the patient chose a transfer and the far end reported
+	// the call to the target answered.
+	Transferred = "transferred"
+	// TransferFailed: the patient chose a transfer and it was refused,
+	// failed, or its outcome did not come in time.
+	TransferFailed = "transfer_failed"
 )
+
+// Transferer is what a script needs of a call to transfer it; *voice.Call
+// has it.
+type Transferer interface {
+	Transfer(ctx context.Context, target string, timeout time.Duration) error
+}
 
 // Player is what a script needs of an answered call; *voice.Call has it.
 type Player interface {
@@ -99,10 +112,74 @@ type Step struct {
 	Say []Item `yaml:"say"`
 }
 
+// Choice is what a menu key does: give a result, or transfer the call.
+type Choice struct {
+	// Result is the script's result for the key; empty for a transfer.
+	Result string
+	// Transfer is the SIP URI the call is transferred to; the result is
+	// then Transferred or TransferFailed.
+	Transfer string
+	// queue: written "transfer", to the script's operator_queue.
+	queue bool
+	line  int
+}
+
+// transferWord is the menu choice that transfers to operator_queue.
+const transferWord = "transfer"
+
+// UnmarshalYAML reads a result name; "transfer", to the script's
+// operator_queue; or {transfer: sip:…}.
+func (c *Choice) UnmarshalYAML(n *yaml.Node) error {
+	c.line = n.Line
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Value == transferWord {
+			c.queue = true
+		} else {
+			c.Result = n.Value
+		}
+		return nil
+	case yaml.MappingNode:
+		if len(n.Content) != 2 || n.Content[0].Value != transferWord {
+			return fmt.Errorf("line %d: a menu choice is a result, %q, or {transfer: sip:…}", n.Line, transferWord)
+		}
+		v := n.Content[1]
+		if err := voice.CheckSIPURI(v.Value); v.Kind != yaml.ScalarNode || err != nil {
+			return fmt.Errorf("line %d: transfer: %q is not a SIP URI (sip:coda-operatori@pbx.example)", v.Line, v.Value)
+		}
+		c.Transfer = v.Value
+		return nil
+	}
+	return fmt.Errorf("line %d: a menu choice is a result, %q, or {transfer: sip:…}", n.Line, transferWord)
+}
+
+// SIPURI is a sip: or sips: URI, checked as it is read.
+type SIPURI string
+
+// UnmarshalYAML refuses anything but a SIP URI, naming the line.
+func (u *SIPURI) UnmarshalYAML(n *yaml.Node) error {
+	if err := voice.CheckSIPURI(n.Value); n.Kind != yaml.ScalarNode || err != nil {
+		return fmt.Errorf("line %d: %q is not a SIP URI (sip:coda-operatori@pbx.example)", n.Line, n.Value)
+	}
+	*u = SIPURI(n.Value)
+	return nil
+}
+
+// Transfer is how a transfer goes.
+type Transfer struct {
+	// Say is said before the call is transferred; Apology when the
+	// transfer fails, before we hang up.
+	Say     []Item `yaml:"say"`
+	Apology []Item `yaml:"apology"`
+	// Timeout bounds waiting for the far end to report the transfer's
+	// outcome (default 30s).
+	Timeout config.Duration `yaml:"timeout"`
+}
+
 // Menu maps keys to results.
 type Menu struct {
-	// Keys maps one key (0-9, * or #) to a result.
-	Keys map[string]string `yaml:"keys"`
+	// Keys maps one key (0-9, * or #) to a result, or to a transfer.
+	Keys map[string]Choice `yaml:"keys"`
 	// Timeout is how long to wait for a key after the prompts (default 8s).
 	Timeout config.Duration `yaml:"timeout"`
 	// Retries is how many more times the prompts are said after silence
@@ -158,6 +235,9 @@ type Script struct {
 	// Closing is said after a result is known, per result.
 	Closing map[string][]Item `yaml:"closing"`
 	Retry   Retry             `yaml:"retry"`
+	// OperatorQueue is where a menu choice "transfer" sends the call.
+	OperatorQueue SIPURI   `yaml:"operator_queue"`
+	Transfer      Transfer `yaml:"transfer"`
 
 	lib *say.Library
 }
@@ -175,6 +255,9 @@ func Load(data []byte, lib *say.Library) (*Script, error) {
 	}
 	if s.Menu.Timeout == 0 {
 		s.Menu.Timeout = config.Duration(8 * time.Second)
+	}
+	if s.Transfer.Timeout == 0 {
+		s.Transfer.Timeout = config.Duration(voice.DefaultTransferTimeout)
 	}
 	return &s, nil
 }
@@ -202,9 +285,26 @@ func (s *Script) validate() error {
 		if len(k) != 1 || !strings.Contains("0123456789*#", k) {
 			return fmt.Errorf("menu.keys: %q is not a key (0-9, * or #)", k)
 		}
-		if r := s.Menu.Keys[k]; r == "" || r == NoResponse || r == HungUp {
-			return fmt.Errorf("menu.keys[%q]: %q cannot be a menu result", k, r)
+		ch := s.Menu.Keys[k]
+		switch {
+		case ch.queue && s.OperatorQueue == "":
+			return fmt.Errorf("line %d: menu.keys[%q]: %q needs operator_queue, or write {transfer: sip:…}", ch.line, k, transferWord)
+		case ch.queue:
+			ch.Transfer = string(s.OperatorQueue)
+			s.Menu.Keys[k] = ch
+		case ch.Transfer != "":
+		case ch.Result == "" || ch.Result == NoResponse || ch.Result == HungUp || ch.Result == Transferred || ch.Result == TransferFailed:
+			return fmt.Errorf("menu.keys[%q]: %q cannot be a menu result", k, ch.Result)
 		}
+	}
+	if s.Transfer.Timeout < 0 {
+		return fmt.Errorf("transfer.timeout is %s, must be positive", s.Transfer.Timeout.D())
+	}
+	if err := s.check("transfer.say", s.Transfer.Say); err != nil {
+		return err
+	}
+	if err := s.check("transfer.apology", s.Transfer.Apology); err != nil {
+		return err
 	}
 	for i, st := range s.Steps {
 		if len(st.Say) == 0 {
@@ -221,10 +321,13 @@ func (s *Script) validate() error {
 		return err
 	}
 	known := map[string]bool{NoResponse: true, HungUp: true}
-	for _, r := range s.Menu.Keys {
-		known[r] = true
+	for _, ch := range s.Menu.Keys {
+		known[ch.Result] = ch.Result != ""
 	}
 	for _, r := range slices.Sorted(maps.Keys(s.Closing)) {
+		if r == Transferred || r == TransferFailed {
+			return fmt.Errorf("closing.%s: a transfer's words are transfer.say and transfer.apology", r)
+		}
 		if !known[r] {
 			return fmt.Errorf("closing.%s: not a result of the menu, %s or %s", r, NoResponse, HungUp)
 		}
@@ -250,13 +353,20 @@ func (s *Script) check(where string, items []Item) error {
 }
 
 // Results is every result the script can give: the menu's, in key order,
-// then NoResponse and HungUp.
+// Transferred and TransferFailed if a key transfers, then NoResponse and
+// HungUp.
 func (s *Script) Results() []string {
 	var out []string
+	transfers := false
 	for _, k := range slices.Sorted(maps.Keys(s.Menu.Keys)) {
-		if r := s.Menu.Keys[k]; !slices.Contains(out, r) {
-			out = append(out, r)
+		ch := s.Menu.Keys[k]
+		transfers = transfers || ch.Transfer != ""
+		if ch.Result != "" && !slices.Contains(out, ch.Result) {
+			out = append(out, ch.Result)
 		}
+	}
+	if transfers {
+		out = append(out, Transferred, TransferFailed)
 	}
 	return append(out, NoResponse, HungUp)
 }
@@ -278,15 +388,17 @@ func (s *Script) Rules() (map[voice.Outcome]dialer.Rule, int) {
 }
 
 // Positive says whether an answered call acquired the information the
-// campaign wants: the patient chose one of the menu's keys. It reads the
-// keys the script took (CallFunc puts them in r.Digits): the script stops
-// at the first menu key, so a choice is always the last of them.
+// campaign wants: the patient chose one of the menu's results. It reads
+// the keys the script took (CallFunc puts them in r.Digits): the script
+// stops at the first menu key, so a choice is always the last of them. A
+// transfer is not: the patient gave no answer through the menu, and from
+// the keys alone a failed transfer cannot be told from one that worked.
 func (s *Script) Positive(r voice.Result) bool {
 	if r.Outcome != voice.Answered || r.Digits == "" {
 		return false
 	}
-	_, ok := s.Menu.Keys[r.Digits[len(r.Digits)-1:]]
-	return ok
+	ch, ok := s.Menu.Keys[r.Digits[len(r.Digits)-1:]]
+	return ok && ch.Transfer == ""
 }
 
 // names turns items into segment names, the booking fields spoken for
@@ -394,8 +506,12 @@ func (s *Script) Run(ctx context.Context, call Player, appointment time.Time) (r
 			return "", digits, fmt.Errorf("script: collect: %w", err)
 		}
 		digits += key
-		if r, ok := s.Menu.Keys[key]; ok {
-			return r, digits, s.close(ctx, call, r, appointment)
+		if ch, ok := s.Menu.Keys[key]; ok {
+			if ch.Transfer != "" {
+				r, err := s.transfer(ctx, call, ch.Transfer, appointment)
+				return r, digits, err
+			}
+			return ch.Result, digits, s.close(ctx, call, ch.Result, appointment)
 		}
 		before = p.invalid
 	}
@@ -416,4 +532,44 @@ func (s *Script) close(ctx context.Context, call Player, result string, appointm
 		return fmt.Errorf("script: closing.%s: %w", result, err)
 	}
 	return nil
+}
+
+// transfer says transfer.say, transfers the call to target and, when that
+// fails, says transfer.apology. The caller hangs up afterwards either way.
+func (s *Script) transfer(ctx context.Context, call Player, target string, appointment time.Time) (string, error) {
+	tr, ok := call.(Transferer)
+	if !ok {
+		return TransferFailed, errors.New("script: this call cannot be transferred")
+	}
+	say, err := s.compose(s.Transfer.Say, appointment)
+	if err != nil {
+		return "", fmt.Errorf("script: transfer.say: %w", err)
+	}
+	if say != nil {
+		if err := call.PlayWhole(ctx, say); errors.Is(err, voice.ErrHungUp) {
+			return HungUp, nil
+		} else if err != nil {
+			return "", fmt.Errorf("script: transfer.say: %w", err)
+		}
+	}
+	err = tr.Transfer(ctx, target, s.Transfer.Timeout.D())
+	var failed *voice.TransferError
+	switch {
+	case err == nil:
+		return Transferred, nil
+	case errors.Is(err, voice.ErrHungUp):
+		return HungUp, nil
+	case !errors.As(err, &failed):
+		return TransferFailed, fmt.Errorf("script: transfer: %w", err)
+	}
+	apology, err := s.compose(s.Transfer.Apology, appointment)
+	if err != nil {
+		return TransferFailed, fmt.Errorf("script: transfer.apology: %w", err)
+	}
+	if apology != nil {
+		if err := call.PlayWhole(ctx, apology); err != nil && !errors.Is(err, voice.ErrHungUp) {
+			return TransferFailed, fmt.Errorf("script: transfer.apology: %w", err)
+		}
+	}
+	return TransferFailed, nil
 }

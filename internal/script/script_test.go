@@ -138,7 +138,8 @@ func TestLoadRejects(t *testing.T) {
 	base := `steps:
   - say: [frase-buongiorno, {appointment: true}]
 menu:
-  keys: {"1": confirmed}
+  keys:
+    "1": confirmed
 `
 	for _, tc := range []struct {
 		name, yaml, want string
@@ -154,6 +155,14 @@ menu:
 		{"congestion cannot be final", base + "retry:\n  congestion: final\n", "retry.congestion"},
 		{"closing of a result the menu does not give", base + "closing:\n  moved: [frase-ripetiamo]\n", "closing.moved"},
 		{"no steps", "menu:\n  keys: {\"1\": confirmed}\n", "steps"},
+		{"a transfer to a phone number names the line", base + "    \"0\": {transfer: tel:+390612345678}\n", `line 6: transfer: "tel:+390612345678" is not a SIP URI`},
+		{"a transfer to a bare address", base + "    \"0\": {transfer: coda@pbx.example}\n", `line 6: transfer: "coda@pbx.example" is not a SIP URI`},
+		{"a transfer written with another key", base + "    \"0\": {operator: sip:coda@pbx.example}\n", `line 6: a menu choice is a result`},
+		{"an operator queue that is not a SIP URI", base + "operator_queue: coda-operatori\n", `line 6: "coda-operatori" is not a SIP URI`},
+		{"transfer without an operator queue", base + "    \"0\": transfer\n", `line 6: menu.keys["0"]: "transfer" needs operator_queue`},
+		{"transferred is not a menu result", strings.Replace(base, "confirmed", "transferred", 1), `"transferred" cannot be a menu result`},
+		{"no closing for a transfer", base + "    \"0\": transfer\noperator_queue: sip:coda@pbx.example\nclosing:\n  transfer_failed: [frase-ripetiamo]\n", "closing.transfer_failed"},
+		{"a missing apology segment", base + "    \"0\": transfer\noperator_queue: sip:coda@pbx.example\ntransfer:\n  apology: [frase-scusate]\n", `transfer.apology[0]: say: segment "frase-scusate"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -361,5 +370,82 @@ func TestADialerRunStoresTheScriptResults(t *testing.T) {
 	}
 	if strings.Join(lines, "|") != want {
 		t.Errorf("attempts\n%s\nwant\n%s", strings.Join(lines, "|"), want)
+	}
+}
+
+// transferCall is a fakeCall that can be transferred: Transfer answers
+// with err, and records where to.
+type transferCall struct {
+	fakeCall
+	err    error
+	target string
+}
+
+func (c *transferCall) Transfer(ctx context.Context, target string, timeout time.Duration) error {
+	c.target = target
+	if timeout != 3*time.Second {
+		return fmt.Errorf("timeout %s, want the script's 3s", timeout)
+	}
+	return c.err
+}
+
+func TestRunTransfers(t *testing.T) {
+	t.Parallel()
+	s, err := Load([]byte(`steps:
+  - say: [frase-buongiorno]
+menu:
+  keys:
+    "1": confirmed
+    "0": transfer
+    "9": {transfer: sip:cup-urgenze@pbx.example}
+operator_queue: sip:coda-operatori@pbx.example
+transfer:
+  say: [frase-grazie-arrivederci]
+  apology: [frase-risposta-non-valida]
+  timeout: 3s
+`), say.Italian())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(s.Results(), ","), "confirmed,transferred,transfer_failed,no_response,hung_up"; got != want {
+		t.Errorf("results %s, want %s", got, want)
+	}
+	for _, tc := range []struct {
+		name   string
+		key    string
+		err    error
+		result string
+		target string
+		wholes int // the phrase, and the apology
+	}{
+		{"to the operators' queue", "0", nil, Transferred, "sip:coda-operatori@pbx.example", 1},
+		{"to a choice's own target", "9", nil, Transferred, "sip:cup-urgenze@pbx.example", 1},
+		{"refused: the apology is said", "0", &voice.TransferError{Stage: "refer", Code: 603}, TransferFailed, "sip:coda-operatori@pbx.example", 2},
+		{"no outcome in time", "0", &voice.TransferError{Stage: "timeout"}, TransferFailed, "sip:coda-operatori@pbx.example", 2},
+		{"the patient hangs up meanwhile", "0", voice.ErrHungUp, HungUp, "sip:coda-operatori@pbx.example", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			call := &transferCall{fakeCall: fakeCall{keys: []string{tc.key}}, err: tc.err}
+			result, digits, err := s.Run(context.Background(), call, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if result != tc.result || digits != tc.key || call.target != tc.target || call.wholes != tc.wholes {
+				t.Errorf("got %s, digits %q, to %s, %d whole prompts; want %s, %q, %s, %d",
+					result, digits, call.target, call.wholes, tc.result, tc.key, tc.target, tc.wholes)
+			}
+			if s.Positive(voice.Result{Outcome: voice.Answered, Digits: digits}) {
+				t.Error("a transfer counted as positive")
+			}
+		})
+	}
+	// A call that cannot be transferred is a failure of ours.
+	result, _, err := s.Run(context.Background(), &fakeCall{keys: []string{"0"}}, time.Time{})
+	if result != TransferFailed || err == nil {
+		t.Errorf("untransferable call: %s, %v", result, err)
+	}
+	if !s.Positive(voice.Result{Outcome: voice.Answered, Digits: "1"}) {
+		t.Error("confirmed is no longer positive")
 	}
 }

@@ -16,7 +16,19 @@ type Campaign struct {
 	CreatedAt int64  `db:"created_at"`
 	// Script is the call script (YAML) the campaign was loaded with.
 	Script string `db:"script"`
+	// State is CampaignActive while serve dials the campaign, else
+	// CampaignPaused (a new campaign's state).
+	State string `db:"state"`
 }
+
+// Campaign states: serve dials the active campaigns only.
+const (
+	CampaignPaused = "paused"
+	CampaignActive = "active"
+)
+
+// AnyActive, as ClaimContacts' campaign, claims from every active campaign.
+const AnyActive int64 = -1
 
 // NewContact is a contact as a campaign is loaded with it.
 type NewContact struct {
@@ -72,11 +84,75 @@ func (s *Store) AddCampaign(ctx context.Context, name, kind string, now time.Tim
 // CampaignByName looks a campaign up.
 func (s *Store) CampaignByName(ctx context.Context, name string) (Campaign, error) {
 	var c Campaign
-	err := s.db.GetContext(ctx, &c, s.rebind(`SELECT id, name, kind, created_at, script FROM campaigns WHERE name = ?`), name)
+	err := s.db.GetContext(ctx, &c, s.rebind(`SELECT id, name, kind, created_at, script, state FROM campaigns WHERE name = ?`), name)
 	if err != nil {
 		return c, fmt.Errorf("store: campaign %q: %w", name, notFound(err))
 	}
 	return c, nil
+}
+
+// CampaignByID looks a campaign up by its id.
+func (s *Store) CampaignByID(ctx context.Context, id int64) (Campaign, error) {
+	var c Campaign
+	err := s.db.GetContext(ctx, &c, s.rebind(`SELECT id, name, kind, created_at, script, state FROM campaigns WHERE id = ?`), id)
+	if err != nil {
+		return c, fmt.Errorf("store: campaign %d: %w", id, notFound(err))
+	}
+	return c, nil
+}
+
+// SetCampaignState makes a campaign active or paused. It says whether the
+// state changed.
+func (s *Store) SetCampaignState(ctx context.Context, id int64, state string) (bool, error) {
+	if state != CampaignActive && state != CampaignPaused {
+		return false, fmt.Errorf("store: campaign state %q is not %s or %s", state, CampaignActive, CampaignPaused)
+	}
+	var old string
+	err := s.InTx(ctx, func(t *Tx) error {
+		lock := ""
+		if s.dialect == Postgres {
+			lock = " FOR UPDATE"
+		}
+		if err := t.tx.GetContext(ctx, &old, s.rebind(`SELECT state FROM campaigns WHERE id = ?`+lock), id); err != nil {
+			return notFound(err)
+		}
+		_, err := t.tx.ExecContext(ctx, s.rebind(`UPDATE campaigns SET state = ? WHERE id = ?`), state, id)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: campaign %d state: %w", id, err)
+	}
+	return old != state, nil
+}
+
+// CampaignStats is a campaign with where its contacts stand.
+type CampaignStats struct {
+	Campaign
+	Pending    int `db:"pending"`     // waiting for a call or a retry
+	InProgress int `db:"in_progress"` // being called (leased)
+	Final      int `db:"final"`       // closed
+	Positive   int `db:"positive"`    // closed with a positive outcome
+	Attempts   int `db:"attempts"`    // counted attempts: calls to patients
+}
+
+// CampaignStats lists every campaign, by name, with its contacts' counts.
+func (s *Store) CampaignStats(ctx context.Context) ([]CampaignStats, error) {
+	var out []CampaignStats
+	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT k.id, k.name, k.kind, k.created_at, '' AS script, k.state,
+		COALESCE(c.pending, 0) AS pending, COALESCE(c.in_progress, 0) AS in_progress, COALESCE(c.final, 0) AS final,
+		COALESCE(c.positive, 0) AS positive,
+		(SELECT COUNT(*) FROM attempts a WHERE a.campaign_id = k.id AND a.counted = ?) AS attempts
+		FROM campaigns k LEFT JOIN (SELECT campaign_id,
+			SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending,
+			SUM(CASE WHEN status = 'in_progress' THEN 1 ELSE 0 END) AS in_progress,
+			SUM(CASE WHEN status = 'final' THEN 1 ELSE 0 END) AS final,
+			SUM(CASE WHEN status = 'final' AND positive = ? THEN 1 ELSE 0 END) AS positive
+			FROM contacts GROUP BY campaign_id) c ON c.campaign_id = k.id
+		ORDER BY k.name`), true, true)
+	if err != nil {
+		return nil, fmt.Errorf("store: campaign stats: %w", err)
+	}
+	return out, nil
 }
 
 // SetCampaignScript records the call script a campaign runs with.
@@ -138,10 +214,16 @@ const claimLock = 7247110003
 // never hands out a number that is already being called (by any contact,
 // any owner) or two contacts with the same number at once, nor a number on
 // the do-not-call list. Contacts come in campaign load order; campaign
-// limits the claim to one campaign (0: any), so that a campaign being run
-// is not starved by another's due contacts.
+// limits the claim to one campaign (0: any; AnyActive: the active ones), so
+// that a campaign being run is not starved by another's due contacts.
 func (s *Store) ClaimContacts(ctx context.Context, owner string, campaign int64, now, until time.Time, limit int) ([]Contact, error) {
-	sub := `SELECT c.id FROM contacts c WHERE c.status = 'pending' AND c.next_attempt_at <= ? AND (CAST(? AS BIGINT) = 0 OR c.campaign_id = ?)
+	which := `(CAST(? AS BIGINT) = 0 OR c.campaign_id = ?)`
+	args := []any{campaign, campaign}
+	if campaign == AnyActive {
+		which = `c.campaign_id IN (SELECT k.id FROM campaigns k WHERE k.state = ?)`
+		args = []any{CampaignActive}
+	}
+	sub := `SELECT c.id FROM contacts c WHERE c.status = 'pending' AND c.next_attempt_at <= ? AND ` + which + `
 		AND NOT EXISTS (SELECT 1 FROM dnc d WHERE d.phone = c.phone)
 		AND NOT EXISTS (SELECT 1 FROM contacts b WHERE b.phone = c.phone AND b.status = 'in_progress')
 		AND c.id = (SELECT MIN(o.id) FROM contacts o WHERE o.phone = c.phone AND o.status = 'pending' AND o.next_attempt_at <= ?)
@@ -159,7 +241,8 @@ func (s *Store) ClaimContacts(ctx context.Context, owner string, campaign int64,
 				return err
 			}
 		}
-		return t.tx.SelectContext(ctx, &out, q, owner, ms(until), ms(now), campaign, campaign, ms(now), limit)
+		a := append([]any{owner, ms(until), ms(now)}, args...)
+		return t.tx.SelectContext(ctx, &out, q, append(a, ms(now), limit)...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim contacts: %w", err)

@@ -61,9 +61,22 @@ type Config struct {
 	// NoRTPTimeout hangs up an answered call whose far end has sent no
 	// audio for this long; 0 never does.
 	NoRTPTimeout time.Duration
-	// TLS configures the tls transport; nil verifies the trunk against the
-	// system's roots.
+	// TLS configures the tls transport; nil builds one from the TLS files
+	// and server name below, verifying the trunk against the system's
+	// roots when no CA file is given.
 	TLS *tls.Config
+	// TLSCAFile is a PEM file of the certificates that may sign the far
+	// end's; TLSServerName the name its certificate must carry (empty: the
+	// host dialled); TLSCertFile and TLSKeyFile our certificate, presented
+	// to a trunk that asks for one, and with which we also listen for TLS
+	// on Bind.
+	TLSCAFile, TLSServerName, TLSCertFile, TLSKeyFile string
+	// Registrar, when set, is the SIP URI the Caller registers with at
+	// start (digest authentication with Username and Password), refreshes
+	// before the registration lapses, and unregisters from on Close.
+	Registrar string
+	// RegisterExpires is the registration time asked for (default 10m).
+	RegisterExpires time.Duration
 	// Log receives one line per call, numbers masked; nil discards.
 	Log *slog.Logger
 }
@@ -85,7 +98,21 @@ func ConfigFrom(v config.Voice) Config {
 		RingTimeout:       v.RingTimeout.D(),
 		MaxDuration:       v.MaxDuration.D(),
 		NoRTPTimeout:      v.NoRTPTimeout.D(),
+		TLSCAFile:         v.Trunk.TLSCAFile,
+		TLSServerName:     v.Trunk.TLSServerName,
+		TLSCertFile:       v.Trunk.TLSCertFile,
+		TLSKeyFile:        v.Trunk.TLSKeyFile,
+		Registrar:         v.Trunk.Registrar,
+		RegisterExpires:   v.Trunk.RegisterExpires.D(),
 	}
+}
+
+// ConfigFor is ConfigFrom with the TLS files resolved against the
+// configuration file's directory.
+func ConfigFor(c config.Config) Config {
+	v := ConfigFrom(c.Voice)
+	v.TLSCAFile, v.TLSCertFile, v.TLSKeyFile = c.Path(v.TLSCAFile), c.Path(v.TLSCertFile), c.Path(v.TLSKeyFile)
+	return v
 }
 
 // Cause says why a call ended, beyond its outcome.
@@ -102,6 +129,7 @@ const (
 	CauseRemoteBye   Cause = "remote_bye"     // the far end hung up
 	CauseMaxDuration Cause = "max_duration"   // the call reached its maximum duration
 	CauseNoRTP       Cause = "no_rtp"         // no audio arrived for the configured time
+	CauseTLS         Cause = "tls"            // the TLS handshake with the far end failed (its certificate, or ours)
 )
 
 // Result is the record of one call attempt.
@@ -155,6 +183,7 @@ type Caller struct {
 	ports     *portPool
 	closer    io.Closer
 	serving   sync.WaitGroup
+	reg       *registration // nil without a registrar
 
 	mu    sync.Mutex
 	calls map[string]*Call // by Call-ID, while answered
@@ -184,6 +213,13 @@ func NewCaller(cfg Config) (*Caller, error) {
 		c.transport = strings.ToUpper(cfg.Transport)
 	default:
 		return nil, fmt.Errorf("voice: transport %q is not udp, tcp or tls", cfg.Transport)
+	}
+	if c.transport == "TLS" && cfg.TLS == nil {
+		tc, err := tlsConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		cfg.TLS, c.cfg.TLS = tc, tc
 	}
 	host, port, err := net.SplitHostPort(cfg.Bind)
 	if err != nil {
@@ -292,9 +328,21 @@ func NewCaller(cfg Config) (*Caller, error) {
 		clientOpts = append(clientOpts, sipgo.WithClientPort(c.sipPort))
 		c.serving.Go(func() { _ = srv.ServeTCP(l) })
 	case "TLS":
-		// No certificate of ours to listen with: the trunk sends its
-		// requests back over the connection we opened.
-		c.closer = io.NopCloser(nil)
+		if len(cfg.TLS.Certificates) == 0 {
+			// No certificate of ours to listen with: the trunk sends its
+			// requests back over the connection we opened.
+			c.closer = io.NopCloser(nil)
+			break
+		}
+		l, err := tls.Listen("tcp", laddr, cfg.TLS)
+		if err != nil {
+			ua.Close()
+			return nil, fmt.Errorf("voice: SIP socket: %w", err)
+		}
+		c.closer = l
+		c.sipPort = l.Addr().(*net.TCPAddr).Port
+		clientOpts = append(clientOpts, sipgo.WithClientPort(c.sipPort))
+		c.serving.Go(func() { _ = srv.ServeTLS(l) })
 	}
 	client, err := sipgo.NewClient(ua, clientOpts...)
 	if err != nil {
@@ -316,6 +364,19 @@ func NewCaller(cfg Config) (*Caller, error) {
 		RewriteContact: c.proxy != nil,
 	}
 	log.Info("voice: SIP user agent ready", "addr", c.Addr(), "advertise", c.advertise.String(), "transport", cfg.Transport, "trunk", cfg.Proxy != "")
+	if cfg.Registrar != "" {
+		reg, err := newRegistration(c, cfg.Registrar, cfg.RegisterExpires)
+		if err == nil {
+			err = reg.start(context.Background())
+		}
+		if err != nil {
+			c.closer.Close()
+			ua.Close()
+			c.serving.Wait()
+			return nil, err
+		}
+		c.reg = reg
+	}
 	return c, nil
 }
 
@@ -357,6 +418,9 @@ func (c *Caller) Close() error {
 	c.mu.Unlock()
 	for _, call := range calls {
 		call.Hangup()
+	}
+	if c.reg != nil {
+		c.reg.close()
 	}
 	err := c.closer.Close()
 	c.ua.Close()
@@ -405,9 +469,18 @@ func (c *Caller) handle(srv *sipgo.Server) {
 		}
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 	})
+	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		// The far end reports a transfer's progress (Transfer).
+		call := c.callFor(req)
+		if call == nil {
+			_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+			return
+		}
+		call.notify(req, tx)
+	})
 }
 
-const allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+const allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY"
 
 // infoKey reads a key from a SIP INFO, the third way trunks send keys
 // (application/dtmf-relay "Signal=5", or application/dtmf "5").
@@ -557,6 +630,16 @@ func (c *Caller) Place(ctx context.Context, req Request) (*Call, Result) {
 
 	res.Start = time.Now()
 	sess, err := c.dialogs.WriteInvite(ctx, inv)
+	if err != nil && tlsFailure(err) {
+		ms.close()
+		peer := target.Host
+		if c.proxy != nil {
+			peer = c.proxy.Host
+		}
+		err = fmt.Errorf("voice: TLS with %s failed: %w", peer, err)
+		log.Error("voice: INVITE not sent", "err", err)
+		return ended(Congestion, CauseTLS, err)
+	}
 	if err != nil {
 		ms.close()
 		log.Warn("voice: INVITE not sent", "err", err)
@@ -726,6 +809,7 @@ type Call struct {
 	res        Result
 	sdpSession uint64
 	sdpVersion uint64
+	notifies   chan sipfrag // while a Transfer waits for its NOTIFYs
 }
 
 // Play plays a prompt; a key pressed during it (or before it, and not yet

@@ -20,8 +20,21 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// scenarios holds the SIPp scenarios the call tests run as the far end.
+// scenarios holds the SIPp scenarios the call tests run as the far end;
+// those of registration, TLS and transfer are in this package's testdata.
 var scenarios = filepath.Join("..", "..", "testdata", "sipp")
+
+func scenarioPath(name string) string {
+	if p := filepath.Join("testdata", name); fileExists(p) {
+		return p
+	}
+	return filepath.Join(scenarios, name)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
 
 // sippBinary finds SIPp. Under CI its absence fails the test; elsewhere the
 // test is skipped with a message saying what to install.
@@ -69,7 +82,7 @@ func startSIPp(t testing.TB, scenario string, args ...string) *sipp {
 	media := freeUDPPorts(t, 4) // SIPp takes the audio port and the three above it
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin,
-		"-sf", filepath.Join(scenarios, scenario),
+		"-sf", scenarioPath(scenario),
 		"-i", "127.0.0.1", "-p", strconv.Itoa(s.port), "-mp", strconv.Itoa(media),
 		"-m", "1", "-nostdin",
 		"-timeout", "20s", "-timeout_error",

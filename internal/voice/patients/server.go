@@ -2,6 +2,7 @@ package patients
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,7 +25,12 @@ type Config struct {
 	// Listen is the SIP address, host:port over UDP; port 0 picks a free
 	// one. Audio is sent and received on the same host.
 	Listen string
-	Mix    Mix
+	// TLS, when set, answers over TLS (on TCP at Listen) with its
+	// certificate instead of UDP. Requests within a call go back over the
+	// caller's connection, as a trunk does toward a client that does not
+	// listen.
+	TLS *tls.Config
+	Mix Mix
 	// Log receives one line per call, numbers masked; nil discards.
 	Log *slog.Logger
 }
@@ -42,9 +48,11 @@ type Server struct {
 	picker  *Picker
 	maxCall time.Duration
 	ip      netip.Addr // the listening host; unspecified: per call
-	conn    net.PacketConn
+	addr    string     // the SIP address, host:port
+	conn    io.Closer  // the UDP socket or the TLS listener
 	ua      *sipgo.UserAgent
-	dialogs *sipgo.DialogServerCache
+	dialogs *sipgo.DialogUA
+	byID    sync.Map // dialog ID → *sipgo.DialogServerSession, while answered or ringing
 
 	ctx     context.Context
 	stop    context.CancelFunc
@@ -77,11 +85,27 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("patients: listen %q: the host must be an IP address", cfg.Listen)
 		}
 	}
-	conn, err := net.ListenPacket("udp", cfg.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("patients: SIP socket: %w", err)
+	var (
+		conn      io.Closer
+		localAddr string
+		port      int
+		serve     func(*sipgo.Server) error
+	)
+	if cfg.TLS != nil {
+		l, err := tls.Listen("tcp", cfg.Listen, cfg.TLS)
+		if err != nil {
+			return nil, fmt.Errorf("patients: SIP socket: %w", err)
+		}
+		conn, localAddr, port = l, l.Addr().String(), l.Addr().(*net.TCPAddr).Port
+		serve = func(srv *sipgo.Server) error { return srv.ServeTLS(l) }
+	} else {
+		pc, err := net.ListenPacket("udp", cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("patients: SIP socket: %w", err)
+		}
+		conn, localAddr, port = pc, pc.LocalAddr().String(), pc.LocalAddr().(*net.UDPAddr).Port
+		serve = func(srv *sipgo.Server) error { return srv.ServeUDP(pc) }
 	}
-	port := conn.LocalAddr().(*net.UDPAddr).Port
 	hostname := ip.String()
 	if ip.IsUnspecified() {
 		hostname = localIPToward(netip.MustParseAddrPort("192.0.2.1:5060")).String()
@@ -99,14 +123,21 @@ func NewServer(cfg Config) (*Server, error) {
 		conn.Close()
 		return nil, fmt.Errorf("patients: %w", err)
 	}
-	client, err := sipgo.NewClient(ua, sipgo.WithClientHostname(hostname),
-		sipgo.WithClientPort(port), sipgo.WithClientConnectionAddr(conn.LocalAddr().String()))
+	clientOpts := []sipgo.ClientOption{sipgo.WithClientHostname(hostname), sipgo.WithClientPort(port)}
+	if cfg.TLS == nil {
+		clientOpts = append(clientOpts, sipgo.WithClientConnectionAddr(localAddr))
+	}
+	client, err := sipgo.NewClient(ua, clientOpts...)
 	if err != nil {
 		ua.Close()
 		conn.Close()
 		return nil, fmt.Errorf("patients: %w", err)
 	}
 	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "patient", Host: hostname, Port: port}}
+	if cfg.TLS != nil {
+		contact.Address.UriParams = sip.NewParams()
+		contact.Address.UriParams.Add("transport", "tls")
+	}
 	maxCall := cfg.Mix.MaxCall
 	if maxCall <= 0 {
 		maxCall = 5 * time.Minute
@@ -117,26 +148,45 @@ func NewServer(cfg Config) (*Server, error) {
 		picker:  picker,
 		maxCall: maxCall,
 		ip:      ip,
+		addr:    localAddr,
 		conn:    conn,
 		ua:      ua,
-		dialogs: sipgo.NewDialogServerCache(client, contact),
+		dialogs: &sipgo.DialogUA{Client: client, ContactHDR: contact, RewriteContact: cfg.TLS != nil},
 		ctx:     ctx,
 		stop:    stop,
 		counts:  map[Behaviour]int{},
 	}
 	srv.OnInvite(s.invite)
-	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = s.dialogs.ReadAck(req, tx) })
+	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
+		if sess := s.session(req); sess != nil {
+			_ = sess.ReadAck(req, tx)
+		}
+	})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
-		if err := s.dialogs.ReadBye(req, tx); err != nil {
+		sess := s.session(req)
+		if sess == nil || sess.ReadBye(req, tx) != nil {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 		}
 	})
-	s.serving.Go(func() { _ = srv.ServeUDP(conn) })
+	s.serving.Go(func() { _ = serve(srv) })
 	return s, nil
 }
 
+// session is the call a request within a dialog belongs to.
+func (s *Server) session(req *sip.Request) *sipgo.DialogServerSession {
+	id, err := sip.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return nil
+	}
+	v, ok := s.byID.Load(id)
+	if !ok {
+		return nil
+	}
+	return v.(*sipgo.DialogServerSession)
+}
+
 // Addr is the SIP address the patients answer on, host:port.
-func (s *Server) Addr() string { return s.conn.LocalAddr().String() }
+func (s *Server) Addr() string { return s.addr }
 
 // Seed is the seed of the mix's sequence, given or drawn.
 func (s *Server) Seed() uint64 { return s.picker.Seed() }
@@ -189,6 +239,8 @@ func (s *Server) invite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Request", nil))
 		return
 	}
+	s.byID.Store(sess.ID, sess)
+	defer s.byID.Delete(sess.ID)
 	// sipgo ends the INVITE transaction when the handler returns: the
 	// handler lasts as long as the call. A call must not start once Close
 	// waits for the calls (WaitGroup.Add racing Wait).

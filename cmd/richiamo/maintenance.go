@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/store"
+)
+
+var maintenanceCommands = []command{
+	{"add", "declare a maintenance window", cmdMaintenanceAdd},
+	{"list", "the declared maintenance windows", cmdMaintenanceList},
+	{"remove", "withdraw a maintenance window", cmdMaintenanceRemove},
+}
+
+func cmdMaintenance(ctx context.Context, e *env, args []string) error {
+	return subcommands(ctx, e, "maintenance", `
+Maintenance windows: the minutes they cover are left out of the continuity
+service level (minutes working ÷ total minutes, 24×7). Times are Europe/Rome
+wall clock, YYYY-MM-DD HH:MM, or RFC 3339.`, maintenanceCommands, args)
+}
+
+// minuteLayout is how the commands read and write a time in Rome.
+const minuteLayout = "2006-01-02 15:04"
+
+// parseInstant reads 'YYYY-MM-DD HH:MM' in Europe/Rome, or RFC 3339. A wall
+// time that does not exist (the hour skipped in March) or that happens twice
+// (the hour repeated in October) is refused: RFC 3339 with its offset says
+// which instant is meant.
+func parseInstant(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	t, err := time.ParseInLocation(minuteLayout, s, calendar.Rome)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither YYYY-MM-DD HH:MM (Europe/Rome) nor RFC 3339", s)
+	}
+	if t.Format(minuteLayout) != s {
+		return time.Time{}, fmt.Errorf("%q does not exist in Europe/Rome (the clocks skip it)", s)
+	}
+	if t.Add(-time.Hour).Format(minuteLayout) == s || t.Add(time.Hour).Format(minuteLayout) == s {
+		return time.Time{}, fmt.Errorf("%q happens twice in Europe/Rome (the clocks go back): give it in RFC 3339 with its offset", s)
+	}
+	return t, nil
+}
+
+// parseBound reads a bound of a listing: a time as parseInstant does, or a
+// date, which is its midnight (for an end, the next midnight: the day is
+// included).
+func parseBound(s string, end bool) (time.Time, error) {
+	if d, err := calendar.ParseDate(strings.TrimSpace(s)); err == nil {
+		if end {
+			d = d.AddDays(1)
+		}
+		return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, calendar.Rome), nil
+	}
+	return parseInstant(s)
+}
+
+func romeMinute(t time.Time) string { return t.In(calendar.Rome).Format(minuteLayout) }
+
+// maintenanceLine is one window as the commands print it.
+type maintenanceLine struct {
+	ID         int64     `json:"id"`
+	From       time.Time `json:"from"`
+	To         time.Time `json:"to"`
+	Minutes    float64   `json:"minutes"`
+	Reason     string    `json:"reason"`
+	DeclaredBy string    `json:"declared_by"`
+	DeclaredAt time.Time `json:"declared_at"`
+}
+
+func lineOf(m store.Maintenance) maintenanceLine {
+	return maintenanceLine{ID: m.ID, From: m.From.In(calendar.Rome), To: m.To.In(calendar.Rome), Minutes: m.To.Sub(m.From).Minutes(),
+		Reason: m.Reason, DeclaredBy: m.DeclaredBy, DeclaredAt: m.DeclaredAt.In(calendar.Rome)}
+}
+
+func (l maintenanceLine) String() string {
+	return fmt.Sprintf("%d  %s – %s  %g min  %s (declared by %s on %s)", l.ID, romeMinute(l.From), romeMinute(l.To), l.Minutes,
+		l.Reason, l.DeclaredBy, romeMinute(l.DeclaredAt))
+}
+
+func cmdMaintenanceAdd(ctx context.Context, e *env, args []string) error {
+	var (
+		c                    common
+		from, to, reason, by string
+	)
+	fs := newFlags(e, "maintenance add", "--from TIME --to TIME --reason TEXT [--by NAME] [--json]", `
+Declare a maintenance window from --from up to --to: its minutes are left
+out of the continuity level. TIME is YYYY-MM-DD HH:MM in Europe/Rome (quote
+it) or RFC 3339. Windows are kept with who declared them and when, for the
+Region's audit.`, &c)
+	fs.StringVar(&from, "from", "", "the window's start")
+	fs.StringVar(&to, "to", "", "the window's end (excluded)")
+	fs.StringVar(&reason, "reason", "", "why (shown in the reports)")
+	fs.StringVar(&by, "by", "", "who declares it (default: $USER)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if from == "" || to == "" || strings.TrimSpace(reason) == "" {
+		return usageError{errors.New("--from, --to and --reason are required")}
+	}
+	f, err := parseInstant(from)
+	if err != nil {
+		return usageError{fmt.Errorf("--from: %w", err)}
+	}
+	t, err := parseInstant(to)
+	if err != nil {
+		return usageError{fmt.Errorf("--to: %w", err)}
+	}
+	if !t.After(f) {
+		return usageError{fmt.Errorf("--to %s is not after --from %s: a maintenance window must end after it starts", romeMinute(t), romeMinute(f))}
+	}
+	if by == "" {
+		by = e.getenv("USER")
+	}
+	if by == "" {
+		return usageError{errors.New("--by is required when $USER is not set")}
+	}
+	cfg, err := loadConfig(e, c)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	m := store.Maintenance{From: f, To: t, Reason: strings.TrimSpace(reason), DeclaredBy: by, DeclaredAt: time.Now()}
+	if m.ID, err = st.AddMaintenance(ctx, m); err != nil {
+		return err
+	}
+	l := lineOf(m)
+	if c.json {
+		return writeJSON(e.stdout, l)
+	}
+	fmt.Fprintf(e.stdout, "maintenance window %d declared: %s – %s (Europe/Rome), %g minutes: %s\n", l.ID, romeMinute(l.From), romeMinute(l.To), l.Minutes, l.Reason)
+	return nil
+}
+
+func cmdMaintenanceList(ctx context.Context, e *env, args []string) error {
+	var (
+		c        common
+		from, to string
+	)
+	fs := newFlags(e, "maintenance list", "[--from D] [--to D] [--json]", `
+List the maintenance windows that overlap [--from, --to), by start: every
+window when neither is given. D is a date YYYY-MM-DD (--to includes that
+day), or a time as maintenance add takes it.`, &c)
+	fs.StringVar(&from, "from", "", "list windows ending after this")
+	fs.StringVar(&to, "to", "", "list windows starting before this")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var f, t time.Time
+	var err error
+	if from != "" {
+		if f, err = parseBound(from, false); err != nil {
+			return usageError{fmt.Errorf("--from: %w", err)}
+		}
+	}
+	if to != "" {
+		if t, err = parseBound(to, true); err != nil {
+			return usageError{fmt.Errorf("--to: %w", err)}
+		}
+	}
+	if !f.IsZero() && !t.IsZero() && !t.After(f) {
+		return usageError{fmt.Errorf("--to %s is not after --from %s", to, from)}
+	}
+	cfg, err := loadConfig(e, c)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ms, err := st.MaintenanceWindows(ctx, f, t)
+	if err != nil {
+		return err
+	}
+	lines := make([]maintenanceLine, len(ms))
+	for i, m := range ms {
+		lines[i] = lineOf(m)
+	}
+	if c.json {
+		return writeJSON(e.stdout, map[string][]maintenanceLine{"maintenance": lines})
+	}
+	if len(lines) == 0 {
+		fmt.Fprintln(e.stdout, "no maintenance windows")
+		return nil
+	}
+	for _, l := range lines {
+		fmt.Fprintln(e.stdout, l)
+	}
+	return nil
+}
+
+func cmdMaintenanceRemove(ctx context.Context, e *env, args []string) error {
+	var (
+		c  common
+		id string
+	)
+	fs := newFlags(e, "maintenance remove", "--id N [--json]", `
+Withdraw maintenance window N (maintenance list shows the ids): its minutes
+count again in the continuity level.`, &c)
+	fs.StringVar(&id, "id", "", "the window's id")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return usageError{errors.New("--id N is required (a window's id, from maintenance list)")}
+	}
+	cfg, err := loadConfig(e, c)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.RemoveMaintenance(ctx, n); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no maintenance window %d (maintenance list shows them)", n)
+		}
+		return err
+	}
+	if c.json {
+		return writeJSON(e.stdout, map[string]any{"removed": n})
+	}
+	fmt.Fprintf(e.stdout, "maintenance window %d removed\n", n)
+	return nil
+}

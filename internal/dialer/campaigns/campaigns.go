@@ -1,0 +1,172 @@
+// Package campaigns dials every active campaign of the store through one
+// dialer, as `richiamo serve` does: one channel limit and one call rate for
+// all of them, inside the operating window, each campaign with the call
+// script stored with it. A campaign started or paused (store state) is
+// noticed within Config.Refresh.
+package campaigns
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/script"
+	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/voice"
+	"github.com/richiamo/richiamo/internal/voice/say"
+)
+
+// Store is what the runner needs of the engine's database; *store.Store
+// has it.
+type Store interface {
+	dialer.Store
+	CampaignByID(ctx context.Context, id int64) (store.Campaign, error)
+	SetCampaignState(ctx context.Context, id int64, state string) (bool, error)
+}
+
+// Config is a Runner's settings.
+type Config struct {
+	// Store holds the campaigns. Required.
+	Store Store
+	// Caller places the calls. Required; the runner does not close it.
+	Caller *voice.Caller
+	// Calendar, Channels, CallsPerSecond, Owner, Now and Log are the
+	// dialer's (see dialer.Config), shared by every campaign.
+	Calendar       *calendar.Calendar
+	Channels       int
+	CallsPerSecond float64
+	Owner          string
+	Now            func() time.Time
+	Log            *slog.Logger
+	// Refresh is how soon a campaign started or paused is noticed
+	// (default 2s): the dialer looks for due contacts at this pace, and a
+	// campaign's state and script are read again once their copy is older.
+	Refresh time.Duration
+	// Load reads a campaign's script; nil: script.Load with the Italian
+	// prompt library.
+	Load func(text []byte) (*script.Script, error)
+}
+
+// Runner dials the active campaigns.
+type Runner struct {
+	cfg     Config
+	d       *dialer.Dialer
+	results *script.Results
+
+	mu    sync.Mutex
+	plans map[int64]*plan
+}
+
+type plan struct {
+	name    string
+	text    string
+	p       dialer.Plan
+	checked time.Time
+}
+
+// New checks cfg and builds a Runner.
+func New(cfg Config) (*Runner, error) {
+	if cfg.Store == nil || cfg.Caller == nil {
+		return nil, errors.New("campaigns: Store and Caller are required")
+	}
+	if cfg.Refresh <= 0 {
+		cfg.Refresh = 2 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Load == nil {
+		lib := say.Italian()
+		cfg.Load = func(text []byte) (*script.Script, error) { return script.Load(text, lib) }
+	}
+	r := &Runner{cfg: cfg, results: script.NewResults(), plans: map[int64]*plan{}}
+	d, err := dialer.New(dialer.Config{
+		Store:          r.results.Store(cfg.Store),
+		Campaign:       store.AnyActive,
+		Plan:           r.plan,
+		Calendar:       cfg.Calendar,
+		Channels:       cfg.Channels,
+		CallsPerSecond: cfg.CallsPerSecond,
+		Poll:           cfg.Refresh,
+		Owner:          cfg.Owner,
+		Now:            cfg.Now,
+		Log:            cfg.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.d = d
+	return r, nil
+}
+
+// Run dials until ctx ends, then waits for the calls in progress to end and
+// be recorded, and gives back the contacts claimed but not yet called.
+func (r *Runner) Run(ctx context.Context) error { return r.d.Run(ctx) }
+
+// plan is the dialer's Plan: the campaign's script, read again when its
+// copy is older than Refresh, and false once the campaign is paused.
+func (r *Runner) plan(ctx context.Context, id int64) (dialer.Plan, bool) {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.plans[id]
+	if p != nil && now.Sub(p.checked) < r.cfg.Refresh {
+		return p.p, true
+	}
+	c, err := r.cfg.Store.CampaignByID(ctx, id)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.cfg.Log.Error("campaigns: reading the campaign", "campaign_id", id, "err", err)
+		}
+		return dialer.Plan{}, false
+	}
+	if c.State != store.CampaignActive {
+		if p != nil {
+			r.cfg.Log.Info("campaigns: campaign paused", "campaign", c.Name)
+		}
+		delete(r.plans, id)
+		return dialer.Plan{}, false
+	}
+	if p == nil || p.text != c.Script {
+		np, err := r.load(c)
+		if err != nil {
+			// A script that no longer loads (a prompt removed from the
+			// library) would have every contact claimed and given back in
+			// a loop: the campaign is paused until someone looks.
+			r.cfg.Log.Error("campaigns: campaign paused: its script does not load", "campaign", c.Name, "err", err)
+			if _, err := r.cfg.Store.SetCampaignState(ctx, id, store.CampaignPaused); err != nil {
+				r.cfg.Log.Error("campaigns: pausing the campaign", "campaign", c.Name, "err", err)
+			}
+			delete(r.plans, id)
+			return dialer.Plan{}, false
+		}
+		if p == nil {
+			r.cfg.Log.Info("campaigns: dialling campaign", "campaign", c.Name)
+		}
+		p = np
+		r.plans[id] = p
+	}
+	p.checked = now
+	return p.p, true
+}
+
+func (r *Runner) load(c store.Campaign) (*plan, error) {
+	if c.Script == "" {
+		return nil, errors.New("no script stored (load the campaign with --script)")
+	}
+	s, err := r.cfg.Load([]byte(c.Script))
+	if err != nil {
+		return nil, err
+	}
+	rules, maxAttempts := s.Rules()
+	p := dialer.Plan{Call: script.CallFunc(r.cfg.Caller, s, 0, r.results), Positive: s.Positive, MaxAttempts: maxAttempts, Rules: rules}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &plan{name: c.Name, text: c.Script, p: p}, nil
+}

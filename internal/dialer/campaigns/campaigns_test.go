@@ -1,0 +1,314 @@
+package campaigns_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/dialer/campaigns"
+	"github.com/richiamo/richiamo/internal/leakcheck"
+	"github.com/richiamo/richiamo/internal/script"
+	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/store/storetest"
+	"github.com/richiamo/richiamo/internal/voice"
+	"github.com/richiamo/richiamo/internal/voice/patients"
+)
+
+func TestMain(m *testing.M) { leakcheck.Main(m, "github.com/richiamo/richiamo/internal/") }
+
+// monday10 is Monday 30 November 2026, 10:00 in Rome: the window is open
+// whatever day the test runs on.
+var monday10 = time.Date(2026, 11, 30, 10, 0, 0, 0, calendar.Rome)
+
+// rtpPorts hands each test's Caller its own range of audio ports.
+var rtpPorts atomic.Int32
+
+// mix: every patient answers and presses 1; numbers ending in 9 are busy.
+const mix = `seed: 7
+behaviours:
+  answer_and_press: {weight: 1, digits: "1", after: 100ms}
+overrides:
+  - {ends_with: "9", behaviour: busy}
+max_call: 30s
+`
+
+type bundle struct {
+	st       *store.Store
+	patients *patients.Server
+	runner   *campaigns.Runner
+	recall   string
+}
+
+func setup(t *testing.T, st *store.Store, channels int) *bundle {
+	t.Helper()
+	m, err := patients.ParseMix([]byte(mix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err := patients.NewServer(patients.Config{Listen: "127.0.0.1:0", Mix: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pts.Close() })
+	lo := 41000 + 1000*int(rtpPorts.Add(1))
+	caller, err := voice.NewCaller(voice.Config{Bind: "127.0.0.1:0", Advertise: "127.0.0.1", Proxy: "sip:" + pts.Addr(),
+		CallerID: "+390000000000", RTPPortMin: lo, RTPPortMax: lo + 999, RingTimeout: 4 * time.Second, MaxDuration: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { caller.Close() })
+	cal, err := calendar.New(calendar.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r, err := campaigns.New(campaigns.Config{Store: st, Caller: caller, Calendar: cal, Channels: channels, CallsPerSecond: 50,
+		Owner: "serve", Refresh: 200 * time.Millisecond, Now: func() time.Time { return monday10.Add(time.Since(start)) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recall, err := os.ReadFile(filepath.Join("..", "..", "..", "campaigns", "recall.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &bundle{st: st, patients: pts, runner: r, recall: string(recall)}
+}
+
+// campaign loads a campaign with script text and the given numbers, in
+// state.
+func (b *bundle) campaign(t *testing.T, name, text, state string, phones ...string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	id, err := b.st.AddCampaign(ctx, name, "recall", monday10.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.st.SetCampaignScript(ctx, id, text); err != nil {
+		t.Fatal(err)
+	}
+	cs := make([]store.NewContact, len(phones))
+	for i, p := range phones {
+		payload, _ := json.Marshal(script.Payload{Code: fmt.Sprintf("%s-%d", name, i), Appointment: monday10.Add(48 * time.Hour)})
+		cs[i] = store.NewContact{Phone: p, Payload: string(payload)}
+	}
+	if err := b.st.LoadContacts(ctx, id, cs, monday10.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.st.SetCampaignState(ctx, id, state); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+type attempt struct {
+	Campaign int64  `db:"campaign_id"`
+	Started  int64  `db:"started_at"`
+	Ended    int64  `db:"ended_at"`
+	Outcome  string `db:"outcome"`
+	Result   string `db:"result"`
+}
+
+func (b *bundle) attempts(t *testing.T) []attempt {
+	t.Helper()
+	var as []attempt
+	if err := b.st.DB().Select(&as, `SELECT campaign_id, started_at, ended_at, outcome, result FROM attempts ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	return as
+}
+
+func (b *bundle) count(t *testing.T, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := b.st.DB().Get(&n, b.st.DB().Rebind(q), args...); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitFor polls cond until it holds or the time is up.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// maxOverlap is the most attempts in progress at once.
+func maxOverlap(as []attempt) int {
+	type edge struct {
+		at    int64
+		delta int
+	}
+	var es []edge
+	for _, a := range as {
+		es = append(es, edge{a.Started, 1}, edge{a.Ended, -1})
+	}
+	// An end and a start at the same millisecond: the end first.
+	sort.Slice(es, func(i, j int) bool { return es[i].at < es[j].at || (es[i].at == es[j].at && es[i].delta < es[j].delta) })
+	n, most := 0, 0
+	for _, e := range es {
+		n += e.delta
+		most = max(most, n)
+	}
+	return most
+}
+
+func TestActiveCampaignsShareTheChannelsAndAPausedOneWaits(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, 2)
+		// Campaign "inversa" has its own script: 1 cancels.
+		swapped := strings.NewReplacer(`"1": confirmed`, `"1": cancelled`, `"2": cancelled`, `"2": confirmed`).Replace(b.recall)
+		a := b.campaign(t, "recall-a", b.recall, store.CampaignActive, "+393330000001", "+393330000002", "+393330000003")
+		c := b.campaign(t, "inversa", swapped, store.CampaignActive, "+393330000011", "+393330000012", "+393330000019")
+		p := b.campaign(t, "in-pausa", b.recall, store.CampaignPaused, "+393330000021", "+393330000022")
+
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- b.runner.Run(ctx) }()
+		defer func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("run: %v", err)
+			}
+		}()
+		// The busy number stays open for a retry in 15 minutes: five
+		// contacts close, six attempts are made.
+		waitFor(t, "the active campaigns' first round", 60*time.Second, func() bool {
+			return b.count(t, `SELECT COUNT(*) FROM attempts`) >= 6
+		})
+		as := b.attempts(t)
+		results := map[int64]map[string]int{}
+		for _, x := range as {
+			if results[x.Campaign] == nil {
+				results[x.Campaign] = map[string]int{}
+			}
+			results[x.Campaign][x.Outcome+"/"+x.Result]++
+		}
+		if got := results[a]; got["answered/confirmed"] != 3 || len(got) != 1 {
+			t.Errorf("recall-a: %v, want 3 answered and confirmed", got)
+		}
+		if got := results[c]; got["answered/cancelled"] != 2 || got["busy/"] != 1 || len(got) != 2 {
+			t.Errorf("inversa (its own script): %v, want 2 answered and cancelled, 1 busy", got)
+		}
+		if got := results[p]; len(got) != 0 {
+			t.Errorf("the paused campaign was called: %v", got)
+		}
+		if n := maxOverlap(as); n > 2 {
+			t.Errorf("%d calls at once, over the 2 channels", n)
+		}
+		// Started while serving: its contacts are called within moments.
+		if _, err := st.SetCampaignState(context.Background(), p, store.CampaignActive); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the campaign started meanwhile", 30*time.Second, func() bool {
+			return b.count(t, `SELECT COUNT(*) FROM contacts WHERE campaign_id = ? AND status = 'final'`, p) == 2
+		})
+		if n := maxOverlap(b.attempts(t)); n > 2 {
+			t.Errorf("%d calls at once, over the 2 channels", n)
+		}
+	})
+}
+
+func TestStoppingEndsTheCallsInFlightAndReleasesTheRest(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, 2)
+		var phones []string
+		for i := range 8 {
+			phones = append(phones, fmt.Sprintf("+39333000010%d", i))
+		}
+		b.campaign(t, "recall", b.recall, store.CampaignActive, phones...)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- b.runner.Run(ctx) }()
+		waitFor(t, "a call in progress", 30*time.Second, func() bool { return b.patients.Summary().Calls >= 1 })
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("the runner did not stop")
+		}
+		calls := b.patients.Summary().Calls
+		if n := b.count(t, `SELECT COUNT(*) FROM attempts`); n != calls || n == 0 {
+			t.Errorf("%d attempts recorded for %d calls placed", n, calls)
+		}
+		if n := b.count(t, `SELECT COUNT(*) FROM contacts WHERE status = 'in_progress'`); n != 0 {
+			t.Errorf("%d contacts still leased after the stop", n)
+		}
+		if n := b.count(t, `SELECT COUNT(*) FROM contacts WHERE status = 'pending'`); n != len(phones)-calls {
+			t.Errorf("%d contacts pending, want the %d not called", n, len(phones)-calls)
+		}
+	})
+}
+
+func TestAScriptThatNoLongerLoadsPausesItsCampaign(t *testing.T) {
+	t.Parallel()
+	st := storetest.SQLite(t)
+	b := setup(t, st, 2)
+	broken := strings.Replace(b.recall, "frase-ripetiamo]", "frase-che-non-esiste]", 1)
+	id := b.campaign(t, "rotta", broken, store.CampaignActive, "+393330000201")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.runner.Run(ctx) }()
+	waitFor(t, "the campaign paused", 10*time.Second, func() bool {
+		c, err := st.CampaignByID(context.Background(), id)
+		return err == nil && c.State == store.CampaignPaused
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := b.count(t, `SELECT COUNT(*) FROM attempts`); n != 0 || b.patients.Summary().Calls != 0 {
+		t.Errorf("%d attempts, %d calls, want none", n, b.patients.Summary().Calls)
+	}
+	if n := b.count(t, `SELECT COUNT(*) FROM contacts WHERE status = 'pending'`); n != 1 {
+		t.Errorf("the contact was not given back: %d pending", n)
+	}
+}
+
+func TestAPausedCampaignPlacesNoNewCall(t *testing.T) {
+	t.Parallel()
+	st := storetest.SQLite(t)
+	b := setup(t, st, 1)
+	id := b.campaign(t, "recall", b.recall, store.CampaignActive, "+393330000301", "+393330000302", "+393330000303", "+393330000304")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.runner.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	waitFor(t, "the first call", 30*time.Second, func() bool { return b.patients.Summary().Calls >= 1 })
+	if _, err := st.SetCampaignState(context.Background(), id, store.CampaignPaused); err != nil {
+		t.Fatal(err)
+	}
+	// The call in progress ends and is recorded; then nothing, well past
+	// the refresh.
+	waitFor(t, "the call in progress recorded", 30*time.Second, func() bool { return b.count(t, `SELECT COUNT(*) FROM attempts`) == 1 })
+	time.Sleep(time.Second)
+	if calls := b.patients.Summary().Calls; calls != 1 {
+		t.Errorf("%d calls placed, want only the one in progress at the pause", calls)
+	}
+	if n := b.count(t, `SELECT COUNT(*) FROM contacts WHERE status = 'pending'`); n != 3 {
+		t.Errorf("%d contacts pending, want 3", n)
+	}
+}

@@ -1,0 +1,36 @@
+package voice
+
+import (
+	"log/slog"
+	"testing"
+)
+
+// Helpers for the tests of package voice_test, which drive a Caller
+// through the packages above it against the same SIPp peers.
+
+// SIPpPeer is SIPp running a scenario of testdata as the far end.
+type SIPpPeer struct{ s *sipp }
+
+// StartSIPp runs scenario for one call; see startSIPp.
+func StartSIPp(t testing.TB, scenario string, args ...string) SIPpPeer {
+	t.Helper()
+	return SIPpPeer{startSIPp(t, scenario, args...)}
+}
+
+// URI is the SIP URI the scenario answers on.
+func (p SIPpPeer) URI() string { return p.s.uri() }
+
+// Wait fails the test unless SIPp's call went as the scenario expects.
+func (p SIPpPeer) Wait() {
+	p.s.t.Helper()
+	p.s.wait()
+}
+
+// NeedRawSockets skips a test whose scenario plays RTP from a capture.
+func NeedRawSockets(t testing.TB) {
+	t.Helper()
+	needRawSockets(t)
+}
+
+// Logger is a logger whose lines the test shows if it fails.
+func Logger(t testing.TB) *slog.Logger { return testLog(t) }
