@@ -476,3 +476,21 @@ func wallClock(t time.Time) time.Duration {
 	h, m, s := t.Clock()
 	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second + time.Duration(t.Nanosecond())
 }
+
+// ReplyWindows is the clock of the reply time to written contacts in the
+// 2016 tender: every hour of the day, except Saturday from 14:00 to 24:00
+// (holidays are excluded by the calendar itself). Sundays count unless
+// excludeSundays: the clause names only holidays and Saturday afternoon.
+func ReplyWindows(excludeSundays bool) []Window {
+	var ws []Window
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		switch {
+		case d == time.Saturday:
+			ws = append(ws, Window{d, 0, 14 * time.Hour})
+		case d == time.Sunday && excludeSundays:
+		default:
+			ws = append(ws, Window{d, 0, 24 * time.Hour})
+		}
+	}
+	return ws
+}

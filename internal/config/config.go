@@ -30,6 +30,7 @@ type Config struct {
 	Web       Web       `yaml:"web"`
 	Log       Log       `yaml:"log"`
 	Voice     Voice     `yaml:"voice"`
+	SLA       SLA       `yaml:"sla"`
 
 	// Dir is the directory of the configuration file; relative paths in the
 	// file are resolved against it.
@@ -205,6 +206,7 @@ func Default() Config {
 			TrustedProxies: []string{"127.0.0.0/8", "::1/128"}},
 		Log:   Log{Level: "info", Format: "text"},
 		Voice: defaultVoice(),
+		SLA:   SLA{Profile: "piano-2021", Reports: SLAReports{Weekly: true, Monthly: true, At: "06:00"}},
 		Dir:   ".",
 	}
 }
@@ -447,6 +449,7 @@ func (c Config) Validate() error {
 		bad("log.format", "%q is not text or json", c.Log.Format)
 	}
 	c.Voice.validate(bad)
+	c.SLA.validate(bad)
 	return errors.Join(errs...)
 }
 

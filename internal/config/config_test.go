@@ -223,3 +223,34 @@ func TestTrunkRegistrationAndTLS(t *testing.T) {
 		t.Fatalf("trunk: %+v", tr)
 	}
 }
+
+func TestSLASettings(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"sla: {profile: piano-2030}", `sla.profile: "piano-2030" is not a known contract profile`},
+		{"sla: {charge: rounded}", "sla.charge: must be started or exact"},
+		{"sla: {reply_target: 1.5}", "sla.reply_target: must be in (0, 1]"},
+		{"sla: {service_value_eur: -1}", "sla.service_value_eur: must not be negative"},
+		{"sla: {reports: {at: '25:00'}}", `sla.reports.at: "25:00" is not a time of day`},
+		{"sla: {reports: {weekly_until: 31/03/2027}}", `sla.reports.weekly_until: "31/03/2027" is not a date`},
+	} {
+		var c Config = Default()
+		if err := Decode([]byte(tc.yaml), &c); err != nil {
+			t.Fatalf("%s: %v", tc.yaml, err)
+		}
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+	c := Default()
+	if err := Decode([]byte("sla: {profile: capitolato-2016, service_value_eur: 120000, charge: exact, reply_exclude_sundays: true}"), &c); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.SLA.ProfileOf()
+	if err != nil || c.Validate() != nil {
+		t.Fatal(err, c.Validate())
+	}
+	if p.Name != "capitolato-2016" || p.ServiceValueEUR != 120000 || p.Charge != "exact" || !p.ReplyExcludeSundays || p.ThresholdHours != 24 {
+		t.Errorf("profile %+v", p)
+	}
+}

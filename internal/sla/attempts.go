@@ -34,27 +34,54 @@ type Attempt struct {
 
 // WriteAttempts writes the log in its CSV form.
 func WriteAttempts(w io.Writer, as []Attempt) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(Columns); err != nil {
+	aw, err := NewAttemptWriter(w)
+	if err != nil {
 		return err
 	}
-	rec := make([]string, len(Columns))
 	for _, a := range as {
-		rec[0], rec[1] = a.Campaign, a.Contact
-		rec[2] = strconv.Itoa(a.Seq)
-		rec[3] = a.LoadedAt.Format(time.RFC3339)
-		rec[4] = strconv.Itoa(a.Attempt)
-		rec[5] = a.StartedAt.Format(time.RFC3339)
-		rec[6] = a.EndedAt.Format(time.RFC3339)
-		rec[7] = a.Outcome
-		rec[8] = strconv.FormatBool(a.Final)
-		rec[9] = strconv.FormatBool(a.Positive)
-		if err := cw.Write(rec); err != nil {
+		if err := aw.Write(a); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return aw.Flush()
+}
+
+// AttemptWriter writes the log one attempt at a time, so that a year's log
+// never sits in memory. Times are written to the second in their own
+// location's offset.
+type AttemptWriter struct {
+	cw  *csv.Writer
+	rec []string
+}
+
+// NewAttemptWriter writes the header.
+func NewAttemptWriter(w io.Writer) (*AttemptWriter, error) {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(Columns); err != nil {
+		return nil, err
+	}
+	return &AttemptWriter{cw: cw, rec: make([]string, len(Columns))}, nil
+}
+
+// Write adds one row.
+func (aw *AttemptWriter) Write(a Attempt) error {
+	rec := aw.rec
+	rec[0], rec[1] = a.Campaign, a.Contact
+	rec[2] = strconv.Itoa(a.Seq)
+	rec[3] = a.LoadedAt.Format(time.RFC3339)
+	rec[4] = strconv.Itoa(a.Attempt)
+	rec[5] = a.StartedAt.Format(time.RFC3339)
+	rec[6] = a.EndedAt.Format(time.RFC3339)
+	rec[7] = a.Outcome
+	rec[8] = strconv.FormatBool(a.Final)
+	rec[9] = strconv.FormatBool(a.Positive)
+	return aw.cw.Write(rec)
+}
+
+// Flush writes what is buffered and reports any write error.
+func (aw *AttemptWriter) Flush() error {
+	aw.cw.Flush()
+	return aw.cw.Error()
 }
 
 // AttemptReader streams an attempt log.

@@ -43,8 +43,14 @@ type Profile struct {
 	PenaltyPerHour     float64 `json:"penalty_per_hour_pct"`
 	Charge             string  `json:"charge"`
 	ContinuityTarget   float64 `json:"continuity_threshold"`
-	ReplyTimeHours     float64 `json:"reply_time_threshold_hours"`
 	PenaltyPerPointIVR float64 `json:"continuity_penalty_per_point_pct"`
+	// Reply time to written contacts: the share ReplyTarget of them closed
+	// within ReplyTimeHours on ReplyClock.
+	ReplyTimeHours       float64 `json:"reply_time_threshold_hours"`
+	ReplyClock           string  `json:"reply_clock"`
+	ReplyExcludeSundays  bool    `json:"reply_exclude_sundays"`
+	ReplyTarget          float64 `json:"reply_target"`
+	PenaltyPerPointReply float64 `json:"reply_penalty_per_point_pct"`
 	// ServiceValueEUR is the outbound service's value the penalties are
 	// percentages of.
 	ServiceValueEUR float64 `json:"service_value_eur"`
@@ -54,10 +60,12 @@ type Profile struct {
 var Profiles = map[string]Profile{
 	"capitolato-2016": {Name: "capitolato-2016", AcquisitionThreshold: 0.50, AcquisitionReading: PerCall, PenaltyPerPoint: 1,
 		PackageSize: 100, ThresholdHours: 24, EfficiencyReading: PerPackage, PenaltyPerHour: 3, Charge: ChargeStarted,
-		ContinuityTarget: 0.95, ReplyTimeHours: 24, PenaltyPerPointIVR: 0.5},
+		ContinuityTarget: 0.95, PenaltyPerPointIVR: 0.5,
+		ReplyTimeHours: 24, ReplyClock: ClockContinuous, ReplyTarget: 0.95, PenaltyPerPointReply: 0.5},
 	"piano-2021": {Name: "piano-2021", AcquisitionThreshold: 0.90, AcquisitionReading: PerCall, PenaltyPerPoint: 1,
 		PackageSize: 100, ThresholdHours: 4, EfficiencyReading: PerPackage, PenaltyPerHour: 3, Charge: ChargeStarted,
-		ContinuityTarget: 0.995, ReplyTimeHours: 3, PenaltyPerPointIVR: 0.5},
+		ContinuityTarget: 0.995, PenaltyPerPointIVR: 0.5,
+		ReplyTimeHours: 3, ReplyClock: ClockWorking, ReplyTarget: 0.95, PenaltyPerPointReply: 0.5},
 }
 
 // Validate names the bad field.
@@ -81,6 +89,28 @@ func (p Profile) Validate() error {
 	}
 	if p.ThresholdHours <= 0 {
 		bad("efficiency_threshold_working_hours", "must be positive")
+	}
+	if p.ContinuityTarget <= 0 || p.ContinuityTarget > 1 {
+		bad("continuity_threshold", "must be in (0, 1]")
+	}
+	if p.ReplyTimeHours <= 0 {
+		bad("reply_time_threshold_hours", "must be positive")
+	}
+	if p.ReplyClock != ClockContinuous && p.ReplyClock != ClockWorking {
+		bad("reply_clock", "must be continuous or working")
+	}
+	if p.ReplyTarget <= 0 || p.ReplyTarget > 1 {
+		bad("reply_target", "must be in (0, 1]")
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"penalty_per_point_pct", p.PenaltyPerPoint}, {"penalty_per_hour_pct", p.PenaltyPerHour},
+		{"continuity_penalty_per_point_pct", p.PenaltyPerPointIVR}, {"reply_penalty_per_point_pct", p.PenaltyPerPointReply},
+		{"service_value_eur", p.ServiceValueEUR}} {
+		if f.v < 0 {
+			bad(f.name, "must not be negative")
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -166,22 +196,76 @@ type contactState struct {
 	positiveP bool // closed positive by an attempt in the period
 }
 
-// Compute reads an attempt log and computes the period [from, to).
-func Compute(r io.Reader, name string, from, to time.Time, p Profile, wt WorkingTime) (*Report, error) {
+// Computer accumulates attempts and computes a period's outbound figures.
+// The engine feeds it from the store and `richiamo sla` from an exported
+// log: one computation, so that the two can only disagree if the log does.
+type Computer struct {
+	rep      *Report
+	p        Profile
+	wt       WorkingTime
+	contacts map[string]*contactState
+	last     *contactState
+	lastKey  [2]string
+}
+
+// NewComputer starts the computation of the period [from, to).
+func NewComputer(from, to time.Time, p Profile, wt WorkingTime) (*Computer, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	if !from.Before(to) {
 		return nil, fmt.Errorf("sla: the period's end %s is not after its start %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
 	}
+	return &Computer{rep: &Report{From: from, To: to, Profile: p.Name}, p: p, wt: wt, contacts: map[string]*contactState{}}, nil
+}
+
+// Add counts one attempt.
+func (k *Computer) Add(a Attempt) {
+	rep := k.rep
+	rep.Attempts++
+	// A contact's attempts are usually consecutive in the log.
+	c := k.last
+	if c == nil || a.Campaign != k.lastKey[0] || a.Contact != k.lastKey[1] {
+		key := a.Campaign + "\x00" + a.Contact
+		c = k.contacts[key]
+		if c == nil {
+			c = &contactState{campaign: a.Campaign, seq: a.Seq, loaded: a.LoadedAt}
+			k.contacts[key] = c
+		}
+		k.last, k.lastKey = c, [2]string{a.Campaign, a.Contact}
+	}
+	inPeriod := !a.StartedAt.Before(rep.From) && a.StartedAt.Before(rep.To)
+	if inPeriod {
+		rep.Acquisition.Calls++
+		c.inPeriod = true
+	}
+	if a.Final && (c.final.IsZero() || a.EndedAt.Before(c.final)) {
+		c.final, c.positive = a.EndedAt, a.Positive
+		c.positiveP = a.Positive && inPeriod
+	}
+}
+
+// Report computes the figures of the attempts added so far.
+func (k *Computer) Report() *Report {
+	rep := *k.rep
+	rep.Packages = nil
+	rep.Efficiency = Efficiency{}
+	rep.Acquisition = Acquisition{Calls: k.rep.Acquisition.Calls}
+	acquisition(&rep, k.contacts, k.p)
+	packages(&rep, k.contacts, k.p, k.wt)
+	return &rep
+}
+
+// Compute reads an attempt log and computes the period [from, to).
+func Compute(r io.Reader, name string, from, to time.Time, p Profile, wt WorkingTime) (*Report, error) {
+	k, err := NewComputer(from, to, p, wt)
+	if err != nil {
+		return nil, err
+	}
 	ar, err := NewAttemptReader(r, name)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{From: from, To: to, Profile: p.Name}
-	contacts := map[string]*contactState{}
-	var last *contactState
-	var lastCampaign, lastContact string
 	for {
 		a, err := ar.Next()
 		if errors.Is(err, io.EOF) {
@@ -190,31 +274,9 @@ func Compute(r io.Reader, name string, from, to time.Time, p Profile, wt Working
 		if err != nil {
 			return nil, err
 		}
-		rep.Attempts++
-		// A contact's attempts are usually consecutive in the log.
-		c := last
-		if c == nil || a.Campaign != lastCampaign || a.Contact != lastContact {
-			key := a.Campaign + "\x00" + a.Contact
-			c = contacts[key]
-			if c == nil {
-				c = &contactState{campaign: a.Campaign, seq: a.Seq, loaded: a.LoadedAt}
-				contacts[key] = c
-			}
-			last, lastCampaign, lastContact = c, a.Campaign, a.Contact
-		}
-		inPeriod := !a.StartedAt.Before(from) && a.StartedAt.Before(to)
-		if inPeriod {
-			rep.Acquisition.Calls++
-			c.inPeriod = true
-		}
-		if a.Final && (c.final.IsZero() || a.EndedAt.Before(c.final)) {
-			c.final, c.positive = a.EndedAt, a.Positive
-			c.positiveP = a.Positive && inPeriod
-		}
+		k.Add(a)
 	}
-	acquisition(rep, contacts, p)
-	packages(rep, contacts, p, wt)
-	return rep, nil
+	return k.Report(), nil
 }
 
 func acquisition(rep *Report, contacts map[string]*contactState, p Profile) {
@@ -271,9 +333,19 @@ func packages(rep *Report, contacts map[string]*contactState, p Profile, wt Work
 		var last time.Time
 		listOpen := false
 		listInPeriod := false
-		for i := 0; i < len(cs); i += p.PackageSize {
-			part := cs[i:min(i+p.PackageSize, len(cs))]
-			pk := Package{Campaign: name, Index: i/p.PackageSize + 1, Contacts: len(part)}
+		// A package is the contacts loaded at positions (k-1)×size+1 to
+		// k×size: cut by seq, not by position in the log, so that a contact
+		// the log does not show cannot shift its followers into another
+		// package.
+		for i := 0; i < len(cs); {
+			index := (cs[i].seq-1)/p.PackageSize + 1
+			j := i + 1
+			for j < len(cs) && (cs[j].seq-1)/p.PackageSize+1 == index {
+				j++
+			}
+			part := cs[i:j]
+			i = j
+			pk := Package{Campaign: name, Index: index, Contacts: len(part)}
 			var done time.Time
 			for _, c := range part {
 				if c.loaded.After(pk.LoadedAt) {

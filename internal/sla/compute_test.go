@@ -254,3 +254,41 @@ func TestReportGolden(t *testing.T) {
 		t.Fatalf("report differs from %s (go test -update rewrites it):\n%s", path, got)
 	}
 }
+
+// A contact the log does not show (final before the period, or not yet
+// called) must not move its followers into another package.
+func TestPackagesAreCutBySeq(t *testing.T) {
+	loaded := at(2026, 10, 5, 9, 0)
+	var as []Attempt
+	for _, seq := range []int{1, 2, 4, 101, 102} {
+		as = append(as, pkg("c", seq, 1, loaded, loaded.Add(time.Hour))...)
+	}
+	rep := compute(t, as, at(2026, 10, 5, 0, 0), at(2026, 10, 6, 0, 0), "piano-2021")
+	var got []string
+	for _, p := range rep.Packages {
+		got = append(got, fmt.Sprintf("#%d:%d", p.Index, p.Contacts))
+	}
+	if want := "#1:3 #2:2"; strings.Join(got, " ") != want {
+		t.Errorf("packages %v, want %s", got, want)
+	}
+}
+
+// The computer gives the same report however often it is asked.
+func TestComputerReportIsRepeatable(t *testing.T) {
+	loaded := at(2026, 10, 5, 9, 0)
+	k, err := NewComputer(at(2026, 10, 5, 0, 0), at(2026, 10, 6, 0, 0), Profiles["piano-2021"], cal(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range pkg("c", 1, 150, loaded, loaded.Add(5*time.Hour)) {
+		k.Add(a)
+	}
+	a, _ := json.Marshal(k.Report())
+	b, _ := json.Marshal(k.Report())
+	if !bytes.Equal(a, b) {
+		t.Errorf("second report differs:\n%s\n%s", a, b)
+	}
+	if r := k.Report(); r.Acquisition.Calls != 150 || len(r.Packages) != 2 || r.Efficiency.Met {
+		t.Errorf("calls %d, packages %d, met %v; want 150, 2, false", r.Acquisition.Calls, len(r.Packages), r.Efficiency.Met)
+	}
+}
