@@ -54,6 +54,10 @@ bench-calls: ## hold 1,000 concurrent calls with G.711 both ways; prints the fig
 prompts: ## regenerate the Italian voice prompts in campaigns/prompts/it (espeak-ng, sox)
 	scripts/gen-prompts.sh
 
+.PHONY: docs-report
+docs-report: ## render the demo's monthly service-level report into docs/ (PDF, HTML, PNG)
+	scripts/docs-report.sh
+
 .PHONY: clean
 clean: ## remove build output
 	rm -rf bin

@@ -2,7 +2,8 @@
 # Runs every test. The store suite runs against SQLite and a real PostgreSQL:
 # this script installs the PostgreSQL server when it is missing (Debian, as
 # root) and starts a throwaway cluster for the run; the console's browser
-# tests need Debian's chromium, installed the same way. Under CI=true a
+# tests need Debian's chromium, the voice tests SIPp and the report tests
+# poppler's pdftotext, installed the same way. Under CI=true a
 # missing dependency fails the run instead of skipping tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,17 @@ if ! command -v sipp >/dev/null 2>&1; then
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q sip-tester >/dev/null ||
 			{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q sip-tester >/dev/null; } ||
 			echo "test: sip-tester could not be installed" >&2
+	fi
+fi
+
+# The service-level report tests read their PDFs back with poppler's
+# pdftotext, as a reader would.
+if ! command -v pdftotext >/dev/null 2>&1; then
+	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+		echo "test: installing poppler-utils (pdftotext)…" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q poppler-utils >/dev/null ||
+			{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q poppler-utils >/dev/null; } ||
+			echo "test: poppler-utils could not be installed" >&2
 	fi
 fi
 

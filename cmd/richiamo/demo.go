@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,9 +18,11 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/campaigns"
+	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/remind"
+	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
 	"github.com/richiamo/richiamo/internal/store"
@@ -43,14 +46,19 @@ thousand bookings and a sprinkling of bad rows), an in-process imitation of
 the SMS provider's REST API reached through the real client library, its
 delivery reports, and a few patients' replies, all on 127.0.0.1; then a
 small recall campaign calls a dozen of the patients over real SIP and RTP
-to simulated patients who answer, press keys, are busy or never answer. The
-clock is set to Monday 30 November 2026, 09:30, the day before the
-appointments.`, &c)
+to simulated patients who answer, press keys, are busy or never answer,
+over three days. Last, the service-level report of November 2026 is made
+from what the demo recorded, and kept in the store (--pdf and --html write
+it out). The clock is set to Monday 30 November 2026, 09:30, the day before
+the appointments.`, &c)
 	fs.StringVar(&extract, "extract", filepath.Join("testdata", "extract-demo.csv"), "extract to use")
 	fs.BoolVar(&keep, "keep", false, "keep the temporary store and print where it is")
 	fs.Float64Var(&rateArg, "rate", 400, "messages per second the engine may send")
 	var noCalls bool
 	fs.BoolVar(&noCalls, "no-calls", false, "leave out the recall calls to simulated patients")
+	var pdfOut, htmlOut string
+	fs.StringVar(&pdfOut, "pdf", "", "write the month's service-level report as PDF here")
+	fs.StringVar(&htmlOut, "html", "", "write the month's service-level report as a printable HTML page here")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -63,6 +71,20 @@ appointments.`, &c)
 	sum, err := d.run(ctx, extract)
 	if err != nil {
 		return err
+	}
+	rep, err := d.levels(ctx, sum)
+	if err != nil {
+		return err
+	}
+	if pdfOut != "" {
+		if err := writeFileAtomic(pdfOut, func(f *os.File) error { return rep.PDF(f, nil) }); err != nil {
+			return err
+		}
+	}
+	if htmlOut != "" {
+		if err := writeFileAtomic(htmlOut, func(f *os.File) error { return rep.Document(f, nil) }); err != nil {
+			return err
+		}
 	}
 	if c.json {
 		return writeJSON(e.stdout, sum)
@@ -141,6 +163,7 @@ type demoSummary struct {
 	Sample     []string            `json:"sample_messages"`
 	ProviderRx int                 `json:"provider_received"`
 	Calls      *demoCalls          `json:"calls,omitempty"`
+	Levels     *demoLevels         `json:"service_levels"`
 	Twice      int                 `json:"numbers_sent_twice"`
 }
 
@@ -460,4 +483,55 @@ func (s *demoSummary) print(w io.Writer) {
 	if s.Calls != nil {
 		s.Calls.print(w)
 	}
+	if s.Levels != nil {
+		s.Levels.print(w)
+	}
+}
+
+// demoLevels is the month's service levels in the summary.
+type demoLevels struct {
+	Month       string  `json:"month"`
+	Profile     string  `json:"profile"`
+	Report      int64   `json:"kept_report_id"`
+	Calls       int     `json:"calls"`
+	Positive    int     `json:"positive_contacts"`
+	Acquisition float64 `json:"acquisition"`
+	Packages    int     `json:"packages"`
+	Written     int     `json:"written_contacts"`
+	PenaltyPct  float64 `json:"penalty_pct"`
+}
+
+// levels makes and keeps November's service-level report from what the
+// demo recorded, as serve does on the 1st of the month.
+func (d *demo) levels(ctx context.Context, sum *demoSummary) (*slareport.Report, error) {
+	cfg := config.Default()
+	src, err := levelSources(cfg, d.st)
+	if err != nil {
+		return nil, err
+	}
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, cup.Rome)
+	p := reportPeriod{slareport.Monthly, from, from.AddDate(0, 1, 0)}
+	id, _, err := keepReport(ctx, src, p, "demo", d.now())
+	if err != nil {
+		return nil, err
+	}
+	k, err := d.st.SLAReportByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	rep := &slareport.Report{}
+	if err := json.Unmarshal([]byte(k.Data), rep); err != nil {
+		return nil, err
+	}
+	a := rep.Outbound.Acquisition
+	sum.Levels = &demoLevels{Month: rep.Title(), Profile: rep.Profile.Name, Report: id, Calls: a.Calls, Positive: a.Positive,
+		Acquisition: a.Value, Packages: len(rep.Outbound.Packages), Written: rep.Replies.Received, PenaltyPct: rep.Penalties.TotalPct}
+	return rep, nil
+}
+
+func (l *demoLevels) print(w io.Writer) {
+	fmt.Fprintf(w, "\nService levels of %s (profile %s), kept as report %d:\n", l.Month, l.Profile, l.Report)
+	fmt.Fprintf(w, "  %d calls, %d contacts closed positive: %.2f%% per call; %d package(s); %d written contact(s); penalties %.2f%%\n",
+		l.Calls, l.Positive, l.Acquisition*100, l.Packages, l.Written, l.PenaltyPct)
+	fmt.Fprintln(w, "  (demo --pdf FILE writes it; with --keep, richiamo sla report --id N shows it from the kept store)")
 }

@@ -45,6 +45,7 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		} `json:"replies"`
 		Calls struct {
 			Contacts int            `json:"contacts"`
+			Days     int            `json:"days"`
 			Attempts int            `json:"attempts"`
 			Outcomes map[string]int `json:"outcomes"`
 			Results  map[string]int `json:"results"`
@@ -52,6 +53,13 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 				Calls int `json:"calls"`
 			} `json:"patients"`
 		} `json:"calls"`
+		Levels struct {
+			Report   int64   `json:"kept_report_id"`
+			Calls    int     `json:"calls"`
+			Positive int     `json:"positive_contacts"`
+			Value    float64 `json:"acquisition"`
+			Written  int     `json:"written_contacts"`
+		} `json:"service_levels"`
 	}
 	if err := json.Unmarshal(out, &s); err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -69,14 +77,24 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	if s.Confirmed != 2 || s.Cancelled != 2 || s.Inbox != 1 || len(s.Replies) != 7 {
 		t.Fatalf("replies: %d confirmed, %d cancelled, %d in the inbox, %d exchanges", s.Confirmed, s.Cancelled, s.Inbox, len(s.Replies))
 	}
-	// Every contact of the recall campaign was called once over SIP, and
-	// the simulated patients saw each call.
+	// Every contact of the recall campaign was called over SIP, on up to
+	// three days, each retry after a busy or unanswered call; the
+	// simulated patients saw each call.
 	c := s.Calls
 	total := 0
 	for _, n := range c.Outcomes {
 		total += n
 	}
-	if c.Contacts != 8 || c.Attempts != 8 || total != 8 || c.Patients.Calls != 8 || c.Outcomes["answered"] == 0 || c.Results["confirmed"] == 0 {
+	retries := c.Outcomes["busy"] + c.Outcomes["no_answer"]
+	if c.Contacts != 24 || c.Attempts < 24 || total != c.Attempts || c.Patients.Calls != c.Attempts ||
+		c.Outcomes["answered"] == 0 || c.Results["confirmed"] == 0 || (retries > 0 && c.Days < 2) || c.Days > 3 {
 		t.Fatalf("calls %+v", c)
+	}
+	// The month's report was made and kept from those calls: its calls
+	// are the campaign's attempts, its positive contacts the confirmed.
+	l := s.Levels
+	if l.Report == 0 || l.Calls != c.Attempts || l.Positive != c.Results["confirmed"] || l.Written != s.Inbox ||
+		l.Value != float64(int(float64(l.Positive)/float64(l.Calls)*1e6+0.5))/1e6 {
+		t.Fatalf("service levels %+v (calls %+v)", l, c)
 	}
 }

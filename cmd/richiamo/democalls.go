@@ -16,6 +16,7 @@ import (
 
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/config"
+	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/dialer"
 	"github.com/richiamo/richiamo/internal/script"
 	"github.com/richiamo/richiamo/internal/store"
@@ -29,6 +30,7 @@ import (
 // patients who answer as demoMix says.
 type demoCalls struct {
 	Contacts int              `json:"contacts"`
+	Days     int              `json:"days"`
 	Attempts int              `json:"attempts"`
 	Outcomes map[string]int   `json:"outcomes"`
 	Results  map[string]int   `json:"results"`
@@ -44,7 +46,7 @@ type demoCallLine struct {
 	Digits  string `json:"digits,omitempty"`
 }
 
-const demoCallContacts = 8
+const demoCallContacts = 24
 
 // demoMix is testdata/patients-mix.yaml without its slow cases (a wrong key
 // makes the script ask again, twice, for half a minute), so that the demo's
@@ -95,11 +97,21 @@ func (d *demo) runCalls(ctx context.Context, contacts []store.NewContact) (*demo
 	}
 	defer caller.Close()
 
-	camp, err := d.st.AddCampaign(ctx, "richiamo-demo", "recall", d.now())
+	// The campaign was loaded on the Thursday before and worked on three
+	// days: each day's round calls every contact then due, and the rules
+	// (busy again in 15 minutes, no answer in 2 hours, at most 3 attempts
+	// over at least 2 days) leave the retries to the next round.
+	rounds := []time.Time{
+		time.Date(2026, 11, 26, 10, 0, 0, 0, cup.Rome),
+		time.Date(2026, 11, 27, 15, 0, 0, 0, cup.Rome),
+		time.Date(2026, 11, 30, 8, 30, 0, 0, cup.Rome),
+	}
+	loaded := rounds[0].Add(-time.Hour)
+	camp, err := d.st.AddCampaign(ctx, "richiamo-demo", "recall", loaded)
 	if err != nil {
 		return nil, err
 	}
-	if err := d.st.LoadContacts(ctx, camp, contacts, d.now()); err != nil {
+	if err := d.st.LoadContacts(ctx, camp, contacts, loaded); err != nil {
 		return nil, err
 	}
 	out.Contacts = len(contacts)
@@ -109,30 +121,43 @@ func (d *demo) runCalls(ctx context.Context, contacts []store.NewContact) (*demo
 	}
 	results := script.NewResults()
 	rules, maxAttempts := s.Rules()
-	rec := &demoRecorder{Store: d.st, out: out}
-	dl, err := dialer.New(dialer.Config{
-		Store: results.Store(rec), Call: script.CallFunc(caller, s, 0, results), Positive: s.Positive,
-		Calendar: cal, Channels: demoCallContacts, CallsPerSecond: 20, MaxAttempts: maxAttempts, Rules: rules,
-		Now: d.now, Log: d.log,
-	})
-	if err != nil {
-		return nil, err
-	}
-	// One round: every contact called once; the retries the rules schedule
-	// (busy in 15 minutes, no answer in 2 hours) are left for later.
-	runCtx, stop := context.WithTimeout(ctx, 2*time.Minute)
-	defer stop()
-	go func() {
-		for runCtx.Err() == nil {
-			if rec.count() >= len(contacts) {
-				stop()
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
+	rec := &demoRecorder{Store: d.st, out: out, final: map[int64]bool{}}
+	due := len(contacts)
+	for _, start := range rounds {
+		if due == 0 {
+			break
 		}
-	}()
-	if err := dl.Run(runCtx); err != nil && ctx.Err() == nil {
-		return nil, err
+		realStart := time.Now()
+		clock := func() time.Time { return start.Add(time.Since(realStart)) }
+		dl, err := dialer.New(dialer.Config{
+			Store: results.Store(rec), Call: script.CallFunc(caller, s, 0, results), Positive: s.Positive,
+			Calendar: cal, Channels: demoCallContacts, CallsPerSecond: 20, MaxAttempts: maxAttempts, Rules: rules,
+			Campaign: camp, Now: clock, Log: d.log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		before := rec.count()
+		runCtx, stop := context.WithTimeout(ctx, 2*time.Minute)
+		go func() {
+			for runCtx.Err() == nil {
+				if rec.count()-before >= due {
+					stop()
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}()
+		err = dl.Run(runCtx)
+		stop()
+		if err != nil && ctx.Err() == nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		out.Days++
+		due = len(contacts) - rec.finals()
 	}
 	out.Patients = pts.Summary()
 	sort.SliceStable(out.Calls, func(i, j int) bool { return out.Calls[i].Contact < out.Calls[j].Contact })
@@ -142,9 +167,16 @@ func (d *demo) runCalls(ctx context.Context, contacts []store.NewContact) (*demo
 // demoRecorder notes each attempt for the summary on its way to the store.
 type demoRecorder struct {
 	*store.Store
-	mu  sync.Mutex
-	out *demoCalls
-	n   int
+	mu    sync.Mutex
+	out   *demoCalls
+	n     int
+	final map[int64]bool
+}
+
+func (r *demoRecorder) finals() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.final)
 }
 
 func (r *demoRecorder) count() int {
@@ -160,6 +192,9 @@ func (r *demoRecorder) RecordAttempt(ctx context.Context, a store.AttemptRecord)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.n++
+	if a.Final {
+		r.final[a.ContactID] = true
+	}
 	r.out.Attempts++
 	r.out.Outcomes[a.Outcome]++
 	if a.Result != "" {
@@ -183,7 +218,7 @@ func demoContacts(msgs []store.MessageRow, n int) []store.NewContact {
 }
 
 func (c *demoCalls) print(w io.Writer) {
-	fmt.Fprintf(w, "\nRecall calls (SIP and RTP on loopback to simulated patients): %d contacts, %d attempts\n", c.Contacts, c.Attempts)
+	fmt.Fprintf(w, "\nRecall calls (SIP and RTP on loopback to simulated patients): %d contacts, %d attempts over %d days\n", c.Contacts, c.Attempts, c.Days)
 	for _, k := range slices.Sorted(maps.Keys(c.Outcomes)) {
 		fmt.Fprintf(w, "  %-16s %d\n", k, c.Outcomes[k])
 	}

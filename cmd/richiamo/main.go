@@ -44,7 +44,7 @@ func init() {
 		{"report", "what went out, what bounced, which extract rows were unusable", cmdReport},
 		{"inbox", "patients' replies waiting for an operator", cmdInbox},
 		{"user", "manage the web console's accounts (add, list, disable)", cmdUser},
-		{"sla", "compute the outbound service levels from a raw attempt log", cmdSLA},
+		{"sla", "the service levels: recomputed from an attempt log, or the full report (sla report)", cmdSLA},
 		{"export", "write the raw attempt log of a period (export attempts)", cmdExport},
 		{"cup", "check the connection to the CUP nodes' databases (cup check)", cmdCUP},
 		{"call", "place one test call through the trunk or to a SIP URI", cmdCall},

@@ -41,6 +41,10 @@ by all, inside the operating window; and every voice.probe_interval it sends
 a SIP OPTIONS to its own SIP user agent and to the trunk, recording the
 answers for the continuity level. Without it, no call is placed.
 
+It makes and keeps the monthly service-level report on the 1st (for the
+month before) and the weekly one on Mondays, at sla.reports.at, and serves
+them in the web console with the current month and week.
+
 SIGTERM or Ctrl-C stops it after the sends and calls in flight end and are
 recorded; contacts claimed but not yet called are given back. With --json
 the log is written as JSON lines.`, &c)
@@ -88,6 +92,10 @@ the log is written as JSON lines.`, &c)
 	hooks := &remind.Webhooks{Store: st, Log: log, Now: time.Now, AuthToken: cfg.SMS.Twilio.AuthToken, PublicURL: cfg.Web.PublicURL}
 	hooks.Register(mux)
 	health := newNodeHealth(cfg, log)
+	levels, err := levelSources(cfg, st)
+	if err != nil {
+		return err
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := st.DB().PingContext(r.Context()); err != nil {
 			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
@@ -103,7 +111,7 @@ the log is written as JSON lines.`, &c)
 		NextRuns: func(now time.Time) []web.ScheduledRun {
 			return []web.ScheduledRun{{Name: "Promemoria SMS (" + camp.Name + ")", At: camp.Next(now)}}
 		},
-		Nodes: health.get})
+		Nodes: health.get, Levels: levels})
 	if err != nil {
 		return err
 	}
@@ -147,6 +155,9 @@ the log is written as JSON lines.`, &c)
 		wg.Go(func() { calls.probe(callCtx) })
 	}
 	sched.Start()
+	// The weekly and monthly service-level reports, made and kept on time
+	// (and at start when one was missed while the engine was down).
+	wg.Go(func() { runReportSchedule(ctx, levels, cfg.SLA, log, time.Now) })
 	log.Info("serving", "listen", ln.Addr().String(), "campaign", camp.Name,
 		"next_run", camp.Next(time.Now()).In(cup.Rome).Format(time.DateTime), "store", st.Dialect())
 

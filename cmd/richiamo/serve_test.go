@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
+	"github.com/richiamo/richiamo/internal/store"
 )
 
 func freeAddr(t *testing.T) string {
@@ -135,6 +137,26 @@ func TestServeRunsTheScheduleSendsAndStopsCleanlyOnSIGTERM(t *testing.T) {
 	for _, p := range phones {
 		if n := c.fake.CountTo(p); n != 1 {
 			t.Errorf("%s received %d reminders", p, n)
+		}
+	}
+	// The schedule made and kept the latest monthly service-level report,
+	// once, although serve started twice.
+	st, err := store.Open(ctx, store.Options{SQLitePath: filepath.Join(c.dir, "richiamo.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	reps, err := st.SLAReports(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := duePeriods(config.Default().SLA, time.Now())
+	if len(reps) != len(want) {
+		t.Fatalf("kept reports %+v, want %d", reps, len(want))
+	}
+	for _, r := range reps {
+		if r.CreatedBy != "serve" || r.Profile != "piano-2021" {
+			t.Errorf("kept report %+v", r)
 		}
 	}
 }

@@ -16,6 +16,9 @@ import (
 )
 
 func cmdSLA(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "report" {
+		return cmdSLAReport(ctx, e, args[1:])
+	}
 	var (
 		c        common
 		attempts string
@@ -40,20 +43,24 @@ Data-acquisition effectiveness is given per call and per contact; packages
 of 100 contacts in load order are measured from their load to the final
 outcome of their last contact, and the whole-list reading is given too. The
 profile's readings decide which figures the penalties use, and the report
-says which. Profiles: `+strings.Join(names, ", ")+`.`, &c)
+says which. Profiles: `+strings.Join(names, ", ")+`.
+
+`+"`richiamo sla report`"+` makes the full report (all four levels, charts,
+PDF, CSV) from the engine's own store; see `+"`richiamo sla report --help`"+`.`, &c)
 	fs.StringVar(&attempts, "attempts", "", "the attempt log (CSV)")
 	fs.StringVar(&from, "from", "", "first day of the period")
 	fs.StringVar(&to, "to", "", "last day of the period")
-	fs.StringVar(&profile, "profile", "piano-2021", "contract profile")
+	fs.StringVar(&profile, "profile", "", "contract profile (default: sla.profile of the configuration, with its settings)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if attempts == "" || from == "" || to == "" {
 		return usageError{errors.New("--attempts, --from and --to are required")}
 	}
-	p, ok := sla.Profiles[profile]
-	if !ok {
-		return usageError{fmt.Errorf("--profile %q is not one of %s", profile, strings.Join(names, ", "))}
+	if profile != "" {
+		if _, ok := sla.Profiles[profile]; !ok {
+			return usageError{fmt.Errorf("--profile %q is not one of %s", profile, strings.Join(names, ", "))}
+		}
 	}
 	f0, err := time.ParseInLocation("2006-01-02", from, cup.Rome)
 	if err != nil {
@@ -66,6 +73,14 @@ says which. Profiles: `+strings.Join(names, ", ")+`.`, &c)
 	cfg, err := loadConfig(e, c)
 	if err != nil {
 		return err
+	}
+	p, err := cfg.SLA.ProfileOf()
+	if err != nil {
+		return err
+	}
+	if profile != "" && profile != p.Name {
+		// Another edition than the configured one: as published.
+		p = sla.Profiles[profile]
 	}
 	cal, err := newCalendar(cfg)
 	if err != nil {

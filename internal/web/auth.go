@@ -77,13 +77,14 @@ const (
 	permAudit       // the audit log
 	permUsers       // the list of accounts
 	permManageUsers // add, disable, enable
+	permLevels      // the service-level reports
 )
 
 var rolePerms = map[Role][]perm{
-	RoleOperator:   {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone},
+	RoleOperator:   {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels},
 	RoleCUPManager: {permOverview, permDesk, permInbox, permWorkInbox},
-	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers},
-	RoleAdmin:      {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permAudit, permUsers, permManageUsers},
+	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers, permLevels},
+	RoleAdmin:      {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permAudit, permUsers, permManageUsers, permLevels},
 }
 
 // account is the signed-in user.

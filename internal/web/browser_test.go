@@ -49,6 +49,7 @@ func TestConsoleInChromium(t *testing.T) {
 		"/posta":                       "Posta operatori",
 		"/utenti":                      "Utenti",
 		"/registro":                    "Registro attività",
+		"/livelli":                     "Livelli di servizio",
 	}
 	desk := []string{"/panoramica", "/promemoria", "/promemoria/mancate-consegne", "/promemoria/cerca", run}
 	for _, tc := range []struct {
@@ -56,10 +57,10 @@ func TestConsoleInChromium(t *testing.T) {
 		allowed []string
 		refused []string
 	}{
-		{RoleOperator, append(desk, run+"/scarti", "/posta"), []string{"/utenti", "/registro"}},
-		{RoleCUPManager, append(desk, "/posta"), []string{run + "/scarti", "/utenti", "/registro"}},
-		{RoleAuditor, append(desk, run+"/scarti", "/posta", "/utenti", "/registro"), nil},
-		{RoleAdmin, append(desk, run+"/scarti", "/posta", "/utenti", "/registro"), nil},
+		{RoleOperator, append(desk, run+"/scarti", "/posta", "/livelli"), []string{"/utenti", "/registro"}},
+		{RoleCUPManager, append(desk, "/posta"), []string{run + "/scarti", "/utenti", "/registro", "/livelli"}},
+		{RoleAuditor, append(desk, run+"/scarti", "/posta", "/utenti", "/registro", "/livelli"), nil},
+		{RoleAdmin, append(desk, run+"/scarti", "/posta", "/utenti", "/registro", "/livelli"), nil},
 	} {
 		t.Run(string(tc.role), func(t *testing.T) {
 			tb := br.newTab(t)
@@ -95,6 +96,7 @@ func TestConsoleInChromium(t *testing.T) {
 				operatorWork(t, tb, b, shots)
 			case RoleAuditor:
 				auditorCannotAct(t, tb, b)
+				levelsInChromium(t, tb, b, shots)
 				tb.open(b.srv.URL + "/registro")
 				tb.screenshot(filepath.Join(shots, "registro.png"))
 			case RoleAdmin:

@@ -24,6 +24,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/store"
 )
 
@@ -85,6 +86,9 @@ type Config struct {
 	// Nodes reports the CUP nodes' health; nil shows the nodes known from
 	// the imports, without a state.
 	Nodes func(ctx context.Context) []NodeHealth
+	// Levels are what the service-level reports are made from; nil leaves
+	// the service-level pages out.
+	Levels *slareport.Sources
 }
 
 // Defaults.
@@ -242,6 +246,15 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.route(mux, "POST /utenti/{id}/riattiva", permManageUsers, c.enableUser)
 
 	c.route(mux, "GET /registro", permAudit, c.auditLog)
+
+	if c.cfg.Levels != nil {
+		mux.Handle("GET /static/livelli.css", c.headers(http.HandlerFunc(serveReportCSS), true))
+		c.route(mux, "GET /livelli", permLevels, c.levels)
+		c.route(mux, "GET /livelli/contatti", permLevels, c.levelContacts)
+		c.route(mux, "GET /livelli/periodo", permLevels, c.levelPeriod)
+		c.route(mux, "GET /livelli/{id}", permLevels, c.level)
+		c.route(mux, "GET /livelli/{id}/{file}", permLevels, c.levelFile)
+	}
 }
 
 // readyz answers 200 when the store answers and its schema is the one this

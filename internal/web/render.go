@@ -23,6 +23,7 @@ var pageNames = []string{
 	"accesso", "errore", "panoramica",
 	"promemoria", "importazione", "scarti", "mancate", "cerca",
 	"posta", "rispondi", "utenti", "registro",
+	"livelli", "livello", "livelli-contatti",
 }
 
 func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
@@ -52,6 +53,7 @@ var nav = []struct {
 	{"/panoramica", "Panoramica", permOverview},
 	{"/promemoria", "Promemoria SMS", permDesk},
 	{"/posta", "Posta operatori", permInbox},
+	{"/livelli", "Livelli di servizio", permLevels},
 	{"/utenti", "Utenti", permUsers},
 	{"/registro", "Registro attività", permAudit},
 }
@@ -67,6 +69,8 @@ type view struct {
 	Now      time.Time
 	Notice   string
 	Data     any
+	// Styles are extra style sheets of the page.
+	Styles []string
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, status int, page, title string, data any, opts ...func(*view)) {
@@ -76,6 +80,9 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, sta
 		v.RoleName = s.acct.Role.Label()
 		v.CSRF = s.csrf
 		for _, n := range nav {
+			if n.need == permLevels && c.cfg.Levels == nil {
+				continue
+			}
 			if s.acct.can(n.need) {
 				v.Nav = append(v.Nav, navItem{Path: n.path, Label: n.label,
 					Current: r.URL.Path == n.path || strings.HasPrefix(r.URL.Path, n.path+"/")})

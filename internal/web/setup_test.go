@@ -124,6 +124,7 @@ func setupWith(t *testing.T, o setupOpts) *bundle {
 	}
 	b := &bundle{st: st, now: runningClock(mondayMorning)}
 	b.importID = seed(t, st, b.now, !o.postgres)
+	seedCalls(t, st)
 	for role, name := range roleUsers {
 		node := ""
 		if role == RoleCUPManager {
@@ -140,6 +141,7 @@ func setupWith(t *testing.T, o setupOpts) *bundle {
 	b.console, err = New(Config{Store: st, Log: quietLog(), Now: b.now, BcryptCost: MinBcryptCost, Login: o.login,
 		// Long enough that a page never reloads itself under a test.
 		Refresh: 10 * time.Minute,
+		Levels:  levelSources(t, st),
 		NextRuns: func(now time.Time) []ScheduledRun {
 			return []ScheduledRun{{Name: "Promemoria SMS (promemoria)", At: time.Date(2026, 12, 1, 10, 0, 0, 0, cup.Rome)}}
 		}})
