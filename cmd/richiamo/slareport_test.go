@@ -163,6 +163,11 @@ func TestSLAReportAgreesWithItsExport(t *testing.T) {
 			Down        int     `json:"down_minutes"`
 			Maintenance int     `json:"maintenance_minutes"`
 			Value       float64 `json:"value"`
+			Up          int     `json:"up_minutes"`
+			Days        []struct {
+				Minutes int `json:"minutes_counted"`
+				Up      int `json:"up_minutes"`
+			} `json:"days"`
 		} `json:"continuity"`
 		Replies struct {
 			Received, Within, Late int
@@ -223,7 +228,16 @@ func TestSLAReportAgreesWithItsExport(t *testing.T) {
 	// of which 60 in maintenance, 20 minutes with no probe.
 	c := rep.Continuity
 	if c == nil || c.Down != 35+20 || c.Maintenance != 60 {
-		t.Errorf("continuity %+v, want 55 minutes down and 60 of maintenance", c)
+		t.Fatalf("continuity %+v, want 55 minutes down and 60 of maintenance", c)
+	}
+	// The days of the trend add up to the month.
+	minutes, up := 0, 0
+	for _, d := range c.Days {
+		minutes += d.Minutes
+		up += d.Up
+	}
+	if len(c.Days) != 31 || minutes != c.Minutes || up != c.Up {
+		t.Errorf("%d days with %d minutes, %d up; the month counts %d, %d up", len(c.Days), minutes, up, c.Minutes, c.Up)
 	}
 	if rep.Replies.Received == 0 || rep.Replies.Late == 0 || rep.Replies.Within == 0 {
 		t.Errorf("replies %+v", rep.Replies)

@@ -2,6 +2,7 @@ package slareport
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"github.com/richiamo/richiamo/internal/sla"
@@ -67,7 +68,10 @@ func continuity(ctx context.Context, src Sources, from, to, now time.Time) (*Con
 		if next.After(to) {
 			next = to
 		}
-		r, err := sla.Continuity(samples, ws, start, day, next, src.Profile)
+		// The store gives the probes in time order: each day reads its own.
+		i := sort.Search(len(samples), func(k int) bool { return !samples[k].At.Before(day) })
+		j := sort.Search(len(samples), func(k int) bool { return !samples[k].At.Before(next) })
+		r, err := sla.Continuity(samples[i:j], ws, start, day, next, src.Profile)
 		if err != nil {
 			return nil, err
 		}
