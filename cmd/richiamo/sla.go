@@ -138,6 +138,12 @@ func printSLA(e *env, r *sla.Report) {
 // newCalendar is the contract's operating window with the configured local
 // holidays.
 func newCalendar(cfg config.Config) (*calendar.Calendar, error) {
+	return calendarWith(cfg, nil)
+}
+
+// calendarWith is a calendar of these weekly windows (nil: the operating
+// window) with the configured local holidays.
+func calendarWith(cfg config.Config, windows []calendar.Window) (*calendar.Calendar, error) {
 	var locals []calendar.LocalHoliday
 	for _, h := range cfg.Calendar.LocalHolidays {
 		lh, err := config.ParseLocalHoliday(h)
@@ -146,5 +152,5 @@ func newCalendar(cfg config.Config) (*calendar.Calendar, error) {
 		}
 		locals = append(locals, calendar.LocalHoliday{Date: lh.Date, Name: lh.Name})
 	}
-	return calendar.New(calendar.Config{ExtraHolidays: locals})
+	return calendar.New(calendar.Config{Windows: windows, ExtraHolidays: locals})
 }

@@ -34,15 +34,7 @@ func levelSources(cfg config.Config, st *store.Store) (*slareport.Sources, error
 	}
 	clock := working
 	if p.ReplyClock == sla.ClockContinuous {
-		var locals []calendar.LocalHoliday
-		for _, h := range cfg.Calendar.LocalHolidays {
-			lh, err := config.ParseLocalHoliday(h)
-			if err != nil {
-				return nil, err
-			}
-			locals = append(locals, calendar.LocalHoliday{Date: lh.Date, Name: lh.Name})
-		}
-		if clock, err = calendar.New(calendar.Config{Windows: calendar.ReplyWindows(p.ReplyExcludeSundays), ExtraHolidays: locals}); err != nil {
+		if clock, err = calendarWith(cfg, calendar.ReplyWindows(p.ReplyExcludeSundays)); err != nil {
 			return nil, err
 		}
 	}

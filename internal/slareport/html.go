@@ -151,6 +151,19 @@ func (r *Report) AuditCommands() string {
 
 var monthNames = []string{"Gennaio", "Febbraio", "Marzo", "Aprile", "Maggio", "Giugno", "Luglio", "Agosto", "Settembre", "Ottobre", "Novembre", "Dicembre"}
 
+// of is the address of a figure's contacts, its query given as key and
+// value pairs; "" without links.
+func (links Links) of(figure string, kv ...string) string {
+	if links == nil {
+		return ""
+	}
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		q.Set(kv[i], kv[i+1])
+	}
+	return links(figure, q)
+}
+
 type figView struct{ Text, URL string }
 
 func failedNames(fs []string) string {
@@ -176,16 +189,7 @@ type htmlView struct {
 // HTML writes the report as an HTML fragment (no <html> or <body>): the
 // console puts it in its layout, Document in a page of its own.
 func (r *Report) HTML(w io.Writer, links Links) error {
-	link := func(figure string, kv ...string) string {
-		if links == nil {
-			return ""
-		}
-		q := url.Values{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			q.Set(kv[i], kv[i+1])
-		}
-		return links(figure, q)
-	}
+	link := links.of
 	v := htmlView{R: r, Link: link, Charts: map[string]template.HTML{}}
 	for name, c := range r.barCharts(link) {
 		v.Charts[name] = template.HTML(c.svg(700, 180))

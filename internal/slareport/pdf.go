@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -14,16 +13,7 @@ import (
 // PDF writes the report as an A4 PDF. Figures link to the contacts behind
 // them when links gives absolute addresses (the console's public one).
 func (r *Report) PDF(w io.Writer, links Links) error {
-	link := func(figure string, kv ...string) string {
-		if links == nil {
-			return ""
-		}
-		q := url.Values{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			q.Set(kv[i], kv[i+1])
-		}
-		return links(figure, q)
-	}
+	link := links.of
 	d := &pdfDoc{f: fpdf.New("P", "mm", "A4", ""), r: r}
 	f := d.f
 	d.tr = f.UnicodeTranslatorFromDescriptor("") // cp1252: à è é ì ò ù and €

@@ -261,11 +261,12 @@ const (
 	actionUserAdd      = "user_add"
 	actionUserDisable  = "user_disable"
 	actionUserEnable   = "user_enable"
+	actionContacts     = "contacts"
 )
 
 // auditActions are offered as filters of the audit log, in this order.
 var auditActions = []string{actionLoginOK, actionLoginFailed, actionLoginBlocked, actionLogout, actionExport, actionSearch,
-	actionClaim, actionRelease, actionAnswer, actionClose, actionUserAdd, actionUserDisable, actionUserEnable}
+	actionClaim, actionRelease, actionAnswer, actionClose, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts}
 
 var actionLabels = map[string]string{
 	actionLoginOK:      "accesso riuscito",
@@ -281,6 +282,7 @@ var actionLabels = map[string]string{
 	actionUserAdd:      "nuovo utente",
 	actionUserDisable:  "utente disattivato",
 	actionUserEnable:   "utente riattivato",
+	actionContacts:     "contatti dietro una cifra dei livelli di servizio",
 }
 
 func audit(ctx context.Context, st *store.Store, by Actor, now time.Time, action, target, detail string) error {

@@ -94,7 +94,7 @@ func (c *Console) levelPeriod(w http.ResponseWriter, r *http.Request, s *session
 		return err
 	}
 	if f := q.Get("formato"); f != "" {
-		return c.writeReportFile(w, rep, f)
+		return c.writeReportFile(w, r, s, rep, f)
 	}
 	base := r.URL.Path + "?" + url.Values{"tipo": {kind}, "dal": {q.Get("dal")}, "al": {q.Get("al")}}.Encode()
 	return c.showReport(w, r, s, rep, levelData{PDF: base + "&formato=pdf", CSV: base + "&formato=csv"})
@@ -116,9 +116,9 @@ func (c *Console) levelFile(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	switch r.PathValue("file") {
 	case "report.pdf":
-		return c.writeReportFile(w, rep, "pdf")
+		return c.writeReportFile(w, r, s, rep, "pdf")
 	case "report.csv":
-		return c.writeReportFile(w, rep, "csv")
+		return c.writeReportFile(w, r, s, rep, "csv")
 	}
 	return errNotFound
 }
@@ -154,7 +154,7 @@ func (c *Console) showReport(w http.ResponseWriter, r *http.Request, s *session,
 	return nil
 }
 
-func (c *Console) writeReportFile(w http.ResponseWriter, rep *slareport.Report, format string) error {
+func (c *Console) writeReportFile(w http.ResponseWriter, r *http.Request, s *session, rep *slareport.Report, format string) error {
 	name := "livelli-" + rep.From.Format("2006-01-02") + "-" + rep.Kind
 	var buf bytes.Buffer
 	switch format {
@@ -173,6 +173,7 @@ func (c *Console) writeReportFile(w http.ResponseWriter, rep *slareport.Report, 
 	default:
 		return badRequest("formato: pdf o csv")
 	}
+	c.audit(r, s, actionExport, "livelli di servizio: "+rep.Title(), name)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	_, err := buf.WriteTo(w)
 	return err
@@ -343,6 +344,7 @@ func (c *Console) levelContacts(w http.ResponseWriter, r *http.Request, s *sessi
 			Started: store.FromMillis(a.StartedAt), Ended: store.FromMillis(a.EndedAt), FinalOrPositive: fp})
 	}
 	d.Shown = len(d.Attempts)
+	c.audit(r, s, actionContacts, d.Title, fmt.Sprintf("righe: %d", d.Total))
 	c.render(w, r, s, http.StatusOK, "livelli-contatti", "Contatti dietro la cifra", d)
 	return nil
 }
@@ -391,6 +393,7 @@ func (c *Console) writtenContacts(w http.ResponseWriter, r *http.Request, s *ses
 			Closed: store.FromMillis(wc.ClosedAt), Hours: it.Hours, State: map[string]string{"in-tempo": "in tempo", "in-ritardo": "in ritardo", "in-corso": "aperto, in tempo"}[state]})
 	}
 	d.Shown = len(d.Written)
+	c.audit(r, s, actionContacts, d.Title, fmt.Sprintf("messaggi: %d", d.Total))
 	c.render(w, r, s, http.StatusOK, "livelli-contatti", "Contatti dietro la cifra", d)
 	return nil
 }

@@ -129,6 +129,16 @@ func TestServiceLevelPages(t *testing.T) {
 		t.Errorf("an unknown figure: %d", p.status)
 	}
 
+	// Opening a list of patients and downloading a report are audited.
+	// (The entries' targets: the action names are in the filter's menu
+	// anyway.)
+	audit := c.get("/registro")
+	for _, want := range []string{"livelli di servizio: Novembre 2026", "Contatti chiusi con esito positivo, dal 01/11/2026", "righe: 11"} {
+		if !strings.Contains(audit.body, want) {
+			t.Errorf("the audit log lacks %q", want)
+		}
+	}
+
 	// A CUP manager is not shown the service levels.
 	m := b.signedIn(t, roleUsers[RoleCUPManager])
 	if p := m.get("/livelli"); p.status != http.StatusForbidden {
