@@ -200,6 +200,11 @@ the web console at web.public_url. Without them a summary is printed; with
 	if keep && (id != 0 || p.kind == slareport.Custom) {
 		return usageError{errors.New("--keep keeps monthly and weekly reports: use --month or --week")}
 	}
+	if keep && time.Now().Before(p.to) {
+		// A kept report is never replaced: keeping one of a period still
+		// running would freeze half of it.
+		return usageError{fmt.Errorf("--keep: the period ends on %s; a report is kept once its period is over", p.to.Format(time.DateOnly))}
+	}
 	cfg, err := loadConfig(e, c)
 	if err != nil {
 		return err

@@ -251,6 +251,13 @@ func TestSLAReportAgreesWithItsExport(t *testing.T) {
 	if out2 != out || !strings.Contains(stderr, "kept already") {
 		t.Errorf("second --keep made a different report (%s)", stderr)
 	}
+	// A period still running is not kept.
+	var stdout, stderr2 bytes.Buffer
+	e := &env{stdout: &stdout, stderr: &stderr2, getenv: func(string) string { return "" }}
+	next := time.Now().Format("2006-01")
+	if code := run(context.Background(), e, []string{"sla", "report", "--config", cfg, "--month", next, "--keep"}); code != 2 || !strings.Contains(stderr2.String(), "a report is kept once its period is over") {
+		t.Errorf("--keep of the month in course: exit %d, %s", code, stderr2.String())
+	}
 	list, _ := runCLI(t, "sla", "report", "--config", cfg, "--id", "1", "--json")
 	if list != out {
 		t.Error("--id 1 does not show the kept report")

@@ -153,3 +153,38 @@ func (s *Store) RemoveMaintenance(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// LatestProbes is the latest probe of each target that has one, user agent
+// first. Each is read backwards along the time index, so it costs the
+// same with a year of probes as with a day.
+func (s *Store) LatestProbes(ctx context.Context) ([]Probe, error) {
+	var out []Probe
+	for _, target := range []string{ProbeUA, ProbeTrunk} {
+		var rows []probeRow
+		err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT at, target, up, sip_code, rtt_ms, detail FROM probes
+			WHERE target = ? ORDER BY at DESC, id DESC LIMIT 1`), target)
+		if err != nil {
+			return nil, fmt.Errorf("store: latest probes: %w", err)
+		}
+		for _, r := range rows {
+			out = append(out, Probe{At: FromMillis(r.At), Target: r.Target, Up: r.Up, SIPCode: r.SIPCode,
+				RTT: time.Duration(r.RTTMS) * time.Millisecond, Detail: r.Detail})
+		}
+	}
+	return out, nil
+}
+
+// CallActivity counts the calls to patients started in [from, to) and how
+// many were answered (congestion on the trunk's side is not a call).
+func (s *Store) CallActivity(ctx context.Context, from, to time.Time) (made, answered int, err error) {
+	var r struct {
+		Made     int `db:"made"`
+		Answered int `db:"answered"`
+	}
+	err = s.db.GetContext(ctx, &r, s.rebind(`SELECT COUNT(*) AS made, COALESCE(SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END), 0) AS answered
+		FROM attempts WHERE counted = ? AND started_at >= ? AND started_at < ?`), true, ms(from), ms(to))
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: call activity: %w", err)
+	}
+	return r.Made, r.Answered, nil
+}

@@ -154,3 +154,58 @@ func TestOnlyActiveCampaignsAreClaimedAsActive(t *testing.T) {
 		}
 	})
 }
+
+func TestLatestProbesAndCallActivity(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if ps, err := st.LatestProbes(ctx); err != nil || len(ps) != 0 {
+			t.Fatalf("no probes yet: %+v, %v", ps, err)
+		}
+		for i, p := range []store.Probe{
+			{At: t0, Target: store.ProbeTrunk, Up: true, SIPCode: 200},
+			{At: t0.Add(time.Minute), Target: store.ProbeTrunk, SIPCode: 503, Detail: "503 Service Unavailable"},
+			{At: t0.Add(time.Minute), Target: store.ProbeUA, Up: true, SIPCode: 200, RTT: 2 * time.Millisecond},
+		} {
+			if err := st.RecordProbe(ctx, p); err != nil {
+				t.Fatal(i, err)
+			}
+		}
+		ps, err := st.LatestProbes(ctx)
+		if err != nil || len(ps) != 2 || ps[0].Target != store.ProbeUA || !ps[0].Up || ps[0].RTT != 2*time.Millisecond ||
+			ps[1].Target != store.ProbeTrunk || ps[1].Up || ps[1].SIPCode != 503 || !ps[1].At.Equal(t0.Add(time.Minute)) {
+			t.Errorf("latest %+v, %v", ps, err)
+		}
+
+		id, err := st.AddCampaign(ctx, "c", "recall", t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.LoadContacts(ctx, id, []store.NewContact{{Phone: "+393330000001"}, {Phone: "+393330000002"}}, t0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.SetCampaignState(ctx, id, store.CampaignActive); err != nil {
+			t.Fatal(err)
+		}
+		cs, err := st.ClaimContacts(ctx, "x", id, t0, t0.Add(time.Hour), 10)
+		if err != nil || len(cs) != 2 {
+			t.Fatalf("claimed %d, %v", len(cs), err)
+		}
+		recs := []store.AttemptRecord{
+			{ContactID: cs[0].ID, Owner: "x", Counted: true, StartedAt: t0, EndedAt: t0.Add(time.Minute), Outcome: "answered", Final: true},
+			{ContactID: cs[1].ID, Owner: "x", StartedAt: t0, EndedAt: t0, Outcome: "congestion", NextAttemptAt: t0.Add(time.Minute)},
+		}
+		for _, r := range recs {
+			if err := st.RecordAttempt(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		made, answered, err := st.CallActivity(ctx, t0, t0.Add(time.Hour))
+		if err != nil || made != 1 || answered != 1 {
+			t.Errorf("activity %d made, %d answered, %v; want 1, 1 (congestion is not a call)", made, answered, err)
+		}
+		if made, answered, err := st.CallActivity(ctx, t0.Add(time.Hour), t0.Add(2*time.Hour)); err != nil || made != 0 || answered != 0 {
+			t.Errorf("an empty hour: %d, %d, %v", made, answered, err)
+		}
+	})
+}

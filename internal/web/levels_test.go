@@ -139,10 +139,39 @@ func TestServiceLevelPages(t *testing.T) {
 		}
 	}
 
+	// The overview counts the calls: this month 16 made, 12 answered;
+	// today (Monday 30, 09:30) the 4 retries, all answered. No probe yet.
+	over := c.get("/panoramica")
+	for _, want := range []string{
+		`<th scope="row">Questo mese</th><td class="n">16</td><td class="n ok">12</td><td class="n">75,0%</td>`,
+		`<th scope="row">Oggi</th><td class="n">4</td><td class="n ok">4</td><td class="n">100,0%</td>`,
+		"Nessun controllo registrato"} {
+		if !strings.Contains(over.body, want) {
+			t.Errorf("the overview lacks %s", want)
+		}
+	}
+	now := b.now()
+	for _, p := range []store.Probe{{At: now.Add(-time.Minute), Target: store.ProbeUA, Up: true, SIPCode: 200, RTT: 3 * time.Millisecond},
+		{At: now.Add(-2 * time.Minute), Target: store.ProbeTrunk, Up: true, SIPCode: 200},
+		{At: now.Add(-time.Minute), Target: store.ProbeTrunk, Up: false, Detail: "nessuna risposta"}} {
+		if err := b.st.RecordProbe(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	over = c.get("/panoramica")
+	for _, want := range []string{"<strong>User agent del motore</strong> · risponde (3 ms)", "<strong>Trunk SIP</strong> · non risponde (nessuna risposta)"} {
+		if !strings.Contains(over.body, want) {
+			t.Errorf("the overview lacks %s", want)
+		}
+	}
+
 	// A CUP manager is not shown the service levels.
 	m := b.signedIn(t, roleUsers[RoleCUPManager])
 	if p := m.get("/livelli"); p.status != http.StatusForbidden {
 		t.Errorf("a CUP manager opens /livelli: %d", p.status)
+	}
+	if p := m.get("/panoramica"); strings.Contains(p.body, "Servizio voce") {
+		t.Error("a CUP manager's overview shows the outbound service")
 	}
 }
 

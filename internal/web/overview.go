@@ -20,9 +20,24 @@ type gatewayView struct {
 	Window       string
 }
 
+type callRow struct {
+	Label          string
+	Made, Answered int
+}
+
+type probeView struct {
+	store.Probe
+	Name string
+	// Stale: no probe for over five minutes, so the engine's telephony is
+	// not running (or not probing).
+	Stale bool
+}
+
 type overviewData struct {
 	Node      string
 	Activity  []activityRow
+	Calls     []callRow
+	Probes    []probeView
 	NextRuns  []ScheduledRun
 	Gateway   gatewayView
 	Nodes     []NodeHealth
@@ -81,6 +96,24 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) e
 			return err
 		}
 		d.Activity = append(d.Activity, activityRow{Label: win.label, Activity: a})
+		if s.acct.Node == "" {
+			// Calls are the outbound service's, not a CUP node's.
+			made, answered, err := c.st.CallActivity(ctx, win.from, win.to)
+			if err != nil {
+				return err
+			}
+			d.Calls = append(d.Calls, callRow{Label: win.label, Made: made, Answered: answered})
+		}
+	}
+	if s.acct.Node == "" {
+		ps, err := c.st.LatestProbes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			d.Probes = append(d.Probes, probeView{Probe: p, Name: map[string]string{store.ProbeUA: "User agent del motore", store.ProbeTrunk: "Trunk SIP"}[p.Target],
+				Stale: now.Sub(p.At) > 5*time.Minute})
+		}
 	}
 	if c.cfg.NextRuns != nil {
 		d.NextRuns = c.cfg.NextRuns(now)
