@@ -27,7 +27,9 @@ import (
 // Store is what the dialer needs of the engine's database; *store.Store has
 // it.
 type Store interface {
-	ClaimContacts(ctx context.Context, owner string, campaign int64, now, until time.Time, limit int) ([]store.Contact, error)
+	// ClaimContactsWithin claims up to limit due contacts, leaving no more
+	// than channels in progress across every dialer on the store.
+	ClaimContactsWithin(ctx context.Context, owner string, campaign int64, now, until time.Time, limit, channels int) ([]store.Contact, error)
 	RecordAttempt(ctx context.Context, a store.AttemptRecord) error
 	ReleaseContact(ctx context.Context, id int64, owner string, next time.Time) error
 	ReleaseExpired(ctx context.Context, now time.Time) (int64, error)
@@ -75,7 +77,9 @@ type Config struct {
 	// Calendar says when calls may be placed; nil: the contract's
 	// operating window with the national holidays.
 	Calendar *calendar.Calendar
-	// Channels is the most calls in progress at once (default 60).
+	// Channels is the most calls in progress at once (default 60), counted
+	// over every dialer on the store: dialers of several engine processes
+	// share it, as they share the trunk.
 	Channels int
 	// CallsPerSecond is the most calls started per second (default 10).
 	CallsPerSecond float64
@@ -293,7 +297,7 @@ func (d *Dialer) Run(ctx context.Context) error {
 		if _, err := d.cfg.Store.ReleaseExpired(ctx, now); err != nil && ctx.Err() == nil {
 			return err
 		}
-		cs, err := d.cfg.Store.ClaimContacts(ctx, d.cfg.Owner, d.cfg.Campaign, now, now.Add(d.cfg.Lease), free)
+		cs, err := d.cfg.Store.ClaimContactsWithin(ctx, d.cfg.Owner, d.cfg.Campaign, now, now.Add(d.cfg.Lease), free, d.cfg.Channels)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

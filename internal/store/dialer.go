@@ -217,6 +217,15 @@ const claimLock = 7247110003
 // limits the claim to one campaign (0: any; AnyActive: the active ones), so
 // that a campaign being run is not starved by another's due contacts.
 func (s *Store) ClaimContacts(ctx context.Context, owner string, campaign int64, now, until time.Time, limit int) ([]Contact, error) {
+	return s.ClaimContactsWithin(ctx, owner, campaign, now, until, limit, 0)
+}
+
+// ClaimContactsWithin is ClaimContacts under a channel limit shared by
+// every dialer on the store: it never leaves more than channels contacts
+// in progress in all, whoever holds them (0: no shared limit). Several
+// engine processes on one PostgreSQL store thus stay within the trunk's
+// channels together, not each.
+func (s *Store) ClaimContactsWithin(ctx context.Context, owner string, campaign int64, now, until time.Time, limit, channels int) ([]Contact, error) {
 	which := `(CAST(? AS BIGINT) = 0 OR c.campaign_id = ?)`
 	args := []any{campaign, campaign}
 	if campaign == AnyActive {
@@ -241,8 +250,19 @@ func (s *Store) ClaimContacts(ctx context.Context, owner string, campaign int64,
 				return err
 			}
 		}
+		n := limit
+		if channels > 0 {
+			var busy int
+			if err := t.tx.GetContext(ctx, &busy, `SELECT COUNT(*) FROM contacts WHERE status = 'in_progress'`); err != nil {
+				return err
+			}
+			n = min(n, channels-busy)
+		}
+		if n <= 0 {
+			return nil
+		}
 		a := append([]any{owner, ms(until), ms(now)}, args...)
-		return t.tx.SelectContext(ctx, &out, q, append(a, ms(now), limit)...)
+		return t.tx.SelectContext(ctx, &out, q, append(a, ms(now), n)...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim contacts: %w", err)

@@ -258,3 +258,36 @@ func TestClaimCanBeLimitedToOneCampaign(t *testing.T) {
 		}
 	})
 }
+
+// Two dialers on one store share its channels: the second gets only what
+// the first left free.
+func TestClaimWithinSharedChannels(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		addCampaign(t, st, "a", "+391", "+392", "+393", "+394", "+395")
+		a, err := st.ClaimContactsWithin(ctx, "a", 0, t0, t0.Add(time.Hour), 2, 3)
+		if err != nil || len(a) != 2 {
+			t.Fatalf("first dialer: %d, %v", len(a), err)
+		}
+		b, err := st.ClaimContactsWithin(ctx, "b", 0, t0, t0.Add(time.Hour), 3, 3)
+		if err != nil || len(b) != 1 {
+			t.Fatalf("second dialer: %d contacts with 2 of 3 channels busy, %v; want 1", len(b), err)
+		}
+		if c, err := st.ClaimContactsWithin(ctx, "b", 0, t0, t0.Add(time.Hour), 3, 3); err != nil || len(c) != 0 {
+			t.Fatalf("all channels busy: %d claimed, %v", len(c), err)
+		}
+		// A call ends: its channel is free again.
+		if err := st.RecordAttempt(ctx, store.AttemptRecord{ContactID: a[0].ID, Owner: "a", Counted: true, StartedAt: t0, EndedAt: t0.Add(time.Minute),
+			Outcome: "answered", Final: true}); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := st.ClaimContactsWithin(ctx, "b", 0, t0, t0.Add(time.Hour), 3, 3); err != nil || len(c) != 1 {
+			t.Fatalf("one channel freed: %d claimed, %v", len(c), err)
+		}
+		// Without a shared limit (0), only limit counts.
+		if c, err := st.ClaimContactsWithin(ctx, "c", 0, t0, t0.Add(time.Hour), 5, 0); err != nil || len(c) != 1 {
+			t.Fatalf("no shared limit: %d claimed (1 left), %v", len(c), err)
+		}
+	})
+}
