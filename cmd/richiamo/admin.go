@@ -171,11 +171,7 @@ first, with their arrival time. --close marks one as dealt with.`, &c)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e, c)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	_, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}

@@ -96,11 +96,7 @@ the prompt library stops the load.`, &c)
 	if err != nil {
 		return fmt.Errorf("%s: %w", contacts, err)
 	}
-	cfg, err := loadConfig(e, c)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	_, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -463,11 +459,7 @@ func campaignState(ctx context.Context, e *env, args []string, state, name, abou
 	if camp == "" {
 		return usageError{errors.New("--name is required")}
 	}
-	cfg, err := loadConfig(e, c)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	_, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -529,11 +521,7 @@ the attempts made (calls to patients; trunk congestion is not counted).`, &c)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e, c)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	_, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}

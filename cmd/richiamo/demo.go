@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -515,12 +514,8 @@ func (d *demo) levels(ctx context.Context, sum *demoSummary) (*slareport.Report,
 	if err != nil {
 		return nil, err
 	}
-	k, err := d.st.SLAReportByID(ctx, id)
+	rep, err := slareport.Kept(ctx, d.st, id)
 	if err != nil {
-		return nil, err
-	}
-	rep := &slareport.Report{}
-	if err := json.Unmarshal([]byte(k.Data), rep); err != nil {
 		return nil, err
 	}
 	a := rep.Outbound.Acquisition

@@ -59,11 +59,7 @@ standard output; with -o and --json a summary is printed.`, &c)
 	if t0.Before(f0) {
 		return usageError{fmt.Errorf("--to %s is before --from %s", to, from)}
 	}
-	cfg, err := loadConfig(e, c)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	_, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}

@@ -123,11 +123,7 @@ Region's audit.`, &c)
 	if by == "" {
 		return usageError{errors.New("--by is required when $USER is not set")}
 	}
-	cfg, err := loadConfig(e, c)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	_, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -173,11 +169,7 @@ day), or a time as maintenance add takes it.`, &c)
 	if !f.IsZero() && !t.IsZero() && !t.After(f) {
 		return usageError{fmt.Errorf("--to %s is not after --from %s", to, from)}
 	}
-	cfg, err := loadConfig(e, c)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	_, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -219,11 +211,7 @@ count again in the continuity level.`, &c)
 	if err != nil || n <= 0 {
 		return usageError{errors.New("--id N is required (a window's id, from maintenance list)")}
 	}
-	cfg, err := loadConfig(e, c)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	_, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}

@@ -65,6 +65,17 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	return st, nil
 }
 
+// openConfigured loads the configuration the flags name and opens its
+// store, as most commands begin.
+func openConfigured(ctx context.Context, e *env, c common) (config.Config, *store.Store, error) {
+	cfg, err := loadConfig(e, c)
+	if err != nil {
+		return cfg, nil, err
+	}
+	st, err := openStore(ctx, cfg)
+	return cfg, st, err
+}
+
 func layout(cfg config.Config) cup.Layout {
 	l := cup.Layout{Columns: cfg.Extract.Columns, Encoding: strings.ToLower(cfg.Extract.Encoding), DefaultNode: cfg.Extract.DefaultNode}
 	switch cfg.Extract.Delimiter {

@@ -205,11 +205,7 @@ the web console at web.public_url. Without them a summary is printed; with
 		// running would freeze half of it.
 		return usageError{fmt.Errorf("--keep: the period ends on %s; a report is kept once its period is over", p.to.Format(time.DateOnly))}
 	}
-	cfg, err := loadConfig(e, c)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	cfg, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -221,13 +217,8 @@ the web console at web.public_url. Without them a summary is printed; with
 	var rep *slareport.Report
 	switch {
 	case id != 0:
-		k, err := st.SLAReportByID(ctx, id)
-		if err != nil {
+		if rep, err = slareport.Kept(ctx, st, id); err != nil {
 			return err
-		}
-		rep = &slareport.Report{}
-		if err := json.Unmarshal([]byte(k.Data), rep); err != nil {
-			return fmt.Errorf("report %d: %w", id, err)
 		}
 	case keep:
 		kid, kept, err := keepReport(ctx, src, p, cliActor().Name, time.Now())
@@ -237,12 +228,7 @@ the web console at web.public_url. Without them a summary is printed; with
 		if !kept {
 			fmt.Fprintf(e.stderr, "the %s report from %s was kept already (id %d): showing it as it was made\n", p.kind, p.from.Format(time.DateOnly), kid)
 		}
-		k, err := st.SLAReportByID(ctx, kid)
-		if err != nil {
-			return err
-		}
-		rep = &slareport.Report{}
-		if err := json.Unmarshal([]byte(k.Data), rep); err != nil {
+		if rep, err = slareport.Kept(ctx, st, kid); err != nil {
 			return err
 		}
 	default:

@@ -82,11 +82,7 @@ history. Example:
 		return fmt.Errorf("reading the password from standard input: %w", err)
 	}
 	pw = strings.TrimRight(pw, "\r\n")
-	cfg, err := loadConfig(e, c)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	_, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -118,11 +114,7 @@ func cmdUserList(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e, c)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	_, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -167,11 +159,7 @@ func cmdUserSetDisabled(ctx context.Context, e *env, args []string, disabled boo
 	if name == "" {
 		return usageError{errors.New("--name is required")}
 	}
-	cfg, err := loadConfig(e, c)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	_, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ package slareport
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -251,3 +252,16 @@ func dayList(from, to time.Time, loc *time.Location) []string {
 func ptr(v float64) *float64 { return &v }
 
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
+
+// Kept is a kept report as it was made.
+func Kept(ctx context.Context, st *store.Store, id int64) (*Report, error) {
+	k, err := st.SLAReportByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{}
+	if err := json.Unmarshal([]byte(k.Data), rep); err != nil {
+		return nil, fmt.Errorf("slareport: report %d: %w", id, err)
+	}
+	return rep, nil
+}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -128,18 +127,8 @@ func (c *Console) keptReport(r *http.Request) (*slareport.Report, int64, error) 
 	if err != nil {
 		return nil, 0, errNotFound
 	}
-	k, err := c.st.SLAReportByID(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, 0, errNotFound
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	var rep slareport.Report
-	if err := json.Unmarshal([]byte(k.Data), &rep); err != nil {
-		return nil, 0, fmt.Errorf("report %d: %w", id, err)
-	}
-	return &rep, id, nil
+	rep, err := slareport.Kept(r.Context(), c.st, id)
+	return rep, id, err
 }
 
 func (c *Console) showReport(w http.ResponseWriter, r *http.Request, s *session, rep *slareport.Report, d levelData) error {
