@@ -67,7 +67,7 @@ code, and the rows of the latest import that could not be used.`, &c)
 	if err != nil {
 		return err
 	}
-	today := time.Now().In(cup.Rome)
+	today := e.now().In(cup.Rome)
 	if from == "" {
 		from = today.Format(store.DayLayout)
 	}
@@ -180,7 +180,7 @@ first, with their arrival time. --close marks one as dealt with.`, &c)
 		if by == "" {
 			return usageError{fmt.Errorf("--close needs --by OPERATOR")}
 		}
-		if err := st.CloseReply(ctx, close, by, time.Now()); err != nil {
+		if err := st.CloseReply(ctx, close, by, e.now()); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("reply %d is not waiting in the inbox", close)
 			}

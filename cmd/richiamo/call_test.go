@@ -102,7 +102,7 @@ func TestCallJSONAgainstSIPp(t *testing.T) {
 	}
 	uri, wait := sippCall(t, "answer_digits.xml")
 	var out, errb bytes.Buffer
-	code := run(context.Background(), &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }},
+	code := run(context.Background(), testEnv(&out, &errb),
 		[]string{"call", "--config", callConfig(t), "--to", uri, "--collect", "2", "--json"})
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
@@ -126,7 +126,7 @@ func TestCallLineForABusyLine(t *testing.T) {
 	t.Parallel()
 	uri, wait := sippCall(t, "busy.xml")
 	var out, errb bytes.Buffer
-	code := run(context.Background(), &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }},
+	code := run(context.Background(), testEnv(&out, &errb),
 		[]string{"call", "--config", callConfig(t), "--to", uri})
 	const want = `busy sip_code=486 reason="Busy Here" rang=false ring_ms=0 talk_ms=0 cause=final_response` + "\n"
 	if code != 0 || out.String() != want {
@@ -138,7 +138,7 @@ func TestCallLineForABusyLine(t *testing.T) {
 func TestCallNumberNeedsATrunk(t *testing.T) {
 	t.Parallel()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }},
+	code := run(context.Background(), testEnv(&out, &errb),
 		[]string{"call", "--config", callConfig(t), "--to", "333 1234567"})
 	if code != exitUsage || !strings.Contains(errb.String(), "voice.trunk.proxy") {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())

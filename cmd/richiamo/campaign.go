@@ -101,7 +101,7 @@ the prompt library stops the load.`, &c)
 		return err
 	}
 	defer st.Close()
-	now := time.Now()
+	now := e.now()
 	sum := loadSummary{Campaign: name, Loaded: len(cs), Skipped: nonNil(skipped)}
 	camp, err := st.CampaignByName(ctx, name)
 	var id int64

@@ -148,7 +148,7 @@ when any node fails.`, &c)
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
 	}
-	tomorrow := time.Now().In(cup.Rome).AddDate(0, 0, 1)
+	tomorrow := e.now().In(cup.Rome).AddDate(0, 0, 1)
 	results := make([]mssql.CheckResult, len(ns))
 	var wg sync.WaitGroup
 	for i, n := range ns {

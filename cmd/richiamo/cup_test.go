@@ -30,7 +30,7 @@ const viewQuery = `SELECT codice_prenotazione, cellulare, data_ora_appuntamento,
 func nodeCLI(t *testing.T) (*cli, map[string]*tdstest.Server, []string, []string) {
 	t.Helper()
 	c := newCLI(t, twiliotest.Options{})
-	tomorrow := time.Now().In(cup.Rome).AddDate(0, 0, 1)
+	tomorrow := testNow.In(cup.Rome).AddDate(0, 0, 1)
 	wall := func(h int) time.Time {
 		return time.Date(tomorrow.Year(), tomorrow.Month(), tomorrow.Day(), h, 0, 0, 0, time.UTC)
 	}
@@ -75,7 +75,7 @@ func TestRemindFromCUPNodesGoesOnWhenOneNodeFails(t *testing.T) {
 	t.Parallel()
 	c, srvs, env, phones := nodeCLI(t)
 	srvs["AO"].SetFault(tdstest.Fault{Kind: tdstest.RefuseLogin})
-	day := time.Now().In(cup.Rome).AddDate(0, 0, 1).Format("2006-01-02")
+	day := testNow.In(cup.Rome).AddDate(0, 0, 1).Format("2006-01-02")
 	remindCmd := func() *exec.Cmd {
 		cmd := c.cmd("remind", "--config", c.config, "--nodes", "--for-date", day, "--json")
 		cmd.Env = append(cmd.Env, env...)

@@ -70,7 +70,7 @@ func TestExportAttemptsRecomputesTheServiceLevels(t *testing.T) {
 	}
 	out := filepath.Join(dir, "attempts.csv")
 	var stdout, stderr bytes.Buffer
-	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
+	e := testEnv(&stdout, &stderr)
 	if code := run(context.Background(), e, []string{"export", "attempts", "--config", cfg, "--from", "2026-11-01", "--to", "2026-11-30", "-o", out, "--json"}); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
@@ -134,7 +134,7 @@ func TestExportAttemptsRecomputesTheServiceLevels(t *testing.T) {
 func TestExportAttemptsHelp(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
-	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
+	e := testEnv(&stdout, &stderr)
 	if code := run(context.Background(), e, []string{"export", "attempts", "--help"}); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}

@@ -14,6 +14,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+
+	"github.com/richiamo/richiamo/internal/clock"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -31,6 +33,9 @@ type env struct {
 	getenv         func(string) string
 	// isTerminal says whether progress may be drawn on stderr.
 	isTerminal bool
+	// now is every command's clock: the wall clock, or the one
+	// RICHIAMO_NOW starts; tests pin it.
+	now clock.Func
 }
 
 var commands []command
@@ -86,6 +91,14 @@ func run(ctx context.Context, e *env, args []string) int {
 			return exitUsage
 		}
 		return 0
+	}
+	if e.now == nil {
+		now, err := clock.FromEnv(e.getenv)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "richiamo: %v\n", err)
+			return exitUsage
+		}
+		e.now = now
 	}
 	for _, c := range commands {
 		if c.name != args[0] {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,11 +15,35 @@ import (
 	"testing"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/clock"
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
 )
 
 var binary string
+
+// testNow is the clock of every command under test, in-process and in the
+// built binary (through RICHIAMO_NOW), so that no test depends on the day
+// it runs. It is pinned in 2027; RICHIAMO_TEST_NOW (RFC 3339) moves it, to
+// run the suite as on another day.
+var testNow = pinnedNow()
+
+func pinnedNow() time.Time {
+	if v := os.Getenv("RICHIAMO_TEST_NOW"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			panic("RICHIAMO_TEST_NOW: " + err.Error())
+		}
+		return t
+	}
+	return time.Date(2027, time.March, 10, 9, 30, 0, 0, cup.Rome)
+}
+
+// testEnv is a command's environment under test: buffers, no variables,
+// the pinned clock.
+func testEnv(stdout, stderr io.Writer) *env {
+	return &env{stdout: stdout, stderr: stderr, getenv: func(string) string { return "" }, now: clock.From(testNow)}
+}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "richiamo-bin-")
@@ -91,14 +116,14 @@ sms:
 func (c *cli) cmd(args ...string) *exec.Cmd {
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = c.dir
-	cmd.Env = append(os.Environ(), "RICHIAMO_TWILIO_AUTH_TOKEN="+token)
+	cmd.Env = append(os.Environ(), "RICHIAMO_TWILIO_AUTH_TOKEN="+token, clock.EnvVar+"="+testNow.Format(time.RFC3339))
 	return cmd
 }
 
 // extract writes n bookings, one per patient, on the day after tomorrow.
 func (c *cli) extract(t *testing.T, n int) (string, string, []string) {
 	t.Helper()
-	day := time.Now().In(cup.Rome).AddDate(0, 0, 2)
+	day := testNow.In(cup.Rome).AddDate(0, 0, 2)
 	var sb strings.Builder
 	sb.WriteString("codice_prenotazione;cellulare;data_ora_appuntamento\n")
 	var phones []string
@@ -179,7 +204,7 @@ func TestRemindJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := c.cmd("remind", "--config", c.config, "--extract", sample, "--for-date", "2026-12-01", "--dry-run", "--json").Output()
+	out, err := c.cmd("remind", "--config", c.config, "--extract", sample, "--for-date", testNow.In(cup.Rome).AddDate(0, 0, 1).Format("2006-01-02"), "--dry-run", "--json").Output()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -207,7 +232,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	for _, cmd := range commands {
 		t.Run(cmd.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			code := run(context.Background(), &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}, []string{cmd.name, "--help"})
+			code := run(context.Background(), testEnv(&out, &errb), []string{cmd.name, "--help"})
 			if code != 0 || !strings.Contains(out.String(), "Usage: richiamo "+cmd.name) || !strings.Contains(out.String(), "-json") {
 				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
 			}
@@ -221,7 +246,7 @@ func TestWrongSettingStopsStartUpNamingIt(t *testing.T) {
 	cfg := filepath.Join(dir, "richiamo.yaml")
 	os.WriteFile(cfg, []byte("sms:\n  rate_per_second: -3\n"), 0o644)
 	var out, errb bytes.Buffer
-	code := run(context.Background(), &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }},
+	code := run(context.Background(), testEnv(&out, &errb),
 		[]string{"migrate", "--config", cfg})
 	if code == 0 || !strings.Contains(errb.String(), "sms.rate_per_second") {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
@@ -244,7 +269,7 @@ func TestRemindOutputGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	day := time.Now().In(cup.Rome).AddDate(0, 0, 2)
+	day := testNow.In(cup.Rome).AddDate(0, 0, 2)
 	text := strings.ReplaceAll(string(sample), "01/12/2026", day.Format("02/01/2006"))
 	if err := os.WriteFile(filepath.Join(c.dir, "estratto.csv"), []byte(text), 0o644); err != nil {
 		t.Fatal(err)

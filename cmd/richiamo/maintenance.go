@@ -128,7 +128,7 @@ Region's audit.`, &c)
 		return err
 	}
 	defer st.Close()
-	m := store.Maintenance{From: f, To: t, Reason: strings.TrimSpace(reason), DeclaredBy: by, DeclaredAt: time.Now()}
+	m := store.Maintenance{From: f, To: t, Reason: strings.TrimSpace(reason), DeclaredBy: by, DeclaredAt: e.now()}
 	if m.ID, err = st.AddMaintenance(ctx, m); err != nil {
 		return err
 	}

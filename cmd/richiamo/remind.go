@@ -119,7 +119,7 @@ could not be read.`, &c)
 		sources = append(sources, remind.Source{Name: p, R: f})
 	}
 	prog := newProgress(e, c.json)
-	pl := &remind.Planner{Store: st, Campaign: camp, Layout: layout(cfg), Log: log, Now: time.Now,
+	pl := &remind.Planner{Store: st, Campaign: camp, Layout: layout(cfg), Log: log, Now: e.now,
 		Progress: func(rows int) { prog.printf("reading extracts: %d rows", rows) }}
 	var nodeReports []remind.NodeReport
 	if allNodes || nodeName != "" {
@@ -145,7 +145,7 @@ could not be read.`, &c)
 	rep.Nodes = nodeReports
 	if !dryRun {
 		gw, _ := newGateway(cfg, camp)
-		snd := newSender(cfg, st, gw, log, time.Now)
+		snd := newSender(cfg, st, gw, log, e.now)
 		snd.Progress = func(sent, failed int64) { prog.printf("sending: %d sent, %d failed", sent, failed) }
 		stats, err := snd.Drain(ctx)
 		prog.done()

@@ -87,11 +87,11 @@ the log is written as JSON lines.`, &c)
 	if err != nil {
 		return fmt.Errorf("web.listen: %w", err)
 	}
-	s := &server{cfg: cfg, camp: camp, st: st, log: log, owner: remind.DefaultOwner(), now: time.Now}
+	s := &server{cfg: cfg, camp: camp, st: st, log: log, owner: remind.DefaultOwner(), now: e.now}
 	mux := http.NewServeMux()
-	hooks := &remind.Webhooks{Store: st, Log: log, Now: time.Now, AuthToken: cfg.SMS.Twilio.AuthToken, PublicURL: cfg.Web.PublicURL}
+	hooks := &remind.Webhooks{Store: st, Log: log, Now: e.now, AuthToken: cfg.SMS.Twilio.AuthToken, PublicURL: cfg.Web.PublicURL}
 	hooks.Register(mux)
-	health := newNodeHealth(cfg, log)
+	health := newNodeHealth(cfg, log, e.now)
 	levels, err := levelSources(cfg, st)
 	if err != nil {
 		return err
@@ -106,7 +106,7 @@ the log is written as JSON lines.`, &c)
 	// The console, /metrics and /readyz share the webhooks' listener. A
 	// TLS proxy on this host reports the client's address, which the
 	// sign-in limit and the audit log need.
-	console, err := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.Web.PublicURL,
+	console, err := web.New(web.Config{Store: st, Log: log, Now: e.now, PublicURL: cfg.Web.PublicURL,
 		TrustedProxies: cfg.Web.TrustedProxies, SessionTTL: cfg.Web.SessionTTL.D(), IdleTimeout: cfg.Web.IdleTimeout.D(),
 		NextRuns: func(now time.Time) []web.ScheduledRun {
 			return []web.ScheduledRun{{Name: "Promemoria SMS (" + camp.Name + ")", At: camp.Next(now)}}
@@ -123,7 +123,7 @@ the log is written as JSON lines.`, &c)
 	sched := cron.New(cron.WithLocation(cup.Rome))
 	sched.Schedule(camp.CronSchedule(), cron.FuncJob(func() { s.runReminder(ctx) }))
 
-	snd := newSender(cfg, st, gw, log, time.Now)
+	snd := newSender(cfg, st, gw, log, e.now)
 	snd.Owner = s.owner
 	calls, err := s.newCalls(log)
 	if err != nil {
@@ -157,9 +157,9 @@ the log is written as JSON lines.`, &c)
 	sched.Start()
 	// The weekly and monthly service-level reports, made and kept on time
 	// (and at start when one was missed while the engine was down).
-	wg.Go(func() { runReportSchedule(ctx, levels, cfg.SLA, log, time.Now) })
+	wg.Go(func() { runReportSchedule(ctx, levels, cfg.SLA, log, e.now) })
 	log.Info("serving", "listen", ln.Addr().String(), "campaign", camp.Name,
-		"next_run", camp.Next(time.Now()).In(cup.Rome).Format(time.DateTime), "store", st.Dialect())
+		"next_run", camp.Next(e.now()).In(cup.Rome).Format(time.DateTime), "store", st.Dialect())
 
 	var runErr error
 	select {
@@ -282,12 +282,13 @@ func (s *server) runReminder(ctx context.Context) {
 type nodeHealth struct {
 	cfg config.Config
 	log *slog.Logger
+	now func() time.Time
 	mu  sync.Mutex
 	got []web.NodeHealth
 }
 
-func newNodeHealth(cfg config.Config, log *slog.Logger) *nodeHealth {
-	h := &nodeHealth{cfg: cfg, log: log}
+func newNodeHealth(cfg config.Config, log *slog.Logger, now func() time.Time) *nodeHealth {
+	h := &nodeHealth{cfg: cfg, log: log, now: now}
 	for _, n := range cfg.CUP.Nodes {
 		h.got = append(h.got, web.NodeHealth{Name: n.Name, Detail: "non ancora verificato"})
 	}
@@ -310,8 +311,8 @@ func (h *nodeHealth) run(ctx context.Context) {
 		ns, _ := nodes(h.cfg, "", nil)
 		var got []web.NodeHealth
 		for _, n := range ns {
-			r := mssql.Check(ctx, n, time.Now().In(cup.Rome).AddDate(0, 0, 1))
-			nh := web.NodeHealth{Name: n.Name, OK: r.OK, CheckedAt: time.Now()}
+			r := mssql.Check(ctx, n, h.now().In(cup.Rome).AddDate(0, 0, 1))
+			nh := web.NodeHealth{Name: n.Name, OK: r.OK, CheckedAt: h.now()}
 			if r.OK {
 				nh.Detail = fmt.Sprintf("%.0f ms, %d prenotazioni per domani", r.LatencyMS, r.Bookings)
 			} else {
@@ -341,6 +342,7 @@ type calls struct {
 	st       *store.Store
 	log      *slog.Logger
 	interval time.Duration
+	now      func() time.Time
 }
 
 // newCalls starts the SIP user agent and builds the dialer when voice is
@@ -361,12 +363,12 @@ func (s *server) newCalls(log *slog.Logger) (*calls, error) {
 		return nil, err
 	}
 	r, err := campaigns.New(campaigns.Config{Store: s.st, Caller: caller, Calendar: cal,
-		Channels: s.cfg.Voice.Channels, CallsPerSecond: s.cfg.Voice.CallsPerSecond, Owner: s.owner, Log: log})
+		Channels: s.cfg.Voice.Channels, CallsPerSecond: s.cfg.Voice.CallsPerSecond, Owner: s.owner, Now: s.now, Log: log})
 	if err != nil {
 		caller.Close()
 		return nil, err
 	}
-	return &calls{caller: caller, runner: r, st: s.st, log: log, interval: s.cfg.Voice.ProbeInterval.D()}, nil
+	return &calls{caller: caller, runner: r, st: s.st, log: log, interval: s.cfg.Voice.ProbeInterval.D(), now: s.now}, nil
 }
 
 // probe sends the continuity probes until ctx ends: every interval, at the
@@ -375,7 +377,7 @@ func (s *server) newCalls(log *slog.Logger) (*calls, error) {
 func (c *calls) probe(ctx context.Context) {
 	up := map[string]bool{store.ProbeUA: true, store.ProbeTrunk: true}
 	for {
-		now := time.Now()
+		now := c.now()
 		at := now.Truncate(c.interval).Add(c.interval / 2)
 		if !at.After(now) {
 			at = at.Add(c.interval)
@@ -411,7 +413,7 @@ func (c *calls) probe(ctx context.Context) {
 func (c *calls) probeOnce(ctx context.Context) []store.Probe {
 	pctx, cancel := context.WithTimeout(ctx, min(c.interval/2, 5*time.Second))
 	defer cancel()
-	at := time.Now()
+	at := c.now()
 	var (
 		mu  sync.Mutex
 		out []store.Probe

@@ -150,7 +150,7 @@ func TestServeRunsTheScheduleSendsAndStopsCleanlyOnSIGTERM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := duePeriods(config.Default().SLA, time.Now())
+	want := duePeriods(config.Default().SLA, testNow)
 	if len(reps) != len(want) {
 		t.Fatalf("kept reports %+v, want %d", reps, len(want))
 	}

@@ -68,7 +68,7 @@ func TestServeWithVoiceProbesItsUserAgentAndTheTrunk(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	var ps []store.Probe
 	for {
-		ps, err = st.Probes(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		ps, err = st.Probes(ctx, testNow.Add(-time.Hour), testNow.Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,7 +42,7 @@ func TestSimulatedPatientsCountTheirCallsUntilStopped(t *testing.T) {
 	var out, errb simBuffer
 	code := make(chan int, 1)
 	go func() {
-		code <- run(ctx, &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }},
+		code <- run(ctx, testEnv(&out, &errb),
 			[]string{"simulate", "patients", "--listen", addr, "--mix", "../../testdata/patients-mix.yaml", "--json"})
 	}()
 	for !strings.Contains(errb.String(), "answering on") {
@@ -98,7 +98,7 @@ func TestSimulateSummaryText(t *testing.T) {
 func TestSimulateRefusesABadMix(t *testing.T) {
 	t.Parallel()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }},
+	code := run(context.Background(), testEnv(&out, &errb),
 		[]string{"simulate", "patients", "--listen", "127.0.0.1:0", "--mix", "no-such-mix.yaml"})
 	if code != exitUsage || !strings.Contains(errb.String(), "no-such-mix.yaml") {
 		t.Errorf("exit %d, %q", code, errb.String())

@@ -23,7 +23,7 @@ func TestSLAJSONHasTheFiguresTheRegionChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	code := run(context.Background(), &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }},
+	code := run(context.Background(), testEnv(&out, &errb),
 		[]string{"sla", "--attempts", path, "--from", "2026-11-01", "--to", "2026-11-30", "--profile", "piano-2021", "--json"})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
@@ -70,7 +70,7 @@ func TestSLACountsTheConfiguredLocalHolidays(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "a.csv"), []byte(log), 0o644)
 	os.WriteFile(filepath.Join(dir, "richiamo.yaml"), []byte("calendar:\n  local_holidays: [\"11-30 Sant'Andrea\"]\n"), 0o644)
 	var out, errb bytes.Buffer
-	code := run(context.Background(), &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }},
+	code := run(context.Background(), testEnv(&out, &errb),
 		[]string{"sla", "--config", filepath.Join(dir, "richiamo.yaml"), "--attempts", filepath.Join(dir, "a.csv"), "--from", "2026-11-01", "--to", "2026-11-30", "--json"})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())

@@ -200,7 +200,7 @@ the web console at web.public_url. Without them a summary is printed; with
 	if keep && (id != 0 || p.kind == slareport.Custom) {
 		return usageError{errors.New("--keep keeps monthly and weekly reports: use --month or --week")}
 	}
-	if keep && time.Now().Before(p.to) {
+	if keep && e.now().Before(p.to) {
 		// A kept report is never replaced: keeping one of a period still
 		// running would freeze half of it.
 		return usageError{fmt.Errorf("--keep: the period ends on %s; a report is kept once its period is over", p.to.Format(time.DateOnly))}
@@ -221,7 +221,7 @@ the web console at web.public_url. Without them a summary is printed; with
 			return err
 		}
 	case keep:
-		kid, kept, err := keepReport(ctx, src, p, cliActor().Name, time.Now())
+		kid, kept, err := keepReport(ctx, src, p, cliActor().Name, e.now())
 		if err != nil {
 			return err
 		}
@@ -232,7 +232,7 @@ the web console at web.public_url. Without them a summary is printed; with
 			return err
 		}
 	default:
-		if rep, err = slareport.Build(ctx, *src, p.kind, p.from, p.to, time.Now()); err != nil {
+		if rep, err = slareport.Build(ctx, *src, p.kind, p.from, p.to, e.now()); err != nil {
 			return err
 		}
 	}

@@ -136,7 +136,7 @@ func seedMonth(t *testing.T, path string) {
 func runCLI(t *testing.T, args ...string) (string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
+	e := testEnv(&stdout, &stderr)
 	if code := run(context.Background(), e, args); code != 0 {
 		t.Fatalf("richiamo %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
 	}
@@ -253,8 +253,8 @@ func TestSLAReportAgreesWithItsExport(t *testing.T) {
 	}
 	// A period still running is not kept.
 	var stdout, stderr2 bytes.Buffer
-	e := &env{stdout: &stdout, stderr: &stderr2, getenv: func(string) string { return "" }}
-	next := time.Now().Format("2006-01")
+	e := testEnv(&stdout, &stderr2)
+	next := testNow.In(calendar.Rome).Format("2006-01")
 	if code := run(context.Background(), e, []string{"sla", "report", "--config", cfg, "--month", next, "--keep"}); code != 2 || !strings.Contains(stderr2.String(), "a report is kept once its period is over") {
 		t.Errorf("--keep of the month in course: exit %d, %s", code, stderr2.String())
 	}

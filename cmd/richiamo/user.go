@@ -10,7 +10,6 @@ import (
 	"os/user"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/web"
@@ -87,7 +86,7 @@ history. Example:
 		return err
 	}
 	defer st.Close()
-	u, err := web.AddAccount(ctx, st, web.NewAccount{Name: name, Role: r, Node: node, Password: pw}, cliActor(), time.Now())
+	u, err := web.AddAccount(ctx, st, web.NewAccount{Name: name, Role: r, Node: node, Password: pw}, cliActor(), e.now())
 	var inv *web.InvalidError
 	switch {
 	case errors.Is(err, store.ErrExists):
@@ -164,7 +163,7 @@ func cmdUserSetDisabled(ctx context.Context, e *env, args []string, disabled boo
 		return err
 	}
 	defer st.Close()
-	if err := web.SetAccountDisabled(ctx, st, name, disabled, cliActor(), time.Now()); err != nil {
+	if err := web.SetAccountDisabled(ctx, st, name, disabled, cliActor(), e.now()); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("no account named %q", name)
 		}
