@@ -9,3 +9,8 @@ import _ "embed"
 //
 //go:embed reminder.yaml
 var Reminder []byte
+
+// Recall is the shipped recall call script (recall.yaml).
+//
+//go:embed recall.yaml
+var Recall []byte

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/store"
@@ -81,7 +82,7 @@ code, and the rows of the latest import that could not be used.`, &c)
 	if _, err := time.ParseInLocation(store.DayLayout, to, cup.Rome); err != nil {
 		return usageError{fmt.Errorf("--to %q is not YYYY-MM-DD", to)}
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := engine.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

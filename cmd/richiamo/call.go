@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/voice/media"
 )
@@ -81,7 +82,7 @@ The trunk's password comes from RICHIAMO_SIP_PASSWORD.`, &c)
 	if bind != "" {
 		vc.Bind = bind
 	}
-	vc.Log = newLogger(e.stderr, cfg)
+	vc.Log = engine.NewLogger(e.stderr, cfg)
 	caller, err := voice.NewCaller(vc)
 	if err != nil {
 		return err

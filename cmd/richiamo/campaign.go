@@ -17,6 +17,7 @@ import (
 
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/script"
 	"github.com/richiamo/richiamo/internal/store"
@@ -285,11 +286,11 @@ RICHIAMO_SIP_PASSWORD.`, &c)
 	if err != nil {
 		return err
 	}
-	cal, err := newCalendar(cfg)
+	cal, err := engine.Calendar(cfg)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := engine.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -310,7 +311,7 @@ RICHIAMO_SIP_PASSWORD.`, &c)
 	if err != nil {
 		return err
 	}
-	log := newLogger(e.stderr, cfg)
+	log := engine.NewLogger(e.stderr, cfg)
 	vc := voice.ConfigFor(cfg)
 	vc.Log = log
 	caller, err := voice.NewCaller(vc)

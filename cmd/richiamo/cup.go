@@ -4,114 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
-	"time"
 
-	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
-	"github.com/richiamo/richiamo/internal/remind"
+	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/store"
 )
-
-// nodes turns the configured CUP nodes into the SQL Server source's form;
-// name selects one ("" for all). A node without its password is refused here,
-// naming the variable, so that the mistake shows before any connection.
-func nodes(cfg config.Config, name string, log *slog.Logger) ([]mssql.Node, error) {
-	var out []mssql.Node
-	var errs []error
-	for _, n := range cfg.CUP.Nodes {
-		if name != "" && n.Name != name {
-			continue
-		}
-		mn := mssql.Node{Name: n.Name, Server: n.Server, Port: n.Port, Database: n.Database, User: n.User,
-			Password: n.Password, Encrypt: n.Encrypt, TrustServerCertificate: n.TrustServerCertificate,
-			CAFile: cfg.Path(n.CAFile), ServerName: n.ServerName, ReadOnlyIntent: n.ReadOnlyIntent == nil || *n.ReadOnlyIntent,
-			ConnectTimeout: n.ConnectTimeout.D(), QueryTimeout: n.QueryTimeout.D(), Query: n.Query}
-		if n.Password == "" {
-			errs = append(errs, fmt.Errorf("cup.nodes[%s]: no password: set %s", n.Name, config.NodePasswordEnv(n.Name)))
-			continue
-		}
-		if err := mn.Validate(); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		// Weakened transport security is a choice someone must see.
-		if log != nil && (n.Encrypt == mssql.EncryptFalse || n.TrustServerCertificate) {
-			log.Warn("CUP node connection is not fully verified", "node", n.Name,
-				"encrypt", n.Encrypt, "trust_server_certificate", n.TrustServerCertificate)
-		}
-		out = append(out, mn)
-	}
-	if name != "" && len(out) == 0 && len(errs) == 0 {
-		return nil, fmt.Errorf("no CUP node named %q in cup.nodes", name)
-	}
-	return out, errors.Join(errs...)
-}
-
-// fetchNodes reads every node in parallel for the days a run reminds. A
-// node that fails is reported and left out whole (its partial rows never
-// reach planning); the others go ahead. release frees the spooled rows once
-// planning is done.
-func fetchNodes(ctx context.Context, ns []mssql.Node, days []time.Time, log *slog.Logger) (srcs []remind.Source, reports []remind.NodeReport, release func()) {
-	release = func() {}
-	if len(ns) == 0 || len(days) == 0 {
-		return nil, nil, release
-	}
-	from, to := days[0], days[0]
-	for _, d := range days {
-		if d.Before(from) {
-			from = d
-		}
-		if d.After(to) {
-			to = d
-		}
-	}
-	to = to.AddDate(0, 0, 1)
-	results := make([]*mssql.Result, len(ns))
-	outs := make([]remind.NodeReport, len(ns))
-	var wg sync.WaitGroup
-	for i, n := range ns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, err := mssql.Fetch(ctx, n, from, to)
-			o := remind.NodeReport{Node: n.Name}
-			if err != nil {
-				o.Error = err.Error()
-				var ne *mssql.NodeError
-				if errors.As(err, &ne) {
-					o.Cause = ne.Cause
-				}
-				log.Error("CUP node not read; its reminders wait for the next run", "node", n.Name, "cause", o.Cause, "err", err)
-			} else {
-				o.OK, o.Rows, o.Bookings, o.Rejected, o.Millis = true, res.Rows, res.Booked, res.Rejected, res.Elapsed.Milliseconds()
-				results[i] = res
-			}
-			outs[i] = o
-		}()
-	}
-	wg.Wait()
-	release = func() {
-		for _, res := range results {
-			if res != nil {
-				res.Close()
-			}
-		}
-	}
-	for i, res := range results {
-		if res == nil {
-			continue
-		}
-		var cov []store.NodeDay
-		for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
-			cov = append(cov, store.NodeDay{Node: ns[i].Name, Day: d.Format(store.DayLayout)})
-		}
-		srcs = append(srcs, remind.Source{Name: "node " + ns[i].Name, Rows: res.Reader(), Covers: cov})
-	}
-	return srcs, outs, release
-}
 
 func cmdCUP(ctx context.Context, e *env, args []string) error {
 	return subcommands(ctx, e, "cup", "The CUP nodes' databases (cup.nodes).",
@@ -140,8 +39,8 @@ when any node fails.`, &c)
 	if len(cfg.CUP.Nodes) == 0 {
 		return errors.New("no CUP node configured (cup.nodes)")
 	}
-	log := newLogger(e.stderr, cfg)
-	ns, err := nodes(cfg, name, log)
+	log := engine.NewLogger(e.stderr, cfg)
+	ns, err := engine.CUPNodes(cfg, name, log)
 	if err != nil && len(ns) == 0 {
 		return err
 	}

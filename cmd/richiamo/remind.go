@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/store"
 )
@@ -61,7 +62,7 @@ could not be read.`, &c)
 	if err != nil {
 		return err
 	}
-	camp, err := loadCampaign(cfg)
+	camp, err := engine.ReminderCampaign(cfg)
 	if err != nil {
 		return err
 	}
@@ -90,14 +91,14 @@ could not be read.`, &c)
 			return usageError{fmt.Errorf("--for-date %q is not YYYY-MM-DD", forDate)}
 		}
 	}
-	log := newLogger(e.stderr, cfg)
+	log := engine.NewLogger(e.stderr, cfg)
 	if !dryRun {
 		// Refuse before importing anything if sending is impossible.
-		if _, err := newGateway(cfg, camp); err != nil {
+		if _, err := engine.Gateway(cfg, camp); err != nil {
 			return err
 		}
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := engine.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -119,11 +120,11 @@ could not be read.`, &c)
 		sources = append(sources, remind.Source{Name: p, R: f})
 	}
 	prog := newProgress(e, c.json)
-	pl := &remind.Planner{Store: st, Campaign: camp, Layout: layout(cfg), Log: log, Now: e.now,
+	pl := &remind.Planner{Store: st, Campaign: camp, Layout: engine.ExtractLayout(cfg), Log: log, Now: e.now,
 		Progress: func(rows int) { prog.printf("reading extracts: %d rows", rows) }}
 	var nodeReports []remind.NodeReport
 	if allNodes || nodeName != "" {
-		ns, err := nodes(cfg, nodeName, log)
+		ns, err := engine.CUPNodes(cfg, nodeName, log)
 		if err != nil {
 			return err
 		}
@@ -132,7 +133,7 @@ could not be read.`, &c)
 			return err
 		}
 		prog.printf("reading %d CUP node(s)", len(ns))
-		srcs, reports, release := fetchNodes(ctx, ns, days, log)
+		srcs, reports, release := remind.FetchNodes(ctx, ns, days, log)
 		defer release()
 		nodeReports = reports
 		sources = append(sources, srcs...)
@@ -144,8 +145,8 @@ could not be read.`, &c)
 	}
 	rep.Nodes = nodeReports
 	if !dryRun {
-		gw, _ := newGateway(cfg, camp)
-		snd := newSender(cfg, st, gw, log, e.now)
+		gw, _ := engine.Gateway(cfg, camp)
+		snd := engine.NewSender(cfg, st, gw, log, e.now, "")
 		snd.Progress = func(sent, failed int64) { prog.printf("sending: %d sent, %d failed", sent, failed) }
 		stats, err := snd.Drain(ctx)
 		prog.done()

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/config"
+	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
 	"github.com/richiamo/richiamo/internal/store"
 )
@@ -150,7 +152,7 @@ func TestServeRunsTheScheduleSendsAndStopsCleanlyOnSIGTERM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := duePeriods(config.Default().SLA, testNow)
+	want := engine.ReportPlan(config.Default().SLA).Due(testNow, cup.Rome)
 	if len(reps) != len(want) {
 		t.Fatalf("kept reports %+v, want %d", reps, len(want))
 	}

@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/richiamo/richiamo/internal/calendar"
-	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/sla"
 )
 
@@ -82,7 +81,7 @@ PDF, CSV) from the engine's own store; see `+"`richiamo sla report --help`"+`.`,
 		// Another edition than the configured one: as published.
 		p = sla.Profiles[profile]
 	}
-	cal, err := newCalendar(cfg)
+	cal, err := engine.Calendar(cfg)
 	if err != nil {
 		return err
 	}
@@ -133,24 +132,4 @@ func printSLA(e *env, r *sla.Report) {
 	fmt.Fprintf(w, "  per package: %s, penalty %.2f%%; whole list: %s, penalty %.2f%%\n",
 		yes[ef.PerPackage.Met], ef.PerPackage.PenaltyPct, yes[ef.WholeVerdict.Met], ef.WholeVerdict.PenaltyPct)
 	fmt.Fprintf(w, "  applied (%s): %s, penalty %.2f%%\n", ef.Reading, yes[ef.Met], ef.PenaltyPct)
-}
-
-// newCalendar is the contract's operating window with the configured local
-// holidays.
-func newCalendar(cfg config.Config) (*calendar.Calendar, error) {
-	return calendarWith(cfg, nil)
-}
-
-// calendarWith is a calendar of these weekly windows (nil: the operating
-// window) with the configured local holidays.
-func calendarWith(cfg config.Config, windows []calendar.Window) (*calendar.Calendar, error) {
-	var locals []calendar.LocalHoliday
-	for _, h := range cfg.Calendar.LocalHolidays {
-		lh, err := config.ParseLocalHoliday(h)
-		if err != nil {
-			return nil, err
-		}
-		locals = append(locals, calendar.LocalHoliday{Date: lh.Date, Name: lh.Name})
-	}
-	return calendar.New(calendar.Config{Windows: windows, ExtraHolidays: locals})
 }

@@ -2,127 +2,18 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/richiamo/richiamo/internal/calendar"
-	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup"
-	"github.com/richiamo/richiamo/internal/sla"
+	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/slareport"
-	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/web"
 )
-
-// levelSources are what the service-level reports are made from: the
-// store, the configured contract profile, the operating window and the
-// reply-time clock.
-func levelSources(cfg config.Config, st *store.Store) (*slareport.Sources, error) {
-	p, err := cfg.SLA.ProfileOf()
-	if err != nil {
-		return nil, err
-	}
-	working, err := newCalendar(cfg)
-	if err != nil {
-		return nil, err
-	}
-	clock := working
-	if p.ReplyClock == sla.ClockContinuous {
-		if clock, err = calendarWith(cfg, calendar.ReplyWindows(p.ReplyExcludeSundays)); err != nil {
-			return nil, err
-		}
-	}
-	return &slareport.Sources{Store: st, Profile: p, Working: working, ReplyClock: clock, Location: cup.Rome}, nil
-}
-
-// reportPeriod is one periodic report's kind and days.
-type reportPeriod struct {
-	kind     string
-	from, to time.Time // to exclusive
-}
-
-// duePeriods are the periodic reports that should exist at now: the last
-// complete month, and the last complete week while weekly reports are on.
-// Each is made from its time of day on the first day after its period.
-func duePeriods(s config.SLA, now time.Time) []reportPeriod {
-	now = now.In(cup.Rome)
-	h, m := s.ReportTime()
-	ready := func(day time.Time) bool {
-		return !now.Before(time.Date(day.Year(), day.Month(), day.Day(), h, m, 0, 0, cup.Rome))
-	}
-	var out []reportPeriod
-	if s.Reports.Monthly {
-		month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, cup.Rome)
-		if !ready(month) {
-			month = month.AddDate(0, -1, 0)
-		}
-		out = append(out, reportPeriod{slareport.Monthly, month.AddDate(0, -1, 0), month})
-	}
-	if s.Reports.Weekly {
-		monday := time.Date(now.Year(), now.Month(), now.Day()-(int(now.Weekday())+6)%7, 0, 0, 0, 0, cup.Rome)
-		if !ready(monday) {
-			monday = monday.AddDate(0, 0, -7)
-		}
-		p := reportPeriod{slareport.Weekly, monday.AddDate(0, 0, -7), monday}
-		until, err := time.ParseInLocation(time.DateOnly, s.Reports.WeeklyUntil, cup.Rome)
-		if s.Reports.WeeklyUntil == "" || err != nil || p.from.Before(until) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// keepReport makes a period's report and keeps it, unless it is kept
-// already; kept says whether this call kept it.
-func keepReport(ctx context.Context, src *slareport.Sources, p reportPeriod, by string, now time.Time) (id int64, kept bool, err error) {
-	rep, err := slareport.Build(ctx, *src, p.kind, p.from, p.to, now)
-	if err != nil {
-		return 0, false, err
-	}
-	data, err := json.Marshal(rep)
-	if err != nil {
-		return 0, false, err
-	}
-	return src.Store.KeepSLAReport(ctx, store.SLAReport{Kind: p.kind, PeriodFrom: p.from.Format(time.DateOnly),
-		PeriodTo: p.to.AddDate(0, 0, -1).Format(time.DateOnly), Profile: src.Profile.Name, CreatedAt: now.UnixMilli(), CreatedBy: by, Data: string(data)})
-}
-
-// runReportSchedule makes the due periodic reports now and then every ten
-// minutes until ctx ends: a report missed while the engine was down is made
-// when it comes back.
-func runReportSchedule(ctx context.Context, src *slareport.Sources, s config.SLA, log *slog.Logger, now func() time.Time) {
-	made := map[string]bool{}
-	for {
-		for _, p := range duePeriods(s, now()) {
-			key := p.kind + p.from.Format(time.DateOnly)
-			if made[key] {
-				continue
-			}
-			id, kept, err := keepReport(ctx, src, p, "serve", now())
-			if err != nil {
-				if ctx.Err() == nil {
-					log.Error("service-level report not made", "kind", p.kind, "from", p.from.Format(time.DateOnly), "err", err)
-				}
-				continue
-			}
-			made[key] = true
-			if kept {
-				log.Info("service-level report made", "kind", p.kind, "from", p.from.Format(time.DateOnly), "id", id)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(10 * time.Minute):
-		}
-	}
-}
 
 // cmdSLAReport makes, keeps or shows a service-level report from the store.
 func cmdSLAReport(ctx context.Context, e *env, args []string) error {
@@ -159,7 +50,7 @@ the web console at web.public_url. Without them a summary is printed; with
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var p reportPeriod
+	var p slareport.Period
 	n := 0
 	for _, s := range []string{month, week, from + to} {
 		if s != "" {
@@ -178,14 +69,14 @@ the web console at web.public_url. Without them a summary is printed; with
 		if err != nil {
 			return usageError{fmt.Errorf("--month %q is not YYYY-MM", month)}
 		}
-		p = reportPeriod{slareport.Monthly, m, m.AddDate(0, 1, 0)}
+		p = slareport.Period{Kind: slareport.Monthly, From: m, To: m.AddDate(0, 1, 0)}
 	case week != "":
 		d, err := time.ParseInLocation(time.DateOnly, week, cup.Rome)
 		if err != nil {
 			return usageError{fmt.Errorf("--week %q is not YYYY-MM-DD", week)}
 		}
 		monday := d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
-		p = reportPeriod{slareport.Weekly, monday, monday.AddDate(0, 0, 7)}
+		p = slareport.Period{Kind: slareport.Weekly, From: monday, To: monday.AddDate(0, 0, 7)}
 	case id == 0:
 		f0, err := time.ParseInLocation(time.DateOnly, from, cup.Rome)
 		if err != nil {
@@ -195,22 +86,22 @@ the web console at web.public_url. Without them a summary is printed; with
 		if err != nil || t0.Before(f0) {
 			return usageError{fmt.Errorf("--to %q is not a day (YYYY-MM-DD) on or after --from", to)}
 		}
-		p = reportPeriod{slareport.Custom, f0, t0.AddDate(0, 0, 1)}
+		p = slareport.Period{Kind: slareport.Custom, From: f0, To: t0.AddDate(0, 0, 1)}
 	}
-	if keep && (id != 0 || p.kind == slareport.Custom) {
+	if keep && (id != 0 || p.Kind == slareport.Custom) {
 		return usageError{errors.New("--keep keeps monthly and weekly reports: use --month or --week")}
 	}
-	if keep && e.now().Before(p.to) {
+	if keep && e.now().Before(p.To) {
 		// A kept report is never replaced: keeping one of a period still
 		// running would freeze half of it.
-		return usageError{fmt.Errorf("--keep: the period ends on %s; a report is kept once its period is over", p.to.Format(time.DateOnly))}
+		return usageError{fmt.Errorf("--keep: the period ends on %s; a report is kept once its period is over", p.To.Format(time.DateOnly))}
 	}
 	cfg, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	src, err := levelSources(cfg, st)
+	src, err := engine.LevelSources(cfg, st)
 	if err != nil {
 		return err
 	}
@@ -221,18 +112,18 @@ the web console at web.public_url. Without them a summary is printed; with
 			return err
 		}
 	case keep:
-		kid, kept, err := keepReport(ctx, src, p, cliActor().Name, e.now())
+		kid, kept, err := slareport.Keep(ctx, *src, p, cliActor().Name, e.now())
 		if err != nil {
 			return err
 		}
 		if !kept {
-			fmt.Fprintf(e.stderr, "the %s report from %s was kept already (id %d): showing it as it was made\n", p.kind, p.from.Format(time.DateOnly), kid)
+			fmt.Fprintf(e.stderr, "the %s report from %s was kept already (id %d): showing it as it was made\n", p.Kind, p.From.Format(time.DateOnly), kid)
 		}
 		if rep, err = slareport.Kept(ctx, st, kid); err != nil {
 			return err
 		}
 	default:
-		if rep, err = slareport.Build(ctx, *src, p.kind, p.from, p.to, e.now()); err != nil {
+		if rep, err = slareport.Build(ctx, *src, p.Kind, p.From, p.To, e.now()); err != nil {
 			return err
 		}
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/calendar"
-	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/store"
 )
 
@@ -314,38 +313,5 @@ func checkPDF(t *testing.T, path string, want []string, maxPages int) {
 	// A page is a form feed in pdftotext's output.
 	if n := bytes.Count(text, []byte("\f")); n < 1 || n > maxPages {
 		t.Errorf("the PDF has %d pages, want 1 to %d", n, maxPages)
-	}
-}
-
-func TestDuePeriods(t *testing.T) {
-	at := func(m time.Month, d, hh, mm int) time.Time { return time.Date(2026, m, d, hh, mm, 0, 0, calendar.Rome) }
-	s := config.Default().SLA
-	s.Reports.WeeklyUntil = "2026-12-01"
-	show := func(ps []reportPeriod) string {
-		var out []string
-		for _, p := range ps {
-			out = append(out, p.kind+":"+p.from.Format("01-02")+".."+p.to.Format("01-02"))
-		}
-		return strings.Join(out, " ")
-	}
-	for _, tc := range []struct {
-		now  time.Time
-		want string
-	}{
-		// The 1st at 06:00 (Rome) makes the month before; at 05:59 the
-		// one before that is still the latest.
-		{at(11, 1, 6, 0), "monthly:10-01..11-01 weekly:10-19..10-26"},
-		{at(11, 1, 5, 59), "monthly:09-01..10-01 weekly:10-19..10-26"},
-		// Monday 2 November at 06:00: the week of 26 October to 1
-		// November.
-		{at(11, 2, 6, 0), "monthly:10-01..11-01 weekly:10-26..11-02"},
-		// Weekly reports stop after weekly_until.
-		{at(12, 14, 6, 0), "monthly:11-01..12-01"},
-		// 1 January: December, across the year.
-		{time.Date(2027, 1, 1, 7, 0, 0, 0, calendar.Rome), "monthly:12-01..01-01"},
-	} {
-		if got := show(duePeriods(s, tc.now)); got != tc.want {
-			t.Errorf("at %s: %s, want %s", tc.now.Format(time.DateTime), got, tc.want)
-		}
 	}
 }

@@ -6,6 +6,7 @@ package clock
 
 import (
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -38,4 +39,37 @@ func FromEnv(getenv func(string) string) (Func, error) {
 		return nil, fmt.Errorf("%s=%q: not an RFC 3339 instant such as 2027-03-10T09:30:00+01:00", EnvVar, v)
 	}
 	return From(t), nil
+}
+
+// Sim is a clock for simulated days: it runs at the wall clock's pace from
+// where it was last set, and can be set to another instant or moved on.
+// Safe for concurrent use.
+type Sim struct {
+	mu     sync.Mutex
+	base   time.Time
+	origin time.Time
+}
+
+// NewSim starts a simulated clock at start.
+func NewSim(start time.Time) *Sim { return &Sim{base: start, origin: time.Now()} }
+
+// Now is the simulated time.
+func (s *Sim) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.base.Add(time.Since(s.origin))
+}
+
+// Set moves the clock to t.
+func (s *Sim) Set(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.base, s.origin = t, time.Now()
+}
+
+// Advance moves the clock on by d.
+func (s *Sim) Advance(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.base = s.base.Add(d)
 }

@@ -37,3 +37,20 @@ func TestFromEnv(t *testing.T) {
 		t.Errorf("a bad value: %v", err)
 	}
 }
+
+func TestSimSetsAndAdvances(t *testing.T) {
+	start := time.Date(2026, 11, 30, 9, 30, 0, 0, time.UTC)
+	s := NewSim(start)
+	if got := s.Now(); got.Before(start) || got.Sub(start) > time.Minute {
+		t.Fatalf("started at %v", got)
+	}
+	s.Advance(time.Hour)
+	if got := s.Now(); got.Sub(start) < time.Hour {
+		t.Errorf("advanced by an hour: %v", got)
+	}
+	day := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	s.Set(day)
+	if got := s.Now(); got.Before(day) || got.Sub(day) > time.Minute {
+		t.Errorf("set to %v, reads %v", day, got)
+	}
+}

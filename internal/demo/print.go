@@ -1,0 +1,92 @@
+package demo
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/richiamo/richiamo/internal/cup"
+)
+
+// Print writes the summary for a person.
+func (s *Summary) Print(w io.Writer) {
+	fmt.Fprintf(w, "Richiamo demo — simulated day: %s (Europe/Rome)\n\n", s.Day)
+	r := s.Import
+	fmt.Fprintf(w, "Extract: %d rows, %d valid bookings, %d duplicates, %d rejected\n", r.Rows, r.Valid, r.Duplicates, len(r.Rejected))
+	reasons := make([]string, 0, len(r.ByReason))
+	for k := range r.ByReason {
+		reasons = append(reasons, k)
+	}
+	sort.Strings(reasons)
+	for _, k := range reasons {
+		fmt.Fprintf(w, "  %-21s %d\n", k, r.ByReason[k])
+	}
+	for i, rj := range r.Rejected {
+		if i == 5 {
+			fmt.Fprintf(w, "  … %d more\n", len(r.Rejected)-5)
+			break
+		}
+		fmt.Fprintf(w, "  e.g. %s\n", rj.Error())
+	}
+	fmt.Fprintf(w, "\nPlanned: %d messages for %d bookings (%d segments; %d GSM-7, %d UCS-2)\n", r.Messages, r.Bookings, r.Segments, r.GSM7, r.UCS2)
+	fmt.Fprintf(w, "Sent: %d accepted at %.0f/s; %d refused, %d retried after a rate limit, %d reconciled after a lost answer\n",
+		s.Send.Sent, s.Send.RatePerSec, s.Send.Failed, s.Send.Retried, s.Send.Reconciled)
+	if s.Twice == 0 {
+		fmt.Fprintf(w, "The provider holds %d messages, no number more than once.\n", s.ProviderRx)
+	} else {
+		fmt.Fprintf(w, "The provider holds %d messages; %d numbers got more than one!\n", s.ProviderRx, s.Twice)
+	}
+	fmt.Fprintf(w, "Same extract imported again after the replies: %d new messages; %d row(s) now refused as opted_out.\n",
+		s.Reimport.Messages, s.Reimport.ByReason[string(cup.ReasonOptedOut)])
+	fmt.Fprintln(w, "\nBy status:")
+	for _, c := range s.ByStatus {
+		fmt.Fprintf(w, "  %-12s %5d\n", c.Status, c.Messages)
+	}
+	if len(s.Failures) > 0 {
+		fmt.Fprintln(w, "\nNot delivered:")
+		for _, f := range s.Failures {
+			fmt.Fprintf(w, "  %s  %-11s %5d  %s\n", f.Phone, f.Status, f.ErrorCode, f.Reason)
+		}
+	}
+	fmt.Fprintln(w, "\nSample messages:")
+	for _, m := range s.Sample {
+		fmt.Fprintf(w, "  %s\n", m)
+	}
+	fmt.Fprintln(w, "\nPatients' replies:")
+	for _, x := range s.Exchanges {
+		fmt.Fprintf(w, "  %s: %q\n", x.From, x.Says)
+		if x.Answer != "" {
+			fmt.Fprintf(w, "      ← %s\n", x.Answer)
+		}
+	}
+	fmt.Fprintf(w, "\n%d confirmations, %d cancellation requests for the CUP, %d replies in the operators' inbox.\n", s.Confirmed, s.Cancelled, s.Inbox)
+	if s.Calls != nil {
+		s.Calls.print(w)
+	}
+	if s.Levels != nil {
+		s.Levels.print(w)
+	}
+}
+
+func (l *Levels) print(w io.Writer) {
+	fmt.Fprintf(w, "\nService levels of %s (profile %s), kept as report %d:\n", l.Month, l.Profile, l.Report)
+	fmt.Fprintf(w, "  %d calls, %d contacts closed positive: %.2f%% per call; %d package(s); %d written contact(s); penalties %.2f%%\n",
+		l.Calls, l.Positive, l.Acquisition*100, l.Packages, l.Written, l.PenaltyPct)
+	fmt.Fprintln(w, "  (demo --pdf FILE writes it; with --keep, richiamo sla report --id N shows it from the kept store)")
+}
+
+func (c *Calls) print(w io.Writer) {
+	fmt.Fprintf(w, "\nRecall calls (SIP and RTP on loopback to simulated patients): %d contacts, %d attempts over %d days\n", c.Contacts, c.Attempts, c.Days)
+	for _, k := range sortedKeys(c.Outcomes) {
+		fmt.Fprintf(w, "  %-16s %d\n", k, c.Outcomes[k])
+	}
+	if len(c.Results) > 0 {
+		fmt.Fprintln(w, "  script results:")
+		for _, k := range sortedKeys(c.Results) {
+			fmt.Fprintf(w, "    %-14s %d\n", k, c.Results[k])
+		}
+	}
+	for _, l := range c.Calls {
+		fmt.Fprintf(w, "  contact %-3d %-14s SIP %3d  keys %-4q %s\n", l.Contact, l.Outcome, l.SIPCode, l.Digits, l.Result)
+	}
+}

@@ -1,0 +1,127 @@
+package remind
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/cup/mssql"
+	"github.com/richiamo/richiamo/internal/store"
+)
+
+// Job is the reminder job as the engine runs it: on the campaign's
+// schedule, under a leader lease so that several engine processes fire it
+// once, it plans the reminders of the extracts in the inbox and of the CUP
+// nodes, then moves the files aside. Sending is the Sender's business.
+type Job struct {
+	Store    *store.Store
+	Campaign *Campaign
+	Layout   cup.Layout
+	// Inbox is a glob of extract files to pick up; "" reads none.
+	Inbox string
+	// Done is the folder processed files move to; "" leaves them.
+	Done  string
+	Nodes []mssql.Node
+	Owner string
+	Log   *slog.Logger
+	Now   func() time.Time
+}
+
+// Run fires RunOnce on the campaign's schedule (Europe/Rome) until ctx ends,
+// then waits for a run in progress.
+func (j *Job) Run(ctx context.Context) error {
+	sched := cron.New(cron.WithLocation(cup.Rome))
+	sched.Schedule(j.Campaign.CronSchedule(), cron.FuncJob(func() { j.RunOnce(ctx) }))
+	sched.Start()
+	<-ctx.Done()
+	<-sched.Stop().Done()
+	return nil
+}
+
+// RunOnce is one scheduled run. Its faults are logged: the files stay in
+// the inbox for the next run, which plans nothing twice.
+func (j *Job) RunOnce(ctx context.Context) {
+	now := j.Now()
+	ok, err := j.Store.AcquireLease(ctx, "remind", j.Owner, now, now.Add(30*time.Minute))
+	if err != nil {
+		j.Log.Error("reminder job: lease", "err", err)
+		return
+	}
+	if !ok {
+		j.Log.Info("reminder job: another engine process is running it")
+		return
+	}
+	defer j.Store.ReleaseLease(context.WithoutCancel(ctx), "remind", j.Owner)
+	var files []string
+	if j.Inbox != "" {
+		if files, err = filepath.Glob(j.Inbox); err != nil {
+			j.Log.Error("reminder job: extract.inbox", "err", err)
+			return
+		}
+		sort.Strings(files)
+	}
+	pl := j.Planner()
+	var sources []Source
+	var nodeReports []NodeReport
+	if len(j.Nodes) > 0 {
+		days, err := pl.Days(Options{})
+		if err != nil {
+			j.Log.Error("reminder job", "err", err)
+			return
+		}
+		var release func()
+		sources, nodeReports, release = FetchNodes(ctx, j.Nodes, days, j.Log)
+		defer release()
+	}
+	if len(files) == 0 && len(sources) == 0 {
+		j.Log.Warn("reminder job: no extract in the inbox and no CUP node read; nothing planned", "inbox", j.Inbox)
+		return
+	}
+	for _, p := range files {
+		f, err := os.Open(p)
+		if err != nil {
+			j.Log.Error("reminder job: extract", "file", p, "err", err)
+			continue
+		}
+		defer f.Close()
+		sources = append(sources, Source{Name: p, R: f})
+	}
+	rep, err := pl.Plan(ctx, sources, Options{})
+	if err != nil {
+		j.Log.Error("reminder job failed; the extracts stay in the inbox", "err", err)
+		return
+	}
+	for _, r := range rep.Rejected {
+		j.Log.Warn("extract row rejected", "file", r.File, "line", r.Line, "reason", r.Reason, "detail", r.Detail)
+	}
+	for _, n := range nodeReports {
+		if n.OK {
+			j.Log.Info("CUP node read", "node", n.Node, "rows", n.Rows, "bookings", n.Bookings, "rejected", n.Rejected)
+		}
+	}
+	if j.Done == "" {
+		return
+	}
+	if err := os.MkdirAll(j.Done, 0o750); err != nil {
+		j.Log.Error("reminder job: extract.done", "err", err)
+		return
+	}
+	for _, p := range files {
+		dst := filepath.Join(j.Done, now.In(cup.Rome).Format("20060102-150405-")+filepath.Base(p))
+		if err := os.Rename(p, dst); err != nil {
+			// Harmless: re-importing plans nothing new.
+			j.Log.Warn("reminder job: could not move the extract aside", "file", p, "err", err)
+		}
+	}
+}
+
+// Planner plans as the job does: its store, campaign, layout and clock.
+func (j *Job) Planner() *Planner {
+	return &Planner{Store: j.Store, Campaign: j.Campaign, Layout: j.Layout, Log: j.Log, Now: j.Now}
+}
