@@ -115,9 +115,29 @@ func DecodeLines(data []byte, v any) (Lines, error) {
 	return lines, nil
 }
 
-// At returns an *Error for key, with its line when lines knows it.
+// At returns an *Error for key, with the line it was written on; for a
+// setting that was left out, the line of the nearest section written
+// (cup.nodes[ASL1] for a missing cup.nodes[ASL1].server).
 func (l Lines) At(key, format string, a ...any) error {
-	return &Error{Line: l[key], Key: key, Msg: fmt.Sprintf(format, a...)}
+	line := 0
+	for k := key; k != "" && line == 0; k = parent(k) {
+		line = l[k]
+	}
+	return &Error{Line: line, Key: key, Msg: fmt.Sprintf(format, a...)}
+}
+
+// parent strips the last part of a key path: the section of a key, the
+// list or map of an element.
+func parent(key string) string {
+	if strings.HasSuffix(key, "]") {
+		if i := strings.LastIndexByte(key, '['); i >= 0 {
+			return key[:i]
+		}
+	}
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		return key[:i]
+	}
+	return ""
 }
 
 var linePrefix = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
@@ -193,8 +213,10 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, key string) {
 			return
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
+			// An entry's key is the file's data, not a setting's name:
+			// menu.keys["0"], field_limits["Nome"].
 			k, v := n.Content[i], n.Content[i+1]
-			p := join(key, k.Value)
+			p := key + "[" + strconv.Quote(k.Value) + "]"
 			c.lines[p] = k.Line
 			c.check(v, t.Elem(), p)
 		}

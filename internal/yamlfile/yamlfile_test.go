@@ -60,7 +60,7 @@ func TestBadValuesNameTheKeyAndTheLine(t *testing.T) {
 		{"CUP node without a name, by position", "cup:\n  nodes:\n    - port: 1433\n    - port: x\n", 4, "cup.nodes[1].port", `"x" is not a whole number`},
 		{"section where text goes", "web:\n  trusted_proxies: [{a: b}]\n", 2, "web.trusted_proxies[0]", "is text, not a section of keys"},
 		{"text where a list goes", "web:\n  trusted_proxies: 10.0.0.0/8\n", 2, "web.trusted_proxies", "is a list"},
-		{"map value that is a decimal", "field_limits:\n  Nome: 2.5\n", 2, "field_limits.Nome", "2.5 is not a whole number"},
+		{"map value that is a decimal", "field_limits:\n  Nome: 2.5\n", 2, `field_limits["Nome"]`, "2.5 is not a whole number"},
 		{"flag that is a word", "weekly: sometimes\n", 1, "weekly", `"sometimes" is not true or false`},
 		{"optional flag that is a number", "transliterate: 2\n", 1, "transliterate", `"2" is not true or false`},
 		{"text where a section goes", "voice: loud\n", 1, "voice", "is a section of keys"},
@@ -116,7 +116,7 @@ field_limits: {Nome: 20}
 		len(f.CUP.Nodes) != 1 || f.CUP.Nodes[0].Port != 1433 || !f.Weekly || f.Optional == nil || *f.Optional || f.Limits["Nome"] != 20 {
 		t.Fatalf("decoded %+v", f)
 	}
-	for key, line := range map[string]int{"voice.calls_per_second": 3, "voice.trunk.transport": 6, "cup.nodes[AO].port": 10, "field_limits.Nome": 13} {
+	for key, line := range map[string]int{"voice.calls_per_second": 3, "voice.trunk.transport": 6, "cup.nodes[AO].port": 10, `field_limits["Nome"]`: 13} {
 		if lines.Line(key) != line {
 			t.Errorf("%s: line %d, want %d", key, lines.Line(key), line)
 		}
@@ -126,6 +126,12 @@ field_limits: {Nome: 20}
 	}
 	if e := lines.At("voice.trunk.transport", "%q is not udp", "tcp"); e.Error() != `line 6: voice.trunk.transport: "tcp" is not udp` {
 		t.Errorf("At: %v", e)
+	}
+	if e := lines.At("cup.nodes[AO].server", "required"); e.Error() != "line 9: cup.nodes[AO].server: required" {
+		t.Errorf("a setting left out is placed at its section: %v", e)
+	}
+	if e := lines.At("store.sqlite", "required"); e.Error() != "store.sqlite: required" {
+		t.Errorf("a section left out has no line: %v", e)
 	}
 }
 
