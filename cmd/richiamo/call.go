@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/voice/media"
 )
@@ -77,7 +78,7 @@ The trunk's password comes from RICHIAMO_SIP_PASSWORD.`, &c)
 		prompt = media.Concat(beep, voice.Silence(200*time.Millisecond), beep)
 	}
 
-	vc := voice.ConfigFor(cfg)
+	vc := engine.VoiceConfig(cfg)
 	if bind != "" {
 		vc.Bind = bind
 	}

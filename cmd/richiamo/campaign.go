@@ -17,6 +17,7 @@ import (
 
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/script"
 	"github.com/richiamo/richiamo/internal/store"
@@ -311,7 +312,7 @@ RICHIAMO_SIP_PASSWORD.`, &c)
 		return err
 	}
 	log := newLogger(e.stderr, cfg)
-	vc := voice.ConfigFor(cfg)
+	vc := engine.VoiceConfig(cfg)
 	vc.Log = log
 	caller, err := voice.NewCaller(vc)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
+	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/store"
 )
@@ -25,10 +26,7 @@ func nodes(cfg config.Config, name string, log *slog.Logger) ([]mssql.Node, erro
 		if name != "" && n.Name != name {
 			continue
 		}
-		mn := mssql.Node{Name: n.Name, Server: n.Server, Port: n.Port, Database: n.Database, User: n.User,
-			Password: n.Password, Encrypt: n.Encrypt, TrustServerCertificate: n.TrustServerCertificate,
-			CAFile: cfg.Path(n.CAFile), ServerName: n.ServerName, ReadOnlyIntent: n.ReadOnlyIntent == nil || *n.ReadOnlyIntent,
-			ConnectTimeout: n.ConnectTimeout.D(), QueryTimeout: n.QueryTimeout.D(), Query: n.Query}
+		mn := engine.CUPNode(cfg, n)
 		if n.Password == "" {
 			errs = append(errs, fmt.Errorf("cup.nodes[%s]: no password: set %s", n.Name, config.NodePasswordEnv(n.Name)))
 			continue

@@ -18,6 +18,7 @@ import (
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/script"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/voice"
@@ -81,7 +82,8 @@ func (d *demo) runCalls(ctx context.Context, contacts []store.NewContact) (*demo
 		return nil, fmt.Errorf("demo calls: campaigns/recall.yaml: %w", err)
 	}
 	host, _, _ := net.SplitHostPort(pts.Addr())
-	vc := config.Default().Voice
+	dc := config.Default()
+	vc := &dc.Voice
 	vc.Bind = "127.0.0.1:0"
 	vc.Advertise = host
 	vc.Trunk.Proxy = "sip:" + pts.Addr()
@@ -89,7 +91,7 @@ func (d *demo) runCalls(ctx context.Context, contacts []store.NewContact) (*demo
 	vc.RingTimeout = config.Duration(4 * time.Second)
 	vc.MaxDuration = config.Duration(45 * time.Second)
 	vc.RTPPortMin, vc.RTPPortMax = 40000, 40999
-	cfg := voice.ConfigFrom(vc)
+	cfg := engine.VoiceConfig(dc)
 	cfg.Log = d.log
 	caller, err := voice.NewCaller(cfg)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/dialer/campaigns"
+	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/voice"
@@ -354,7 +355,7 @@ func (s *server) newCalls(log *slog.Logger) (*calls, error) {
 	if err != nil {
 		return nil, err
 	}
-	vc := voice.ConfigFor(s.cfg)
+	vc := engine.VoiceConfig(s.cfg)
 	vc.Log = log
 	caller, err := voice.NewCaller(vc)
 	if err != nil {

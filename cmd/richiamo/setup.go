@@ -17,6 +17,7 @@ import (
 	"github.com/richiamo/richiamo/campaigns"
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/store"
@@ -39,7 +40,7 @@ func loadConfig(e *env, c common) (config.Config, error) {
 			path = "richiamo.yaml"
 		}
 	}
-	return config.Load(path, e.getenv)
+	return engine.LoadConfig(path, e.getenv)
 }
 
 func newLogger(w io.Writer, cfg config.Config) *slog.Logger {
