@@ -78,7 +78,7 @@ The trunk's password comes from RICHIAMO_SIP_PASSWORD.`, &c)
 		prompt = media.Concat(beep, voice.Silence(200*time.Millisecond), beep)
 	}
 
-	vc := voice.ConfigFor(cfg)
+	vc := engine.VoiceConfig(cfg)
 	if bind != "" {
 		vc.Bind = bind
 	}

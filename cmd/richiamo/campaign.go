@@ -312,7 +312,7 @@ RICHIAMO_SIP_PASSWORD.`, &c)
 		return err
 	}
 	log := engine.NewLogger(e.stderr, cfg)
-	vc := voice.ConfigFor(cfg)
+	vc := engine.VoiceConfig(cfg)
 	vc.Log = log
 	caller, err := voice.NewCaller(vc)
 	if err != nil {

@@ -30,7 +30,7 @@ func loadConfig(e *env, c common) (config.Config, error) {
 			path = "richiamo.yaml"
 		}
 	}
-	return config.Load(path, e.getenv)
+	return engine.LoadConfig(path, e.getenv)
 }
 
 // openConfigured loads the configuration the flags name and opens its

@@ -4,10 +4,8 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
@@ -16,8 +14,11 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/richiamo/richiamo/internal/yamlfile"
 )
+
+// Duration is a time.Duration written as "30s", "5m" in YAML.
+type Duration = yamlfile.Duration
 
 // Config is the whole engine configuration.
 type Config struct {
@@ -35,6 +36,9 @@ type Config struct {
 	// Dir is the directory of the configuration file; relative paths in the
 	// file are resolved against it.
 	Dir string `yaml:"-"`
+
+	// lines says where each setting was written, for the messages.
+	lines yamlfile.Lines
 }
 
 // Store says where the engine keeps its state.
@@ -166,28 +170,13 @@ type Log struct {
 	Format string `yaml:"format"`
 }
 
-// Duration is a time.Duration written as "30s", "5m" in YAML.
-type Duration time.Duration
-
-// UnmarshalYAML parses Go duration syntax.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	var s string
-	if err := n.Decode(&s); err != nil {
-		return err
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("%q is not a duration (examples: 30s, 5m, 2h)", s)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// D returns the value as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
 // Default returns the configuration used when no file is given: an embedded
 // SQLite store in the working directory and the shipped reminder campaign.
+//
+// A setting that belongs to a package's Config (the voice timeouts and
+// ports, the dialer's channels and pace, a CUP node's port and timeouts,
+// the Twilio timeout, the console's sessions) is left at zero here, which
+// the package reads as its own default: each has one, in one place.
 func Default() Config {
 	return Config{
 		Store:     Store{SQLite: "richiamo.db"},
@@ -200,10 +189,8 @@ func Default() Config {
 			RetryBase:      Duration(30 * time.Second),
 			ReconcileAfter: Duration(30 * time.Second),
 			Lease:          Duration(2 * time.Minute),
-			Twilio:         Twilio{Timeout: Duration(15 * time.Second)},
 		},
-		Web: Web{Listen: "127.0.0.1:8080", SessionTTL: Duration(12 * time.Hour), IdleTimeout: Duration(time.Hour),
-			TrustedProxies: []string{"127.0.0.0/8", "::1/128"}},
+		Web:   Web{Listen: "127.0.0.1:8080", TrustedProxies: []string{"127.0.0.0/8", "::1/128"}},
 		Log:   Log{Level: "info", Format: "text"},
 		Voice: defaultVoice(),
 		SLA:   SLA{Profile: "piano-2021", Reports: SLAReports{Weekly: true, Monthly: true, At: "06:00"}},
@@ -228,9 +215,11 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		if err != nil {
 			return Config{}, fmt.Errorf("config: %w", err)
 		}
-		if err := Decode(data, &c); err != nil {
+		lines, err := yamlfile.DecodeLines(data, &c)
+		if err != nil {
 			return Config{}, fmt.Errorf("config %s: %w", path, err)
 		}
+		c.lines = lines
 		c.Dir = filepath.Dir(path)
 	}
 	c.applyEnv(getenv)
@@ -243,38 +232,9 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// Decode parses YAML strictly into v: unknown keys are errors.
-func Decode(data []byte, v any) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil // an empty file keeps the defaults
-		}
-		return cleanYAMLError(err)
-	}
-	return nil
-}
-
-// cleanYAMLError turns yaml.v3's "field x not found in type config.Store"
-// into a message that names the key the way the user wrote it.
-func cleanYAMLError(err error) error {
-	var te *yaml.TypeError
-	if !errors.As(err, &te) {
-		return err
-	}
-	msgs := make([]string, 0, len(te.Errors))
-	for _, m := range te.Errors {
-		if i := strings.Index(m, "field "); i >= 0 && strings.Contains(m, " not found in type ") {
-			key := m[i+len("field "):]
-			key = key[:strings.Index(key, " not found")]
-			msgs = append(msgs, fmt.Sprintf("%s: unknown key %q", m[:max(0, i-2)], key))
-			continue
-		}
-		msgs = append(msgs, m)
-	}
-	return errors.New(strings.Join(msgs, "; "))
-}
+// Lines says where each setting was written in the file Load read; empty
+// for a configuration built in code.
+func (c Config) Lines() yamlfile.Lines { return c.lines }
 
 func (c *Config) applyEnv(getenv func(string) string) {
 	if getenv == nil {
@@ -293,22 +253,6 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	for i := range c.CUP.Nodes {
 		n := &c.CUP.Nodes[i]
 		n.Password = getenv(NodePasswordEnv(n.Name))
-		if n.Port == 0 {
-			n.Port = 1433
-		}
-		if n.Encrypt == "" {
-			n.Encrypt = "true"
-		}
-		if n.ReadOnlyIntent == nil {
-			t := true
-			n.ReadOnlyIntent = &t
-		}
-		if n.ConnectTimeout == 0 {
-			n.ConnectTimeout = Duration(15 * time.Second)
-		}
-		if n.QueryTimeout == 0 {
-			n.QueryTimeout = Duration(2 * time.Minute)
-		}
 	}
 }
 
@@ -321,12 +265,17 @@ func (c Config) Path(p string) string {
 }
 
 // Validate checks every value that can be checked without the network. The
-// error names the key.
+// error names the key, and the line when the configuration came from a
+// file. A package's setting left out of the file is not checked here: it is
+// the package's default.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...)))
+		errs = append(errs, c.lines.At(key, format, a...))
 	}
+	// set says whether a package's setting was given: written in the file
+	// (a 0 written is a choice, and checked) or not zero.
+	set := func(key string, zero bool) bool { return !zero || c.lines.Written(key) }
 	if c.Store.SQLite == "" && c.Store.Postgres == "" {
 		bad("store.sqlite", "set a database file, or store.postgres")
 	}
@@ -372,16 +321,19 @@ func (c Config) Validate() error {
 		if n.User == "" {
 			bad(key+".user", "required (a read-only login)")
 		}
-		if n.Port < 1 || n.Port > 65535 {
+		if set(key+".port", n.Port == 0) && (n.Port < 1 || n.Port > 65535) {
 			bad(key+".port", "%d is not a TCP port", n.Port)
 		}
 		switch n.Encrypt {
-		case "true", "strict", "false":
+		case "", "true", "strict", "false":
 		default:
 			bad(key+".encrypt", "%q is not true, strict or false", n.Encrypt)
 		}
-		if n.ConnectTimeout.D() <= 0 || n.QueryTimeout.D() <= 0 {
-			bad(key+".query_timeout", "timeouts must be positive")
+		if set(key+".connect_timeout", n.ConnectTimeout == 0) && n.ConnectTimeout.D() <= 0 {
+			bad(key+".connect_timeout", "%s must be positive", n.ConnectTimeout.D())
+		}
+		if set(key+".query_timeout", n.QueryTimeout == 0) && n.QueryTimeout.D() <= 0 {
+			bad(key+".query_timeout", "%s must be positive", n.QueryTimeout.D())
 		}
 		q := strings.ToLower(n.Query)
 		if !strings.Contains(q, "@from") || !strings.Contains(q, "@to") {
@@ -412,7 +364,7 @@ func (c Config) Validate() error {
 	if c.SMS.Lease.D() < 5*time.Second {
 		bad("sms.lease", "%s is too short (at least 5s)", c.SMS.Lease.D())
 	}
-	if c.SMS.Twilio.Timeout.D() <= 0 {
+	if set("sms.twilio.timeout", c.SMS.Twilio.Timeout == 0) && c.SMS.Twilio.Timeout.D() <= 0 {
 		bad("sms.twilio.timeout", "must be positive")
 	}
 	if u := c.SMS.Twilio.BaseURL; u != "" {
@@ -430,8 +382,13 @@ func (c Config) Validate() error {
 			bad("web.public_url", "%q is not an absolute http(s) URL", u)
 		}
 	}
-	if c.Web.SessionTTL.D() < time.Minute || c.Web.IdleTimeout.D() < time.Minute || c.Web.IdleTimeout > c.Web.SessionTTL {
-		bad("web.session_ttl", "session_ttl and idle_timeout must be at least 1m, idle_timeout no longer than session_ttl")
+	// That idle_timeout is no longer than session_ttl is the console's
+	// check, which knows its defaults for the one left out.
+	if set("web.session_ttl", c.Web.SessionTTL == 0) && c.Web.SessionTTL.D() < time.Minute {
+		bad("web.session_ttl", "%s must be at least 1m", c.Web.SessionTTL.D())
+	}
+	if set("web.idle_timeout", c.Web.IdleTimeout == 0) && c.Web.IdleTimeout.D() < time.Minute {
+		bad("web.idle_timeout", "%s must be at least 1m", c.Web.IdleTimeout.D())
 	}
 	for i, p := range c.Web.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil {
@@ -448,7 +405,7 @@ func (c Config) Validate() error {
 	default:
 		bad("log.format", "%q is not text or json", c.Log.Format)
 	}
-	c.Voice.validate(bad)
+	c.Voice.validate(bad, set)
 	c.SLA.validate(bad)
 	return errors.Join(errs...)
 }
@@ -566,29 +523,29 @@ type Trunk struct {
 	TLSKeyFile  string `yaml:"tls_key_file"`
 }
 
+// defaultVoice holds the voice settings no package has a default for: the
+// others (bind, transport, registration, RTP ports, ring and call limits,
+// channels and pace) are left to the voice and dialer packages.
 func defaultVoice() Voice {
 	return Voice{
-		Bind:           "0.0.0.0:5060",
-		Trunk:          Trunk{Transport: "udp", RegisterExpires: Duration(10 * time.Minute)},
-		RTPPortMin:     10000,
-		RTPPortMax:     20000,
-		RingTimeout:    Duration(30 * time.Second),
-		MaxDuration:    Duration(10 * time.Minute),
-		NoRTPTimeout:   Duration(30 * time.Second),
-		Channels:       60,
-		CallsPerSecond: 5,
-		ProbeInterval:  Duration(time.Minute),
+		// A Caller's zero NoRTPTimeout never hangs up a silent line; the
+		// file's default does, after 30s.
+		NoRTPTimeout:  Duration(30 * time.Second),
+		ProbeInterval: Duration(time.Minute),
 	}
 }
 
-// validate reports every bad voice setting through bad, naming the key.
-func (v Voice) validate(bad func(key, format string, a ...any)) {
-	if host, port, err := net.SplitHostPort(v.Bind); err != nil {
-		bad("voice.bind", "%q is not host:port", v.Bind)
-	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		bad("voice.bind", "%q does not end in a UDP/TCP port", v.Bind)
-	} else if host != "" && net.ParseIP(host) == nil {
-		bad("voice.bind", "%q: the host must be an IP address of this machine", v.Bind)
+// validate reports every bad voice setting through bad, naming the key; a
+// setting the packages default is checked only when set.
+func (v Voice) validate(bad func(key, format string, a ...any), set func(key string, zero bool) bool) {
+	if set("voice.bind", v.Bind == "") {
+		if host, port, err := net.SplitHostPort(v.Bind); err != nil {
+			bad("voice.bind", "%q is not host:port", v.Bind)
+		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			bad("voice.bind", "%q does not end in a UDP/TCP port", v.Bind)
+		} else if host != "" && net.ParseIP(host) == nil {
+			bad("voice.bind", "%q: the host must be an IP address of this machine", v.Bind)
+		}
 	}
 	if v.Advertise != "" {
 		if ip := net.ParseIP(v.Advertise); ip == nil || ip.IsUnspecified() {
@@ -605,7 +562,7 @@ func (v Voice) validate(bad func(key, format string, a ...any)) {
 		bad("voice.trunk.domain", "%q must be a host name, used with voice.trunk.proxy", t.Domain)
 	}
 	switch t.Transport {
-	case "udp", "tcp", "tls":
+	case "", "udp", "tcp", "tls":
 	default:
 		bad("voice.trunk.transport", "%q is not udp, tcp or tls", t.Transport)
 	}
@@ -624,13 +581,17 @@ func (v Voice) validate(bad func(key, format string, a ...any)) {
 			bad("voice.trunk.registrar", "%q is not a SIP URI of a host (sip:registrar.example.it:5060)", t.Registrar)
 		}
 	}
-	if d := t.RegisterExpires.D(); d < time.Minute || d > 24*time.Hour {
+	if d := t.RegisterExpires.D(); set("voice.trunk.register_expires", d == 0) && (d < time.Minute || d > 24*time.Hour) {
 		bad("voice.trunk.register_expires", "%s must be between 1m and 24h", d)
 	}
 	if t.Transport != "tls" {
+		transport := t.Transport
+		if transport == "" {
+			transport = "udp"
+		}
 		for _, kv := range [][2]string{{"tls_ca_file", t.TLSCAFile}, {"tls_server_name", t.TLSServerName}, {"tls_cert_file", t.TLSCertFile}, {"tls_key_file", t.TLSKeyFile}} {
 			if kv[1] != "" {
-				bad("voice.trunk."+kv[0], "set, but voice.trunk.transport is %q, not tls", t.Transport)
+				bad("voice.trunk."+kv[0], "set, but voice.trunk.transport is %q, not tls", transport)
 			}
 		}
 	}
@@ -640,27 +601,27 @@ func (v Voice) validate(bad func(key, format string, a ...any)) {
 	if n := t.TLSServerName; n != "" && strings.ContainsAny(n, "@:/; ") {
 		bad("voice.trunk.tls_server_name", "%q is not a host name", n)
 	}
-	if v.RTPPortMin < 1024 || v.RTPPortMin > 65534 {
+	// The range as a whole, against voice.channels, is the engine's check:
+	// it knows the voice and dialer packages' defaults for what is left out.
+	if set("voice.rtp_port_min", v.RTPPortMin == 0) && (v.RTPPortMin < 1024 || v.RTPPortMin > 65534) {
 		bad("voice.rtp_port_min", "%d must be between 1024 and 65534", v.RTPPortMin)
 	}
-	if v.RTPPortMax < v.RTPPortMin+1 || v.RTPPortMax > 65535 {
-		bad("voice.rtp_port_max", "%d must be above voice.rtp_port_min (%d) and at most 65535", v.RTPPortMax, v.RTPPortMin)
-	} else if calls := (v.RTPPortMax - v.RTPPortMin + 1) / 2; v.Channels > 0 && calls < v.Channels {
-		bad("voice.rtp_port_max", "the range %d–%d holds %d calls, fewer than voice.channels (%d)", v.RTPPortMin, v.RTPPortMax, calls, v.Channels)
+	if set("voice.rtp_port_max", v.RTPPortMax == 0) && (v.RTPPortMax < 1025 || v.RTPPortMax > 65535) {
+		bad("voice.rtp_port_max", "%d must be between 1025 and 65535", v.RTPPortMax)
 	}
-	if d := v.RingTimeout.D(); d < time.Second || d > 10*time.Minute {
+	if d := v.RingTimeout.D(); set("voice.ring_timeout", d == 0) && (d < time.Second || d > 10*time.Minute) {
 		bad("voice.ring_timeout", "%s must be between 1s and 10m", d)
 	}
-	if d := v.MaxDuration.D(); d < time.Second || d > 24*time.Hour {
+	if d := v.MaxDuration.D(); set("voice.max_duration", d == 0) && (d < time.Second || d > 24*time.Hour) {
 		bad("voice.max_duration", "%s must be between 1s and 24h", d)
 	}
 	if d := v.NoRTPTimeout.D(); d < 0 || (d > 0 && d < time.Second) {
 		bad("voice.no_rtp_timeout", "%s must be 0 (never) or at least 1s", d)
 	}
-	if v.Channels < 1 || v.Channels > 10000 {
+	if set("voice.channels", v.Channels == 0) && (v.Channels < 1 || v.Channels > 10000) {
 		bad("voice.channels", "%d must be between 1 and 10000", v.Channels)
 	}
-	if v.CallsPerSecond <= 0 || v.CallsPerSecond > 1000 {
+	if set("voice.calls_per_second", v.CallsPerSecond == 0) && (v.CallsPerSecond <= 0 || v.CallsPerSecond > 1000) {
 		bad("voice.calls_per_second", "%v must be above 0 and at most 1000", v.CallsPerSecond)
 	}
 	if d := v.ProbeInterval.D(); d < time.Second || d > time.Minute {

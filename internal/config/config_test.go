@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/richiamo/richiamo/internal/yamlfile"
 )
 
 func load(t *testing.T, yaml string, env map[string]string) (Config, error) {
@@ -108,8 +110,9 @@ func TestNodePasswordComesFromItsOwnVariable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// What the file leaves out stays unset: the CUP package's defaults.
 	n := c.CUP.Nodes[0]
-	if n.Password != "s3cret" || n.Port != 1433 || n.Encrypt != "true" || !*n.ReadOnlyIntent {
+	if n.Password != "s3cret" || n.Port != 0 || n.Encrypt != "" || n.ReadOnlyIntent != nil || n.QueryTimeout != 0 {
 		t.Fatalf("node %+v", n)
 	}
 }
@@ -132,13 +135,14 @@ func TestBadVoiceSettingsAreNamed(t *testing.T) {
 		{"password without a user", "voice:\n  trunk:\n    proxy: sip:sbc.example.it\n", "voice.trunk.username", map[string]string{EnvSIPPassword: "s3cret"}},
 		{"password written in the file", "voice:\n  trunk:\n    password: s3cret\n", `"password"`, nil},
 		{"RTP ports below 1024", "voice:\n  rtp_port_min: 80\n", "voice.rtp_port_min", nil},
-		{"RTP range upside down", "voice:\n  rtp_port_min: 20000\n  rtp_port_max: 10000\n", "voice.rtp_port_max", nil},
-		{"RTP range smaller than the channels", "voice:\n  rtp_port_min: 10000\n  rtp_port_max: 10019\n  channels: 60\n", "voice.rtp_port_max", nil},
 		{"ring timeout of zero", "voice:\n  ring_timeout: 0s\n", "voice.ring_timeout", nil},
 		{"ring timeout that is not a duration", "voice:\n  ring_timeout: thirty\n", "thirty", nil},
 		{"maximum duration of zero", "voice:\n  max_duration: 0s\n", "voice.max_duration", nil},
 		{"no-RTP timeout under a second", "voice:\n  no_rtp_timeout: 200ms\n", "voice.no_rtp_timeout", nil},
 		{"no channels", "voice:\n  channels: 0\n", "voice.channels", nil},
+		{"RTP port above 65535", "voice:\n  rtp_port_max: 70000\n", "voice.rtp_port_max", nil},
+		{"registration of zero written out", "voice:\n  trunk:\n    register_expires: 0s\n", "voice.trunk.register_expires", nil},
+		{"CUP query timeout of zero written out", "cup:\n  nodes:\n    - name: AO\n      server: db\n      database: CUP\n      user: ro\n      query_timeout: 0s\n      query: select 1 where a >= @from and a < @to\n", "cup.nodes[AO].query_timeout", nil},
 		{"no calls per second", "voice:\n  calls_per_second: 0\n", "voice.calls_per_second", nil},
 		{"registrar that is a host name only", "voice:\n  trunk:\n    registrar: registrar.example.it\n", "voice.trunk.registrar", nil},
 		{"registrar with a user part", "voice:\n  trunk:\n    registrar: sip:cup@registrar.example.it\n", "voice.trunk.registrar", nil},
@@ -167,8 +171,11 @@ func TestVoiceDefaultsAndTrunkPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The voice and dialer packages own these defaults; the file's own
+	// are the ones no package has.
 	v := c.Voice
-	if v.RingTimeout.D() != 30*time.Second || v.Channels != 60 || v.Trunk.Transport != "udp" || v.Trunk.Proxy != "" {
+	if v.RingTimeout != 0 || v.Channels != 0 || v.Trunk.Transport != "" || v.Trunk.Proxy != "" ||
+		v.NoRTPTimeout.D() != 30*time.Second || v.ProbeInterval.D() != time.Minute {
 		t.Fatalf("voice defaults: %+v", v)
 	}
 	c, err = load(t, `voice:
@@ -199,7 +206,7 @@ func TestTrunkRegistrationAndTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr := c.Voice.Trunk; tr.Registrar != "" || tr.RegisterExpires.D() != 10*time.Minute {
+	if tr := c.Voice.Trunk; tr.Registrar != "" || tr.RegisterExpires != 0 {
 		t.Fatalf("registration defaults: %+v", tr)
 	}
 	c, err = load(t, `voice:
@@ -234,7 +241,7 @@ func TestSLASettings(t *testing.T) {
 		{"sla: {reports: {weekly_until: 31/03/2027}}", `sla.reports.weekly_until: "31/03/2027" is not a date`},
 	} {
 		var c Config = Default()
-		if err := Decode([]byte(tc.yaml), &c); err != nil {
+		if err := yamlfile.Decode([]byte(tc.yaml), &c); err != nil {
 			t.Fatalf("%s: %v", tc.yaml, err)
 		}
 		err := c.Validate()
@@ -243,7 +250,7 @@ func TestSLASettings(t *testing.T) {
 		}
 	}
 	c := Default()
-	if err := Decode([]byte("sla: {profile: capitolato-2016, service_value_eur: 120000, charge: exact, reply_exclude_sundays: true}"), &c); err != nil {
+	if err := yamlfile.Decode([]byte("sla: {profile: capitolato-2016, service_value_eur: 120000, charge: exact, reply_exclude_sundays: true}"), &c); err != nil {
 		t.Fatal(err)
 	}
 	p, err := c.SLA.ProfileOf()
@@ -252,5 +259,51 @@ func TestSLASettings(t *testing.T) {
 	}
 	if p.Name != "capitolato-2016" || p.ServiceValueEUR != 120000 || p.Charge != "exact" || !p.ReplyExcludeSundays || p.ThresholdHours != 24 {
 		t.Errorf("profile %+v", p)
+	}
+}
+
+func TestBadValuesNameTheKeyAndTheLine(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"registration that is not a duration", "voice:\n  trunk:\n    register_expires: forever\n",
+			`line 3: voice.trunk.register_expires: "forever" is not a duration`},
+		{"call limit that is not a duration", "log:\n  level: info\nvoice:\n  max_duration: a while\n",
+			`line 4: voice.max_duration: "a while" is not a duration`},
+		{"decimal number of channels", "voice:\n  channels: 2.5\n", "line 2: voice.channels: 2.5 is not a whole number"},
+		{"decimal number of SMS sends at once", "sms:\n  concurrency: 7.5\n", "line 2: sms.concurrency: 7.5 is not a whole number"},
+		{"decimal CUP port", "cup:\n  nodes:\n    - name: ASL1\n      port: 1433.0\n", "line 4: cup.nodes[ASL1].port: 1433.0 is not a whole number"},
+		{"word where a rate goes", "sms:\n  rate_per_second: lots\n", `line 2: sms.rate_per_second: "lots" is not a number`},
+		{"transport misspelt", "voice:\n  trunk:\n    transport: sctp\n", `line 3: voice.trunk.transport: "sctp" is not udp, tcp or tls`},
+		{"log level misspelt", "\nlog:\n  level: loud\n", `line 3: log.level: "loud" is not debug, info, warn or error`},
+		{"calls per second of zero", "voice:\n  calls_per_second: 0\n", "line 2: voice.calls_per_second: 0 must be above 0"},
+		{"CUP node without a server, at the node", "cup:\n  nodes:\n    - name: ASL1\n      database: CUP\n      user: ro\n      query: select 1 where a >= @from and a < @to\n",
+			"line 3: cup.nodes[ASL1].server: required"},
+		{"unknown key", "sms:\n  rate: 5\n", `line 2: sms: unknown key "rate"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := load(t, tc.yaml, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSettingsLeftOutAreThePackagesDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, "voice:\n  trunk:\n    proxy: sip:sbc.example.it\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := c.Voice
+	if v.Bind != "" || v.RTPPortMin != 0 || v.RTPPortMax != 0 || v.MaxDuration != 0 || v.CallsPerSecond != 0 ||
+		v.Trunk.RegisterExpires != 0 || c.SMS.Twilio.Timeout != 0 || c.Web.SessionTTL != 0 || c.Web.IdleTimeout != 0 {
+		t.Fatalf("a setting the file leaves out is filled here: %+v", c)
+	}
+	if !c.Lines().Written("voice.trunk.proxy") || c.Lines().Written("voice.channels") {
+		t.Fatalf("lines %v", c.Lines())
 	}
 }

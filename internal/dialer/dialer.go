@@ -62,6 +62,13 @@ func DefaultRules() map[voice.Outcome]Rule {
 
 var outcomes = []voice.Outcome{voice.Answered, voice.Busy, voice.NoAnswer, voice.Rejected, voice.Unavailable, voice.InvalidNumber, voice.Congestion, voice.Failed}
 
+// The most calls in progress, and started per second, when a Config leaves
+// them at zero.
+const (
+	DefaultChannels       = 60
+	DefaultCallsPerSecond = 5
+)
+
 // Config is a Dialer's settings. New fills the defaults named here and
 // rejects a bad setting with an error that names it.
 type Config struct {
@@ -77,11 +84,12 @@ type Config struct {
 	// Calendar says when calls may be placed; nil: the contract's
 	// operating window with the national holidays.
 	Calendar *calendar.Calendar
-	// Channels is the most calls in progress at once (default 60), counted
+	// Channels is the most calls in progress at once (DefaultChannels), counted
 	// over every dialer on the store: dialers of several engine processes
 	// share it, as they share the trunk.
 	Channels int
-	// CallsPerSecond is the most calls started per second (default 10).
+	// CallsPerSecond is the most calls started per second
+	// (DefaultCallsPerSecond).
 	CallsPerSecond float64
 	// MaxAttempts is the most attempts per contact (default 3), spread
 	// over at least two days: the last one is never on the same day as all
@@ -152,10 +160,10 @@ type noStore struct{ Store }
 
 func (c Config) withDefaults() (Config, error) {
 	if c.Channels == 0 {
-		c.Channels = 60
+		c.Channels = DefaultChannels
 	}
 	if c.CallsPerSecond == 0 {
-		c.CallsPerSecond = 10
+		c.CallsPerSecond = DefaultCallsPerSecond
 	}
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = 3

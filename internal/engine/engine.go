@@ -187,7 +187,7 @@ func (e *Engine) newCalls() error {
 	if err != nil {
 		return err
 	}
-	vc := voice.ConfigFor(cfg)
+	vc := VoiceConfig(cfg)
 	vc.Log = e.Log
 	if e.Caller, err = voice.NewCaller(vc); err != nil {
 		return err

@@ -91,10 +91,7 @@ func CUPNodes(cfg config.Config, name string, log *slog.Logger) ([]mssql.Node, e
 		if name != "" && n.Name != name {
 			continue
 		}
-		mn := mssql.Node{Name: n.Name, Server: n.Server, Port: n.Port, Database: n.Database, User: n.User,
-			Password: n.Password, Encrypt: n.Encrypt, TrustServerCertificate: n.TrustServerCertificate,
-			CAFile: cfg.Path(n.CAFile), ServerName: n.ServerName, ReadOnlyIntent: n.ReadOnlyIntent == nil || *n.ReadOnlyIntent,
-			ConnectTimeout: n.ConnectTimeout.D(), QueryTimeout: n.QueryTimeout.D(), Query: n.Query}
+		mn := CUPNode(cfg, n)
 		if n.Password == "" {
 			errs = append(errs, fmt.Errorf("cup.nodes[%s]: no password: set %s", n.Name, config.NodePasswordEnv(n.Name)))
 			continue

@@ -15,9 +15,9 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/sms"
+	"github.com/richiamo/richiamo/internal/yamlfile"
 )
 
 // Campaign is the reminder campaign file (campaigns/reminder.yaml).
@@ -33,7 +33,7 @@ type Campaign struct {
 		To   string `yaml:"to"`
 	} `yaml:"send_hours"`
 	// MinNotice: no reminder goes out later than this before the appointment.
-	MinNotice config.Duration `yaml:"min_notice"`
+	MinNotice yamlfile.Duration `yaml:"min_notice"`
 	// Sender is an alphanumeric sender or number; "" uses the SMS settings.
 	Sender string `yaml:"sender"`
 	// MaxSegments refuses templates that could produce longer messages.
@@ -77,7 +77,7 @@ func LoadCampaign(path string) (*Campaign, error) {
 // the segment limit is refused with the reason.
 func ParseCampaign(data []byte) (*Campaign, error) {
 	c := &Campaign{}
-	if err := config.Decode(data, c); err != nil {
+	if err := yamlfile.Decode(data, c); err != nil {
 		return nil, err
 	}
 	if err := c.init(); err != nil {
@@ -131,7 +131,7 @@ func (c *Campaign) init() error {
 		bad("send_hours", "from %s is not before to %s", c.SendHours.From, c.SendHours.To)
 	}
 	if c.MinNotice == 0 {
-		c.MinNotice = config.Duration(2 * time.Hour)
+		c.MinNotice = yamlfile.Duration(2 * time.Hour)
 	}
 	if c.MinNotice < 0 {
 		bad("min_notice", "must not be negative")

@@ -18,11 +18,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/dialer"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/voice/media"
 	"github.com/richiamo/richiamo/internal/voice/say"
+	"github.com/richiamo/richiamo/internal/yamlfile"
 )
 
 // Results a script gives besides those of its menu.
@@ -173,7 +173,7 @@ type Transfer struct {
 	Apology []Item `yaml:"apology"`
 	// Timeout bounds waiting for the far end to report the transfer's
 	// outcome (default 30s).
-	Timeout config.Duration `yaml:"timeout"`
+	Timeout yamlfile.Duration `yaml:"timeout"`
 }
 
 // Menu maps keys to results.
@@ -181,7 +181,7 @@ type Menu struct {
 	// Keys maps one key (0-9, * or #) to a result, or to a transfer.
 	Keys map[string]Choice `yaml:"keys"`
 	// Timeout is how long to wait for a key after the prompts (default 8s).
-	Timeout config.Duration `yaml:"timeout"`
+	Timeout yamlfile.Duration `yaml:"timeout"`
 	// Retries is how many more times the prompts are said after silence
 	// or a wrong key.
 	Retries int `yaml:"retries"`
@@ -246,7 +246,7 @@ type Script struct {
 // must be in the library.
 func Load(data []byte, lib *say.Library) (*Script, error) {
 	var s Script
-	if err := config.Decode(data, &s); err != nil {
+	if err := yamlfile.Decode(data, &s); err != nil {
 		return nil, fmt.Errorf("script: %w", err)
 	}
 	s.lib = lib
@@ -254,10 +254,10 @@ func Load(data []byte, lib *say.Library) (*Script, error) {
 		return nil, fmt.Errorf("script: %w", err)
 	}
 	if s.Menu.Timeout == 0 {
-		s.Menu.Timeout = config.Duration(8 * time.Second)
+		s.Menu.Timeout = yamlfile.Duration(8 * time.Second)
 	}
 	if s.Transfer.Timeout == 0 {
-		s.Transfer.Timeout = config.Duration(voice.DefaultTransferTimeout)
+		s.Transfer.Timeout = yamlfile.Duration(voice.DefaultTransferTimeout)
 	}
 	return &s, nil
 }

@@ -21,8 +21,9 @@ import (
 
 const (
 	// DefaultTimeout bounds one Send or one Find when neither the config nor
-	// its HTTPClient sets a timeout; it is twilio-go's own default.
-	DefaultTimeout = 10 * time.Second
+	// its HTTPClient sets a timeout; a little longer than twilio-go's own
+	// 10s, since a Find may read several pages.
+	DefaultTimeout = 15 * time.Second
 	// ClockSkew is how much earlier than since Find still looks, so that a
 	// difference between our clock and Twilio's cannot hide a message.
 	ClockSkew = 2 * time.Minute

@@ -25,16 +25,26 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/voice/media"
 )
 
-// Config is what a Caller needs; ConfigFrom fills it from the engine's
-// configuration file.
+// The settings a Caller uses when its Config leaves them at zero.
+const (
+	DefaultBind            = "0.0.0.0:5060"
+	DefaultTransport       = "udp"
+	DefaultRTPPortMin      = 10000
+	DefaultRTPPortMax      = 20000
+	DefaultRingTimeout     = 30 * time.Second
+	DefaultMaxDuration     = 10 * time.Minute
+	DefaultRegisterExpires = 10 * time.Minute
+)
+
+// Config is what a Caller needs; a setting left at zero takes the default
+// above.
 type Config struct {
-	// Bind is the local SIP address, host:port; port 0 picks a free one.
-	// Audio is received on the same host.
+	// Bind is the local SIP address, host:port (default DefaultBind); port
+	// 0 picks a free one. Audio is received on the same host.
 	Bind string
 	// Advertise is the IP address given to the far end for SIP and audio;
 	// empty: Bind's host, or the local address that routes to the trunk.
@@ -52,7 +62,8 @@ type Config struct {
 	PAssertedIdentity string
 	// Username and Password answer the trunk's digest challenges.
 	Username, Password string
-	// RTPPortMin and RTPPortMax bound the audio ports (default 10000–20000).
+	// RTPPortMin and RTPPortMax bound the audio ports (default 10000–20000,
+	// each on its own).
 	RTPPortMin, RTPPortMax int
 	// RingTimeout is the default time a call may ring (default 30s).
 	RingTimeout time.Duration
@@ -75,44 +86,11 @@ type Config struct {
 	// start (digest authentication with Username and Password), refreshes
 	// before the registration lapses, and unregisters from on Close.
 	Registrar string
-	// RegisterExpires is the registration time asked for (default 10m).
+	// RegisterExpires is the registration time asked for (default
+	// DefaultRegisterExpires).
 	RegisterExpires time.Duration
 	// Log receives one line per call, numbers masked; nil discards.
 	Log *slog.Logger
-}
-
-// ConfigFrom maps the voice section of the configuration file.
-func ConfigFrom(v config.Voice) Config {
-	return Config{
-		Bind:              v.Bind,
-		Advertise:         v.Advertise,
-		Transport:         v.Trunk.Transport,
-		Proxy:             v.Trunk.Proxy,
-		Domain:            v.Trunk.Domain,
-		CallerID:          v.Trunk.CallerID,
-		PAssertedIdentity: v.Trunk.PAssertedIdentity,
-		Username:          v.Trunk.Username,
-		Password:          v.Trunk.Password,
-		RTPPortMin:        v.RTPPortMin,
-		RTPPortMax:        v.RTPPortMax,
-		RingTimeout:       v.RingTimeout.D(),
-		MaxDuration:       v.MaxDuration.D(),
-		NoRTPTimeout:      v.NoRTPTimeout.D(),
-		TLSCAFile:         v.Trunk.TLSCAFile,
-		TLSServerName:     v.Trunk.TLSServerName,
-		TLSCertFile:       v.Trunk.TLSCertFile,
-		TLSKeyFile:        v.Trunk.TLSKeyFile,
-		Registrar:         v.Trunk.Registrar,
-		RegisterExpires:   v.Trunk.RegisterExpires.D(),
-	}
-}
-
-// ConfigFor is ConfigFrom with the TLS files resolved against the
-// configuration file's directory.
-func ConfigFor(c config.Config) Config {
-	v := ConfigFrom(c.Voice)
-	v.TLSCAFile, v.TLSCertFile, v.TLSKeyFile = c.Path(v.TLSCAFile), c.Path(v.TLSCertFile), c.Path(v.TLSKeyFile)
-	return v
 }
 
 // Cause says why a call ended, beyond its outcome.
@@ -191,17 +169,23 @@ type Caller struct {
 
 // NewCaller starts the SIP user agent on cfg.Bind.
 func NewCaller(cfg Config) (*Caller, error) {
-	if cfg.Transport == "" {
-		cfg.Transport = "udp"
+	if cfg.Bind == "" {
+		cfg.Bind = DefaultBind
 	}
-	if cfg.RTPPortMin == 0 && cfg.RTPPortMax == 0 {
-		cfg.RTPPortMin, cfg.RTPPortMax = 10000, 20000
+	if cfg.Transport == "" {
+		cfg.Transport = DefaultTransport
+	}
+	if cfg.RTPPortMin == 0 {
+		cfg.RTPPortMin = DefaultRTPPortMin
+	}
+	if cfg.RTPPortMax == 0 {
+		cfg.RTPPortMax = DefaultRTPPortMax
 	}
 	if cfg.RingTimeout <= 0 {
-		cfg.RingTimeout = 30 * time.Second
+		cfg.RingTimeout = DefaultRingTimeout
 	}
 	if cfg.MaxDuration <= 0 {
-		cfg.MaxDuration = 10 * time.Minute
+		cfg.MaxDuration = DefaultMaxDuration
 	}
 	log := cfg.Log
 	if log == nil {

@@ -76,7 +76,7 @@ func newRegistration(c *Caller, registrar string, expires time.Duration) (*regis
 		}
 	}
 	if expires <= 0 {
-		expires = 10 * time.Minute
+		expires = DefaultRegisterExpires
 	}
 	user := c.cfg.Username
 	if user == "" {

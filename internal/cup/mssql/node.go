@@ -24,8 +24,14 @@ const (
 	DefaultPort           = 1433
 	DefaultEncrypt        = EncryptTrue
 	DefaultConnectTimeout = 15 * time.Second
-	DefaultQueryTimeout   = 60 * time.Second
+	DefaultQueryTimeout   = 2 * time.Minute
 )
+
+// DefaultReadOnlyIntent is what a configuration that does not mention
+// read_only_intent asks for: reads go to a readable secondary when the
+// node is an availability group. Node.ReadOnlyIntent's zero value is false,
+// so whoever fills a Node from a file applies it.
+const DefaultReadOnlyIntent = true
 
 // Values of Node.Encrypt.
 const (

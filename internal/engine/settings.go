@@ -1,0 +1,100 @@
+package engine
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+
+	"github.com/richiamo/richiamo/internal/config"
+	"github.com/richiamo/richiamo/internal/cup/mssql"
+	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/voice"
+	"github.com/richiamo/richiamo/internal/web"
+)
+
+// LoadConfig reads the configuration file as config.Load does, then checks
+// the settings whose rule reaches across the packages' defaults (see
+// CheckSettings), so that every bad setting stops start-up.
+func LoadConfig(path string, getenv func(string) string) (config.Config, error) {
+	cfg, err := config.Load(path, getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if err := CheckSettings(cfg); err != nil {
+		if path != "" {
+			return config.Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+		return config.Config{}, fmt.Errorf("config: %w", err)
+	}
+	return cfg, nil
+}
+
+// CheckSettings checks what config.Validate cannot: rules between settings
+// that the file may leave to the packages' defaults, which only the engine
+// knows together. Each error names the key, and its line.
+func CheckSettings(cfg config.Config) error {
+	var errs []error
+	lines := cfg.Lines()
+	v := cfg.Voice
+	minPort := cmp.Or(v.RTPPortMin, voice.DefaultRTPPortMin)
+	maxPort := cmp.Or(v.RTPPortMax, voice.DefaultRTPPortMax)
+	channels := cmp.Or(v.Channels, dialer.DefaultChannels)
+	if maxPort <= minPort {
+		errs = append(errs, lines.At("voice.rtp_port_max", "%d must be above voice.rtp_port_min (%d)", maxPort, minPort))
+	} else if calls := (maxPort - minPort + 1) / 2; calls < channels {
+		key := "voice.rtp_port_max"
+		if !lines.Written(key) && lines.Written("voice.channels") {
+			key = "voice.channels"
+		}
+		errs = append(errs, lines.At(key, "the RTP ports %d–%d hold %d calls, fewer than voice.channels (%d)", minPort, maxPort, calls, channels))
+	}
+	ttl := cmp.Or(cfg.Web.SessionTTL.D(), web.DefaultSessionTTL)
+	if idle := cmp.Or(cfg.Web.IdleTimeout.D(), web.DefaultIdleTimeout); idle > ttl {
+		errs = append(errs, lines.At("web.idle_timeout", "%s is longer than web.session_ttl (%s)", idle, ttl))
+	}
+	return errors.Join(errs...)
+}
+
+// VoiceConfig maps the voice section of the configuration onto a Caller's
+// Config, with the TLS files resolved against the file's directory. What
+// the file leaves out stays zero: the voice package's defaults.
+func VoiceConfig(cfg config.Config) voice.Config {
+	v := cfg.Voice
+	return voice.Config{
+		Bind:              v.Bind,
+		Advertise:         v.Advertise,
+		Transport:         v.Trunk.Transport,
+		Proxy:             v.Trunk.Proxy,
+		Domain:            v.Trunk.Domain,
+		CallerID:          v.Trunk.CallerID,
+		PAssertedIdentity: v.Trunk.PAssertedIdentity,
+		Username:          v.Trunk.Username,
+		Password:          v.Trunk.Password,
+		RTPPortMin:        v.RTPPortMin,
+		RTPPortMax:        v.RTPPortMax,
+		RingTimeout:       v.RingTimeout.D(),
+		MaxDuration:       v.MaxDuration.D(),
+		NoRTPTimeout:      v.NoRTPTimeout.D(),
+		TLSCAFile:         cfg.Path(v.Trunk.TLSCAFile),
+		TLSServerName:     v.Trunk.TLSServerName,
+		TLSCertFile:       cfg.Path(v.Trunk.TLSCertFile),
+		TLSKeyFile:        cfg.Path(v.Trunk.TLSKeyFile),
+		Registrar:         v.Trunk.Registrar,
+		RegisterExpires:   v.Trunk.RegisterExpires.D(),
+	}
+}
+
+// CUPNode maps one configured CUP node onto the SQL Server source's Node,
+// its CA file resolved against the file's directory. What the file leaves
+// out stays zero (the mssql package's defaults), except the read-only
+// intent, whose zero would mean false.
+func CUPNode(cfg config.Config, n config.Node) mssql.Node {
+	readOnly := mssql.DefaultReadOnlyIntent
+	if n.ReadOnlyIntent != nil {
+		readOnly = *n.ReadOnlyIntent
+	}
+	return mssql.Node{Name: n.Name, Server: n.Server, Port: n.Port, Database: n.Database, User: n.User,
+		Password: n.Password, Encrypt: n.Encrypt, TrustServerCertificate: n.TrustServerCertificate,
+		CAFile: cfg.Path(n.CAFile), ServerName: n.ServerName, ReadOnlyIntent: readOnly,
+		ConnectTimeout: n.ConnectTimeout.D(), QueryTimeout: n.QueryTimeout.D(), Query: n.Query}
+}
