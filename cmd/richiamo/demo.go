@@ -45,7 +45,7 @@ the appointments.`, &c)
 	// warnings would drown the summary, which reports them. Errors show.
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	d, err := demo.New(ctx, demo.Options{Extract: extract, Rate: rateArg, NoCalls: noCalls,
-		Progress: prog.printf, Done: prog.done, Log: log})
+		Progress: prog, Log: log})
 	if err != nil {
 		return err
 	}

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/richiamo/richiamo/internal/cup"
@@ -121,7 +119,7 @@ could not be read.`, &c)
 	}
 	prog := newProgress(e, c.json)
 	pl := &remind.Planner{Store: st, Campaign: camp, Layout: engine.ExtractLayout(cfg), Log: log, Now: e.now,
-		Progress: func(rows int) { prog.printf("reading extracts: %d rows", rows) }}
+		Progress: func(rows int) { prog.Printf("reading extracts: %d rows", rows) }}
 	var nodeReports []remind.NodeReport
 	if allNodes || nodeName != "" {
 		ns, err := engine.CUPNodes(cfg, nodeName, log)
@@ -132,14 +130,14 @@ could not be read.`, &c)
 		if err != nil {
 			return err
 		}
-		prog.printf("reading %d CUP node(s)", len(ns))
+		prog.Printf("reading %d CUP node(s)", len(ns))
 		srcs, reports, release := remind.FetchNodes(ctx, ns, days, log)
 		defer release()
 		nodeReports = reports
 		sources = append(sources, srcs...)
 	}
 	rep, err := pl.Plan(ctx, sources, o)
-	prog.done()
+	prog.Done()
 	if err != nil {
 		return err
 	}
@@ -147,9 +145,15 @@ could not be read.`, &c)
 	if !dryRun {
 		gw, _ := engine.Gateway(cfg, camp)
 		snd := engine.NewSender(cfg, st, gw, log, e.now, "")
-		snd.Progress = func(sent, failed int64) { prog.printf("sending: %d sent, %d failed", sent, failed) }
+		due, _, err := st.PendingCount(ctx, e.now())
+		if err != nil {
+			return err
+		}
+		snd.Progress = func(sent, failed int64) {
+			prog.Count("sending", sent+failed, int64(due), fmt.Sprintf("%d refused", failed))
+		}
 		stats, err := snd.Drain(ctx)
-		prog.done()
+		prog.Done()
 		rep.Sent = &stats
 		if err != nil {
 			printRemind(e, c.json, rep)
@@ -227,41 +231,4 @@ func printRemind(e *env, asJSON bool, rep *remind.Report) error {
 		}
 	}
 	return nil
-}
-
-// progress draws one self-overwriting line on a terminal, at most a few
-// times a second; off a terminal or with --json it is silent.
-type progress struct {
-	mu   sync.Mutex
-	w    io.Writer
-	on   bool
-	last time.Time
-	drew bool
-}
-
-func newProgress(e *env, asJSON bool) *progress {
-	return &progress{w: e.stderr, on: e.isTerminal && !asJSON}
-}
-
-func (p *progress) printf(format string, a ...any) {
-	if !p.on {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if time.Since(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = time.Now()
-	fmt.Fprintf(p.w, "\r\033[K"+format, a...)
-	p.drew = true
-}
-
-func (p *progress) done() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.drew {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.drew = false
-	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/engine"
+	"github.com/richiamo/richiamo/internal/progress"
 	"github.com/richiamo/richiamo/internal/store"
 )
 
@@ -42,4 +43,10 @@ func openConfigured(ctx context.Context, e *env, c common) (config.Config, *stor
 	}
 	st, err := engine.OpenStore(ctx, cfg)
 	return cfg, st, err
+}
+
+// newProgress is the progress line of a command: on stderr, when it is a
+// terminal and no --json was asked for.
+func newProgress(e *env, asJSON bool) *progress.Line {
+	return progress.New(e.stderr, e.isTerminal && !asJSON)
 }

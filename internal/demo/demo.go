@@ -29,6 +29,7 @@ import (
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/phone"
+	"github.com/richiamo/richiamo/internal/progress"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/sms"
@@ -53,10 +54,8 @@ type Options struct {
 	Rate float64
 	// NoCalls leaves out the recall calls.
 	NoCalls bool
-	// Progress, if set, is told what is being done, a few times a second
-	// at most; Done clears it.
-	Progress func(format string, a ...any)
-	Done     func()
+	// Progress, if set, shows what is being done.
+	Progress *progress.Line
 	// Log receives the engine's errors; nil discards them.
 	Log *slog.Logger
 }
@@ -112,12 +111,6 @@ func randomHex(n int) string {
 // simulated patients (unless NoCalls), and the engine configured as
 // serve's default with only their addresses and the simulated clock put in.
 func New(ctx context.Context, o Options) (_ *Demo, err error) {
-	if o.Progress == nil {
-		o.Progress = func(string, ...any) {}
-	}
-	if o.Done == nil {
-		o.Done = func() {}
-	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -227,11 +220,11 @@ func (d *Demo) reminders(ctx context.Context) (*Summary, error) {
 	defer f.Close()
 	sum := &Summary{Day: remind.Giorno(Start) + " " + remind.Ora(Start)}
 	pl := d.eng.Reminders.Planner()
-	pl.Progress = func(n int) { d.o.Progress("reading %s: %d rows", d.o.Extract, n) }
+	pl.Progress = func(n int) { d.o.Progress.Printf("reading %s: %d rows", d.o.Extract, n) }
 	if sum.Import, err = pl.Plan(ctx, []remind.Source{{Name: d.o.Extract, R: f}}, remind.Options{}); err != nil {
 		return nil, err
 	}
-	d.o.Done()
+	d.o.Progress.Done()
 
 	// A realistic day has trouble in it: a number whose owner told the
 	// provider STOP, a phone that is off, a rate-limit answer, and a
@@ -242,7 +235,7 @@ func (d *Demo) reminders(ctx context.Context) (*Summary, error) {
 	if sum.Send, err = d.drain(ctx); err != nil {
 		return nil, err
 	}
-	d.o.Done()
+	d.o.Progress.Done()
 	if err := d.waitDelivery(ctx); err != nil {
 		return nil, err
 	}
@@ -292,10 +285,14 @@ func (d *Demo) reminders(ctx context.Context) (*Summary, error) {
 // nothing to do, the simulated clock is moved on instead of waiting them out.
 func (d *Demo) drain(ctx context.Context) (remind.SendStats, error) {
 	snd := d.eng.Sender
+	due, _, err := d.st.PendingCount(ctx, d.clock.Now())
+	if err != nil {
+		return remind.SendStats{}, err
+	}
 	var moved atomic.Int64
 	snd.Progress = func(sent, failed int64) {
 		moved.Add(1)
-		d.o.Progress("sending: %d sent, %d refused", sent, failed)
+		d.o.Progress.Count("sending", sent+failed, int64(due), fmt.Sprintf("%d refused", failed))
 	}
 	ffCtx, stop := context.WithCancel(ctx)
 	defer stop()

@@ -1,0 +1,50 @@
+package progress
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestText(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		done, total int64
+		elapsed     time.Duration
+		extra, want string
+	}{
+		{"no total yet", 1200, 0, 5 * time.Second, "", "reading: 1200"},
+		{"a third in ten seconds leaves twenty", 100, 300, 10 * time.Second, "", "sending: 100 of 300 (33%), about 20 s left"},
+		{"minutes left", 60, 3660, time.Minute, "2 refused", "sending: 60 of 3660 (2%), about 1 h 0 min left [2 refused]"},
+		{"too early to tell", 3, 300, 200 * time.Millisecond, "", "sending: 3 of 300 (1%)"},
+		{"finished", 300, 300, time.Minute, "", "sending: 300 of 300 (100%)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			what := "sending"
+			if tc.total == 0 {
+				what = "reading"
+			}
+			if got := Text(what, tc.done, tc.total, tc.elapsed, tc.extra); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestOffATerminalNothingIsDrawn(t *testing.T) {
+	var b bytes.Buffer
+	l := New(&b, false)
+	l.Count("sending", 1, 2, "")
+	l.Printf("reading %d", 3)
+	l.Done()
+	if b.Len() != 0 {
+		t.Errorf("drew %q", b.String())
+	}
+	on := New(&b, true)
+	on.Count("sending", 1, 2, "")
+	on.Done()
+	if !strings.Contains(b.String(), "sending: 1 of 2 (50%)") || !strings.HasSuffix(b.String(), "\r\033[K") {
+		t.Errorf("drew %q", b.String())
+	}
+}
