@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"github.com/richiamo/richiamo/internal/demo"
 )
@@ -19,17 +18,18 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	)
 	fs := newFlags(e, "demo", "[--extract FILE] [--rate N] [--keep] [--json]", `
 Run the reminder job end to end with nothing to set up: a temporary SQLite
-store, the synthetic extract shipped in testdata/ (four CUP nodes, a few
-thousand bookings and a sprinkling of bad rows), an in-process imitation of
+store, the synthetic extract built into the binary (four CUP nodes, 4,000
+bookings and a sprinkling of bad rows; the same as testdata/extract-demo.csv),
+the engine built as serve builds it, an in-process imitation of
 the SMS provider's REST API reached through the real client library, its
 delivery reports, and a few patients' replies, all on 127.0.0.1; then a
-small recall campaign calls a dozen of the patients over real SIP and RTP
+small recall campaign calls 24 of the patients over real SIP and RTP
 to simulated patients who answer, press keys, are busy or never answer,
 over three days. Last, the service-level report of November 2026 is made
 from what the demo recorded, and kept in the store (--pdf and --html write
 it out). The clock is set to Monday 30 November 2026, 09:30, the day before
 the appointments.`, &c)
-	fs.StringVar(&extract, "extract", filepath.Join("testdata", "extract-demo.csv"), "extract to use")
+	fs.StringVar(&extract, "extract", "", "extract to use (default: the synthetic one built in, as testdata/extract-demo.csv)")
 	fs.BoolVar(&keep, "keep", false, "keep the temporary store and print where it is")
 	fs.Float64Var(&rateArg, "rate", 400, "messages per second the engine may send")
 	var noCalls bool

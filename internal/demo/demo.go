@@ -27,6 +27,7 @@ import (
 	"github.com/richiamo/richiamo/internal/clock"
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/cup/synth"
 	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/progress"
@@ -47,7 +48,8 @@ const apptDay = "2026-12-01"
 
 // Options choose what the demo does.
 type Options struct {
-	// Extract is the extract file to remind.
+	// Extract is the extract file to remind; "" is the synthetic
+	// extract built in (synth.Demo, the same as testdata/extract-demo.csv).
 	Extract string
 	// Rate is the messages per second the engine may send
 	// (sms.rate_per_second).
@@ -213,15 +215,15 @@ func (d *Demo) Run(ctx context.Context) (*Summary, *slareport.Report, error) {
 }
 
 func (d *Demo) reminders(ctx context.Context) (*Summary, error) {
-	f, err := os.Open(d.o.Extract)
+	name, f, err := d.extract()
 	if err != nil {
-		return nil, fmt.Errorf("demo extract: %w (run the demo from the repository root, or give --extract)", err)
+		return nil, err
 	}
 	defer f.Close()
 	sum := &Summary{Day: remind.Giorno(Start) + " " + remind.Ora(Start)}
 	pl := d.eng.Reminders.Planner()
-	pl.Progress = func(n int) { d.o.Progress.Printf("reading %s: %d rows", d.o.Extract, n) }
-	if sum.Import, err = pl.Plan(ctx, []remind.Source{{Name: d.o.Extract, R: f}}, remind.Options{}); err != nil {
+	pl.Progress = func(n int) { d.o.Progress.Printf("reading %s: %d rows", name, n) }
+	if sum.Import, err = pl.Plan(ctx, []remind.Source{{Name: name, R: f}}, remind.Options{}); err != nil {
 		return nil, err
 	}
 	d.o.Progress.Done()
@@ -247,7 +249,7 @@ func (d *Demo) reminders(ctx context.Context) (*Summary, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	if sum.Reimport, err = pl.Plan(ctx, []remind.Source{{Name: d.o.Extract, R: f}}, remind.Options{}); err != nil {
+	if sum.Reimport, err = pl.Plan(ctx, []remind.Source{{Name: name, R: f}}, remind.Options{}); err != nil {
 		return nil, err
 	}
 	if sum.ByStatus, err = d.st.MessageCounts(ctx, apptDay, apptDay); err != nil {
@@ -277,6 +279,35 @@ func (d *Demo) reminders(ctx context.Context) (*Summary, error) {
 		}
 	}
 	return sum, nil
+}
+
+// BuiltIn names the synthetic extract the demo uses when given none.
+const BuiltIn = "extract-demo.csv"
+
+// extract opens the extract to remind: the file given, or the synthetic
+// one written into the demo's folder, so that the binary needs no file
+// beside it.
+func (d *Demo) extract() (string, *os.File, error) {
+	if d.o.Extract != "" {
+		f, err := os.Open(d.o.Extract)
+		if err != nil {
+			return "", nil, fmt.Errorf("demo extract: %w", err)
+		}
+		return d.o.Extract, f, nil
+	}
+	f, err := os.Create(filepath.Join(d.Dir, BuiltIn))
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := synth.Write(f, synth.Demo); err != nil {
+		f.Close()
+		return "", nil, fmt.Errorf("demo extract: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return "", nil, err
+	}
+	return BuiltIn, f, nil
 }
 
 // drain sends with serve's sender until nothing is due or in flight. The

@@ -21,6 +21,18 @@ import (
 )
 
 // Options says what extract to write.
+// Demo are the options of the demo's extract, testdata/extract-demo.csv:
+// 4,000 bookings of four CUP nodes on Tuesday 1 December 2026, with bad
+// rows, duplicates and patients with several bookings, in Windows-1252.
+// The same file is written by
+//
+//	go run ./scripts/genextract -rows 4000 -day 2026-12-01 -days 1 -seed 20261201 \
+//	    -bad 0.02 -dup 0.005 -multi 0.03 -cp1252 -o testdata/extract-demo.csv
+var Demo = Options{
+	Rows: 4000, Seed: 20261201, Day: time.Date(2026, 12, 1, 0, 0, 0, 0, cup.Rome), Days: 1,
+	BadRate: 0.02, DupRate: 0.005, MultiRate: 0.03, Windows1252: true,
+}
+
 type Options struct {
 	Rows int   // data rows, header excluded
 	Seed int64 // the same options and seed write the same bytes

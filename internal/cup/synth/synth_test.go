@@ -16,14 +16,7 @@ import (
 // tuesday is 1 December 2026, the demo's appointment day.
 var tuesday = time.Date(2026, 12, 1, 0, 0, 0, 0, cup.Rome)
 
-// demo are the options of testdata/extract-demo.csv, written by
-//
-//	go run ./scripts/genextract -rows 4000 -day 2026-12-01 -days 1 -seed 20261201 \
-//	    -bad 0.02 -dup 0.005 -multi 0.03 -cp1252 -o testdata/extract-demo.csv
-var demo = synth.Options{
-	Rows: 4000, Seed: 20261201, Day: tuesday, Days: 1,
-	BadRate: 0.02, DupRate: 0.005, MultiRate: 0.03, Windows1252: true,
-}
+var demo = synth.Demo
 
 func TestWriteReadsBackAsCounted(t *testing.T) {
 	t.Parallel()
