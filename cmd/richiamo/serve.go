@@ -118,7 +118,7 @@ the log is written as JSON lines.`, &c)
 	console.Register(mux)
 	hooks.OnError = func(webhook, reason string) { console.Metrics().WebhookErrors.WithLabelValues(webhook, reason).Inc() }
 	go health.run(ctx)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := web.NewHTTPServer(mux)
 
 	sched := cron.New(cron.WithLocation(cup.Rome))
 	sched.Schedule(camp.CronSchedule(), cron.FuncJob(func() { s.runReminder(ctx) }))

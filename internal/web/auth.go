@@ -420,6 +420,9 @@ func (c *Console) route(mux *http.ServeMux, pattern string, p perm, h handlerFun
 			return
 		}
 		if post {
+			if !c.parseForm(w, r, s) {
+				return
+			}
 			tok := r.PostFormValue(csrfField)
 			if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.csrf)) != 1 {
 				c.log.Warn("form refused: anti-forgery token missing or wrong", "path", r.URL.Path, "user", s.acct.Name)
@@ -491,6 +494,9 @@ func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	if !c.parseForm(w, r, nil) {
+		return
+	}
 	name := strings.TrimSpace(r.PostFormValue("nome"))
 	pw := r.PostFormValue("password")
 	next := localPath(r.PostFormValue("dopo"))

@@ -1,0 +1,145 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/store"
+)
+
+func TestTheServerBoundsEveryRequest(t *testing.T) {
+	t.Parallel()
+	srv := NewHTTPServer(http.NotFoundHandler())
+	for _, tc := range []struct {
+		name string
+		got  time.Duration
+	}{
+		{"headers must arrive in time", srv.ReadHeaderTimeout},
+		{"the whole request must arrive in time", srv.ReadTimeout},
+		{"the answer must be taken in time", srv.WriteTimeout},
+		{"an idle connection is closed", srv.IdleTimeout},
+	} {
+		if tc.got <= 0 || tc.got > 2*time.Minute {
+			t.Errorf("%s: %s", tc.name, tc.got)
+		}
+	}
+	if srv.ReadTimeout > 30*time.Second {
+		t.Errorf("a slow client may hold a connection for %s", srv.ReadTimeout)
+	}
+	if srv.MaxHeaderBytes <= 0 || srv.MaxHeaderBytes > 64<<10 {
+		t.Errorf("headers of %d bytes accepted", srv.MaxHeaderBytes)
+	}
+}
+
+func TestBodyLimitRefusesWhatNoRouteTakes(t *testing.T) {
+	t.Parallel()
+	read := 0
+	h := LimitBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		read = len(r.PostForm.Get("x"))
+	}), 1024)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	fw, _ := mw.CreateFormFile("file", "big.bin")
+	_, _ = fw.Write(bytes.Repeat([]byte("x"), 100))
+	_ = mw.Close()
+	big := "x=" + strings.Repeat("a", 1<<20)
+	for _, tc := range []struct {
+		name, ctype string
+		body        io.Reader
+		want        int
+	}{
+		{"a small form is read", "application/x-www-form-urlencoded", strings.NewReader("x=abc"), http.StatusOK},
+		{"a declared oversized body is refused unread", "application/x-www-form-urlencoded", strings.NewReader(big), http.StatusRequestEntityTooLarge},
+		{"an oversized body without a length is cut", "application/x-www-form-urlencoded", io.MultiReader(strings.NewReader(big)), http.StatusRequestEntityTooLarge},
+		{"a multipart upload is refused", mw.FormDataContentType(), bytes.NewReader(mp.Bytes()), http.StatusUnsupportedMediaType},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := http.Post(srv.URL, tc.ctype, tc.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.want)
+			}
+		})
+	}
+	if read != 3 {
+		t.Fatalf("the small form was read as %d bytes", read)
+	}
+}
+
+// postRaw posts a body as it is, with the client's cookies.
+func (c *client) postRaw(path, ctype string, body io.Reader) page {
+	c.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, c.base+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ctype)
+	return c.do(req)
+}
+
+func TestConsoleFormsRefuseOversizedAndMultipartBodies(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	anon := b.client(t)
+	tok := anon.csrf(anon.get("/accesso"))
+	huge := url.Values{"csrf": {tok}, "nome": {strings.Repeat("a", 1<<20)}, "password": {"x"}}.Encode()
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	_ = mw.WriteField("csrf", tok)
+	_ = mw.WriteField("nome", roleUsers[RoleOperator])
+	_ = mw.WriteField("password", testPassword)
+	fw, _ := mw.CreateFormFile("allegato", "big.bin")
+	_, _ = fw.Write(bytes.Repeat([]byte("x"), 4096))
+	_ = mw.Close()
+
+	op := b.signedIn(t, roleUsers[RoleOperator])
+	opTok := op.csrf(op.get("/panoramica"))
+	for _, tc := range []struct {
+		name  string
+		c     *client
+		path  string
+		ctype string
+		body  io.Reader
+		want  int
+	}{
+		{"sign-in with a 1 MiB name", anon, "/accesso", "application/x-www-form-urlencoded", strings.NewReader(huge), http.StatusRequestEntityTooLarge},
+		{"sign-in with a 1 MiB name sent in chunks", anon, "/accesso", "application/x-www-form-urlencoded", io.MultiReader(strings.NewReader(huge)), http.StatusRequestEntityTooLarge},
+		{"sign-in as a multipart upload", anon, "/accesso", mw.FormDataContentType(), bytes.NewReader(mp.Bytes()), http.StatusUnsupportedMediaType},
+		{"sign-out with a 1 MiB body", op, "/esci", "application/x-www-form-urlencoded",
+			strings.NewReader(url.Values{"csrf": {opTok}, "x": {strings.Repeat("a", 1<<20)}}.Encode()), http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if p := tc.c.postRaw(tc.path, tc.ctype, tc.body); p.status != tc.want {
+				t.Fatalf("status %d, want %d", p.status, tc.want)
+			}
+		})
+	}
+	// The operator is still signed in: the refused sign-out did nothing.
+	if p := op.get("/panoramica"); p.status != http.StatusOK {
+		t.Fatalf("overview after the refused sign-out: %d", p.status)
+	}
+	es, err := b.st.AuditEntries(context.Background(), store.AuditFilter{Action: actionLoginFailed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 0 {
+		t.Fatalf("a refused form reached the audit log: %+v", es)
+	}
+}
