@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -464,6 +465,24 @@ func localPath(p string) string {
 	return p
 }
 
+// maxNameLen bounds a name typed at sign-in. No account name is longer
+// (checkAccount refuses it), so a longer one is a failed attempt without a
+// look-up, and the audit log records at most that much of it.
+const maxNameLen = 64
+
+// boundName cuts a name typed at sign-in to maxNameLen bytes, on a
+// character boundary, and says whether it was longer.
+func boundName(name string) (string, bool) {
+	if len(name) <= maxNameLen {
+		return name, false
+	}
+	cut := maxNameLen
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut], true
+}
+
 type loginData struct {
 	Name  string
 	Next  string
@@ -497,7 +516,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if !c.parseForm(w, r, nil) {
 		return
 	}
-	name := strings.TrimSpace(r.PostFormValue("nome"))
+	name, longName := boundName(strings.TrimSpace(r.PostFormValue("nome")))
 	pw := r.PostFormValue("password")
 	next := localPath(r.PostFormValue("dopo"))
 	ck, err := r.Cookie(loginCookie)
@@ -508,15 +527,26 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	now := c.now()
 	ip := c.clientIP(r)
 	by := Actor{Name: name, Remote: ip}
-	if wait := c.limiter.blocked(name, ip, now); wait > 0 {
+	if wait, first := c.limiter.blocked(name, ip, now); wait > 0 {
+		// Every refused attempt is counted; only the first of a block is
+		// written out, so that a flood cannot fill the audit log.
 		c.metrics.logins.WithLabelValues("blocked").Inc()
-		c.audit(r, &session{acct: account{Name: name}}, actionLoginBlocked, "", "")
 		mins := int(wait.Minutes()) + 1
+		if first {
+			c.audit(r, &session{acct: account{Name: name}}, actionLoginBlocked, "",
+				fmt.Sprintf("altri tentativi rifiutati per %d minuti senza registrarli", mins))
+		}
 		c.showLogin(w, r, http.StatusTooManyRequests, loginData{Name: name, Next: next,
 			Error: fmt.Sprintf("Troppi tentativi di accesso non riusciti: riprovi tra %d minuti.", mins)})
 		return
 	}
-	u, err := c.st.UserByName(r.Context(), name)
+	// A name or password longer than any account's cannot match: no
+	// look-up, but the same answer and the same count as a wrong password.
+	var u store.User
+	err = store.ErrNotFound
+	if !longName && len(pw) <= MaxPasswordLen {
+		u, err = c.st.UserByName(r.Context(), name)
+	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		c.fail(w, r, nil, err)
 		return

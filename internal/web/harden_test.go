@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -142,4 +143,93 @@ func TestConsoleFormsRefuseOversizedAndMultipartBodies(t *testing.T) {
 	if len(es) != 0 {
 		t.Fatalf("a refused form reached the audit log: %+v", es)
 	}
+}
+
+func TestSignInFloodFromABlockedAddressWritesOneLine(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, setupOpts{login: LoginLimits{PerAccount: 100, PerIP: 3, Window: time.Hour}})
+	c := b.client(t)
+	long := strings.Repeat("n", 8000)
+	for i := range 3 {
+		if p := c.login(fmt.Sprintf("%s%d", long, i), "wrong-password"); p.status != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i, p.status)
+		}
+	}
+	for i := range 20 {
+		if p := c.login(fmt.Sprintf("%s%d", long, i), "wrong-password"); p.status != http.StatusTooManyRequests {
+			t.Fatalf("attempt %d after the block: %d", i, p.status)
+		}
+	}
+	ctx := context.Background()
+	failed, _ := b.st.AuditEntries(ctx, store.AuditFilter{Action: actionLoginFailed})
+	blocked, _ := b.st.AuditEntries(ctx, store.AuditFilter{Action: actionLoginBlocked})
+	if len(failed) != 3 || len(blocked) != 1 {
+		t.Fatalf("%d failed and %d blocked lines, want 3 and 1", len(failed), len(blocked))
+	}
+	for _, e := range append(failed, blocked...) {
+		if len(e.Actor) > maxNameLen {
+			t.Fatalf("the audit log keeps a name of %d bytes", len(e.Actor))
+		}
+	}
+	// The form shows back no more of the name than was kept.
+	if p := c.login(long, "x"); strings.Contains(p.body, long) {
+		t.Fatal("the form echoes the whole name")
+	}
+}
+
+func TestSignInLimiterKeepsCountingThroughAFlood(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	junk := func(l *loginLimiter, n int) {
+		for i := range n {
+			l.fail(fmt.Sprintf("junk-%d-%d", n, i), fmt.Sprintf("10.0.%d.%d", i%323/256, i%323%256), t0)
+		}
+	}
+	blocked := func(l *loginLimiter, name, ip string) bool {
+		wait, _ := l.blocked(name, ip, t0)
+		return wait > 0
+	}
+	t.Run("an account tried after the table filled up is blocked", func(t *testing.T) {
+		l := newLoginLimiter(LoginLimits{PerAccount: 5, PerIP: 30, Window: time.Hour})
+		junk(l, maxTracked)
+		for i := 0; !blocked(l, "admin", "192.168.1.1"); i++ {
+			if i == 1000 {
+				t.Fatal("1,000 wrong passwords for admin and still not blocked")
+			}
+			l.fail("admin", "192.168.1.1", t0)
+		}
+	})
+	t.Run("an account under attack stays blocked while a flood goes on", func(t *testing.T) {
+		l := newLoginLimiter(LoginLimits{PerAccount: 5, PerIP: 30, Window: time.Hour})
+		for range 5 {
+			l.fail("admin", "192.168.1.1", t0)
+		}
+		for range 3 {
+			junk(l, maxTracked/2)
+			if !blocked(l, "admin", "192.168.1.2") {
+				t.Fatal("the flood freed the account under attack")
+			}
+		}
+	})
+	t.Run("memory stays bounded", func(t *testing.T) {
+		l := newLoginLimiter(LoginLimits{PerAccount: 5, PerIP: 30, Window: time.Hour})
+		junk(l, 3*maxTracked)
+		if len(l.fails) > maxTracked || l.recent.Len() != len(l.fails) {
+			t.Fatalf("%d names and addresses held (%d in order)", len(l.fails), l.recent.Len())
+		}
+	})
+	t.Run("only the first refused attempt of a block is worth writing", func(t *testing.T) {
+		l := newLoginLimiter(LoginLimits{PerAccount: 2, PerIP: 30, Window: time.Hour})
+		l.fail("mario", "10.0.0.1", t0)
+		l.fail("mario", "10.0.0.1", t0)
+		var firsts int
+		for range 10 {
+			if _, first := l.blocked("mario", "10.0.0.1", t0); first {
+				firsts++
+			}
+		}
+		if firsts != 1 {
+			t.Fatalf("%d attempts reported as the first of the block", firsts)
+		}
+	})
 }
