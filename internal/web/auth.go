@@ -457,18 +457,34 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, err e
 	}
 }
 
-// localPath keeps a redirect target on this site.
+// localPath keeps a redirect target on this site: a path of the console
+// itself, or the overview. Anything a browser could read as another host
+// ("//host", "/\\host", a tab or a line break it drops, a scheme) is refused.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.HasPrefix(p, "/accesso") {
-		return "/panoramica"
+	const home = "/panoramica"
+	if p == "" || len(p) > maxNextLen || p[0] != '/' || strings.HasPrefix(p, "//") || strings.ContainsRune(p, '\\') {
+		return home
+	}
+	for _, r := range p {
+		if unicode.IsControl(r) || unicode.IsSpace(r) || r == utf8.RuneError {
+			return home
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.HasPrefix(u.Path, "/accesso") {
+		return home
 	}
 	return p
 }
 
-// maxNameLen bounds a name typed at sign-in. No account name is longer
-// (checkAccount refuses it), so a longer one is a failed attempt without a
-// look-up, and the audit log records at most that much of it.
-const maxNameLen = 64
+// Bounds of the sign-in form's fields. No account name is longer than
+// maxNameLen (checkAccount refuses it), so a longer one is a failed attempt
+// without a look-up, and the audit log records at most that much of it.
+const (
+	maxNameLen = 64
+	maxNextLen = 2048
+)
 
 // boundName cuts a name typed at sign-in to maxNameLen bytes, on a
 // character boundary, and says whether it was longer.

@@ -233,3 +233,38 @@ func TestSignInLimiterKeepsCountingThroughAFlood(t *testing.T) {
 		}
 	})
 }
+
+func TestAfterSignInTheRedirectStaysOnTheConsole(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, dopo, want string }{
+		{"a console page", "/promemoria/cerca?codice=A1", "/promemoria/cerca?codice=A1"},
+		{"nothing asked", "", "/panoramica"},
+		{"another site", "https://evil.example/", "/panoramica"},
+		{"another site without scheme", "//evil.example", "/panoramica"},
+		{"a backslash browsers read as a slash", "/\\evil.example", "/panoramica"},
+		{"a tab browsers drop", "/\t/evil.example", "/panoramica"},
+		{"a line break browsers drop", "/\n/evil.example", "/panoramica"},
+		{"a space before the slashes", "/ /evil.example", "/panoramica"},
+		{"a backslash further on", "/a\\..\\\\evil.example", "/panoramica"},
+		{"a relative path", "evil.example", "/panoramica"},
+		{"the sign-in page itself", "/accesso?dopo=/panoramica", "/panoramica"},
+		{"a NUL byte", "/panoramica\x00", "/panoramica"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := localPath(tc.dopo); got != tc.want {
+				t.Fatalf("localPath(%q) = %q, want %q", tc.dopo, got, tc.want)
+			}
+		})
+	}
+	t.Run("through the form", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		c := b.client(t)
+		form := c.get("/accesso?dopo=%2F%09%2Fevil.example")
+		p := c.post("/accesso", url.Values{"csrf": {c.csrf(form)}, "nome": {roleUsers[RoleOperator]},
+			"password": {testPassword}, "dopo": {"/\t/evil.example"}})
+		if p.status != http.StatusSeeOther || p.header.Get("Location") != "/panoramica" {
+			t.Fatalf("status %d, Location %q", p.status, p.header.Get("Location"))
+		}
+	})
+}
