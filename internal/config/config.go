@@ -156,7 +156,8 @@ type Web struct {
 	SessionTTL  Duration `yaml:"session_ttl"`
 	IdleTimeout Duration `yaml:"idle_timeout"`
 	// TrustedProxies (CIDR) may tell the client's address in
-	// X-Forwarded-For; the sign-in limits and the audit log use it.
+	// X-Forwarded-For; the sign-in limits and the audit log use it. None
+	// by default.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
@@ -202,8 +203,9 @@ func Default() Config {
 			Lease:          Duration(2 * time.Minute),
 			Twilio:         Twilio{Timeout: Duration(15 * time.Second)},
 		},
-		Web: Web{Listen: "127.0.0.1:8080", SessionTTL: Duration(12 * time.Hour), IdleTimeout: Duration(time.Hour),
-			TrustedProxies: []string{"127.0.0.0/8", "::1/128"}},
+		// No proxy is trusted unless named: a local one is not assumed,
+		// since anything else on the host could then forge addresses.
+		Web:   Web{Listen: "127.0.0.1:8080", SessionTTL: Duration(12 * time.Hour), IdleTimeout: Duration(time.Hour)},
 		Log:   Log{Level: "info", Format: "text"},
 		Voice: defaultVoice(),
 		SLA:   SLA{Profile: "piano-2021", Reports: SLAReports{Weekly: true, Monthly: true, At: "06:00"}},

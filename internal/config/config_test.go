@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -252,5 +253,26 @@ func TestSLASettings(t *testing.T) {
 	}
 	if p.Name != "capitolato-2016" || p.ServiceValueEUR != 120000 || p.Charge != "exact" || !p.ReplyExcludeSundays || p.ThresholdHours != 24 {
 		t.Errorf("profile %+v", p)
+	}
+}
+
+func TestNoProxyIsTrustedUnlessNamed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"no setting trusts no proxy, not even one on this host", "", nil},
+		{"a named proxy is trusted", "web:\n  trusted_proxies: [\"10.0.0.5/32\"]\n", []string{"10.0.0.5/32"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := load(t, tc.yaml, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c.Web.TrustedProxies, tc.want) {
+				t.Fatalf("trusted proxies %q, want %q", c.Web.TrustedProxies, tc.want)
+			}
+		})
 	}
 }
