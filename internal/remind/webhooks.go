@@ -107,12 +107,18 @@ func (w *Webhooks) status(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code, _ := strconv.Atoi(r.PostForm.Get("ErrorCode"))
-	if err := w.Store.ApplyStatus(r.Context(), sid, st, code, w.Now()); err != nil {
+	rep, err := w.Store.ApplyStatus(r.Context(), sid, st, code, w.Now())
+	if err != nil {
 		w.failed("status", "store")
 		w.Log.Error("delivery report not recorded", "sid", sid, "err", err)
 		// A 5xx makes the provider retry the callback.
 		http.Error(rw, "not recorded", http.StatusInternalServerError)
 		return
+	}
+	if rep.Outcome == store.ReportContradicts {
+		// Answered 2xx all the same: a retry would contradict again.
+		w.Log.Warn("delivery report contradicts the final status recorded; the recorded one stays",
+			"sid", sid, "recorded", rep.Kept, "reported", st, "error_code", code)
 	}
 	rw.WriteHeader(http.StatusNoContent)
 }

@@ -3,6 +3,7 @@ package remind
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -251,5 +252,56 @@ func TestOversizedWebhooksAreRefusedUnread(t *testing.T) {
 				t.Fatalf("not counted as %s: %v", tc.reason, refused)
 			}
 		})
+	}
+}
+
+// lockedBuffer is a log destination several goroutines may write to.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestADeliveryReportContradictingAFinalOneIsLoggedNotApplied(t *testing.T) {
+	t.Parallel()
+	b := sqliteBundle(t)
+	var logged lockedBuffer
+	b.hooks.Log = slog.New(slog.NewTextHandler(&logged, nil))
+	b.plan(t, Options{}, row("ASL1", "A-1", "3331234567", "01/12/2026 10:30"))
+	b.drain(t)
+	m := b.waitStatus(t, "+393331234567", store.StatusDelivered)
+	post := func(status, code string) {
+		t.Helper()
+		form := url.Values{"MessageSid": {m.ProviderID}, "MessageStatus": {status}, "ErrorCode": {code}}
+		req, _ := http.NewRequest(http.MethodPost, b.web.URL+StatusPath, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", twiliotest.Signature(testToken, b.web.URL+StatusPath, form))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("%s: status %d", status, resp.StatusCode)
+		}
+	}
+	post("undelivered", "30003")
+	post("failed", "30008")
+	if got := b.messages(t, "+393331234567"); got[0].Status != store.StatusDelivered || got[0].ErrorCode != 0 {
+		t.Fatalf("a delivered message became %s (code %d)", got[0].Status, got[0].ErrorCode)
+	}
+	if n := strings.Count(logged.String(), "contradicts the final status"); n != 2 {
+		t.Fatalf("%d contradictions logged, want 2:\n%s", n, logged.String())
 	}
 }
