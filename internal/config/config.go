@@ -230,6 +230,9 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		if err != nil {
 			return Config{}, fmt.Errorf("config: %w", err)
 		}
+		if err := secretsInFile(data); err != nil {
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
 		if err := Decode(data, &c); err != nil {
 			return Config{}, fmt.Errorf("config %s: %w", path, err)
 		}
