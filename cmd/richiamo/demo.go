@@ -110,6 +110,24 @@ type demo struct {
 	noCalls bool
 	// The patients the scenes use, chosen once from the planned messages.
 	singles, multis []string
+	// codes masks the booking codes in what the demo prints.
+	codes *strings.Replacer
+}
+
+// codeMask masks the booking codes of the given days as the logs do, for
+// the texts the demo prints; the longest code is tried first.
+func codeMask(ctx context.Context, st *store.Store, days []string) (*strings.Replacer, error) {
+	var codes []string
+	err := st.View().EachReminder(ctx, days, func(_, code string, _ time.Time, _ int) { codes = append(codes, code) })
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(codes, func(i, j int) bool { return len(codes[i]) > len(codes[j]) })
+	pairs := make([]string, 0, 2*len(codes))
+	for _, c := range codes {
+		pairs = append(pairs, c, phone.MaskCode(c))
+	}
+	return strings.NewReplacer(pairs...), nil
 }
 
 func newDemo(e *env, rate float64) (*demo, error) {
@@ -217,6 +235,9 @@ func (d *demo) run(ctx context.Context, extract string) (*demoSummary, error) {
 		return nil, err
 	}
 	prog.done()
+	if d.codes, err = codeMask(ctx, d.st, sum.Import.Days); err != nil {
+		return nil, err
+	}
 
 	// A realistic day has trouble in it: a number whose owner told the
 	// provider STOP, a phone that is off, a rate-limit answer, and a
@@ -384,7 +405,7 @@ func (d *demo) replies(ctx context.Context, sum *demoSummary) error {
 		} else {
 			ans = ""
 		}
-		sum.Exchanges = append(sum.Exchanges, exchange{From: phone.Mask(from), Says: body, Answer: ans})
+		sum.Exchanges = append(sum.Exchanges, exchange{From: phone.Mask(from), Says: body, Answer: d.codes.Replace(ans)})
 		return nil
 	}
 	if err := say(singles[6], "Sì, confermo!"); err != nil {
@@ -422,7 +443,7 @@ func (d *demo) replies(ctx context.Context, sum *demoSummary) error {
 		multi := strings.Contains(m.Body, "gli appuntamenti")
 		if !seen[multi] && m.Status == store.StatusDelivered {
 			seen[multi] = true
-			sum.Sample = append(sum.Sample, m.Body)
+			sum.Sample = append(sum.Sample, d.codes.Replace(m.Body))
 		}
 	}
 	return nil
