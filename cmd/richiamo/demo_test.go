@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"os"
 	"os/exec"
+	"strings"
 	"testing"
+
+	"github.com/richiamo/richiamo/internal/cup"
 )
 
 // TestDemoRunsEndToEnd runs `richiamo demo` as the README tells operators
@@ -65,6 +70,19 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	if err := json.Unmarshal(out, &s); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
+	// Booking codes are shown masked, as in the logs.
+	for _, code := range demoCodes(t) {
+		if bytes.Contains(out, []byte(code)) {
+			t.Fatalf("the demo prints booking code %s in full", code)
+		}
+	}
+	masked := false
+	for _, r := range s.Replies {
+		masked = masked || strings.Contains(r.Answer, "(prenotazione ***")
+	}
+	if !masked {
+		t.Fatalf("no answer shows a masked booking code: %+v", s.Replies)
+	}
 	if s.Import.Rows != 4000 || len(s.Import.ByReason) != 5 || s.Import.Messages == 0 {
 		t.Fatalf("import %+v", s.Import)
 	}
@@ -97,5 +115,32 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	if l.Report == 0 || l.Calls != c.Attempts || l.Positive != c.Results["confirmed"] || l.Written != s.Inbox ||
 		l.Value != float64(int(float64(l.Positive)/float64(l.Calls)*1e6+0.5))/1e6 {
 		t.Fatalf("service levels %+v (calls %+v)", l, c)
+	}
+}
+
+// demoCodes are the booking codes of the demo's extract.
+func demoCodes(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open("../../testdata/extract-demo.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := cup.NewExtractReader(f, "extract-demo.csv", cup.Layout{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for {
+		b, rej, err := r.Next()
+		if err == io.EOF {
+			return codes
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rej == nil {
+			codes = append(codes, b.Code)
+		}
 	}
 }

@@ -160,7 +160,8 @@ type Web struct {
 	SessionTTL  Duration `yaml:"session_ttl"`
 	IdleTimeout Duration `yaml:"idle_timeout"`
 	// TrustedProxies (CIDR) may tell the client's address in
-	// X-Forwarded-For; the sign-in limits and the audit log use it.
+	// X-Forwarded-For; the sign-in limits and the audit log use it. None
+	// by default.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
@@ -190,7 +191,9 @@ func Default() Config {
 			ReconcileAfter: Duration(30 * time.Second),
 			Lease:          Duration(2 * time.Minute),
 		},
-		Web:   Web{Listen: "127.0.0.1:8080", TrustedProxies: []string{"127.0.0.0/8", "::1/128"}},
+		// No proxy is trusted unless named: a local one is not assumed,
+		// since anything else on the host could then forge addresses.
+		Web:   Web{Listen: "127.0.0.1:8080"},
 		Log:   Log{Level: "info", Format: "text"},
 		Voice: defaultVoice(),
 		SLA:   SLA{Profile: "piano-2021", Reports: SLAReports{Weekly: true, Monthly: true, At: "06:00"}},
@@ -214,6 +217,9 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		if err := secretsInFile(data); err != nil {
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
 		}
 		lines, err := yamlfile.DecodeLines(data, &c)
 		if err != nil {

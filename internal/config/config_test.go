@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -133,7 +134,7 @@ func TestBadVoiceSettingsAreNamed(t *testing.T) {
 		{"caller ID with letters", "voice:\n  trunk:\n    caller_id: CUP Regione\n", "voice.trunk.caller_id", nil},
 		{"P-Asserted-Identity that is a name", "voice:\n  trunk:\n    p_asserted_identity: Regione\n", "voice.trunk.p_asserted_identity", nil},
 		{"password without a user", "voice:\n  trunk:\n    proxy: sip:sbc.example.it\n", "voice.trunk.username", map[string]string{EnvSIPPassword: "s3cret"}},
-		{"password written in the file", "voice:\n  trunk:\n    password: s3cret\n", `"password"`, nil},
+		{"password written in the file", "voice:\n  trunk:\n    password: s3cret\n", "voice.trunk.password", nil},
 		{"RTP ports below 1024", "voice:\n  rtp_port_min: 80\n", "voice.rtp_port_min", nil},
 		{"ring timeout of zero", "voice:\n  ring_timeout: 0s\n", "voice.ring_timeout", nil},
 		{"ring timeout that is not a duration", "voice:\n  ring_timeout: thirty\n", "thirty", nil},
@@ -305,5 +306,73 @@ func TestSettingsLeftOutAreThePackagesDefaults(t *testing.T) {
 	}
 	if !c.Lines().Written("voice.trunk.proxy") || c.Lines().Written("voice.channels") {
 		t.Fatalf("lines %v", c.Lines())
+	}
+}
+
+func TestNoProxyIsTrustedUnlessNamed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"no setting trusts no proxy, not even one on this host", "", nil},
+		{"a named proxy is trusted", "web:\n  trusted_proxies: [\"10.0.0.5/32\"]\n", []string{"10.0.0.5/32"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := load(t, tc.yaml, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c.Web.TrustedProxies, tc.want) {
+				t.Fatalf("trusted proxies %q, want %q", c.Web.TrustedProxies, tc.want)
+			}
+		})
+	}
+}
+
+func TestSecretsInTheFileStopStartUp(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, yaml string
+		says       []string
+	}{
+		{"Twilio auth token", "sms:\n  twilio:\n    account_sid: ACx\n    auth_token: s3cr3t-token\n",
+			[]string{"sms.twilio.auth_token", "line 4", EnvTwilioAuthToken}},
+		{"PostgreSQL URL with a password", "store:\n  postgres: postgres://richiamo:s3cr3t-token@db/richiamo\n",
+			[]string{"store.postgres", "line 2", EnvPostgresDSN}},
+		{"PostgreSQL URL with a password parameter", "store:\n  postgres: postgres://richiamo@db/richiamo?sslmode=require&password=s3cr3t-token\n",
+			[]string{"store.postgres", EnvPostgresDSN}},
+		{"PostgreSQL key=value DSN with a password", "store:\n  postgres: host=db user=richiamo password=s3cr3t-token dbname=richiamo\n",
+			[]string{"store.postgres", EnvPostgresDSN}},
+		{"CUP node password", "cup:\n  nodes:\n    - name: asl-1\n      server: db\n      password: s3cr3t-token\n",
+			[]string{"cup.nodes[asl-1].password", "line 5", "RICHIAMO_CUP_ASL_1_PASSWORD"}},
+		{"SIP trunk password", "voice:\n  trunk:\n    username: richiamo\n    password: s3cr3t-token\n",
+			[]string{"voice.trunk.password", "line 4", EnvSIPPassword}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(t, tc.yaml, nil)
+			if err == nil {
+				t.Fatal("a secret in the file was accepted")
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not say %s", err, s)
+				}
+			}
+			if strings.Contains(err.Error(), "s3cr3t-token") {
+				t.Errorf("error %q repeats the secret", err)
+			}
+		})
+	}
+	for _, tc := range []struct{ name, yaml string }{
+		{"an empty auth token, as in the example", "sms:\n  twilio:\n    auth_token: \"\"\n"},
+		{"a PostgreSQL URL without a password", "store:\n  postgres: postgres://richiamo@db/richiamo?sslmode=require\n"},
+		{"a key=value DSN without a password", "store:\n  postgres: host=db user=richiamo dbname=richiamo\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := load(t, tc.yaml, nil); err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+		})
 	}
 }

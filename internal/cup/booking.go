@@ -53,6 +53,9 @@ const (
 	ReasonMissingBookingCode Reason = "missing_booking_code"
 	ReasonBadDatetime        Reason = "bad_datetime"
 	ReasonOptedOut           Reason = "opted_out"
+	// ReasonControlCharacter: a cell holds a control character (a NUL, an
+	// escape), which would be stored and sent as it is.
+	ReasonControlCharacter Reason = "control_character"
 )
 
 // Rejection is one unusable row: where it is and why.

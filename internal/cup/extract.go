@@ -523,8 +523,11 @@ type Record interface{ Get(col string) string }
 // database reject the same rows for the same reasons.
 //
 // Cells are trimmed of spaces. The first problem found is reported, checked
-// in this order: missing_booking_code, bad_datetime, missing_phone,
-// invalid_phone, landline. An empty nodo cell takes defaultNode.
+// in this order: control_character, missing_booking_code, bad_datetime,
+// missing_phone, invalid_phone, landline. An empty nodo cell takes
+// defaultNode. A control character (C0, DEL or C1) in any cell rejects the
+// row, except a tab or a line break inside the text of a description, a
+// place or a name, where a quoted cell may hold one.
 //
 // data_ora_appuntamento is Europe/Rome local time, written dd/mm/yyyy HH:MM
 // (day, month and hour may have one digit; seconds are optional) or ISO
@@ -543,6 +546,12 @@ type Record interface{ Get(col string) string }
 //
 // Detail never repeats the phone number.
 func ValidateRecord(rec Record, source string, line int, defaultNode string) (Booking, *Rejection) {
+	for i, col := range columns {
+		if at, r := controlChar(rec.Get(col), textColumn[i]); at >= 0 {
+			return Booking{}, reject(source, line, ReasonControlCharacter,
+				fmt.Sprintf("column %s: control character U+%04X at character %d", col, r, at+1))
+		}
+	}
 	code := strings.TrimSpace(rec.Get(ColCode))
 	if code == "" {
 		return Booking{}, reject(source, line, ReasonMissingBookingCode, "column "+ColCode+": empty")
@@ -591,6 +600,41 @@ func ValidateRecord(rec Record, source string, line int, defaultNode string) (Bo
 		Source:      source,
 		Line:        line,
 	}, nil
+}
+
+// textColumn marks the columns of free text, by slot, where a tab or a line
+// break is part of the text.
+var textColumn = func() (t [numColumns]bool) {
+	for _, c := range []string{ColService, ColFacility, ColAddress, ColSurname, ColName} {
+		t[columnIndex(c)] = true
+	}
+	return t
+}()
+
+// controlChar finds the first control character of s (C0, DEL, C1; in text,
+// tab and line breaks excepted): its position in characters and the
+// character, or -1. Most cells have none, and a byte scan finds that fast.
+func controlChar(s string, text bool) (int, rune) {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c == 0xc2 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return -1, 0
+	}
+	n := 0
+	for _, r := range s {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
+			if !(text && (r == '\t' || r == '\n' || r == '\r')) {
+				return n, r
+			}
+		}
+		n++
+	}
+	return -1, 0
 }
 
 func reject(source string, line int, reason Reason, detail string) *Rejection {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/richiamo/richiamo/internal/cup"
 )
@@ -64,6 +65,9 @@ func checkExtract(t *testing.T, data []byte) {
 		}
 		if b.Code == "" || len(b.Phone) < 2 || b.Phone[0] != '+' || b.At.IsZero() {
 			t.Fatalf("incomplete booking %+v", b)
+		}
+		if strings.ContainsFunc(b.Node+b.Code+b.Phone+b.Agenda+b.ServiceCode+b.Priority, unicode.IsControl) {
+			t.Fatalf("booking %+v holds a control character", b)
 		}
 		if b.Source != "fuzz.csv" || b.Line != last || b.At.Location() != cup.Rome {
 			t.Fatalf("booking %+v: want fuzz.csv:%d in Europe/Rome", b, last)

@@ -121,6 +121,18 @@ func TestExtractReader(t *testing.T) {
 			},
 		},
 		{
+			name: "a NUL byte in a booking code rejects its row, with its line",
+			input: header +
+				"AO;TC;B1;3471234567;02/12/2026 10:15;TC torace;S;Ospedale;D;Greco;Rosa\n" +
+				"AO;TC;B\x002;3471234568;02/12/2026 10:30;TC torace;S;Ospedale;D;Greco;Rosa\n" +
+				"AO;TC;B3;3471234569;02/12/2026 10:45;TC torace;S;Ospedale\x07;D;Greco;Rosa\n",
+			want: []string{
+				"2 AO B1 +393471234567 02/12/2026 10:15 CET",
+				"3 control_character",
+				"4 control_character",
+			},
+		},
+		{
 			name: "empty lines and rows of empty cells are skipped",
 			input: header + "\n" +
 				"AO;TC;B1;3471234567;02/12/2026 10:15;TC torace;S;Ospedale;D;Greco;Rosa\n" +
@@ -564,6 +576,22 @@ func TestValidateRecord(t *testing.T) {
 		{"spring forward gap", good(map[string]string{cup.ColAt: "29/03/2026 02:30"}), cup.ReasonBadDatetime, `column data_ora_appuntamento: "29/03/2026 02:30" does not exist in Europe/Rome: clocks go forward at that hour`, nil},
 		{"spring forward gap, ISO", good(map[string]string{cup.ColAt: "2026-03-29T02:00:00"}), cup.ReasonBadDatetime, "does not exist", nil},
 		{"long junk is cut short in the detail", good(map[string]string{cup.ColAt: strings.Repeat("è", 40)}), cup.ReasonBadDatetime, `"` + strings.Repeat("è", 20) + `"… is not a date and time`, nil},
+		{"NUL byte in the booking code", good(map[string]string{cup.ColCode: "ASL1-2026\x00-0012345"}), cup.ReasonControlCharacter, "column codice_prenotazione: control character U+0000", nil},
+		{"control character is reported before a missing phone", good(map[string]string{cup.ColCode: "A\x1b[31m1", cup.ColPhone: ""}), cup.ReasonControlCharacter, "column codice_prenotazione: control character U+001B", nil},
+		{"line break in the phone number", good(map[string]string{cup.ColPhone: "333\n1234567"}), cup.ReasonControlCharacter, "column cellulare: control character U+000A", nil},
+		{"tab in the appointment", good(map[string]string{cup.ColAt: "01/12/2026\t08:30"}), cup.ReasonControlCharacter, "column data_ora_appuntamento", nil},
+		{"backspace in the surname", good(map[string]string{cup.ColSurname: "Ross\bi"}), cup.ReasonControlCharacter, "column cognome: control character U+0008", nil},
+		{"C1 control in the facility", good(map[string]string{cup.ColFacility: "Poliambulatorio\u0085Città"}), cup.ReasonControlCharacter, "column struttura: control character U+0085", nil},
+		{"DEL in the node", good(map[string]string{cup.ColNode: "ASL1\x7f"}), cup.ReasonControlCharacter, "column nodo: control character U+007F", nil},
+		{
+			name: "a line break inside a quoted service description is text",
+			rec:  good(map[string]string{cup.ColService: "TC torace\nsenza contrasto", cup.ColAddress: "Via Nazionale 12\r\nPadiglione A\tpiano 2"}),
+			check: func(t *testing.T, b cup.Booking) {
+				if b.Service != "TC torace\nsenza contrasto" {
+					t.Errorf("service %q", b.Service)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,6 +37,7 @@ import (
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/voice/patients"
+	"github.com/richiamo/richiamo/internal/web"
 )
 
 // Start is the simulated instant the demo begins at: the shipped extract
@@ -75,6 +76,24 @@ type Demo struct {
 	clock  *clock.Sim
 	// The patients the scenes use, chosen once from the planned messages.
 	singles, multis []string
+	// codes masks the booking codes in what the demo prints.
+	codes *strings.Replacer
+}
+
+// codeMask masks the booking codes of the given days as the logs do, for
+// the texts the demo prints; the longest code is tried first.
+func codeMask(ctx context.Context, st *store.Store, days []string) (*strings.Replacer, error) {
+	var codes []string
+	err := st.View().EachReminder(ctx, days, func(_, code string, _ time.Time, _ int) { codes = append(codes, code) })
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(codes, func(i, j int) bool { return len(codes[i]) > len(codes[j]) })
+	pairs := make([]string, 0, 2*len(codes))
+	for _, c := range codes {
+		pairs = append(pairs, c, phone.MaskCode(c))
+	}
+	return strings.NewReplacer(pairs...), nil
 }
 
 // Summary is what the demo prints.
@@ -162,7 +181,7 @@ func New(ctx context.Context, o Options) (_ *Demo, err error) {
 		return nil, err
 	}
 	d.st = d.eng.Store
-	d.srv = &http.Server{Handler: d.eng.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	d.srv = web.NewHTTPServer(d.eng.Handler())
 	go func() { _ = d.srv.Serve(ln) }()
 	return d, nil
 }
@@ -227,6 +246,9 @@ func (d *Demo) reminders(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	d.o.Progress.Done()
+	if d.codes, err = codeMask(ctx, d.st, sum.Import.Days); err != nil {
+		return nil, err
+	}
 
 	// A realistic day has trouble in it: a number whose owner told the
 	// provider STOP, a phone that is off, a rate-limit answer, and a
@@ -435,7 +457,7 @@ func (d *Demo) replies(ctx context.Context, sum *Summary) error {
 		} else {
 			ans = ""
 		}
-		sum.Exchanges = append(sum.Exchanges, Exchange{From: phone.Mask(from), Says: body, Answer: ans})
+		sum.Exchanges = append(sum.Exchanges, Exchange{From: phone.Mask(from), Says: body, Answer: d.codes.Replace(ans)})
 		return nil
 	}
 	for _, r := range []struct{ from, says string }{
@@ -466,7 +488,7 @@ func (d *Demo) replies(ctx context.Context, sum *Summary) error {
 		multi := strings.Contains(m.Body, "gli appuntamenti")
 		if !seen[multi] && m.Status == store.StatusDelivered {
 			seen[multi] = true
-			sum.Sample = append(sum.Sample, m.Body)
+			sum.Sample = append(sum.Sample, d.codes.Replace(m.Body))
 		}
 	}
 	return nil

@@ -239,7 +239,7 @@ func (e *Engine) Run(ctx context.Context, ln net.Listener) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	srv := &http.Server{Handler: e.mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := web.NewHTTPServer(e.mux)
 	var (
 		wg    sync.WaitGroup
 		once  sync.Once

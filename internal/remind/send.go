@@ -215,7 +215,7 @@ func (s *Sender) reconcile(ctx context.Context) error {
 				return err
 			}
 			if match.Status == "delivered" || match.Status == "undelivered" || match.Status == "failed" {
-				if err := s.Store.ApplyStatus(ctx, match.ProviderID, match.Status, match.ErrorCode, now); err != nil {
+				if _, err := s.Store.ApplyStatus(ctx, match.ProviderID, match.Status, match.ErrorCode, now); err != nil {
 					return err
 				}
 			}

@@ -3,8 +3,10 @@ package remind
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,8 +34,8 @@ type Webhooks struct {
 	// path prefix); signatures are checked against it.
 	PublicURL string
 	// OnError, if set, is told of every webhook request refused or not
-	// recorded ("status" or "inbound", and "signature", "bad_request" or
-	// "store"), for the metrics.
+	// recorded ("status" or "inbound", and "signature", "bad_request",
+	// "too_large" or "store"), for the metrics.
 	OnError func(webhook, reason string)
 }
 
@@ -49,9 +51,42 @@ func (w *Webhooks) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+InboundPath, w.inbound)
 }
 
+// MaxWebhookBody bounds the body of a webhook request. The provider's are
+// a few KB: a reply of 1,600 characters, percent-encoded, stays under 20 KB.
+const MaxWebhookBody = 32 << 10
+
+// verify checks the request's signature. The signature covers the body, so
+// the body must be read to check it: what can be refused without reading
+// it (no signature, not a url-encoded form, too long) is refused first, and
+// no more than MaxWebhookBody bytes are ever read.
 func (w *Webhooks) verify(rw http.ResponseWriter, r *http.Request, webhook string) bool {
+	if r.Header.Get("X-Twilio-Signature") == "" {
+		w.failed(webhook, "signature")
+		w.Log.Warn("webhook refused: no signature", "path", r.URL.Path, "remote", r.RemoteAddr)
+		http.Error(rw, "invalid signature", http.StatusForbidden)
+		return false
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		w.failed(webhook, "bad_request")
+		http.Error(rw, "a url-encoded form is expected", http.StatusUnsupportedMediaType)
+		return false
+	}
+	tooLarge := func() bool {
+		w.failed(webhook, "too_large")
+		w.Log.Warn("webhook refused: body too large", "path", r.URL.Path, "remote", r.RemoteAddr)
+		rw.Header().Set("Connection", "close")
+		http.Error(rw, "request body too large", http.StatusRequestEntityTooLarge)
+		return false
+	}
+	if r.ContentLength > MaxWebhookBody {
+		return tooLarge()
+	}
+	r.Body = http.MaxBytesReader(rw, r.Body, MaxWebhookBody)
 	url := strings.TrimRight(w.PublicURL, "/") + r.URL.RequestURI()
 	if err := sms.ValidateWebhook(w.AuthToken, url, r); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return tooLarge()
+		}
 		w.failed(webhook, "signature")
 		w.Log.Warn("webhook refused: bad signature", "path", r.URL.Path, "remote", r.RemoteAddr)
 		http.Error(rw, "invalid signature", http.StatusForbidden)
@@ -72,12 +107,18 @@ func (w *Webhooks) status(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code, _ := strconv.Atoi(r.PostForm.Get("ErrorCode"))
-	if err := w.Store.ApplyStatus(r.Context(), sid, st, code, w.Now()); err != nil {
+	rep, err := w.Store.ApplyStatus(r.Context(), sid, st, code, w.Now())
+	if err != nil {
 		w.failed("status", "store")
 		w.Log.Error("delivery report not recorded", "sid", sid, "err", err)
 		// A 5xx makes the provider retry the callback.
 		http.Error(rw, "not recorded", http.StatusInternalServerError)
 		return
+	}
+	if rep.Outcome == store.ReportContradicts {
+		// Answered 2xx all the same: a retry would contradict again.
+		w.Log.Warn("delivery report contradicts the final status recorded; the recorded one stays",
+			"sid", sid, "recorded", rep.Kept, "reported", st, "error_code", code)
 	}
 	rw.WriteHeader(http.StatusNoContent)
 }

@@ -3,7 +3,9 @@ package remind
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -185,5 +187,121 @@ func TestWebhookRetriedByTheProviderIsActedOnOnce(t *testing.T) {
 	second, err := b.hooks.HandleReply(ctx, "SMdup", "+393331234567", "SI")
 	if err != nil || second != "" {
 		t.Fatalf("retried webhook answered %q %v", second, err)
+	}
+}
+
+// countingReader counts what a handler reads of a body.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+func TestOversizedWebhooksAreRefusedUnread(t *testing.T) {
+	t.Parallel()
+	b := sqliteBundle(t)
+	var mu sync.Mutex
+	refused := map[string]int{}
+	b.hooks.OnError = func(webhook, reason string) {
+		mu.Lock()
+		refused[webhook+"/"+reason]++
+		mu.Unlock()
+	}
+	mux := http.NewServeMux()
+	b.hooks.Register(mux)
+	big := url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"delivered"}, "Junk": {strings.Repeat("x", 1<<20)}}.Encode()
+	for _, tc := range []struct {
+		name, sig, ctype string
+		chunked          bool
+		want             int
+		reason           string
+		readAtMost       int
+	}{
+		{"junk signature on a 1 MiB form", "junk", "application/x-www-form-urlencoded", false, http.StatusRequestEntityTooLarge, "status/too_large", 0},
+		{"junk signature on a 1 MiB form sent in chunks", "junk", "application/x-www-form-urlencoded", true, http.StatusRequestEntityTooLarge, "status/too_large", MaxWebhookBody + 4096},
+		{"no signature on a 1 MiB form", "", "application/x-www-form-urlencoded", true, http.StatusForbidden, "status/signature", 0},
+		{"a multipart upload", "junk", "multipart/form-data; boundary=x", true, http.StatusUnsupportedMediaType, "status/bad_request", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := &countingReader{r: strings.NewReader(big)}
+			req := httptest.NewRequest(http.MethodPost, StatusPath, body)
+			req.ContentLength = int64(len(big))
+			if tc.chunked {
+				req.ContentLength = -1
+			}
+			req.Header.Set("Content-Type", tc.ctype)
+			if tc.sig != "" {
+				req.Header.Set("X-Twilio-Signature", tc.sig)
+			}
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Fatalf("status %d, want %d", rec.Code, tc.want)
+			}
+			if body.n > tc.readAtMost {
+				t.Fatalf("read %d bytes of the body, at most %d expected", body.n, tc.readAtMost)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if refused[tc.reason] == 0 {
+				t.Fatalf("not counted as %s: %v", tc.reason, refused)
+			}
+		})
+	}
+}
+
+// lockedBuffer is a log destination several goroutines may write to.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestADeliveryReportContradictingAFinalOneIsLoggedNotApplied(t *testing.T) {
+	t.Parallel()
+	b := sqliteBundle(t)
+	var logged lockedBuffer
+	b.hooks.Log = slog.New(slog.NewTextHandler(&logged, nil))
+	b.plan(t, Options{}, row("ASL1", "A-1", "3331234567", "01/12/2026 10:30"))
+	b.drain(t)
+	m := b.waitStatus(t, "+393331234567", store.StatusDelivered)
+	post := func(status, code string) {
+		t.Helper()
+		form := url.Values{"MessageSid": {m.ProviderID}, "MessageStatus": {status}, "ErrorCode": {code}}
+		req, _ := http.NewRequest(http.MethodPost, b.web.URL+StatusPath, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", twiliotest.Signature(testToken, b.web.URL+StatusPath, form))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("%s: status %d", status, resp.StatusCode)
+		}
+	}
+	post("undelivered", "30003")
+	post("failed", "30008")
+	if got := b.messages(t, "+393331234567"); got[0].Status != store.StatusDelivered || got[0].ErrorCode != 0 {
+		t.Fatalf("a delivered message became %s (code %d)", got[0].Status, got[0].ErrorCode)
+	}
+	if n := strings.Count(logged.String(), "contradicts the final status"); n != 2 {
+		t.Fatalf("%d contradictions logged, want 2:\n%s", n, logged.String())
 	}
 }

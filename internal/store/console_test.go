@@ -157,7 +157,7 @@ func TestDeskTalliesByRunNodeAndDay(t *testing.T) {
 				if err := st.MarkSent(ctx, m.ID, "SM1", "queued", now.Add(time.Second)); err != nil {
 					t.Fatal(err)
 				}
-				if err := st.ApplyStatus(ctx, "SM1", "delivered", 0, now.Add(2*time.Second)); err != nil {
+				if _, err := st.ApplyStatus(ctx, "SM1", "delivered", 0, now.Add(2*time.Second)); err != nil {
 					t.Fatal(err)
 				}
 			case "+393331000002":

@@ -182,29 +182,86 @@ var statusRank = map[string]int{
 	"delivered": 4, "undelivered": 4, "failed": 4, "read": 5,
 }
 
+// ReportOutcome is what became of a provider delivery report.
+type ReportOutcome string
+
+const (
+	// ReportApplied: the message now has the report's status.
+	ReportApplied ReportOutcome = "applied"
+	// ReportEarly: the send is not recorded yet; the report is kept for it.
+	ReportEarly ReportOutcome = "early"
+	// ReportStale: the message is further on (a "sent" after "delivered").
+	ReportStale ReportOutcome = "stale"
+	// ReportContradicts: the message already has another final status
+	// (an "undelivered" after "delivered"), which stays.
+	ReportContradicts ReportOutcome = "contradicts"
+)
+
+// StatusReport says what ApplyStatus did with a report.
+type StatusReport struct {
+	Outcome ReportOutcome
+	// Kept is the provider status that stays when the report contradicts it.
+	Kept string
+}
+
+// ourStatus maps a provider status to the message's, and says whether it
+// is final: delivered, undelivered and failed never change once recorded.
+func ourStatus(providerStatus string) (string, bool) {
+	switch providerStatus {
+	case "delivered", "read":
+		return StatusDelivered, true
+	case "undelivered":
+		return StatusUndelivered, true
+	case "failed":
+		return StatusFailed, true
+	}
+	return StatusSent, false
+}
+
 // ApplyStatus records a provider delivery report. Reports can arrive out of
 // order and before the send is recorded; a report never moves a message
-// backwards, and an early one is kept until the send is recorded.
-func (s *Store) ApplyStatus(ctx context.Context, providerID, status string, errorCode int, now time.Time) error {
-	return s.InTx(ctx, func(t *Tx) error {
+// backwards, an early one is kept until the send is recorded, and a final
+// status once recorded stays: a later report that contradicts it (a
+// message delivered, then undelivered) is not applied, and the outcome says
+// so for the caller to log.
+func (s *Store) ApplyStatus(ctx context.Context, providerID, status string, errorCode int, now time.Time) (StatusReport, error) {
+	var out StatusReport
+	err := s.InTx(ctx, func(t *Tx) error {
 		if err := t.lockProviderID(ctx, providerID); err != nil {
 			return err
 		}
-		n, err := t.applyStatus(ctx, providerID, status, errorCode, now)
-		if err != nil {
+		var err error
+		if out, err = t.applyStatus(ctx, providerID, status, errorCode, now); err != nil || out.Outcome != ReportEarly {
 			return err
 		}
-		if n == 0 {
-			_, err := t.tx.ExecContext(ctx, s.rebind(`INSERT INTO pending_statuses (provider_id, status, error_code, at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (provider_id) DO UPDATE SET status = excluded.status, error_code = excluded.error_code, at = excluded.at`),
-				providerID, status, errorCode, ms(now))
+		// A final status parked for the send stays too.
+		res, err := t.tx.ExecContext(ctx, s.rebind(`INSERT INTO pending_statuses (provider_id, status, error_code, at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (provider_id) DO UPDATE SET status = excluded.status, error_code = excluded.error_code, at = excluded.at
+			WHERE pending_statuses.status NOT IN ('delivered', 'undelivered', 'failed', 'read')
+				OR (pending_statuses.status = 'delivered' AND excluded.status = 'read')`),
+			providerID, status, errorCode, ms(now))
+		if err != nil {
+			return fmt.Errorf("store: keep early status: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
 			return err
+		}
+		var kept string
+		if err := t.tx.GetContext(ctx, &kept, s.rebind(`SELECT status FROM pending_statuses WHERE provider_id = ?`), providerID); err != nil {
+			return fmt.Errorf("store: early status: %w", err)
+		}
+		out = StatusReport{Outcome: ReportStale}
+		if ours, final := ourStatus(status); final {
+			if was, _ := ourStatus(kept); was != ours {
+				out = StatusReport{Outcome: ReportContradicts, Kept: kept}
+			}
 		}
 		return nil
 	})
+	return out, err
 }
 
-func (t *Tx) applyStatus(ctx context.Context, providerID, status string, errorCode int, now time.Time) (int64, error) {
+func (t *Tx) applyStatus(ctx context.Context, providerID, status string, errorCode int, now time.Time) (StatusReport, error) {
 	var cur struct {
 		ID     int64  `db:"id"`
 		Status string `db:"provider_status"`
@@ -212,28 +269,33 @@ func (t *Tx) applyStatus(ctx context.Context, providerID, status string, errorCo
 	err := t.tx.GetContext(ctx, &cur, t.s.rebind(`SELECT id, provider_status FROM messages WHERE provider_id = ?`), providerID)
 	if err != nil {
 		if notFound(err) == ErrNotFound {
-			return 0, nil
+			return StatusReport{Outcome: ReportEarly}, nil
 		}
-		return 0, err
+		return StatusReport{}, err
 	}
 	if statusRank[status] < statusRank[cur.Status] {
-		return 1, nil
+		return StatusReport{Outcome: ReportStale}, nil
 	}
-	ours := StatusSent
+	ours, isFinal := ourStatus(status)
 	final := int64(0)
-	switch status {
-	case "delivered", "read":
-		ours, final = StatusDelivered, ms(now)
-	case "undelivered":
-		ours, final = StatusUndelivered, ms(now)
-	case "failed":
-		ours, final = StatusFailed, ms(now)
+	if isFinal {
+		final = ms(now)
 	}
-	_, err = t.tx.ExecContext(ctx, t.s.rebind(`UPDATE messages SET provider_status = ?, status = ?, error_code = CASE WHEN ? <> 0 THEN ? ELSE error_code END,
-		final_at = CASE WHEN CAST(? AS BIGINT) <> 0 THEN CAST(? AS BIGINT) ELSE final_at END, updated_at = ? WHERE id = ?`),
-		status, ours, errorCode, errorCode, final, final, ms(now), cur.ID)
+	// The condition, not the read above, decides: a message already final
+	// takes only a report that agrees with it ("read" after "delivered").
+	res, err := t.tx.ExecContext(ctx, t.s.rebind(`UPDATE messages SET provider_status = ?, status = ?, error_code = CASE WHEN ? <> 0 THEN ? ELSE error_code END,
+		final_at = CASE WHEN CAST(? AS BIGINT) <> 0 THEN CAST(? AS BIGINT) ELSE final_at END, updated_at = ?
+		WHERE id = ? AND (status NOT IN ('delivered', 'undelivered', 'failed') OR status = ?)`),
+		status, ours, errorCode, errorCode, final, final, ms(now), cur.ID, ours)
 	if err != nil {
-		return 0, fmt.Errorf("store: apply status: %w", err)
+		return StatusReport{}, fmt.Errorf("store: apply status: %w", err)
 	}
-	return 1, nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return StatusReport{}, fmt.Errorf("store: apply status: %w", err)
+	}
+	if n == 0 {
+		return StatusReport{Outcome: ReportContradicts, Kept: cur.Status}, nil
+	}
+	return StatusReport{Outcome: ReportApplied}, nil
 }

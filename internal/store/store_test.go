@@ -160,14 +160,14 @@ func TestDeliveryReportsOutOfOrderAndEarly(t *testing.T) {
 		ms, _ := st.Claim(ctx, "a", t0, t0.Add(time.Minute), 10)
 		st.MarkSending(ctx, ms[0].ID, "a", t0)
 		// The report overtakes the provider's answer to our request.
-		if err := st.ApplyStatus(ctx, "SM1", "delivered", 0, t0); err != nil {
+		if _, err := st.ApplyStatus(ctx, "SM1", "delivered", 0, t0); err != nil {
 			t.Fatal(err)
 		}
 		if err := st.MarkSent(ctx, ms[0].ID, "SM1", "queued", t0); err != nil {
 			t.Fatal(err)
 		}
 		// A late "sent" report must not move it back.
-		if err := st.ApplyStatus(ctx, "SM1", "sent", 0, t0); err != nil {
+		if _, err := st.ApplyStatus(ctx, "SM1", "sent", 0, t0); err != nil {
 			t.Fatal(err)
 		}
 		got, err := st.Messages(ctx, ms[0].Phone, 1)
@@ -272,7 +272,7 @@ func TestDeliveryReportRacingTheSendIsNeverLost(t *testing.T) {
 			}()
 			go func() {
 				defer wg.Done()
-				if err := st.ApplyStatus(ctx, sid, "delivered", 0, t0); err != nil {
+				if _, err := st.ApplyStatus(ctx, sid, "delivered", 0, t0); err != nil {
 					t.Error(err)
 				}
 			}()

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -420,6 +421,9 @@ func (c *Console) route(mux *http.ServeMux, pattern string, p perm, h handlerFun
 			return
 		}
 		if post {
+			if !c.parseForm(w, r, s) {
+				return
+			}
 			tok := r.PostFormValue(csrfField)
 			if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.csrf)) != 1 {
 				c.log.Warn("form refused: anti-forgery token missing or wrong", "path", r.URL.Path, "user", s.acct.Name)
@@ -453,12 +457,46 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, err e
 	}
 }
 
-// localPath keeps a redirect target on this site.
+// localPath keeps a redirect target on this site: a path of the console
+// itself, or the overview. Anything a browser could read as another host
+// ("//host", "/\\host", a tab or a line break it drops, a scheme) is refused.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.HasPrefix(p, "/accesso") {
-		return "/panoramica"
+	const home = "/panoramica"
+	if p == "" || len(p) > maxNextLen || p[0] != '/' || strings.HasPrefix(p, "//") || strings.ContainsRune(p, '\\') {
+		return home
+	}
+	for _, r := range p {
+		if unicode.IsControl(r) || unicode.IsSpace(r) || r == utf8.RuneError {
+			return home
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.HasPrefix(u.Path, "/accesso") {
+		return home
 	}
 	return p
+}
+
+// Bounds of the sign-in form's fields. No account name is longer than
+// maxNameLen (checkAccount refuses it), so a longer one is a failed attempt
+// without a look-up, and the audit log records at most that much of it.
+const (
+	maxNameLen = 64
+	maxNextLen = 2048
+)
+
+// boundName cuts a name typed at sign-in to maxNameLen bytes, on a
+// character boundary, and says whether it was longer.
+func boundName(name string) (string, bool) {
+	if len(name) <= maxNameLen {
+		return name, false
+	}
+	cut := maxNameLen
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut], true
 }
 
 type loginData struct {
@@ -491,7 +529,10 @@ func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimSpace(r.PostFormValue("nome"))
+	if !c.parseForm(w, r, nil) {
+		return
+	}
+	name, longName := boundName(strings.TrimSpace(r.PostFormValue("nome")))
 	pw := r.PostFormValue("password")
 	next := localPath(r.PostFormValue("dopo"))
 	ck, err := r.Cookie(loginCookie)
@@ -502,15 +543,26 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	now := c.now()
 	ip := c.clientIP(r)
 	by := Actor{Name: name, Remote: ip}
-	if wait := c.limiter.blocked(name, ip, now); wait > 0 {
+	if wait, first := c.limiter.blocked(name, ip, now); wait > 0 {
+		// Every refused attempt is counted; only the first of a block is
+		// written out, so that a flood cannot fill the audit log.
 		c.metrics.logins.WithLabelValues("blocked").Inc()
-		c.audit(r, &session{acct: account{Name: name}}, actionLoginBlocked, "", "")
 		mins := int(wait.Minutes()) + 1
+		if first {
+			c.audit(r, &session{acct: account{Name: name}}, actionLoginBlocked, "",
+				fmt.Sprintf("altri tentativi rifiutati per %d minuti senza registrarli", mins))
+		}
 		c.showLogin(w, r, http.StatusTooManyRequests, loginData{Name: name, Next: next,
 			Error: fmt.Sprintf("Troppi tentativi di accesso non riusciti: riprovi tra %d minuti.", mins)})
 		return
 	}
-	u, err := c.st.UserByName(r.Context(), name)
+	// A name or password longer than any account's cannot match: no
+	// look-up, but the same answer and the same count as a wrong password.
+	var u store.User
+	err = store.ErrNotFound
+	if !longName && len(pw) <= MaxPasswordLen {
+		u, err = c.st.UserByName(r.Context(), name)
+	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		c.fail(w, r, nil, err)
 		return

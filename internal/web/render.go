@@ -242,6 +242,7 @@ var reasonInfo = map[string][2]string{
 	string(cup.ReasonMissingBookingCode): {"Codice prenotazione mancante", "Verificare l'estrazione del CUP: ogni riga deve avere il codice della prenotazione."},
 	string(cup.ReasonBadDatetime):        {"Data o ora non valida", "Correggere data e ora dell'appuntamento (gg/mm/aaaa hh:mm); anche gli orari che non esistono per il passaggio all'ora legale."},
 	string(cup.ReasonOptedOut):           {"Paziente che ha chiesto di non ricevere SMS", "Nessuna correzione: il paziente ha risposto STOP e non riceve più promemoria."},
+	string(cup.ReasonControlCharacter):   {"Caratteri di controllo nella riga", "Correggere nel CUP il campo indicato: contiene caratteri invisibili (di controllo) che non si possono memorizzare né inviare."},
 }
 
 func reasonLabel(r string) string {
