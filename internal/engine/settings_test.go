@@ -11,6 +11,7 @@ import (
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/web"
@@ -174,12 +175,12 @@ func TestTheExampleFileStatesTheDefaults(t *testing.T) {
 		{"cup.nodes[].connect_timeout", node.ConnectTimeout.D(), mssql.DefaultConnectTimeout},
 		{"cup.nodes[].query_timeout", node.QueryTimeout.D(), mssql.DefaultQueryTimeout},
 		{"sms.provider", ex.SMS.Provider, def.SMS.Provider},
-		{"sms.rate_per_second", ex.SMS.RatePerSecond, def.SMS.RatePerSecond},
-		{"sms.concurrency", ex.SMS.Concurrency, def.SMS.Concurrency},
-		{"sms.max_attempts", ex.SMS.MaxAttempts, def.SMS.MaxAttempts},
-		{"sms.retry_base", ex.SMS.RetryBase, def.SMS.RetryBase},
+		{"sms.rate_per_second", ex.SMS.RatePerSecond, float64(remind.DefaultRate)},
+		{"sms.concurrency", ex.SMS.Concurrency, remind.DefaultConcurrency},
+		{"sms.max_attempts", ex.SMS.MaxAttempts, remind.DefaultMaxAttempts},
+		{"sms.retry_base", ex.SMS.RetryBase.D(), remind.DefaultRetryBase},
 		{"sms.reconcile_after", ex.SMS.ReconcileAfter, def.SMS.ReconcileAfter},
-		{"sms.lease", ex.SMS.Lease, def.SMS.Lease},
+		{"sms.lease", ex.SMS.Lease.D(), remind.DefaultLease},
 		{"sms.twilio.timeout", ex.SMS.Twilio.Timeout.D(), sms.DefaultTimeout},
 		{"web.listen", ex.Web.Listen, def.Web.Listen},
 		{"web.session_ttl", ex.Web.SessionTTL.D(), web.DefaultSessionTTL},
