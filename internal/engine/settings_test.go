@@ -12,6 +12,7 @@ import (
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/dialer"
 	"github.com/richiamo/richiamo/internal/remind"
+	"github.com/richiamo/richiamo/internal/sla"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/web"
@@ -190,6 +191,7 @@ func TestTheExampleFileStatesTheDefaults(t *testing.T) {
 		{"log.format", ex.Log.Format, def.Log.Format},
 		{"campaigns.reminder", ex.Campaigns.Reminder, def.Campaigns.Reminder},
 		{"sla.profile", ex.SLA.Profile, def.SLA.Profile},
+		{"sla.reply_target", ex.SLA.ReplyTarget, sla.Profiles[def.SLA.Profile].ReplyTarget},
 		{"sla.reports.at", ex.SLA.Reports.At, def.SLA.Reports.At},
 		{"sla.reports.weekly", ex.SLA.Reports.Weekly, def.SLA.Reports.Weekly},
 		{"sla.reports.monthly", ex.SLA.Reports.Monthly, def.SLA.Reports.Monthly},
