@@ -106,30 +106,15 @@ func loadCampaign(cfg config.Config) (*remind.Campaign, error) {
 	return remind.LoadCampaign(p)
 }
 
-// statusCallback is the URL the provider reports delivery to.
-func statusCallback(cfg config.Config) string {
-	if cfg.SMS.Twilio.StatusCallback != "" {
-		return cfg.SMS.Twilio.StatusCallback
-	}
-	if cfg.Web.PublicURL != "" {
-		return strings.TrimRight(cfg.Web.PublicURL, "/") + remind.StatusPath
-	}
-	return ""
-}
-
 func newGateway(cfg config.Config, camp *remind.Campaign) (*sms.Twilio, error) {
 	if err := cfg.TwilioReady(); err != nil {
 		return nil, err
 	}
-	t := cfg.SMS.Twilio
-	from, svc := t.From, t.MessagingServiceSID
-	if camp != nil && camp.Sender != "" {
-		from, svc = camp.Sender, ""
+	sender := ""
+	if camp != nil {
+		sender = camp.Sender
 	}
-	gw, err := sms.NewTwilio(sms.TwilioConfig{
-		AccountSID: t.AccountSID, AuthToken: t.AuthToken, MessagingServiceSID: svc, From: from,
-		StatusCallback: statusCallback(cfg), BaseURL: t.BaseURL, Timeout: t.Timeout.D(),
-	})
+	gw, err := sms.NewTwilio(engine.TwilioConfig(cfg, sender))
 	if err != nil {
 		return nil, fmt.Errorf("sms.twilio: %w", err)
 	}
@@ -137,9 +122,7 @@ func newGateway(cfg config.Config, camp *remind.Campaign) (*sms.Twilio, error) {
 }
 
 func newSender(cfg config.Config, st *store.Store, gw sms.Gateway, log *slog.Logger, now func() time.Time) *remind.Sender {
-	return &remind.Sender{
-		Store: st, Gateway: gw, Log: log, Now: now,
-		Rate: cfg.SMS.RatePerSecond, Concurrency: cfg.SMS.Concurrency, MaxAttempts: cfg.SMS.MaxAttempts,
-		RetryBase: cfg.SMS.RetryBase.D(), ReconcileAfter: cfg.SMS.ReconcileAfter.D(), Lease: cfg.SMS.Lease.D(),
-	}
+	s := engine.SenderConfig(cfg)
+	s.Store, s.Gateway, s.Log, s.Now = st, gw, log, now
+	return s
 }

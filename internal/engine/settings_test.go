@@ -136,6 +136,47 @@ func TestCUPNodeReadsFromASecondaryUnlessTold(t *testing.T) {
 	}
 }
 
+func TestTwilioSettingsAndTheCampaignsSender(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadFile(t, `sms:
+  twilio:
+    account_sid: AC00000000000000000000000000000001
+    messaging_service_sid: MG00000000000000000000000000000001
+web:
+  public_url: https://richiamo.example.it/
+`, map[string]string{config.EnvTwilioAuthToken: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := TwilioConfig(cfg, "")
+	if tw.AuthToken != "tok" || tw.MessagingServiceSID == "" || tw.From != "" || tw.Timeout != 0 ||
+		tw.StatusCallback != "https://richiamo.example.it"+remind.StatusPath {
+		t.Errorf("the file's sender: %+v", tw)
+	}
+	if tw = TwilioConfig(cfg, "ASL-CUP"); tw.From != "ASL-CUP" || tw.MessagingServiceSID != "" {
+		t.Errorf("a campaign's sender replaces the messaging service: %+v", tw)
+	}
+	cfg.SMS.Twilio.StatusCallback = "https://hooks.example.it/status"
+	if tw = TwilioConfig(cfg, ""); tw.StatusCallback != "https://hooks.example.it/status" {
+		t.Errorf("status_callback is not followed: %s", tw.StatusCallback)
+	}
+}
+
+func TestSenderTakesTheFilesDisciplineAndLeavesTheRestToRemind(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadFile(t, "sms:\n  rate_per_second: 2.5\n  reconcile_after: 0s\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := SenderConfig(cfg)
+	if s.Rate != 2.5 || s.ReconcileAfter != 0 || s.Concurrency != 0 || s.Lease != 0 {
+		t.Fatalf("sender %+v", s)
+	}
+	if s = SenderConfig(config.Default()); s.ReconcileAfter != 30*time.Second {
+		t.Fatalf("the file's reconcile_after default is lost: %s", s.ReconcileAfter)
+	}
+}
+
 // TestTheExampleFileStatesTheDefaults reads richiamo.example.yaml, which
 // writes every setting out with its default, and compares each with the
 // default of the one place that owns it.
