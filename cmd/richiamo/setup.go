@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -77,17 +76,7 @@ func openConfigured(ctx context.Context, e *env, c common) (config.Config, *stor
 	return cfg, st, err
 }
 
-func layout(cfg config.Config) cup.Layout {
-	l := cup.Layout{Columns: cfg.Extract.Columns, Encoding: strings.ToLower(cfg.Extract.Encoding), DefaultNode: cfg.Extract.DefaultNode}
-	switch cfg.Extract.Delimiter {
-	case "tab":
-		l.Delimiter = '\t'
-	case "":
-	default:
-		l.Delimiter = rune(cfg.Extract.Delimiter[0])
-	}
-	return l
-}
+func layout(cfg config.Config) cup.Layout { return engine.ExtractLayout(cfg) }
 
 // loadCampaign reads the configured campaign file; when the setting is the
 // default and no such file exists, the campaign built into the binary is

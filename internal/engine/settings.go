@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/richiamo/richiamo/internal/config"
+	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/dialer"
 	"github.com/richiamo/richiamo/internal/remind"
@@ -132,4 +133,19 @@ func SenderConfig(cfg config.Config) *remind.Sender {
 		Rate: s.RatePerSecond, Concurrency: s.Concurrency, MaxAttempts: s.MaxAttempts,
 		RetryBase: s.RetryBase.D(), ReconcileAfter: s.ReconcileAfter.D(), Lease: s.Lease.D(),
 	}
+}
+
+// ExtractLayout maps the extract section onto the layout the extract
+// reader expects; empty delimiter and encoding mean detect them.
+func ExtractLayout(cfg config.Config) cup.Layout {
+	x := cfg.Extract
+	l := cup.Layout{Columns: x.Columns, Encoding: strings.ToLower(x.Encoding), DefaultNode: x.DefaultNode}
+	switch x.Delimiter {
+	case "tab":
+		l.Delimiter = '\t'
+	case "":
+	default:
+		l.Delimiter = rune(x.Delimiter[0])
+	}
+	return l
 }

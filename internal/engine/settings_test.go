@@ -177,6 +177,30 @@ func TestSenderTakesTheFilesDisciplineAndLeavesTheRestToRemind(t *testing.T) {
 	}
 }
 
+func TestExtractLayout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, yaml string
+		delim      rune
+		encoding   string
+	}{
+		{"left out: detected", "", 0, ""},
+		{"tab written as a word", "extract:\n  delimiter: tab\n", '\t', ""},
+		{"semicolon and a Windows encoding", "extract:\n  delimiter: \";\"\n  encoding: Windows-1252\n", ';', "windows-1252"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := loadFile(t, tc.yaml, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l := ExtractLayout(cfg); l.Delimiter != tc.delim || l.Encoding != tc.encoding {
+				t.Fatalf("layout %+v", l)
+			}
+		})
+	}
+}
+
 // TestTheExampleFileStatesTheDefaults reads richiamo.example.yaml, which
 // writes every setting out with its default, and compares each with the
 // default of the one place that owns it.
