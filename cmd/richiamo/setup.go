@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -76,7 +77,17 @@ func openConfigured(ctx context.Context, e *env, c common) (config.Config, *stor
 	return cfg, st, err
 }
 
-func layout(cfg config.Config) cup.Layout { return engine.ExtractLayout(cfg) }
+func layout(cfg config.Config) cup.Layout {
+	l := cup.Layout{Columns: cfg.Extract.Columns, Encoding: strings.ToLower(cfg.Extract.Encoding), DefaultNode: cfg.Extract.DefaultNode}
+	switch cfg.Extract.Delimiter {
+	case "tab":
+		l.Delimiter = '\t'
+	case "":
+	default:
+		l.Delimiter = rune(cfg.Extract.Delimiter[0])
+	}
+	return l
+}
 
 // loadCampaign reads the configured campaign file; when the setting is the
 // default and no such file exists, the campaign built into the binary is
@@ -95,15 +106,30 @@ func loadCampaign(cfg config.Config) (*remind.Campaign, error) {
 	return remind.LoadCampaign(p)
 }
 
+// statusCallback is the URL the provider reports delivery to.
+func statusCallback(cfg config.Config) string {
+	if cfg.SMS.Twilio.StatusCallback != "" {
+		return cfg.SMS.Twilio.StatusCallback
+	}
+	if cfg.Web.PublicURL != "" {
+		return strings.TrimRight(cfg.Web.PublicURL, "/") + remind.StatusPath
+	}
+	return ""
+}
+
 func newGateway(cfg config.Config, camp *remind.Campaign) (*sms.Twilio, error) {
 	if err := cfg.TwilioReady(); err != nil {
 		return nil, err
 	}
-	sender := ""
-	if camp != nil {
-		sender = camp.Sender
+	t := cfg.SMS.Twilio
+	from, svc := t.From, t.MessagingServiceSID
+	if camp != nil && camp.Sender != "" {
+		from, svc = camp.Sender, ""
 	}
-	gw, err := sms.NewTwilio(engine.TwilioConfig(cfg, sender))
+	gw, err := sms.NewTwilio(sms.TwilioConfig{
+		AccountSID: t.AccountSID, AuthToken: t.AuthToken, MessagingServiceSID: svc, From: from,
+		StatusCallback: statusCallback(cfg), BaseURL: t.BaseURL, Timeout: t.Timeout.D(),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sms.twilio: %w", err)
 	}
@@ -111,7 +137,9 @@ func newGateway(cfg config.Config, camp *remind.Campaign) (*sms.Twilio, error) {
 }
 
 func newSender(cfg config.Config, st *store.Store, gw sms.Gateway, log *slog.Logger, now func() time.Time) *remind.Sender {
-	s := engine.SenderConfig(cfg)
-	s.Store, s.Gateway, s.Log, s.Now = st, gw, log, now
-	return s
+	return &remind.Sender{
+		Store: st, Gateway: gw, Log: log, Now: now,
+		Rate: cfg.SMS.RatePerSecond, Concurrency: cfg.SMS.Concurrency, MaxAttempts: cfg.SMS.MaxAttempts,
+		RetryBase: cfg.SMS.RetryBase.D(), ReconcileAfter: cfg.SMS.ReconcileAfter.D(), Lease: cfg.SMS.Lease.D(),
+	}
 }

@@ -4,14 +4,10 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/richiamo/richiamo/internal/config"
-	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/dialer"
-	"github.com/richiamo/richiamo/internal/remind"
-	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/web"
 )
@@ -101,51 +97,4 @@ func CUPNode(cfg config.Config, n config.Node) mssql.Node {
 		Password: n.Password, Encrypt: n.Encrypt, TrustServerCertificate: n.TrustServerCertificate,
 		CAFile: cfg.Path(n.CAFile), ServerName: n.ServerName, ReadOnlyIntent: readOnly,
 		ConnectTimeout: n.ConnectTimeout.D(), QueryTimeout: n.QueryTimeout.D(), Query: n.Query}
-}
-
-// TwilioConfig maps the sms.twilio section onto the Twilio gateway's
-// Config. sender, when not empty (a campaign's own sender), takes the place
-// of the file's messaging service and number. Delivery reports go to
-// sms.twilio.status_callback, or else to the status webhook under
-// web.public_url.
-func TwilioConfig(cfg config.Config, sender string) sms.TwilioConfig {
-	t := cfg.SMS.Twilio
-	from, svc := t.From, t.MessagingServiceSID
-	if sender != "" {
-		from, svc = sender, ""
-	}
-	callback := t.StatusCallback
-	if callback == "" && cfg.Web.PublicURL != "" {
-		callback = strings.TrimRight(cfg.Web.PublicURL, "/") + remind.StatusPath
-	}
-	return sms.TwilioConfig{
-		AccountSID: t.AccountSID, AuthToken: t.AuthToken, MessagingServiceSID: svc, From: from,
-		StatusCallback: callback, BaseURL: t.BaseURL, Timeout: t.Timeout.D(),
-	}
-}
-
-// SenderConfig returns an SMS sender with the file's sending discipline;
-// what the file leaves out stays zero, the remind package's defaults. The
-// caller gives it its store, gateway, log and clock.
-func SenderConfig(cfg config.Config) *remind.Sender {
-	s := cfg.SMS
-	return &remind.Sender{
-		Rate: s.RatePerSecond, Concurrency: s.Concurrency, MaxAttempts: s.MaxAttempts,
-		RetryBase: s.RetryBase.D(), ReconcileAfter: s.ReconcileAfter.D(), Lease: s.Lease.D(),
-	}
-}
-
-// ExtractLayout maps the extract section onto the layout the extract
-// reader expects; empty delimiter and encoding mean detect them.
-func ExtractLayout(cfg config.Config) cup.Layout {
-	x := cfg.Extract
-	l := cup.Layout{Columns: x.Columns, Encoding: strings.ToLower(x.Encoding), DefaultNode: x.DefaultNode}
-	switch x.Delimiter {
-	case "tab":
-		l.Delimiter = '\t'
-	case "":
-	default:
-		l.Delimiter = rune(x.Delimiter[0])
-	}
-	return l
 }
