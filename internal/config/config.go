@@ -176,21 +176,16 @@ type Log struct {
 //
 // A setting that belongs to a package's Config (the voice timeouts and
 // ports, the dialer's channels and pace, a CUP node's port and timeouts,
-// the Twilio timeout, the console's sessions) is left at zero here, which
+// the SMS sender's pace and retries, the Twilio timeout, the console's
+// sessions) is left at zero here, which
 // the package reads as its own default: each has one, in one place.
 func Default() Config {
 	return Config{
 		Store:     Store{SQLite: "richiamo.db"},
 		Campaigns: Campaigns{Reminder: "campaigns/reminder.yaml"},
-		SMS: SMS{
-			Provider:       "twilio",
-			RatePerSecond:  10,
-			Concurrency:    8,
-			MaxAttempts:    5,
-			RetryBase:      Duration(30 * time.Second),
-			ReconcileAfter: Duration(30 * time.Second),
-			Lease:          Duration(2 * time.Minute),
-		},
+		// The sender's other defaults are the remind package's; a
+		// reconcile_after of 0 means at once, so its default is here.
+		SMS: SMS{Provider: "twilio", ReconcileAfter: Duration(30 * time.Second)},
 		// No proxy is trusted unless named: a local one is not assumed,
 		// since anything else on the host could then forge addresses.
 		Web:   Web{Listen: "127.0.0.1:8080"},
@@ -352,22 +347,22 @@ func (c Config) Validate() error {
 	if c.SMS.Provider != "twilio" {
 		bad("sms.provider", "%q is not a supported provider (twilio)", c.SMS.Provider)
 	}
-	if c.SMS.RatePerSecond <= 0 || c.SMS.RatePerSecond > 10000 {
+	if set("sms.rate_per_second", c.SMS.RatePerSecond == 0) && (c.SMS.RatePerSecond <= 0 || c.SMS.RatePerSecond > 10000) {
 		bad("sms.rate_per_second", "%v must be above 0 and at most 10000", c.SMS.RatePerSecond)
 	}
-	if c.SMS.Concurrency < 1 || c.SMS.Concurrency > 256 {
+	if set("sms.concurrency", c.SMS.Concurrency == 0) && (c.SMS.Concurrency < 1 || c.SMS.Concurrency > 256) {
 		bad("sms.concurrency", "%d must be between 1 and 256", c.SMS.Concurrency)
 	}
-	if c.SMS.MaxAttempts < 1 || c.SMS.MaxAttempts > 50 {
+	if set("sms.max_attempts", c.SMS.MaxAttempts == 0) && (c.SMS.MaxAttempts < 1 || c.SMS.MaxAttempts > 50) {
 		bad("sms.max_attempts", "%d must be between 1 and 50", c.SMS.MaxAttempts)
 	}
-	if c.SMS.RetryBase.D() <= 0 {
+	if set("sms.retry_base", c.SMS.RetryBase == 0) && c.SMS.RetryBase.D() <= 0 {
 		bad("sms.retry_base", "must be positive")
 	}
 	if c.SMS.ReconcileAfter.D() < 0 {
 		bad("sms.reconcile_after", "must not be negative")
 	}
-	if c.SMS.Lease.D() < 5*time.Second {
+	if set("sms.lease", c.SMS.Lease == 0) && c.SMS.Lease.D() < 5*time.Second {
 		bad("sms.lease", "%s is too short (at least 5s)", c.SMS.Lease.D())
 	}
 	if set("sms.twilio.timeout", c.SMS.Twilio.Timeout == 0) && c.SMS.Twilio.Timeout.D() <= 0 {

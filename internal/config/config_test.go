@@ -28,6 +28,8 @@ func TestBadSettingsStopStartUpNamingTheKey(t *testing.T) {
 		{"unknown top-level key", "stor:\n  sqlite: x.db\n", `"stor"`},
 		{"unknown nested key", "sms:\n  rate_per_secnd: 5\n", `"rate_per_secnd"`},
 		{"rate of zero", "sms:\n  rate_per_second: 0\n", "sms.rate_per_second"},
+		{"lease of a second", "sms:\n  lease: 1s\n", "sms.lease"},
+		{"no attempts", "sms:\n  max_attempts: 0\n", "sms.max_attempts"},
 		{"duration that is not one", "sms:\n  retry_base: soon\n", "soon"},
 		{"delimiter that is not one", "extract:\n  delimiter: \"#\"\n", "extract.delimiter"},
 		{"encoding not supported", "extract:\n  encoding: latin9\n", "extract.encoding"},
@@ -99,7 +101,7 @@ func TestEmptyFileKeepsDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Store.SQLite != "richiamo.db" || c.SMS.RatePerSecond != 10 {
+	if c.Store.SQLite != "richiamo.db" || c.SMS.Provider != "twilio" || c.SMS.ReconcileAfter.D() != 30*time.Second {
 		t.Fatalf("defaults lost: %+v", c)
 	}
 }
@@ -301,7 +303,8 @@ func TestSettingsLeftOutAreThePackagesDefaults(t *testing.T) {
 	}
 	v := c.Voice
 	if v.Bind != "" || v.RTPPortMin != 0 || v.RTPPortMax != 0 || v.MaxDuration != 0 || v.CallsPerSecond != 0 ||
-		v.Trunk.RegisterExpires != 0 || c.SMS.Twilio.Timeout != 0 || c.Web.SessionTTL != 0 || c.Web.IdleTimeout != 0 {
+		v.Trunk.RegisterExpires != 0 || c.SMS.Twilio.Timeout != 0 || c.Web.SessionTTL != 0 || c.Web.IdleTimeout != 0 ||
+		c.SMS.RatePerSecond != 0 || c.SMS.Lease != 0 {
 		t.Fatalf("a setting the file leaves out is filled here: %+v", c)
 	}
 	if !c.Lines().Written("voice.trunk.proxy") || c.Lines().Written("voice.channels") {

@@ -11,6 +11,8 @@ import (
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/remind"
+	"github.com/richiamo/richiamo/internal/sla"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/web"
@@ -174,12 +176,12 @@ func TestTheExampleFileStatesTheDefaults(t *testing.T) {
 		{"cup.nodes[].connect_timeout", node.ConnectTimeout.D(), mssql.DefaultConnectTimeout},
 		{"cup.nodes[].query_timeout", node.QueryTimeout.D(), mssql.DefaultQueryTimeout},
 		{"sms.provider", ex.SMS.Provider, def.SMS.Provider},
-		{"sms.rate_per_second", ex.SMS.RatePerSecond, def.SMS.RatePerSecond},
-		{"sms.concurrency", ex.SMS.Concurrency, def.SMS.Concurrency},
-		{"sms.max_attempts", ex.SMS.MaxAttempts, def.SMS.MaxAttempts},
-		{"sms.retry_base", ex.SMS.RetryBase, def.SMS.RetryBase},
+		{"sms.rate_per_second", ex.SMS.RatePerSecond, float64(remind.DefaultRate)},
+		{"sms.concurrency", ex.SMS.Concurrency, remind.DefaultConcurrency},
+		{"sms.max_attempts", ex.SMS.MaxAttempts, remind.DefaultMaxAttempts},
+		{"sms.retry_base", ex.SMS.RetryBase.D(), remind.DefaultRetryBase},
 		{"sms.reconcile_after", ex.SMS.ReconcileAfter, def.SMS.ReconcileAfter},
-		{"sms.lease", ex.SMS.Lease, def.SMS.Lease},
+		{"sms.lease", ex.SMS.Lease.D(), remind.DefaultLease},
 		{"sms.twilio.timeout", ex.SMS.Twilio.Timeout.D(), sms.DefaultTimeout},
 		{"web.listen", ex.Web.Listen, def.Web.Listen},
 		{"web.session_ttl", ex.Web.SessionTTL.D(), web.DefaultSessionTTL},
@@ -189,6 +191,7 @@ func TestTheExampleFileStatesTheDefaults(t *testing.T) {
 		{"log.format", ex.Log.Format, def.Log.Format},
 		{"campaigns.reminder", ex.Campaigns.Reminder, def.Campaigns.Reminder},
 		{"sla.profile", ex.SLA.Profile, def.SLA.Profile},
+		{"sla.reply_target", ex.SLA.ReplyTarget, sla.Profiles[def.SLA.Profile].ReplyTarget},
 		{"sla.reports.at", ex.SLA.Reports.At, def.SLA.Reports.At},
 		{"sla.reports.weekly", ex.SLA.Reports.Weekly, def.SLA.Reports.Weekly},
 		{"sla.reports.monthly", ex.SLA.Reports.Monthly, def.SLA.Reports.Monthly},
@@ -221,7 +224,8 @@ func commentedNode(t *testing.T, file string) string {
 }
 
 // TestOnlyTheEngineMapsTheConfiguration keeps the domain packages on their
-// own Config structs: none of them may import internal/config.
+// own Config structs: none of them may depend on internal/config, directly
+// or through another package, nor may their tests import it.
 func TestOnlyTheEngineMapsTheConfiguration(t *testing.T) {
 	t.Parallel()
 	gobin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
@@ -234,7 +238,7 @@ func TestOnlyTheEngineMapsTheConfiguration(t *testing.T) {
 		}
 	}
 	const module = "github.com/richiamo/richiamo/"
-	cmd := exec.Command(gobin, "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}`, "./...")
+	cmd := exec.Command(gobin, "list", "-f", `{{.ImportPath}}{{range .Deps}} {{.}}{{end}}{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}`, "./...")
 	cmd.Dir = filepath.Join("..", "..")
 	out, err := cmd.Output()
 	if err != nil {
@@ -253,7 +257,7 @@ func TestOnlyTheEngineMapsTheConfiguration(t *testing.T) {
 		checked++
 		for _, imp := range strings.Fields(imports) {
 			if imp == module+"internal/config" {
-				t.Errorf("%s imports internal/config: give it its own Config, and map the file's settings onto it in internal/engine", strings.TrimPrefix(pkg, module))
+				t.Errorf("%s depends on internal/config: give it its own Config, and map the file's settings onto it in internal/engine", strings.TrimPrefix(pkg, module))
 			}
 		}
 	}

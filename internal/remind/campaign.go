@@ -51,7 +51,8 @@ type Campaign struct {
 	tmpl     *template.Template
 	shows    map[string]bool // template fields the text refers to
 	sched    cron.Schedule
-	from, to time.Duration // offsets from midnight
+	from, to time.Duration  // offsets from midnight
+	lines    yamlfile.Lines // where each key was written, for the messages
 }
 
 // Field names a template sees for each appointment, with their default caps.
@@ -77,9 +78,11 @@ func LoadCampaign(path string) (*Campaign, error) {
 // the segment limit is refused with the reason.
 func ParseCampaign(data []byte) (*Campaign, error) {
 	c := &Campaign{}
-	if err := yamlfile.Decode(data, c); err != nil {
+	lines, err := yamlfile.DecodeLines(data, c)
+	if err != nil {
 		return nil, err
 	}
+	c.lines = lines
 	if err := c.init(); err != nil {
 		return nil, err
 	}
@@ -88,7 +91,7 @@ func ParseCampaign(data []byte) (*Campaign, error) {
 
 func (c *Campaign) init() error {
 	var errs []error
-	bad := func(key, f string, a ...any) { errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(f, a...))) }
+	bad := func(key, f string, a ...any) { errs = append(errs, c.lines.At(key, f, a...)) }
 	if c.Name == "" {
 		c.Name = "promemoria"
 	}
@@ -105,12 +108,12 @@ func (c *Campaign) init() error {
 		c.DaysBefore = []int{1}
 	}
 	seen := map[int]bool{}
-	for _, d := range c.DaysBefore {
+	for i, d := range c.DaysBefore {
 		if d < 0 || d > 30 {
-			bad("days_before", "%d is not between 0 and 30", d)
+			bad(fmt.Sprintf("days_before[%d]", i), "%d is not between 0 and 30", d)
 		}
 		if seen[d] {
-			bad("days_before", "%d appears twice", d)
+			bad(fmt.Sprintf("days_before[%d]", i), "%d appears twice", d)
 		}
 		seen[d] = true
 	}
@@ -158,11 +161,11 @@ func (c *Campaign) init() error {
 	}
 	for k, v := range c.FieldLimits {
 		if _, ok := defaultLimits[k]; !ok {
-			bad("field_limits."+k, "unknown field (known: Codice, Prestazione, Struttura, Indirizzo, Agenda, Nome, Cognome, Nodo)")
+			bad(fmt.Sprintf("field_limits[%q]", k), "unknown field (known: Codice, Prestazione, Struttura, Indirizzo, Agenda, Nome, Cognome, Nodo)")
 			continue
 		}
 		if v < 4 || v > 200 {
-			bad("field_limits."+k, "%d is not between 4 and 200", v)
+			bad(fmt.Sprintf("field_limits[%q]", k), "%d is not between 4 and 200", v)
 		}
 		limits[k] = v
 	}

@@ -99,6 +99,11 @@ func TestTemplatesThatCanExceedTheSegmentLimitAreRefused(t *testing.T) {
 		{"an unknown key is named", "colour: red\ntemplate: x\n", "colour"},
 		{"a misspelt key is named", "template: x\nschedule_typo: 1\n", "schedule_typo"},
 		{"a bad cron expression is named", "template: x\nschedule: \"61 25 * * *\"\n", "schedule: \"61 25"},
+		{"a bad cron expression is named with its line", "template: x\nschedule: \"61 25 * * *\"\n", "line 5: schedule: \"61 25"},
+		{"a reminder 40 days before is named with its line", "days_before: [1, 40]\ntemplate: x\n", "line 4: days_before[1]: 40 is not between 0 and 30"},
+		{"a minimum notice that is not a duration", "min_notice: early\ntemplate: x\n", `line 4: min_notice: "early" is not a duration`},
+		{"a reminder a day and a half before", "days_before: [1.5]\ntemplate: x\n", "line 4: days_before[0]: 1.5 is not a whole number"},
+		{"a field cap too small", "field_limits: {Nome: 2}\ntemplate: x\n", `line 4: field_limits["Nome"]: 2 is not between 4 and 200`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			yaml := base + tc.extra

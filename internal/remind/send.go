@@ -34,19 +34,35 @@ type SendStats struct {
 	FatalReason string  `json:"fatal,omitempty"`
 }
 
+// The sending discipline a Sender follows where it leaves a setting at zero.
+const (
+	DefaultRate        = 10 // messages a second
+	DefaultConcurrency = 8
+	DefaultMaxAttempts = 5
+	DefaultRetryBase   = 30 * time.Second
+	DefaultLease       = 2 * time.Minute
+)
+
 // Sender drains the outbox through a gateway, paced, with retries for
 // transient failures and reconciliation for unknown outcomes.
 type Sender struct {
-	Store          *store.Store
-	Gateway        sms.Gateway
-	Log            *slog.Logger
-	Now            func() time.Time
-	Rate           float64 // messages per second
-	Concurrency    int
-	MaxAttempts    int
-	RetryBase      time.Duration
+	Store   *store.Store
+	Gateway sms.Gateway
+	Log     *slog.Logger
+	Now     func() time.Time
+	// Rate is the most messages a second handed to the gateway.
+	Rate float64
+	// Concurrency is how many sends may wait on the gateway at once.
+	Concurrency int
+	// MaxAttempts bounds the retries of a message after transient failures.
+	MaxAttempts int
+	// RetryBase is the first wait after a transient failure; it doubles.
+	RetryBase time.Duration
+	// ReconcileAfter is how long a send with an unknown outcome waits before
+	// the provider is asked for it; 0 asks at once, so it has no default.
 	ReconcileAfter time.Duration
-	Lease          time.Duration
+	// Lease is how long the Sender owns a message it has claimed.
+	Lease time.Duration
 	// Owner names this process in leases; unique per process.
 	Owner string
 	// Progress, if set, is called after each settled send.
@@ -64,6 +80,21 @@ func DefaultOwner() string {
 }
 
 func (s *Sender) init() {
+	if s.Rate == 0 {
+		s.Rate = DefaultRate
+	}
+	if s.Concurrency == 0 {
+		s.Concurrency = DefaultConcurrency
+	}
+	if s.MaxAttempts == 0 {
+		s.MaxAttempts = DefaultMaxAttempts
+	}
+	if s.RetryBase == 0 {
+		s.RetryBase = DefaultRetryBase
+	}
+	if s.Lease == 0 {
+		s.Lease = DefaultLease
+	}
 	if s.limiter == nil {
 		// Burst 1: the gateway sees an even pace, not bursts at the
 		// start of every second.

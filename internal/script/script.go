@@ -239,17 +239,19 @@ type Script struct {
 	OperatorQueue SIPURI   `yaml:"operator_queue"`
 	Transfer      Transfer `yaml:"transfer"`
 
-	lib *say.Library
+	lib   *say.Library
+	lines yamlfile.Lines // where each key was written, for the messages
 }
 
 // Load reads a script and checks it against lib: every segment it names
 // must be in the library.
 func Load(data []byte, lib *say.Library) (*Script, error) {
 	var s Script
-	if err := yamlfile.Decode(data, &s); err != nil {
+	lines, err := yamlfile.DecodeLines(data, &s)
+	if err != nil {
 		return nil, fmt.Errorf("script: %w", err)
 	}
-	s.lib = lib
+	s.lib, s.lines = lib, lines
 	if err := s.validate(); err != nil {
 		return nil, fmt.Errorf("script: %w", err)
 	}
@@ -263,42 +265,44 @@ func Load(data []byte, lib *say.Library) (*Script, error) {
 }
 
 func (s *Script) validate() error {
+	at := s.lines.At
 	if len(s.Steps) == 0 {
-		return errors.New("steps: at least one step is needed")
+		return at("steps", "at least one step is needed")
 	}
 	if len(s.Menu.Keys) == 0 {
-		return errors.New("menu.keys: at least one key is needed")
+		return at("menu.keys", "at least one key is needed")
 	}
 	if s.Menu.Retries < 0 {
-		return fmt.Errorf("menu.retries is %d, must not be negative", s.Menu.Retries)
+		return at("menu.retries", "%d must not be negative", s.Menu.Retries)
 	}
 	if s.Menu.Timeout < 0 {
-		return fmt.Errorf("menu.timeout is %s, must be positive", s.Menu.Timeout.D())
+		return at("menu.timeout", "%s must be positive", s.Menu.Timeout.D())
 	}
 	if s.Retry.MaxAttempts < 0 {
-		return fmt.Errorf("retry.max_attempts is %d, must be at least 1", s.Retry.MaxAttempts)
+		return at("retry.max_attempts", "%d must be at least 1", s.Retry.MaxAttempts)
 	}
 	if r := s.Retry.Congestion; r != nil && r.Final {
-		return errors.New("retry.congestion: a trunk failure cannot close a contact")
+		return at("retry.congestion", "a trunk failure cannot close a contact")
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Menu.Keys)) {
+		key := fmt.Sprintf("menu.keys[%q]", k)
 		if len(k) != 1 || !strings.Contains("0123456789*#", k) {
-			return fmt.Errorf("menu.keys: %q is not a key (0-9, * or #)", k)
+			return at(key, "%q is not a key (0-9, * or #)", k)
 		}
 		ch := s.Menu.Keys[k]
 		switch {
 		case ch.queue && s.OperatorQueue == "":
-			return fmt.Errorf("line %d: menu.keys[%q]: %q needs operator_queue, or write {transfer: sip:…}", ch.line, k, transferWord)
+			return at(key, "%q needs operator_queue, or write {transfer: sip:…}", transferWord)
 		case ch.queue:
 			ch.Transfer = string(s.OperatorQueue)
 			s.Menu.Keys[k] = ch
 		case ch.Transfer != "":
 		case ch.Result == "" || ch.Result == NoResponse || ch.Result == HungUp || ch.Result == Transferred || ch.Result == TransferFailed:
-			return fmt.Errorf("menu.keys[%q]: %q cannot be a menu result", k, ch.Result)
+			return at(key, "%q cannot be a menu result", ch.Result)
 		}
 	}
 	if s.Transfer.Timeout < 0 {
-		return fmt.Errorf("transfer.timeout is %s, must be positive", s.Transfer.Timeout.D())
+		return at("transfer.timeout", "%s must be positive", s.Transfer.Timeout.D())
 	}
 	if err := s.check("transfer.say", s.Transfer.Say); err != nil {
 		return err
@@ -308,7 +312,7 @@ func (s *Script) validate() error {
 	}
 	for i, st := range s.Steps {
 		if len(st.Say) == 0 {
-			return fmt.Errorf("steps[%d].say: nothing to say", i)
+			return at(fmt.Sprintf("steps[%d].say", i), "nothing to say")
 		}
 		if err := s.check(fmt.Sprintf("steps[%d].say", i), st.Say); err != nil {
 			return err
@@ -325,13 +329,14 @@ func (s *Script) validate() error {
 		known[ch.Result] = ch.Result != ""
 	}
 	for _, r := range slices.Sorted(maps.Keys(s.Closing)) {
+		key := fmt.Sprintf("closing[%q]", r)
 		if r == Transferred || r == TransferFailed {
-			return fmt.Errorf("closing.%s: a transfer's words are transfer.say and transfer.apology", r)
+			return at(key, "a transfer's words are transfer.say and transfer.apology")
 		}
 		if !known[r] {
-			return fmt.Errorf("closing.%s: not a result of the menu, %s or %s", r, NoResponse, HungUp)
+			return at(key, "not a result of the menu, %s or %s", NoResponse, HungUp)
 		}
-		if err := s.check("closing."+r, s.Closing[r]); err != nil {
+		if err := s.check(key, s.Closing[r]); err != nil {
 			return err
 		}
 	}
@@ -346,7 +351,7 @@ func (s *Script) check(where string, items []Item) error {
 			continue
 		}
 		if _, err := s.lib.Segment(it.Segment); err != nil {
-			return fmt.Errorf("%s[%d]: %w", where, i, err)
+			return s.lines.At(fmt.Sprintf("%s[%d]", where, i), "%v", err)
 		}
 	}
 	return nil

@@ -145,15 +145,15 @@ menu:
 		name, yaml, want string
 	}{
 		{"an unknown key is named", base + "colour: blue\n", `"colour"`},
-		{"a missing segment names the segment and the step", strings.Replace(base, "frase-buongiorno", "frase-ciao", 1), `steps[0].say[0]: say: segment "frase-ciao"`},
-		{"a missing closing segment names the result", base + "closing:\n  confirmed: [frase-nessuna]\n", `closing.confirmed[0]: say: segment "frase-nessuna"`},
-		{"a menu key must be a key", strings.Replace(base, `"1"`, `"10"`, 1), `"10" is not a key`},
+		{"a missing segment names the segment and the step", strings.Replace(base, "frase-buongiorno", "frase-ciao", 1), `line 2: steps[0].say[0]: say: segment "frase-ciao"`},
+		{"a missing closing segment names the result", base + "closing:\n  confirmed: [frase-nessuna]\n", `line 7: closing["confirmed"][0]: say: segment "frase-nessuna"`},
+		{"a menu key must be a key", strings.Replace(base, `"1"`, `"10"`, 1), `line 5: menu.keys["10"]: "10" is not a key`},
 		{"a letter is not a key", strings.Replace(base, `"1"`, `"A"`, 1), `"A" is not a key`},
 		{"an unknown booking field", strings.Replace(base, "appointment", "doctor", 1), `unknown key "doctor"`},
 		{"a retry rule must be final or a duration", base + "retry:\n  busy: soon\n", `"soon"`},
 		{"an unknown outcome in the retry rules", base + "retry:\n  engaged: 15m\n", `"engaged"`},
-		{"congestion cannot be final", base + "retry:\n  congestion: final\n", "retry.congestion"},
-		{"closing of a result the menu does not give", base + "closing:\n  moved: [frase-ripetiamo]\n", "closing.moved"},
+		{"congestion cannot be final", base + "retry:\n  congestion: final\n", "line 7: retry.congestion: a trunk failure"},
+		{"closing of a result the menu does not give", base + "closing:\n  moved: [frase-ripetiamo]\n", `line 7: closing["moved"]: not a result of the menu`},
 		{"no steps", "menu:\n  keys: {\"1\": confirmed}\n", "steps"},
 		{"a transfer to a phone number names the line", base + "    \"0\": {transfer: tel:+390612345678}\n", `line 6: menu.keys["0"]: transfer: "tel:+390612345678" is not a SIP URI`},
 		{"a transfer to a bare address", base + "    \"0\": {transfer: coda@pbx.example}\n", `line 6: menu.keys["0"]: transfer: "coda@pbx.example" is not a SIP URI`},
@@ -161,7 +161,7 @@ menu:
 		{"an operator queue that is not a SIP URI", base + "operator_queue: coda-operatori\n", `line 6: operator_queue: "coda-operatori" is not a SIP URI`},
 		{"transfer without an operator queue", base + "    \"0\": transfer\n", `line 6: menu.keys["0"]: "transfer" needs operator_queue`},
 		{"transferred is not a menu result", strings.Replace(base, "confirmed", "transferred", 1), `"transferred" cannot be a menu result`},
-		{"no closing for a transfer", base + "    \"0\": transfer\noperator_queue: sip:coda@pbx.example\nclosing:\n  transfer_failed: [frase-ripetiamo]\n", "closing.transfer_failed"},
+		{"no closing for a transfer", base + "    \"0\": transfer\noperator_queue: sip:coda@pbx.example\nclosing:\n  transfer_failed: [frase-ripetiamo]\n", `closing["transfer_failed"]: a transfer's words`},
 		{"a missing apology segment", base + "    \"0\": transfer\noperator_queue: sip:coda@pbx.example\ntransfer:\n  apology: [frase-scusate]\n", `transfer.apology[0]: say: segment "frase-scusate"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
