@@ -3,6 +3,12 @@
 // embedded default; PostgreSQL serves several engine processes sharing the
 // work. Both run the same queries, written with '?' and rebound per dialect,
 // and the same test suite.
+//
+// The files follow what is stored: accounts (users, web sessions), audit,
+// reminders (imports, bookings, messages), outbox, replies, inbox, dialer
+// (campaigns, contacts, attempts), continuity, slareports. The console's
+// screen-shaped queries are read models in files named for their screen:
+// desk.go (the reminders desk) and overview.go (the live overview, metrics).
 package store
 
 import (
