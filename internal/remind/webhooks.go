@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/store"
@@ -22,9 +23,20 @@ const (
 	InboundPath = "/webhooks/twilio/inbound"
 )
 
+// WebhookStore is what the webhooks need of the engine's database;
+// *store.Store has it.
+type WebhookStore interface {
+	ApplyStatus(ctx context.Context, providerID, status string, errorCode int, now time.Time) error
+	InsertReply(ctx context.Context, r store.Reply) (int64, bool, error)
+	SetReplyOutcome(ctx context.Context, id int64, status, answer string) error
+	OptOut(ctx context.Context, phone, source string, now time.Time) (int64, error)
+	RemindedUpcoming(ctx context.Context, phone string, now time.Time) ([]store.RemindedBooking, error)
+	RecordResponse(ctx context.Context, b cup.Booking, kind string, replyID int64, now time.Time) error
+}
+
 // Webhooks receives the provider's delivery reports and patients' replies.
 type Webhooks struct {
-	Store     *store.Store
+	Store     WebhookStore
 	Log       *slog.Logger
 	Now       func() time.Time
 	AuthToken string

@@ -27,3 +27,11 @@ func (s *Store) SchemaCurrent(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Ping says whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}

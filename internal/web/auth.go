@@ -202,7 +202,7 @@ func checkAccount(name string, role Role, node string) error {
 
 // AddAccount creates an account and writes it to the audit log. A name
 // already taken gives an error wrapping store.ErrExists.
-func AddAccount(ctx context.Context, st *store.Store, a NewAccount, by Actor, now time.Time) (store.User, error) {
+func AddAccount(ctx context.Context, st AccountStore, a NewAccount, by Actor, now time.Time) (store.User, error) {
 	a.Name = strings.TrimSpace(a.Name)
 	a.Node = strings.TrimSpace(a.Node)
 	if err := checkAccount(a.Name, a.Role, a.Node); err != nil {
@@ -231,7 +231,7 @@ func AddAccount(ctx context.Context, st *store.Store, a NewAccount, by Actor, no
 
 // SetAccountDisabled disables (or re-enables) an account by name and writes
 // it to the audit log. Disabling ends the account's sessions at once.
-func SetAccountDisabled(ctx context.Context, st *store.Store, name string, disabled bool, by Actor, now time.Time) error {
+func SetAccountDisabled(ctx context.Context, st AccountStore, name string, disabled bool, by Actor, now time.Time) error {
 	u, err := st.UserByName(ctx, name)
 	if err != nil {
 		return err
@@ -285,7 +285,7 @@ var actionLabels = map[string]string{
 	actionContacts:     "contatti dietro una cifra dei livelli di servizio",
 }
 
-func audit(ctx context.Context, st *store.Store, by Actor, now time.Time, action, target, detail string) error {
+func audit(ctx context.Context, st AccountStore, by Actor, now time.Time, action, target, detail string) error {
 	// The entry outlives a cancelled request: what was done is recorded.
 	return st.AddAudit(context.WithoutCancel(ctx), store.AuditEntry{At: now.UnixMilli(), Actor: by.Name, Role: by.Role,
 		Action: action, Target: target, Detail: detail, Remote: by.Remote})

@@ -25,7 +25,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/richiamo/richiamo/internal/slareport"
-	"github.com/richiamo/richiamo/internal/store"
 )
 
 //go:embed templates
@@ -62,7 +61,7 @@ type LoginLimits struct {
 // Config is what the console needs. New fills the zero fields with the
 // defaults and refuses a bad value naming it.
 type Config struct {
-	Store *store.Store
+	Store Store
 	Log   *slog.Logger
 	Now   func() time.Time
 	// PublicURL is the address users reach the engine at; an https URL makes
@@ -160,7 +159,7 @@ func (c *Config) fill() error {
 // Console serves the web console.
 type Console struct {
 	cfg       Config
-	st        *store.Store
+	st        Store
 	log       *slog.Logger
 	now       func() time.Time
 	pages     map[string]*template.Template
@@ -263,7 +262,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 func (c *Console) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	if err := c.st.DB().PingContext(ctx); err != nil {
+	if err := c.st.Ping(ctx); err != nil {
 		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
 		return
 	}
