@@ -5,7 +5,8 @@
 // and the same test suite.
 //
 // The files follow what is stored: accounts (users, web sessions), audit,
-// reminders (imports, bookings, messages), outbox, replies, inbox, dialer
+// reminders (imports, bookings, messages), outbox, replies, worklist (work
+// items for people), expectations (answers jobs wait for), dialer
 // (campaigns, contacts, attempts), continuity, slareports. The console's
 // screen-shaped queries are read models in files named for their screen:
 // desk.go (the reminders desk) and overview.go (the live overview, metrics).

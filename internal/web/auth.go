@@ -258,6 +258,7 @@ const (
 	actionRelease      = "release"
 	actionAnswer       = "answer"
 	actionClose        = "close"
+	actionCallBack     = "call_back"
 	actionUserAdd      = "user_add"
 	actionUserDisable  = "user_disable"
 	actionUserEnable   = "user_enable"
@@ -266,7 +267,7 @@ const (
 
 // auditActions are offered as filters of the audit log, in this order.
 var auditActions = []string{actionLoginOK, actionLoginFailed, actionLoginBlocked, actionLogout, actionExport, actionSearch,
-	actionClaim, actionRelease, actionAnswer, actionClose, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts}
+	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts}
 
 var actionLabels = map[string]string{
 	actionLoginOK:      "accesso riuscito",
@@ -279,6 +280,7 @@ var actionLabels = map[string]string{
 	actionRelease:      "rilascio",
 	actionAnswer:       "risposta via SMS",
 	actionClose:        "chiusura",
+	actionCallBack:     "da richiamare più tardi",
 	actionUserAdd:      "nuovo utente",
 	actionUserDisable:  "utente disattivato",
 	actionUserEnable:   "utente riattivato",

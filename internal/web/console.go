@@ -25,6 +25,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/richiamo/richiamo/internal/slareport"
+	"github.com/richiamo/richiamo/internal/worklist"
 )
 
 //go:embed templates
@@ -160,6 +161,7 @@ func (c *Config) fill() error {
 type Console struct {
 	cfg       Config
 	st        Store
+	wl        *worklist.List
 	log       *slog.Logger
 	now       func() time.Time
 	pages     map[string]*template.Template
@@ -181,7 +183,7 @@ func New(cfg Config) (*Console, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	c := &Console{cfg: cfg, st: cfg.Store, log: cfg.Log, now: cfg.Now,
+	c := &Console{cfg: cfg, st: cfg.Store, wl: worklist.New(cfg.Store, cfg.Now), log: cfg.Log, now: cfg.Now,
 		limiter: newLoginLimiter(cfg.Login), crossSite: http.NewCrossOriginProtection()}
 	c.secure = strings.HasPrefix(cfg.PublicURL, "https://")
 	for _, p := range cfg.TrustedProxies {
@@ -236,6 +238,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.route(mux, "POST /posta/{kind}/{id}/prendi", permWorkInbox, c.claim)
 	c.route(mux, "POST /posta/{kind}/{id}/rilascia", permWorkInbox, c.release)
 	c.route(mux, "POST /posta/{kind}/{id}/chiudi", permWorkInbox, c.closeItem)
+	c.route(mux, "POST /posta/{kind}/{id}/richiama", permWorkInbox, c.callBack)
 	c.route(mux, "GET /posta/{kind}/{id}/rispondi", permWorkInbox, c.answerForm)
 	c.route(mux, "POST /posta/{kind}/{id}/rispondi", permWorkInbox, c.answer)
 

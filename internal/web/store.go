@@ -6,6 +6,7 @@ import (
 
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/worklist"
 )
 
 // Store is what the console needs of the engine's database, one narrow
@@ -53,15 +54,10 @@ type deskStore interface {
 	FindBookings(ctx context.Context, code, node string) ([]store.BookingFound, error)
 }
 
-// inboxStore is the operators' inbox.
+// inboxStore is the operators' worklist, and the opt-outs an answer must
+// respect.
 type inboxStore interface {
-	InboxItems(ctx context.Context, f store.InboxFilter) ([]store.InboxItem, error)
-	ClosedInboxItems(ctx context.Context, f store.InboxFilter) ([]store.InboxItem, error)
-	InboxItemByID(ctx context.Context, kind string, id int64) (store.InboxItem, error)
-	ClaimInboxItem(ctx context.Context, kind string, id int64, by string, now time.Time) error
-	ReleaseInboxItem(ctx context.Context, kind string, id int64, by string) error
-	CloseInboxItem(ctx context.Context, kind string, id int64, by string, now time.Time) error
-	AnswerInboxItem(ctx context.Context, kind string, id int64, by string, msg store.NewMessage, now time.Time) (int64, error)
+	worklist.Store
 	IsOptedOut(ctx context.Context, phone string) (bool, error)
 }
 
