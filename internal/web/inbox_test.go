@@ -23,8 +23,10 @@ var (
 // TestABurstOfRepliesHidesNoCancellation: 600 replies arrive before a
 // cancellation request; the request is one click away, and paging the list
 // shows every item exactly once.
+//
+// Not parallel: its 600 writes and seven pages would starve the parallel
+// tests' sign-ins of CPU, and those wait with a client timeout.
 func TestABurstOfRepliesHidesNoCancellation(t *testing.T) {
-	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
 	start := b.now().Add(-time.Hour)
