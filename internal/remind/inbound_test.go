@@ -108,3 +108,29 @@ func TestAnSIBothJobsWouldTakeIsAskedBack(t *testing.T) {
 		}
 	})
 }
+
+// TestRemindersSentBeforeTheUpgradeStillTakeTheirAnswers re-runs migration
+// 007 over a reminder sent without an expectation: the migration opens it,
+// so the patient's SI still confirms.
+func TestRemindersSentBeforeTheUpgradeStillTakeTheirAnswers(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		b.plan(t, Options{}, row("ASL1", "ASL1-2026-0012345", "3331111111", "01/12/2026 10:30"))
+		b.drain(t)
+		ctx := context.Background()
+		for _, q := range []string{`DROP TABLE work_items`, `DROP TABLE expectations`, `DELETE FROM schema_migrations WHERE version = 7`} {
+			if _, err := b.st.DB().ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if applied, err := b.st.Migrate(ctx); err != nil || len(applied) != 1 {
+			t.Fatalf("migrate: %v %v", applied, err)
+		}
+		if ans := b.reply(t, "+393331111111", "SI"); !strings.Contains(ans, "abbiamo registrato la conferma") {
+			t.Fatalf("answer to SI after the upgrade: %q", ans)
+		}
+		if conf := b.responses(t, store.ResponseConfirm); len(conf) != 1 {
+			t.Fatalf("confirmations %+v", conf)
+		}
+	})
+}
