@@ -245,6 +245,7 @@ func (s *Sender) reconcile(ctx context.Context) error {
 			if err := s.Store.MarkSent(ctx, m.ID, match.ProviderID, match.Status, now); err != nil {
 				return err
 			}
+			s.expectAnswer(ctx, m.ID, now)
 			if match.Status == "delivered" || match.Status == "undelivered" || match.Status == "failed" {
 				if _, err := s.Store.ApplyStatus(ctx, match.ProviderID, match.Status, match.ErrorCode, now); err != nil {
 					return err
@@ -345,6 +346,7 @@ func (s *Sender) sendOne(ctx context.Context, m store.OutMsg) error {
 		if err := s.Store.MarkSent(ctx, m.ID, res.ProviderID, res.Status, now); err != nil {
 			return err
 		}
+		s.expectAnswer(ctx, m.ID, now)
 		sent := atomic.AddInt64(&s.stats.Sent, 1)
 		if s.Progress != nil {
 			s.Progress(sent, atomic.LoadInt64(&s.stats.Failed))
@@ -383,6 +385,15 @@ func (s *Sender) sendOne(ctx context.Context, m store.OutMsg) error {
 		atomic.AddInt64(&s.stats.Unknown, 1)
 		s.Log.Warn("send outcome unknown; will reconcile before any retry", "message", m.ID, "to", phone.Mask(m.Phone), "err", err)
 		return s.Store.MarkUnknown(ctx, m.ID, err.Error(), now)
+	}
+}
+
+// expectAnswer records that a sent reminder waits for its patient's
+// confirmation or cancellation, so that the answer reaches it. A failure
+// loses no message: the answer then goes to an operator.
+func (s *Sender) expectAnswer(ctx context.Context, id int64, now time.Time) {
+	if err := s.Store.ExpectReminderAnswer(ctx, id, now); err != nil {
+		s.Log.Warn("reminder sent, but its answer will go to the operators", "message", id, "err", err)
 	}
 }
 

@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
+	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/inbound"
 	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/store"
@@ -24,9 +27,25 @@ const (
 	InboundPath = "/webhooks/twilio/inbound"
 )
 
+// WebhookStore is what the webhooks need of the engine's database;
+// *store.Store has it.
+type WebhookStore interface {
+	ApplyStatus(ctx context.Context, providerID, status string, errorCode int, now time.Time) (store.StatusReport, error)
+	inbound.Store
+	inbound.ConversationStore
+	ReplyStore
+}
+
+// ReplyStore is what the reminder job needs to act on its patients'
+// answers.
+type ReplyStore interface {
+	RemindedUpcoming(ctx context.Context, phone string, now time.Time) ([]store.RemindedBooking, error)
+	RecordResponse(ctx context.Context, b cup.Booking, kind string, replyID int64, now time.Time) error
+}
+
 // Webhooks receives the provider's delivery reports and patients' replies.
 type Webhooks struct {
-	Store     *store.Store
+	Store     WebhookStore
 	Log       *slog.Logger
 	Now       func() time.Time
 	AuthToken string
@@ -37,6 +56,28 @@ type Webhooks struct {
 	// recorded ("status" or "inbound", and "signature", "bad_request",
 	// "too_large" or "store"), for the metrics.
 	OnError func(webhook, reason string)
+	// Handlers are the other jobs that wait for SMS answers, by job name;
+	// the reminders' and the operators' conversations are always there.
+	Handlers map[string]inbound.Handler
+
+	once   sync.Once
+	router *inbound.Router
+	err    error
+}
+
+// Router is the inbound router the replies go through.
+func (w *Webhooks) Router() (*inbound.Router, error) {
+	w.once.Do(func() {
+		hs := map[string]inbound.Handler{
+			store.JobReminder:     &ReminderAnswers{Store: w.Store},
+			store.JobConversation: inbound.Conversation{Store: w.Store},
+		}
+		for job, h := range w.Handlers {
+			hs[job] = h
+		}
+		w.router, w.err = inbound.New(inbound.Config{Store: w.Store, Handlers: hs, Log: w.Log, Now: w.Now})
+	})
+	return w.router, w.err
 }
 
 func (w *Webhooks) failed(webhook, reason string) {
@@ -159,43 +200,46 @@ func writeTwiML(rw http.ResponseWriter, answer string) {
 	_, _ = rw.Write([]byte(sb.String()))
 }
 
-// HandleReply records and acts on a patient's message and returns the text
-// to answer with ("" for none). A reply already seen (the provider retried
-// the webhook) is not acted on twice.
+// HandleReply records a patient's message, hands it to the job expecting
+// it and returns the text to answer with ("" for none). A reply already
+// seen (the provider retried the webhook) is not acted on twice.
 func (w *Webhooks) HandleReply(ctx context.Context, providerID, from, body string) (string, error) {
-	now := w.Now()
-	rp := sms.ParseReply(body)
-	id, fresh, err := w.Store.InsertReply(ctx, store.Reply{ProviderID: providerID, Phone: from, Body: body,
-		Kind: string(rp.Kind), Status: store.ReplyInbox, ReceivedAt: now.UnixMilli()})
-	if err != nil || !fresh {
-		return "", err
-	}
-	status, answer, err := w.act(ctx, id, from, rp, now)
+	r, err := w.Router()
 	if err != nil {
 		return "", err
 	}
-	answer = sms.Transliterate(answer)
-	if err := w.Store.SetReplyOutcome(ctx, id, status, answer); err != nil {
-		return "", err
-	}
-	w.Log.Info("reply received", "from", phone.Mask(from), "kind", rp.Kind, "outcome", status)
-	return answer, nil
+	return r.Route(ctx, providerID, from, body)
 }
 
-func (w *Webhooks) act(ctx context.Context, replyID int64, from string, rp sms.Reply, now time.Time) (status, answer string, err error) {
-	switch rp.Kind {
-	case sms.ReplyStop:
-		if _, err := w.Store.OptOut(ctx, from, "sms", now); err != nil {
-			return "", "", err
-		}
-		// The provider confirms the opt-out itself and blocks anything
-		// more to this number, so no answer of ours.
-		return store.ReplyHandled, "", nil
-	case sms.ReplyConfirm, sms.ReplyCancel:
-	default:
-		return store.ReplyInbox, "", nil
+// ReminderAnswers is the reminder job's side of the inbound routing: a
+// patient confirms (SI) or cancels (ANNULLA) what a reminder listed.
+type ReminderAnswers struct {
+	Store ReplyStore
+}
+
+// Match takes a confirmation or a cancellation; anything else is not an
+// answer to a reminder.
+func (h *ReminderAnswers) Match(m inbound.Message) inbound.Match {
+	if m.Reply.Kind == sms.ReplyConfirm || m.Reply.Kind == sms.ReplyCancel {
+		return inbound.Keyword
 	}
-	ups, err := w.Store.RemindedUpcoming(ctx, from, now)
+	return inbound.No
+}
+
+// HowToAnswer tells the patient how to answer a reminder.
+func (h *ReminderAnswers) HowToAnswer(store.Expectation) string {
+	return "Per confermare l'appuntamento del promemoria risponda SI, per disdirlo risponda ANNULLA."
+}
+
+// Handle confirms or cancels the bookings the patient was reminded of. The
+// expectation stays open: a patient who confirmed may still cancel.
+func (h *ReminderAnswers) Handle(ctx context.Context, _ store.Expectation, m inbound.Message) (inbound.Outcome, error) {
+	status, answer, err := h.act(ctx, m.ReplyID, m.From, m.Reply, m.ReceivedAt)
+	return inbound.Outcome{Status: status, Answer: answer}, err
+}
+
+func (h *ReminderAnswers) act(ctx context.Context, replyID int64, from string, rp sms.Reply, now time.Time) (status, answer string, err error) {
+	ups, err := h.Store.RemindedUpcoming(ctx, from, now)
 	if err != nil {
 		return "", "", err
 	}
@@ -226,7 +270,7 @@ func (w *Webhooks) act(ctx context.Context, replyID int64, from string, rp sms.R
 			}
 		}
 		for _, m := range matches {
-			if err := w.Store.RecordResponse(ctx, m.Booking, store.ResponseConfirm, replyID, now); err != nil {
+			if err := h.Store.RecordResponse(ctx, m.Booking, store.ResponseConfirm, replyID, now); err != nil {
 				return "", "", err
 			}
 		}
@@ -236,7 +280,7 @@ func (w *Webhooks) act(ctx context.Context, replyID int64, from string, rp sms.R
 		return store.ReplyAsked, whichOne(rp.Kind, matches), nil
 	}
 	m := matches[0]
-	if err := w.Store.RecordResponse(ctx, m.Booking, store.ResponseCancel, replyID, now); err != nil {
+	if err := h.Store.RecordResponse(ctx, m.Booking, store.ResponseCancel, replyID, now); err != nil {
 		return "", "", err
 	}
 	return store.ReplyHandled, fmt.Sprintf("Abbiamo ricevuto la sua richiesta di disdetta dell'appuntamento di %s (prenotazione %s). Grazie per averci avvisato: il posto potrà essere offerto ad altri pazienti.",

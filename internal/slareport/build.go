@@ -253,8 +253,13 @@ func ptr(v float64) *float64 { return &v }
 
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
 
+// KeptStore is where kept reports are read from; *store.Store is one.
+type KeptStore interface {
+	SLAReportByID(ctx context.Context, id int64) (store.SLAReport, error)
+}
+
 // Kept is a kept report as it was made.
-func Kept(ctx context.Context, st *store.Store, id int64) (*Report, error) {
+func Kept(ctx context.Context, st KeptStore, id int64) (*Report, error) {
 	k, err := st.SLAReportByID(ctx, id)
 	if err != nil {
 		return nil, err

@@ -29,24 +29,58 @@ type Reply struct {
 }
 
 // InsertReply records a reply once per provider id; a webhook retried by the
-// provider returns (0, false).
+// provider returns (0, false). A reply recorded for the inbox is in the
+// worklist at once, so that a failure before its outcome is known leaves it
+// in front of a person, not lost.
 func (s *Store) InsertReply(ctx context.Context, r Reply) (int64, bool, error) {
-	var ids []int64
-	err := s.db.SelectContext(ctx, &ids, s.rebind(`INSERT INTO replies (provider_id, phone, body, kind, status, answer, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (provider_id) DO NOTHING RETURNING id`), r.ProviderID, r.Phone, r.Body, r.Kind, r.Status, r.Answer, r.ReceivedAt)
-	if err != nil {
-		return 0, false, fmt.Errorf("store: insert reply: %w", err)
-	}
-	if len(ids) == 0 {
-		return 0, false, nil
-	}
-	return ids[0], true, nil
+	var id int64
+	err := s.InTx(ctx, func(t *Tx) error {
+		var ids []int64
+		err := t.tx.SelectContext(ctx, &ids, s.rebind(`INSERT INTO replies (provider_id, phone, body, kind, status, answer, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (provider_id) DO NOTHING RETURNING id`), r.ProviderID, r.Phone, r.Body, r.Kind, r.Status, r.Answer, r.ReceivedAt)
+		if err != nil {
+			return fmt.Errorf("store: insert reply: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		id = ids[0]
+		if r.Status == ReplyInbox {
+			return t.replyToWorklist(ctx, id)
+		}
+		return nil
+	})
+	return id, id != 0, err
 }
 
-// SetReplyOutcome records what was made of a reply.
+// replyToWorklist adds the work item of an inbox reply.
+func (t *Tx) replyToWorklist(ctx context.Context, replyID int64) error {
+	_, err := t.tx.ExecContext(ctx, t.s.rebind(`INSERT INTO work_items (kind, ref_id, phone, body, arrived_at, due_at, status)
+		SELECT 'reply', id, phone, body, received_at, received_at, 'open' FROM replies WHERE id = ?
+		ON CONFLICT (kind, ref_id) WHERE ref_id <> 0 DO NOTHING`), replyID)
+	if err != nil {
+		return fmt.Errorf("store: reply to worklist: %w", err)
+	}
+	return nil
+}
+
+// SetReplyOutcome records what was made of a reply: a reply for the inbox
+// is in the worklist, one handled otherwise is not.
 func (s *Store) SetReplyOutcome(ctx context.Context, id int64, status, answer string) error {
-	_, err := s.db.ExecContext(ctx, s.rebind(`UPDATE replies SET status = ?, answer = ? WHERE id = ?`), status, answer, id)
-	return err
+	return s.InTx(ctx, func(t *Tx) error {
+		if _, err := t.tx.ExecContext(ctx, s.rebind(`UPDATE replies SET status = ?, answer = ? WHERE id = ?`), status, answer, id); err != nil {
+			return fmt.Errorf("store: reply outcome: %w", err)
+		}
+		if status == ReplyInbox {
+			return t.replyToWorklist(ctx, id)
+		}
+		// Only the item made when the reply arrived, which nobody has
+		// taken in the moment since.
+		if _, err := t.tx.ExecContext(ctx, s.rebind(`DELETE FROM work_items WHERE kind = 'reply' AND ref_id = ? AND status = 'open' AND claimed_by = ''`), id); err != nil {
+			return fmt.Errorf("store: reply outcome: %w", err)
+		}
+		return nil
+	})
 }
 
 // Inbox lists replies waiting for an operator, oldest first.
@@ -60,16 +94,23 @@ func (s *Store) Inbox(ctx context.Context, limit int) ([]Reply, error) {
 	return out, nil
 }
 
-// CloseReply marks an inbox reply as dealt with by an operator.
+// CloseReply marks an inbox reply as dealt with by an operator, and closes
+// its work item, whoever holds it.
 func (s *Store) CloseReply(ctx context.Context, id int64, by string, now time.Time) error {
-	res, err := s.db.ExecContext(ctx, s.rebind(`UPDATE replies SET status = 'closed', closed_by = ?, closed_at = ? WHERE id = ? AND status = 'inbox'`), by, ms(now), id)
-	if err != nil {
-		return fmt.Errorf("store: close reply: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.InTx(ctx, func(t *Tx) error {
+		res, err := t.tx.ExecContext(ctx, s.rebind(`UPDATE replies SET status = 'closed', closed_by = ?, closed_at = ? WHERE id = ? AND status = 'inbox'`), by, ms(now), id)
+		if err != nil {
+			return fmt.Errorf("store: close reply: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if _, err := t.tx.ExecContext(ctx, s.rebind(`UPDATE work_items SET status = 'closed', closed_by = ?, closed_at = ?, outcome = 'done', due_for = ''
+			WHERE kind = 'reply' AND ref_id = ? AND status = 'open'`), by, ms(now), id); err != nil {
+			return fmt.Errorf("store: close reply: %w", err)
+		}
+		return nil
+	})
 }
 
 // OptOut stops every future message to phone and withdraws the planned
@@ -140,18 +181,32 @@ const (
 )
 
 // RecordResponse records a confirmation or a cancellation request for a
-// booking; repeating it is harmless.
+// booking; repeating it is harmless. A cancellation request goes to the
+// worklist, for an operator to carry out in the CUP.
 func (s *Store) RecordResponse(ctx context.Context, b cup.Booking, kind string, replyID int64, now time.Time) error {
 	status := "recorded"
 	if kind == ResponseCancel {
 		status = "open" // the CUP has to carry it out
 	}
-	_, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO booking_responses (node, code, at, kind, reply_id, created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (node, code, at, kind) DO NOTHING`), b.Node, b.Code, ms(b.At), kind, replyID, ms(now), status)
-	if err != nil {
-		return fmt.Errorf("store: record response: %w", err)
-	}
-	return nil
+	return s.InTx(ctx, func(t *Tx) error {
+		var ids []int64
+		err := t.tx.SelectContext(ctx, &ids, s.rebind(`INSERT INTO booking_responses (node, code, at, kind, reply_id, created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (node, code, at, kind) DO NOTHING RETURNING id`), b.Node, b.Code, ms(b.At), kind, replyID, ms(now), status)
+		if err != nil {
+			return fmt.Errorf("store: record response: %w", err)
+		}
+		if len(ids) == 0 || kind != ResponseCancel {
+			return nil
+		}
+		_, err = t.tx.ExecContext(ctx, s.rebind(`INSERT INTO work_items (kind, ref_id, phone, body, node, code, booking_at, arrived_at, due_at, status)
+			SELECT 'cancel', b.id, COALESCE(r.phone, ''), COALESCE(r.body, ''), b.node, b.code, b.at, b.created_at, b.created_at, 'open'
+			FROM booking_responses b LEFT JOIN replies r ON r.id = b.reply_id WHERE b.id = ?
+			ON CONFLICT (kind, ref_id) WHERE ref_id <> 0 DO NOTHING`), ids[0])
+		if err != nil {
+			return fmt.Errorf("store: cancellation to worklist: %w", err)
+		}
+		return nil
+	})
 }
 
 // Response is a patient's answer about a booking.

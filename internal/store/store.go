@@ -3,6 +3,13 @@
 // embedded default; PostgreSQL serves several engine processes sharing the
 // work. Both run the same queries, written with '?' and rebound per dialect,
 // and the same test suite.
+//
+// The files follow what is stored: accounts (users, web sessions), audit,
+// reminders (imports, bookings, messages), outbox, replies, worklist (work
+// items for people), expectations (answers jobs wait for), dialer
+// (campaigns, contacts, attempts), continuity, slareports. The console's
+// screen-shaped queries are read models in files named for their screen:
+// desk.go (the reminders desk) and overview.go (the live overview, metrics).
 package store
 
 import (

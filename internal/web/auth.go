@@ -203,7 +203,7 @@ func checkAccount(name string, role Role, node string) error {
 
 // AddAccount creates an account and writes it to the audit log. A name
 // already taken gives an error wrapping store.ErrExists.
-func AddAccount(ctx context.Context, st *store.Store, a NewAccount, by Actor, now time.Time) (store.User, error) {
+func AddAccount(ctx context.Context, st AccountStore, a NewAccount, by Actor, now time.Time) (store.User, error) {
 	a.Name = strings.TrimSpace(a.Name)
 	a.Node = strings.TrimSpace(a.Node)
 	if err := checkAccount(a.Name, a.Role, a.Node); err != nil {
@@ -232,7 +232,7 @@ func AddAccount(ctx context.Context, st *store.Store, a NewAccount, by Actor, no
 
 // SetAccountDisabled disables (or re-enables) an account by name and writes
 // it to the audit log. Disabling ends the account's sessions at once.
-func SetAccountDisabled(ctx context.Context, st *store.Store, name string, disabled bool, by Actor, now time.Time) error {
+func SetAccountDisabled(ctx context.Context, st AccountStore, name string, disabled bool, by Actor, now time.Time) error {
 	u, err := st.UserByName(ctx, name)
 	if err != nil {
 		return err
@@ -259,6 +259,7 @@ const (
 	actionRelease      = "release"
 	actionAnswer       = "answer"
 	actionClose        = "close"
+	actionCallBack     = "call_back"
 	actionUserAdd      = "user_add"
 	actionUserDisable  = "user_disable"
 	actionUserEnable   = "user_enable"
@@ -267,7 +268,7 @@ const (
 
 // auditActions are offered as filters of the audit log, in this order.
 var auditActions = []string{actionLoginOK, actionLoginFailed, actionLoginBlocked, actionLogout, actionExport, actionSearch,
-	actionClaim, actionRelease, actionAnswer, actionClose, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts}
+	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts}
 
 var actionLabels = map[string]string{
 	actionLoginOK:      "accesso riuscito",
@@ -280,13 +281,14 @@ var actionLabels = map[string]string{
 	actionRelease:      "rilascio",
 	actionAnswer:       "risposta via SMS",
 	actionClose:        "chiusura",
+	actionCallBack:     "da richiamare più tardi",
 	actionUserAdd:      "nuovo utente",
 	actionUserDisable:  "utente disattivato",
 	actionUserEnable:   "utente riattivato",
 	actionContacts:     "contatti dietro una cifra dei livelli di servizio",
 }
 
-func audit(ctx context.Context, st *store.Store, by Actor, now time.Time, action, target, detail string) error {
+func audit(ctx context.Context, st AccountStore, by Actor, now time.Time, action, target, detail string) error {
 	// The entry outlives a cancelled request: what was done is recorded.
 	return st.AddAudit(context.WithoutCancel(ctx), store.AuditEntry{At: now.UnixMilli(), Actor: by.Name, Role: by.Role,
 		Action: action, Target: target, Detail: detail, Remote: by.Remote})

@@ -157,11 +157,8 @@ func operatorWork(t *testing.T, tb *tab, b *bundle, shots string) {
 	}
 	tb.screenshot(filepath.Join(shots, "cerca.png"))
 
-	items, err := b.st.InboxItems(t.Context(), store.InboxFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var it store.InboxItem
+	items := b.openItems(t)
+	var it store.WorkItem
 	for _, x := range items {
 		if x.Kind == store.InboxReply && x.Phone == phoneStranger {
 			it = x
@@ -188,8 +185,8 @@ func operatorWork(t *testing.T, tb *tab, b *bundle, shots string) {
 	if still != 0 {
 		t.Fatal("the closed item is still among those to handle")
 	}
-	got, err := b.st.InboxItemByID(t.Context(), it.Kind, it.ID)
-	if err != nil || got.Open || got.ClosedBy != roleUsers[RoleOperator] || got.ClosedAt == 0 || got.Closure != store.ClosureDone {
+	got, err := b.st.WorkItemByID(t.Context(), it.ID)
+	if err != nil || got.Open() || got.ClosedBy != roleUsers[RoleOperator] || got.ClosedAt == 0 || got.Outcome != store.ClosureDone {
 		t.Fatalf("closed item in the store: %+v %v", got, err)
 	}
 }
@@ -203,9 +200,9 @@ func auditorCannotAct(t *testing.T, tb *tab, b *bundle) {
 	if buttons != 0 {
 		t.Errorf("the auditor's inbox offers %d forms", buttons)
 	}
-	items, err := b.st.InboxItems(t.Context(), store.InboxFilter{})
-	if err != nil || len(items) == 0 {
-		t.Fatalf("inbox: %v %v", items, err)
+	items := b.openItems(t)
+	if len(items) == 0 {
+		t.Fatalf("inbox: %v", items)
 	}
 	var status int
 	tb.must(fmt.Sprintf(`fetch(%s, {method: "POST", body: new URLSearchParams({csrf: document.querySelector("input[name=csrf]").value})}).then(r => r.status)`,

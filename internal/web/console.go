@@ -25,7 +25,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/richiamo/richiamo/internal/slareport"
-	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/worklist"
 )
 
 //go:embed templates
@@ -62,7 +62,7 @@ type LoginLimits struct {
 // Config is what the console needs. New fills the zero fields with the
 // defaults and refuses a bad value naming it.
 type Config struct {
-	Store *store.Store
+	Store Store
 	Log   *slog.Logger
 	Now   func() time.Time
 	// PublicURL is the address users reach the engine at; an https URL makes
@@ -160,7 +160,8 @@ func (c *Config) fill() error {
 // Console serves the web console.
 type Console struct {
 	cfg       Config
-	st        *store.Store
+	st        Store
+	wl        *worklist.List
 	log       *slog.Logger
 	now       func() time.Time
 	pages     map[string]*template.Template
@@ -182,7 +183,7 @@ func New(cfg Config) (*Console, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	c := &Console{cfg: cfg, st: cfg.Store, log: cfg.Log, now: cfg.Now,
+	c := &Console{cfg: cfg, st: cfg.Store, wl: worklist.New(cfg.Store, cfg.Now), log: cfg.Log, now: cfg.Now,
 		limiter: newLoginLimiter(cfg.Login), crossSite: http.NewCrossOriginProtection()}
 	c.secure = strings.HasPrefix(cfg.PublicURL, "https://")
 	for _, p := range cfg.TrustedProxies {
@@ -237,6 +238,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.route(mux, "POST /posta/{kind}/{id}/prendi", permWorkInbox, c.claim)
 	c.route(mux, "POST /posta/{kind}/{id}/rilascia", permWorkInbox, c.release)
 	c.route(mux, "POST /posta/{kind}/{id}/chiudi", permWorkInbox, c.closeItem)
+	c.route(mux, "POST /posta/{kind}/{id}/richiama", permWorkInbox, c.callBack)
 	c.route(mux, "GET /posta/{kind}/{id}/rispondi", permWorkInbox, c.answerForm)
 	c.route(mux, "POST /posta/{kind}/{id}/rispondi", permWorkInbox, c.answer)
 
@@ -263,7 +265,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 func (c *Console) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	if err := c.st.DB().PingContext(ctx); err != nil {
+	if err := c.st.Ping(ctx); err != nil {
 		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
 		return
 	}

@@ -26,9 +26,9 @@ func TestFormWithoutTheAntiForgeryTokenIsRefused(t *testing.T) {
 	c := b.signedIn(t, roleUsers[RoleOperator])
 	inbox := c.get("/posta")
 	token := c.csrf(inbox)
-	items, err := b.st.InboxItems(context.Background(), store.InboxFilter{})
-	if err != nil || len(items) == 0 {
-		t.Fatalf("inbox: %v %v", items, err)
+	items := b.openItems(t)
+	if len(items) == 0 {
+		t.Fatalf("inbox: %v", items)
 	}
 	claim := fmt.Sprintf("/posta/%s/%d/prendi", kindPath(items[0].Kind), items[0].ID)
 	for _, tc := range []struct {
@@ -45,7 +45,7 @@ func TestFormWithoutTheAntiForgeryTokenIsRefused(t *testing.T) {
 			}
 		})
 	}
-	it, err := b.st.InboxItemByID(context.Background(), items[0].Kind, items[0].ID)
+	it, err := b.st.WorkItemByID(context.Background(), items[0].ID)
 	if err != nil || it.ClaimedBy != "" {
 		t.Fatalf("a refused form changed the item: %+v %v", it, err)
 	}
@@ -354,11 +354,8 @@ func TestInboxClaimAnswerAndClose(t *testing.T) {
 	ctx := context.Background()
 	op := b.signedIn(t, roleUsers[RoleOperator])
 	op2 := b.signedIn(t, otherOperator)
-	items, err := b.st.InboxItems(ctx, store.InboxFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reply, cancel store.InboxItem
+	items := b.openItems(t)
+	var reply, cancel store.WorkItem
 	for _, it := range items {
 		switch {
 		case it.Kind == store.InboxReply && it.Phone == phoneDelivered:
@@ -370,7 +367,7 @@ func TestInboxClaimAnswerAndClose(t *testing.T) {
 	if reply.ID == 0 || cancel.ID == 0 || cancel.Code != codeCancelled || cancel.Phone != phoneCancels {
 		t.Fatalf("seeded inbox: %+v", items)
 	}
-	path := func(it store.InboxItem) string { return fmt.Sprintf("/posta/%s/%d", kindPath(it.Kind), it.ID) }
+	path := func(it store.WorkItem) string { return fmt.Sprintf("/posta/%s/%d", kindPath(it.Kind), it.ID) }
 	tok := op.csrf(op.get("/posta"))
 	tok2 := op2.csrf(op2.get("/posta"))
 	if p := op.post(path(reply)+"/prendi", url.Values{"csrf": {tok}}); p.status != http.StatusSeeOther {
@@ -396,11 +393,11 @@ func TestInboxClaimAnswerAndClose(t *testing.T) {
 	if p := op.post(path(reply)+"/rispondi", url.Values{"csrf": {tok}, "testo": {answer}}); p.status != http.StatusSeeOther {
 		t.Fatalf("answer: %d %s", p.status, p.body)
 	}
-	it, err := b.st.InboxItemByID(ctx, reply.Kind, reply.ID)
+	it, err := b.st.WorkItemByID(ctx, reply.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if it.Open || it.Closure != store.ClosureAnswered || it.ClosedBy != roleUsers[RoleOperator] || it.ClosedAt == 0 || it.Answer != answer {
+	if it.Open() || it.Outcome != store.ClosureAnswered || it.ClosedBy != roleUsers[RoleOperator] || it.ClosedAt == 0 || it.Answer != answer {
 		t.Fatalf("answered item: %+v", it)
 	}
 	if w := it.Waited(time.Time{}); w <= 0 || w > time.Minute {
@@ -441,8 +438,8 @@ func TestAnswerToAnOptedOutNumberIsRefused(t *testing.T) {
 	if _, err := b.st.OptOut(ctx, phoneStranger, "sms", b.now()); err != nil {
 		t.Fatal(err)
 	}
-	items, _ := b.st.InboxItems(ctx, store.InboxFilter{})
-	var it store.InboxItem
+	items := b.openItems(t)
+	var it store.WorkItem
 	for _, x := range items {
 		if x.Phone == phoneStranger {
 			it = x
@@ -454,7 +451,7 @@ func TestAnswerToAnOptedOutNumberIsRefused(t *testing.T) {
 	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "STOP") {
 		t.Fatalf("answer to an opted-out number: %d", p.status)
 	}
-	if got, _ := b.st.InboxItemByID(ctx, it.Kind, it.ID); !got.Open {
+	if got, _ := b.st.WorkItemByID(ctx, it.ID); !got.Open() {
 		t.Fatal("the item was closed")
 	}
 }
@@ -480,7 +477,7 @@ func TestCUPManagerSeesOnlyItsNode(t *testing.T) {
 	if p := c.get("/promemoria/mancate-consegne?dal=2026-11-01&al=2026-12-31"); strings.Contains(p.body, "30003") || strings.Contains(p.body, "21614") {
 		t.Fatalf("a CUP manager sees other nodes' failures")
 	}
-	items, _ := b.st.InboxItems(context.Background(), store.InboxFilter{})
+	items := b.openItems(t)
 	tok := c.csrf(inbox)
 	for _, it := range items {
 		p := c.post(fmt.Sprintf("/posta/%s/%d/prendi", kindPath(it.Kind), it.ID), url.Values{"csrf": {tok}})
@@ -536,9 +533,9 @@ func TestEveryPageOnPostgres(t *testing.T) {
 			t.Errorf("%s: %d\n%s", p, pg.status, pg.body)
 		}
 	}
-	items, err := b.st.InboxItems(context.Background(), store.InboxFilter{})
-	if err != nil || len(items) != 3 {
-		t.Fatalf("inbox %+v %v", items, err)
+	items := b.openItems(t)
+	if len(items) != 3 {
+		t.Fatalf("inbox %+v", items)
 	}
 	tok := c.csrf(c.get("/posta"))
 	for _, it := range items {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -12,22 +13,27 @@ import (
 	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/worklist"
 )
 
-// Inbox kinds in addresses, in Italian.
-var kindPaths = map[string]string{"risposte": store.InboxReply, "disdette": store.InboxCancel}
+// Worklist kinds in addresses, in Italian.
+var kindPaths = map[string]worklist.Kind{"risposte": worklist.Reply, "disdette": worklist.Cancel,
+	"richiami": worklist.Recall, "offerte": worklist.Offer, "questionari": worklist.Survey, "urgenze": worklist.Urgent}
 
 func kindPath(kind string) string {
 	for p, k := range kindPaths {
-		if k == kind {
+		if string(k) == kind {
 			return p
 		}
 	}
 	return kind
 }
 
+// inboxPage is how many open items a page of the list shows.
+const inboxPage = 100
+
 type itemView struct {
-	store.InboxItem
+	store.WorkItem
 	Path     string // /posta/<kind>/<id>
 	Phone    string // whole or masked, by role
 	Waited   time.Duration
@@ -36,16 +42,27 @@ type itemView struct {
 	Workable bool
 }
 
+// kindTab is one kind in the list's tabs, with its open items.
+type kindTab struct {
+	Label string
+	Href  string
+	Count int
+	On    bool
+}
+
 type inboxData struct {
 	Open      []itemView
+	Later     []itemView
 	Closed    []itemView
+	Tabs      []kindTab
+	Next      string // the next page's address, "" on the last
 	Node      string
 	CanWork   bool
 	FullPhone bool
 }
 
-func (c *Console) itemView(it store.InboxItem, s *session, now time.Time) itemView {
-	v := itemView{InboxItem: it, Path: fmt.Sprintf("/posta/%s/%d", kindPath(it.Kind), it.ID), Waited: it.Waited(now),
+func (c *Console) itemView(it store.WorkItem, s *session, now time.Time) itemView {
+	v := itemView{WorkItem: it, Path: fmt.Sprintf("/posta/%s/%d", kindPath(it.Kind), it.ID), Waited: it.Waited(now),
 		Mine: it.ClaimedBy == s.acct.Name, Free: it.ClaimedBy == "", Workable: s.acct.can(permWorkInbox)}
 	v.Phone = phone.Mask(it.Phone)
 	if s.acct.can(permFullPhone) {
@@ -53,6 +70,8 @@ func (c *Console) itemView(it store.InboxItem, s *session, now time.Time) itemVi
 	} else {
 		// A patient may write a number in the message itself.
 		v.Body = hideNumbers(it.Body)
+		v.Note = hideNumbers(it.Note)
+		v.Answer = hideNumbers(it.Answer)
 	}
 	return v
 }
@@ -65,23 +84,65 @@ func hideNumbers(s string) string {
 	return numberLike.ReplaceAllStringFunc(s, phone.Mask)
 }
 
+// inbox lists the open items a page at a time, with a tab per kind so that
+// no kind of item can push another out of sight.
 func (c *Console) inbox(w http.ResponseWriter, r *http.Request, s *session) error {
 	now := c.now()
-	f := store.InboxFilter{Node: s.acct.Node, Limit: 500}
-	open, err := c.st.InboxItems(r.Context(), f)
+	q := r.URL.Query()
+	f := worklist.Filter{Node: s.acct.Node, Viewer: s.acct.Name, After: q.Get("dopo"), Limit: inboxPage}
+	tipo := q.Get("tipo")
+	if tipo != "" {
+		k, ok := kindPaths[tipo]
+		if !ok {
+			return errStatus(http.StatusBadRequest, "Tipo di elemento sconosciuto.")
+		}
+		f.Kind = k
+	}
+	open, err := c.wl.Open(r.Context(), f)
+	if errors.Is(err, worklist.ErrBadPage) {
+		return errStatus(http.StatusBadRequest, "Pagina non valida: torni all'inizio della lista.")
+	}
 	if err != nil {
 		return err
 	}
-	f.Limit = 50
-	closed, err := c.st.ClosedInboxItems(r.Context(), f)
+	counts, err := c.wl.Counts(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	later, err := c.wl.Later(r.Context(), worklist.Filter{Node: s.acct.Node, Viewer: s.acct.Name, Limit: 50})
+	if err != nil {
+		return err
+	}
+	closed, err := c.wl.Closed(r.Context(), worklist.Filter{Node: s.acct.Node, Limit: 50})
 	if err != nil {
 		return err
 	}
 	d := inboxData{Node: s.acct.Node, CanWork: s.acct.can(permWorkInbox), FullPhone: s.acct.can(permFullPhone)}
-	for _, it := range open {
+	total := 0
+	for _, k := range worklist.Kinds {
+		total += counts[k]
+	}
+	d.Tabs = append(d.Tabs, kindTab{Label: "Tutti", Href: "/posta", Count: total, On: f.Kind == ""})
+	for _, k := range worklist.Kinds {
+		if counts[k] == 0 && f.Kind != k {
+			continue
+		}
+		d.Tabs = append(d.Tabs, kindTab{Label: kindLabels[string(k)], Href: "/posta?tipo=" + kindPath(string(k)), Count: counts[k], On: f.Kind == k})
+	}
+	if open.Next != "" {
+		v := url.Values{"dopo": {open.Next}}
+		if tipo != "" {
+			v.Set("tipo", tipo)
+		}
+		d.Next = "/posta?" + v.Encode()
+	}
+	for _, it := range open.Items {
 		d.Open = append(d.Open, c.itemView(it, s, now))
 	}
-	for _, it := range closed {
+	for _, it := range later {
+		d.Later = append(d.Later, c.itemView(it, s, now))
+	}
+	for _, it := range closed.Items {
 		d.Closed = append(d.Closed, c.itemView(it, s, now))
 	}
 	// The list reloads itself, slower than the overview: an operator reads
@@ -90,41 +151,50 @@ func (c *Console) inbox(w http.ResponseWriter, r *http.Request, s *session) erro
 	return nil
 }
 
-// item loads the inbox item of the address, refusing a CUP manager what is
-// not a cancellation request of its node.
-func (c *Console) item(r *http.Request, s *session) (store.InboxItem, error) {
+// item loads the work item of the address, refusing a CUP manager what is
+// not an item of its node.
+func (c *Console) item(r *http.Request, s *session) (store.WorkItem, error) {
 	kind, ok := kindPaths[r.PathValue("kind")]
 	if !ok {
-		return store.InboxItem{}, store.ErrNotFound
+		return store.WorkItem{}, store.ErrNotFound
 	}
 	id, err := pathID(r)
 	if err != nil {
-		return store.InboxItem{}, err
+		return store.WorkItem{}, err
 	}
-	it, err := c.st.InboxItemByID(r.Context(), kind, id)
+	it, err := c.wl.Get(r.Context(), id)
 	if err != nil {
-		return store.InboxItem{}, err
+		return store.WorkItem{}, err
 	}
-	if s.acct.Node != "" && (it.Kind != store.InboxCancel || it.Node != s.acct.Node) {
-		return store.InboxItem{}, store.ErrNotFound
+	if it.Kind != string(kind) || (s.acct.Node != "" && it.Node != s.acct.Node) {
+		return store.WorkItem{}, store.ErrNotFound
 	}
 	return it, nil
 }
 
-func itemTarget(it store.InboxItem) string {
-	if it.Kind == store.InboxCancel {
-		return fmt.Sprintf("disdetta %d (%s %s)", it.ID, it.Node, it.Code)
+// itemTarget names an item in the audit log by the row it is about, as the
+// inbox always did.
+func itemTarget(it store.WorkItem) string {
+	switch worklist.Kind(it.Kind) {
+	case worklist.Cancel:
+		return fmt.Sprintf("disdetta %d (%s %s)", it.RefID, it.Node, it.Code)
+	case worklist.Reply:
+		return fmt.Sprintf("risposta %d", it.RefID)
 	}
-	return fmt.Sprintf("risposta %d", it.ID)
+	return fmt.Sprintf("%s %d", it.Kind, it.ID)
 }
 
-// inboxErr turns the store's refusals into what the operator reads.
+// inboxErr turns the worklist's refusals into what the operator reads.
 func inboxErr(err error) error {
 	switch {
-	case errors.Is(err, store.ErrTaken):
+	case errors.Is(err, worklist.ErrTaken):
 		return errStatus(http.StatusConflict, "Questo elemento è già in carico a un altro operatore.")
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, worklist.ErrNotFound):
 		return errStatus(http.StatusConflict, "Questo elemento è già stato chiuso.")
+	case errors.Is(err, worklist.ErrPast):
+		return errStatus(http.StatusBadRequest, "L'ora del richiamo è già passata: ne scelga una futura.")
+	case errors.Is(err, worklist.ErrNoteTooLong):
+		return errStatus(http.StatusBadRequest, "La nota è troppo lunga: al massimo %d caratteri.", worklist.MaxNote)
 	}
 	return err
 }
@@ -134,7 +204,7 @@ func (c *Console) claim(w http.ResponseWriter, r *http.Request, s *session) erro
 	if err != nil {
 		return err
 	}
-	if err := c.st.ClaimInboxItem(r.Context(), it.Kind, it.ID, s.acct.Name, c.now()); err != nil {
+	if err := c.wl.Claim(r.Context(), it.ID, s.acct.Name); err != nil {
 		return inboxErr(err)
 	}
 	c.audit(r, s, actionClaim, itemTarget(it), "")
@@ -147,7 +217,7 @@ func (c *Console) release(w http.ResponseWriter, r *http.Request, s *session) er
 	if err != nil {
 		return err
 	}
-	if err := c.st.ReleaseInboxItem(r.Context(), it.Kind, it.ID, s.acct.Name); err != nil {
+	if err := c.wl.Release(r.Context(), it.ID, s.acct.Name); err != nil {
 		return inboxErr(err)
 	}
 	c.audit(r, s, actionRelease, itemTarget(it), "")
@@ -161,11 +231,37 @@ func (c *Console) closeItem(w http.ResponseWriter, r *http.Request, s *session) 
 		return err
 	}
 	now := c.now()
-	if err := c.st.CloseInboxItem(r.Context(), it.Kind, it.ID, s.acct.Name, now); err != nil {
+	note := strings.TrimSpace(r.PostFormValue("nota"))
+	if err := c.wl.Close(r.Context(), it.ID, s.acct.Name, worklist.Done, note); err != nil {
 		return inboxErr(err)
 	}
 	c.audit(r, s, actionClose, itemTarget(it), "tempo di risposta "+durText(it.Waited(now)))
 	http.Redirect(w, r, "/posta?esito=chiusa", http.StatusSeeOther)
+	return nil
+}
+
+// callBack asks an item back at a time of day in Europe/Rome, for the
+// operator alone or for anyone.
+func (c *Console) callBack(w http.ResponseWriter, r *http.Request, s *session) error {
+	it, err := c.item(r, s)
+	if err != nil {
+		return err
+	}
+	at, err := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue("quando"), cup.Rome)
+	if err != nil {
+		return errStatus(http.StatusBadRequest, "Indichi giorno e ora del richiamo.")
+	}
+	mine := r.PostFormValue("per") != "tutti"
+	note := strings.TrimSpace(r.PostFormValue("nota"))
+	if err := c.wl.CallBack(r.Context(), it.ID, s.acct.Name, at, mine, note); err != nil {
+		return inboxErr(err)
+	}
+	who := "per chiunque"
+	if mine {
+		who = "per " + s.acct.Name
+	}
+	c.audit(r, s, actionCallBack, itemTarget(it), "da richiamare il "+whenText(at.UnixMilli())+" "+who)
+	http.Redirect(w, r, "/posta?esito=richiamo", http.StatusSeeOther)
 	return nil
 }
 
@@ -185,7 +281,7 @@ func (c *Console) answerForm(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return err
 	}
-	if !it.Open {
+	if !it.Open() {
 		return inboxErr(store.ErrNotFound)
 	}
 	out, err := c.st.IsOptedOut(r.Context(), it.Phone)
@@ -211,7 +307,7 @@ func (c *Console) answer(w http.ResponseWriter, r *http.Request, s *session) err
 			answerData{Item: c.itemView(it, s, now), Text: text, Error: msg, Max: maxAnswerSegments})
 		return nil
 	}
-	if !it.Open {
+	if !it.Open() {
 		return inboxErr(store.ErrNotFound)
 	}
 	if it.Phone == "" {
@@ -236,7 +332,7 @@ func (c *Console) answer(w http.ResponseWriter, r *http.Request, s *session) err
 		// moved on from, so it expires instead.
 		Day: now.In(cup.Rome).Format(store.DayLayout), Offset: 0, Body: body,
 		Encoding: string(info.Encoding), Segments: info.Segments, NotBefore: now, ExpiresAt: now.Add(24 * time.Hour)}
-	id, err := c.st.AnswerInboxItem(r.Context(), it.Kind, it.ID, s.acct.Name, msg, now)
+	id, err := c.wl.Answer(r.Context(), it.ID, s.acct.Name, msg)
 	if err != nil {
 		return inboxErr(err)
 	}

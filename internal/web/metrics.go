@@ -26,7 +26,7 @@ type Metrics struct {
 	logins        *prometheus.CounterVec
 }
 
-func newMetrics(st *store.Store, now func() time.Time) *Metrics {
+func newMetrics(st metricsStore, now func() time.Time) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.WebhookErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "richiamo_webhook_errors_total",
@@ -68,7 +68,7 @@ var statuses = []string{store.StatusPlanned, store.StatusClaimed, store.StatusSe
 	store.StatusDelivered, store.StatusUndelivered, store.StatusFailed, store.StatusWithdrawn, store.StatusExpired}
 
 type storeCollector struct {
-	st  *store.Store
+	st  metricsStore
 	now func() time.Time
 }
 

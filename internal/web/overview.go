@@ -6,6 +6,7 @@ import (
 
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/worklist"
 )
 
 type activityRow struct {
@@ -142,17 +143,19 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) e
 			}
 		}
 	}
-	items, err := c.st.InboxItems(ctx, store.InboxFilter{Node: s.acct.Node})
+	f := worklist.Filter{Node: s.acct.Node, Viewer: s.acct.Name, Limit: 1}
+	counts, err := c.wl.Counts(ctx, f)
 	if err != nil {
 		return err
 	}
-	for _, it := range items {
-		if it.Kind == store.InboxReply {
-			d.Replies++
-		} else {
-			d.Cancels++
-		}
-		d.Oldest = max(d.Oldest, it.Waited(now))
+	d.Replies, d.Cancels = counts[worklist.Reply], counts[worklist.Cancel]
+	// The list goes oldest first: its first item has waited longest.
+	oldest, err := c.wl.Open(ctx, f)
+	if err != nil {
+		return err
+	}
+	for _, it := range oldest.Items {
+		d.Oldest = it.Waited(now)
 	}
 	c.render(w, r, s, http.StatusOK, "panoramica", "Panoramica", d, func(v *view) { v.Refresh = int(c.cfg.Refresh / time.Second) })
 	return nil

@@ -134,6 +134,7 @@ var notices = map[string]string{
 	"rilasciata":  "Elemento rilasciato: ora altri operatori possono prenderlo.",
 	"chiusa":      "Elemento chiuso. Il tempo di risposta è stato registrato.",
 	"risposta":    "Risposta messa in coda per l'invio via SMS; l'elemento è chiuso.",
+	"richiamo":    "Elemento rimandato: tornerà nella lista all'ora scelta.",
 	"utente":      "Utente creato.",
 	"disattivato": "Utente disattivato: le sue sessioni sono state chiuse.",
 	"riattivato":  "Utente riattivato.",
@@ -279,6 +280,10 @@ func detailText(d string) string { return detailWords.Replace(d) }
 var kindLabels = map[string]string{
 	store.InboxReply:  "Risposta del paziente",
 	store.InboxCancel: "Richiesta di disdetta",
+	"recall":          "Richiamo da completare",
+	"offer":           "Posto da offrire al telefono",
+	"survey":          "Questionario da approfondire",
+	"urgent":          "Spostamento urgente",
 	"reminder":        "promemoria",
 	"answer":          "risposta dell'operatore",
 }

@@ -341,3 +341,13 @@ func (b *bundle) signedIn(t *testing.T, name string) *client {
 	}
 	return c
 }
+
+// openItems lists every open work item due now, as the store keeps them.
+func (b *bundle) openItems(t *testing.T) []store.WorkItem {
+	t.Helper()
+	items, err := b.st.OpenWorkItems(context.Background(), store.WorkFilter{Now: b.now(), Limit: 10_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
