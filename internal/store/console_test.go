@@ -3,8 +3,6 @@ package store_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/store/storetest"
+	"github.com/richiamo/richiamo/internal/testkit"
 )
 
 func TestAccountsAndWebSessions(t *testing.T) {
@@ -116,8 +115,6 @@ const deskExtract = "nodo;codice_prenotazione;cellulare;data_ora_appuntamento;co
 	"ASL2;B-4;075 1234567;01/12/2026 12:30;Conti;Paolo\n" +
 	"ASL1;A-3;3331000009;31/11/2026 09:00;Ferri;Lia\n"
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 // planDesk runs the reminder job on deskExtract: three messages (one for
 // a patient with a booking in each of two nodes) and three rejected rows.
 func planDesk(t *testing.T, st *store.Store, now time.Time) int64 {
@@ -126,7 +123,7 @@ func planDesk(t *testing.T, st *store.Store, now time.Time) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl := &remind.Planner{Store: st, Campaign: camp, Log: quiet(), Now: func() time.Time { return now }}
+	pl := &remind.Planner{Store: st, Campaign: camp, Log: testkit.Logger(t), Now: testkit.NewClock(now).Now}
 	rep, err := pl.Plan(context.Background(), []remind.Source{{Name: "estratto.csv", R: strings.NewReader(deskExtract)}}, remind.Options{})
 	if err != nil {
 		t.Fatal(err)
