@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/dialer/campaigns"
-	"github.com/richiamo/richiamo/internal/leakcheck"
 	"github.com/richiamo/richiamo/internal/script"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/store/storetest"
@@ -23,7 +24,7 @@ import (
 	"github.com/richiamo/richiamo/internal/voice/patients"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m, "github.com/richiamo/richiamo/internal/") }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // monday10 is Monday 30 November 2026, 10:00 in Rome: the window is open
 // whatever day the test runs on.
