@@ -83,17 +83,6 @@ func TestLoggerDropsLinesAfterTheTest(t *testing.T) {
 	}
 }
 
-func TestLoggerWritesToTheTest(t *testing.T) {
-	t.Parallel()
-	// Logger itself must not panic when its lines arrive from goroutines.
-	log := Logger(t)
-	var wg sync.WaitGroup
-	for i := range 4 {
-		wg.Go(func() { log.Debug("from a goroutine", "n", i) })
-	}
-	wg.Wait()
-}
-
 // recorder is a testing.TB that records a failure instead of stopping.
 type recorder struct {
 	testing.TB
