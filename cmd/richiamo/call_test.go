@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/richiamo/richiamo/internal/testkit"
 )
 
 // sippCall runs one of testdata/sipp's scenarios as the far end of one
@@ -19,13 +21,7 @@ import (
 // and fails the test unless the call went as the scenario expects.
 func sippCall(t *testing.T, scenario string) (string, func()) {
 	t.Helper()
-	bin, err := exec.LookPath("sipp")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("SIPp is required (apt-get install sip-tester): %v", err)
-		}
-		t.Skipf("SIPp is not installed (apt-get install sip-tester): %v", err)
-	}
+	bin := testkit.Need(t, "sipp")
 	port, media := freePort(t, 1), freePort(t, 4)
 	var out bytes.Buffer
 	cmd := exec.Command(bin, "-sf", filepath.Join("..", "..", "testdata", "sipp", scenario),
@@ -94,12 +90,7 @@ func callConfig(t *testing.T) string {
 
 func TestCallJSONAgainstSIPp(t *testing.T) {
 	t.Parallel()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("SIPp's play_pcap_audio needs root (or CAP_NET_RAW for sipp)")
-		}
-		t.Skip("SIPp's play_pcap_audio needs root (or CAP_NET_RAW for sipp)")
-	}
+	testkit.Need(t, "raw-sockets")
 	uri, wait := sippCall(t, "answer_digits.xml")
 	var out, errb bytes.Buffer
 	code := run(context.Background(), testEnv(&out, &errb),

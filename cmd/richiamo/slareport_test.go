@@ -16,6 +16,7 @@ import (
 
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/testkit"
 )
 
 // seedMonth records, through the store as the engine does, a month of work
@@ -295,13 +296,8 @@ func checkPDF(t *testing.T, path string, want []string, maxPages int) {
 	if !bytes.HasPrefix(data, []byte("%PDF-")) {
 		t.Fatalf("%s is not a PDF", path)
 	}
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("pdftotext (poppler-utils) is missing: make test installs it")
-		}
-		t.Skip("pdftotext (poppler-utils) is missing: install it to read the PDF back")
-	}
-	text, err := exec.Command("pdftotext", "-layout", path, "-").Output()
+	pdftotext := testkit.Need(t, "pdftotext")
+	text, err := exec.Command(pdftotext, "-layout", path, "-").Output()
 	if err != nil {
 		t.Fatalf("pdftotext: %v", err)
 	}

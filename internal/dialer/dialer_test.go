@@ -12,6 +12,7 @@ import (
 	"github.com/richiamo/richiamo/internal/dialer"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/store/storetest"
+	"github.com/richiamo/richiamo/internal/testkit"
 	"github.com/richiamo/richiamo/internal/voice"
 )
 
@@ -20,28 +21,17 @@ var rome = calendar.Rome
 // monday10 is Monday 30 November 2026, 10:00 in Rome: the window is open.
 var monday10 = time.Date(2026, 11, 30, 10, 0, 0, 0, rome)
 
-// clock is a fake clock: Sleep moves it forward at once, and ends the run
+// clock is a pinned clock whose Sleep moves it forward at once, and ends the run
 // (cancels) once it passes the horizon, so a test covering days takes
 // milliseconds.
 type clock struct {
-	mu      sync.Mutex
-	t       time.Time
+	*testkit.Clock
 	horizon time.Time
 	cancel  context.CancelFunc
 }
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
 func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	past := c.t.After(c.horizon)
-	c.mu.Unlock()
-	if past {
+	if c.Advance(d).After(c.horizon) {
 		c.cancel()
 	}
 	runtime.Gosched()
@@ -118,7 +108,7 @@ func setup(t *testing.T, st *store.Store, start time.Time, horizon time.Duration
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	clk := &clock{t: start, horizon: start.Add(horizon), cancel: cancel}
+	clk := &clock{Clock: testkit.NewClock(start), horizon: start.Add(horizon), cancel: cancel}
 	id, err := st.AddCampaign(ctx, "recall", "recall", start.Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)

@@ -8,14 +8,14 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/inbound"
-	"github.com/richiamo/richiamo/internal/leakcheck"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/store/storetest"
 	"github.com/richiamo/richiamo/internal/worklist"
+	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m, "github.com/richiamo/richiamo/internal/inbound") }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 

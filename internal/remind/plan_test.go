@@ -9,6 +9,7 @@ import (
 
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/testkit"
 )
 
 func TestReimportingTheSameExtractPlansNothingNew(t *testing.T) {
@@ -175,7 +176,7 @@ func TestRunOutsideSendingHoursWaitsForTheOpening(t *testing.T) {
 	t.Parallel()
 	eachStore(t, func(t *testing.T, b *bundle) {
 		late := time.Date(2026, 11, 30, 21, 15, 0, 0, cup.Rome)
-		b.planner.Now = runningClock(late)
+		b.planner.Now = testkit.RunningClock(late)
 		// The appointment is on the afternoon of the 1st: the 09:00 opening
 		// on the 1st is still more than min_notice before it.
 		b.plan(t, Options{RunDay: mondayMorning}, row("ASL1", "A-1", "3331234567", "01/12/2026 16:30"))

@@ -10,6 +10,7 @@ import (
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/store/storetest"
+	"github.com/richiamo/richiamo/internal/testkit"
 )
 
 // sqliteBundle runs the sending tests on the embedded store; the store
@@ -21,17 +22,14 @@ func sqliteBundle(t *testing.T) *bundle {
 
 func (b *bundle) waitStatus(t *testing.T, phone, status string) store.MessageRow {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ms := b.messages(t, phone)
-		if len(ms) > 0 && ms[0].Status == status {
-			return ms[0]
+	var ms []store.MessageRow
+	testkit.WaitFor(t, func() error {
+		if ms = b.messages(t, phone); len(ms) > 0 && ms[0].Status == status {
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("message to %s: %+v, want status %s", phone, ms, status)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return fmt.Errorf("message to %s: %+v, want status %s", phone, ms, status)
+	}, 10*time.Second)
+	return ms[0]
 }
 
 func TestSendGoesThroughTheProviderAndDeliveryIsRecorded(t *testing.T) {

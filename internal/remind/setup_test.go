@@ -3,8 +3,6 @@ package remind
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,19 +15,13 @@ import (
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/store/storetest"
+	"github.com/richiamo/richiamo/internal/testkit"
 )
 
 const (
 	testAccount = "AC0123456789abcdef0123456789abcdef"
 	testToken   = "0123456789abcdef0123456789abcdef"
 )
-
-// runningClock starts at a fixed instant and advances with real time, so
-// that backoffs and leases expire without sleeping through hours.
-func runningClock(start time.Time) func() time.Time {
-	real := time.Now()
-	return func() time.Time { return start.Add(time.Since(real)) }
-}
 
 // mondayMorning is the run time of most tests: Monday 30 November 2026,
 // 09:30 in Rome, the day before the extracts' appointments.
@@ -47,8 +39,6 @@ type bundle struct {
 	now     func() time.Time
 }
 
-func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 func setup(t *testing.T, st *store.Store) *bundle {
 	t.Helper()
 	return setupWith(t, st, twiliotest.Options{AccountSID: testAccount, AuthToken: testToken, DeliveryDelay: time.Millisecond})
@@ -60,10 +50,10 @@ func setupWith(t *testing.T, st *store.Store, fo twiliotest.Options) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bundle{st: st, camp: camp, now: runningClock(mondayMorning)}
+	b := &bundle{st: st, camp: camp, now: testkit.RunningClock(mondayMorning)} // backoffs and leases expire without sleeping through hours
 	b.fake = twiliotest.NewServer(fo)
 	t.Cleanup(b.fake.Close)
-	b.hooks = &Webhooks{Store: st, Log: quietLog(), Now: b.now, AuthToken: testToken}
+	b.hooks = &Webhooks{Store: st, Log: testkit.Logger(t), Now: b.now, AuthToken: testToken}
 	mux := http.NewServeMux()
 	b.hooks.Register(mux)
 	b.web = httptest.NewServer(mux)
@@ -75,8 +65,8 @@ func setupWith(t *testing.T, st *store.Store, fo twiliotest.Options) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.planner = &Planner{Store: st, Campaign: camp, Log: quietLog(), Now: b.now}
-	b.sender = &Sender{Store: st, Gateway: b.gw, Log: quietLog(), Now: b.now, Rate: 1000, Concurrency: 4,
+	b.planner = &Planner{Store: st, Campaign: camp, Log: testkit.Logger(t), Now: b.now}
+	b.sender = &Sender{Store: st, Gateway: b.gw, Log: testkit.Logger(t), Now: b.now, Rate: 1000, Concurrency: 4,
 		MaxAttempts: 3, RetryBase: 10 * time.Millisecond, ReconcileAfter: 10 * time.Millisecond, Lease: 5 * time.Second}
 	return b
 }

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/dialer"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/testkit"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/voice/media"
 	"github.com/richiamo/richiamo/internal/voice/say"
@@ -312,19 +312,14 @@ func TestADialerRunStoresTheScriptResults(t *testing.T) {
 	results := NewResults()
 	recorded := make(chan struct{}, 3)
 	rules, maxAttempts := s.Rules()
-	var mu sync.Mutex
-	now := monday
+	clock := testkit.NewClock(monday)
 	d, err := dialer.New(dialer.Config{
 		Store: results.Store(signalStore{st, recorded}),
 		Call: callWith(func(ctx context.Context, req voice.Request) (Answered, voice.Result) {
 			return patients[req.To]()
 		}, s, 0, results),
 		Positive: s.Positive, Rules: rules, MaxAttempts: maxAttempts,
-		Now: func() time.Time {
-			mu.Lock()
-			defer mu.Unlock()
-			return now
-		},
+		Now: clock.Now,
 		// The pacing between calls passes at once; waiting for a retry
 		// lasts until the test ends.
 		Sleep: func(ctx context.Context, d time.Duration) error {
@@ -332,9 +327,7 @@ func TestADialerRunStoresTheScriptResults(t *testing.T) {
 				<-ctx.Done()
 				return ctx.Err()
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			now = now.Add(d)
+			clock.Advance(d)
 			return nil
 		},
 	})

@@ -13,13 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/richiamo/richiamo/internal/leakcheck"
+	"go.uber.org/goleak"
 
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m, "richiamo/internal/sms") }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const (
 	patient = "+393331234567"

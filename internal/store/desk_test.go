@@ -2,8 +2,6 @@ package store_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +11,8 @@ import (
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/store/storetest"
+	"github.com/richiamo/richiamo/internal/testkit"
 )
-
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // planDesk runs the reminder job on deskExtract: three messages (one for
 // a patient with a booking in each of two nodes) and three rejected rows.
@@ -25,7 +22,7 @@ func planDesk(t *testing.T, st *store.Store, now time.Time) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl := &remind.Planner{Store: st, Campaign: camp, Log: quiet(), Now: func() time.Time { return now }}
+	pl := &remind.Planner{Store: st, Campaign: camp, Log: testkit.Logger(t), Now: testkit.NewClock(now).Now}
 	rep, err := pl.Plan(context.Background(), []remind.Source{{Name: "estratto.csv", R: strings.NewReader(deskExtract)}}, remind.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package voice
 
 import (
-	"log/slog"
 	"testing"
 )
 
@@ -25,12 +24,3 @@ func (p SIPpPeer) Wait() {
 	p.s.t.Helper()
 	p.s.wait()
 }
-
-// NeedRawSockets skips a test whose scenario plays RTP from a capture.
-func NeedRawSockets(t testing.TB) {
-	t.Helper()
-	needRawSockets(t)
-}
-
-// Logger is a logger whose lines the test shows if it fails.
-func Logger(t testing.TB) *slog.Logger { return testLog(t) }

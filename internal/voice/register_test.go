@@ -1,9 +1,12 @@
 package voice
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/richiamo/richiamo/internal/testkit"
 )
 
 func TestRegistrationRefreshedAndWithdrawn(t *testing.T) {
@@ -20,8 +23,7 @@ func TestRegistrationRefreshedAndWithdrawn(t *testing.T) {
 	// The refresh gets 503 and is retried before the binding lapses; the
 	// retry is granted 30s.
 	var sawFailure bool
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.WaitFor(t, func() error {
 		r := c.Registration()
 		if strings.Contains(r.LastError, "503") {
 			sawFailure = true
@@ -33,13 +35,10 @@ func TestRegistrationRefreshedAndWithdrawn(t *testing.T) {
 			if !r.Registered {
 				t.Errorf("refreshed but not registered: %+v", r)
 			}
-			break
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no successful refresh: %+v", r)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Errorf("no successful refresh: %+v", r)
+	}, 10*time.Second)
 	if !sawFailure {
 		t.Error("the failed refresh was not reported by Registration")
 	}
@@ -55,7 +54,7 @@ func TestRegistrationRefreshedAndWithdrawn(t *testing.T) {
 func TestRegistrationWithAWrongPasswordFailsTheStart(t *testing.T) {
 	t.Parallel()
 	s := startSIPp(t, "register.xml")
-	c, err := NewCaller(Config{Bind: "127.0.0.1:0", Registrar: s.proxy(), Username: "cup", Password: "guess", Log: testLog(t)})
+	c, err := NewCaller(Config{Bind: "127.0.0.1:0", Registrar: s.proxy(), Username: "cup", Password: "guess", Log: testkit.Logger(t)})
 	if err == nil {
 		c.Close()
 		t.Fatal("started with a wrong password")

@@ -8,6 +8,7 @@ import (
 	"github.com/richiamo/richiamo/internal/dialer"
 	"github.com/richiamo/richiamo/internal/script"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/testkit"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/voice/say"
 )
@@ -42,7 +43,7 @@ func (l *lastAttempt) RecordAttempt(ctx context.Context, a store.AttemptRecord) 
 
 func TestScriptTransfersToTheOperators(t *testing.T) {
 	t.Parallel()
-	voice.NeedRawSockets(t)
+	testkit.Need(t, "raw-sockets")
 	s, err := script.Load([]byte(operatorScript), say.Italian())
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +58,7 @@ func TestScriptTransfersToTheOperators(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			peer := voice.StartSIPp(t, tc.scenario)
-			c, err := voice.NewCaller(voice.Config{Bind: "127.0.0.1:0", RTPPortMin: 20000, RTPPortMax: 29999, Log: voice.Logger(t)})
+			c, err := voice.NewCaller(voice.Config{Bind: "127.0.0.1:0", RTPPortMin: 20000, RTPPortMax: 29999, Log: testkit.Logger(t)})
 			if err != nil {
 				t.Fatal(err)
 			}

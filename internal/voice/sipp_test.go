@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/richiamo/richiamo/internal/testkit"
 )
 
 // scenarios holds the SIPp scenarios the call tests run as the far end;
@@ -36,32 +37,6 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// sippBinary finds SIPp. Under CI its absence fails the test; elsewhere the
-// test is skipped with a message saying what to install.
-func sippBinary(t testing.TB) string {
-	t.Helper()
-	p, err := exec.LookPath("sipp")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("SIPp is required (apt-get install sip-tester): %v", err)
-		}
-		t.Skipf("SIPp is not installed (apt-get install sip-tester): %v", err)
-	}
-	return p
-}
-
-// needRawSockets skips (or under CI fails) a test whose scenario plays
-// RTP with play_pcap_audio, which SIPp sends through a raw socket.
-func needRawSockets(t testing.TB) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("play_pcap_audio needs root (or CAP_NET_RAW for sipp)")
-		}
-		t.Skip("play_pcap_audio needs root (or CAP_NET_RAW for sipp)")
-	}
-}
-
 // sipp is one SIPp process answering one call on its own UDP port.
 type sipp struct {
 	t    testing.TB
@@ -77,7 +52,7 @@ type sipp struct {
 // test fails.
 func startSIPp(t testing.TB, scenario string, args ...string) *sipp {
 	t.Helper()
-	bin := sippBinary(t)
+	bin := testkit.Need(t, "sipp")
 	s := &sipp{t: t, port: freeUDPPorts(t, 1), dir: t.TempDir(), out: lockedWriter{w: &bytes.Buffer{}}, done: make(chan struct{})}
 	media := freeUDPPorts(t, 4) // SIPp takes the audio port and the three above it
 	ctx, cancel := context.WithCancel(context.Background())
@@ -213,24 +188,12 @@ func freeUDPPorts(t testing.TB, n int) int {
 	return 0
 }
 
-// testLog collects a test's log lines, shown if it fails.
-func testLog(t testing.TB) *slog.Logger {
-	var buf lockedWriter
-	buf.w = &bytes.Buffer{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("log:\n%s", buf.String())
-		}
-	})
-	return slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
 // newTestCaller is a Caller on 127.0.0.1 with the given settings.
 func newTestCaller(t testing.TB, cfg Config) *Caller {
 	t.Helper()
 	cfg.Bind = "127.0.0.1:0"
 	cfg.RTPPortMin, cfg.RTPPortMax = 20000, 29999 // below the ports the kernel hands out, which SIPp gets
-	cfg.Log = testLog(t)
+	cfg.Log = testkit.Logger(t)
 	c, err := NewCaller(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +267,7 @@ func TestCallCancelledWhenTheEngineStops(t *testing.T) {
 
 func TestCallAnsweredKeysInterruptThePromptAndAreCollected(t *testing.T) {
 	t.Parallel()
-	needRawSockets(t)
+	testkit.Need(t, "raw-sockets")
 	s := startSIPp(t, "answer_digits.xml")
 	c := newTestCaller(t, Config{})
 	call, res := c.Place(t.Context(), Request{To: s.uri()})

@@ -4,13 +4,15 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/richiamo/richiamo/internal/testkit"
 )
 
 const operators = "sip:coda-operatori@pbx.example"
 
 func TestTransfer(t *testing.T) {
 	t.Parallel()
-	needRawSockets(t)
+	testkit.Need(t, "raw-sockets")
 	for _, tc := range []struct {
 		name     string
 		scenario string

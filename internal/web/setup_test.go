@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -25,6 +24,7 @@ import (
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/store/storetest"
+	"github.com/richiamo/richiamo/internal/testkit"
 )
 
 const (
@@ -37,15 +37,6 @@ const (
 // mondayMorning is the seeded day: Monday 30 November 2026, 09:30 in Rome,
 // the day before the extract's appointments.
 var mondayMorning = time.Date(2026, 11, 30, 9, 30, 0, 0, cup.Rome)
-
-// runningClock starts at a fixed instant and advances with real time, so
-// that the pages show the same day whenever the tests run.
-func runningClock(start time.Time) func() time.Time {
-	real := time.Now()
-	return func() time.Time { return start.Add(time.Since(real)) }
-}
-
-func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // The seeded patients. Each row of the extract below plays one part.
 const (
@@ -122,7 +113,7 @@ func setupWith(t *testing.T, o setupOpts) *bundle {
 	} else {
 		st = storetest.SQLite(t)
 	}
-	b := &bundle{st: st, now: runningClock(mondayMorning)}
+	b := &bundle{st: st, now: testkit.RunningClock(mondayMorning)} // the pages show the same day whenever the tests run
 	b.importID = seed(t, st, b.now, !o.postgres)
 	seedCalls(t, st)
 	for role, name := range roleUsers {
@@ -138,7 +129,7 @@ func setupWith(t *testing.T, o setupOpts) *bundle {
 		t.Fatal(err)
 	}
 	var err error
-	b.console, err = New(Config{Store: st, Log: quietLog(), Now: b.now, BcryptCost: MinBcryptCost, Login: o.login,
+	b.console, err = New(Config{Store: st, Log: testkit.Logger(t), Now: b.now, BcryptCost: MinBcryptCost, Login: o.login,
 		// Long enough that a page never reloads itself under a test.
 		Refresh: 10 * time.Minute,
 		Levels:  levelSources(t, st),
@@ -199,7 +190,7 @@ func seed(t *testing.T, st *store.Store, now func() time.Time, reports bool) int
 	}
 	fake := twiliotest.NewServer(twiliotest.Options{AccountSID: testAccount, AuthToken: testToken, DeliveryDelay: time.Millisecond})
 	t.Cleanup(fake.Close)
-	hooks := &remind.Webhooks{Store: st, Log: quietLog(), Now: now, AuthToken: testToken}
+	hooks := &remind.Webhooks{Store: st, Log: testkit.Logger(t), Now: now, AuthToken: testToken}
 	mux := http.NewServeMux()
 	hooks.Register(mux)
 	web := httptest.NewServer(mux)
@@ -216,7 +207,7 @@ func seed(t *testing.T, st *store.Store, now func() time.Time, reports bool) int
 	if _, err := st.OptOut(ctx, phoneOptedOut, "sms", now()); err != nil {
 		t.Fatal(err)
 	}
-	pl := &remind.Planner{Store: st, Campaign: camp, Log: quietLog(), Now: now}
+	pl := &remind.Planner{Store: st, Campaign: camp, Log: testkit.Logger(t), Now: now}
 	rep, err := pl.Plan(ctx, []remind.Source{{Name: "estratto-2026-11-30.csv", R: strings.NewReader(extractHeader + strings.Join(extractRows, "\n") + "\n")}}, remind.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +215,7 @@ func seed(t *testing.T, st *store.Store, now func() time.Time, reports bool) int
 	if len(rep.Rejected) != len(allReasons) {
 		t.Fatalf("the extract should reject one row per reason, got %+v", rep.Rejected)
 	}
-	snd := &remind.Sender{Store: st, Gateway: gw, Log: quietLog(), Now: now, Rate: 1000, Concurrency: 2,
+	snd := &remind.Sender{Store: st, Gateway: gw, Log: testkit.Logger(t), Now: now, Rate: 1000, Concurrency: 2,
 		MaxAttempts: 3, RetryBase: 10 * time.Millisecond, ReconcileAfter: 10 * time.Millisecond, Lease: 5 * time.Second}
 	if _, err := snd.Drain(ctx); err != nil {
 		t.Fatal(err)
@@ -232,21 +223,18 @@ func seed(t *testing.T, st *store.Store, now func() time.Time, reports bool) int
 	// Four messages reach the provider; wait for their reports to land.
 	want := map[string]string{phoneDelivered: store.StatusDelivered, phoneUndelivered: store.StatusUndelivered,
 		phoneCancels: store.StatusDelivered, phoneIRCCS: store.StatusDelivered, phoneRefused: store.StatusFailed}
+	deadline, _ := ctx.Deadline()
 	for p, status := range want {
-		for {
+		testkit.WaitFor(t, func() error {
 			ms, err := st.Messages(ctx, p, 10)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(ms) == 1 && (ms[0].Status == status || (!reports && ms[0].Status == store.StatusSent)) {
-				break
+				return nil
 			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("%s: messages %+v, want one %s", p, ms, status)
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
+			return fmt.Errorf("%s: messages %+v, want one %s", p, ms, status)
+		}, time.Until(deadline))
 	}
 	for i, m := range []struct{ from, body string }{
 		{phoneDelivered, "Buongiorno, posso spostare l'appuntamento a giovedì?"},

@@ -9,14 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/richiamo/richiamo/internal/leakcheck"
+	"go.uber.org/goleak"
 
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/cup/mssql/tdstest"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m, "richiamo/internal/cup/mssql") }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // query is the shape of query the documentation asks the DBA for.
 const query = `SELECT nodo, agenda, codice_prenotazione, cellulare, data_ora_appuntamento,

@@ -12,17 +12,19 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/dialer/campaigns"
-	"github.com/richiamo/richiamo/internal/leakcheck"
 	"github.com/richiamo/richiamo/internal/script"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/store/storetest"
+	"github.com/richiamo/richiamo/internal/testkit"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/voice/patients"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m, "github.com/richiamo/richiamo/internal/") }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // monday10 is Monday 30 November 2026, 10:00 in Rome: the window is open
 // whatever day the test runs on.
@@ -69,9 +71,8 @@ func setup(t *testing.T, st *store.Store, channels int) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	r, err := campaigns.New(campaigns.Config{Store: st, Caller: caller, Calendar: cal, Channels: channels, CallsPerSecond: 50,
-		Owner: "serve", Refresh: 200 * time.Millisecond, Now: func() time.Time { return monday10.Add(time.Since(start)) }})
+		Owner: "serve", Refresh: 200 * time.Millisecond, Now: testkit.RunningClock(monday10)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,15 +135,13 @@ func (b *bundle) count(t *testing.T, q string, args ...any) int {
 	return n
 }
 
-// waitFor polls cond until it holds or the time is up.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
+// placed is a condition for testkit.WaitFor: the patients have had n calls.
+func placed(b *bundle, n int) func() error {
+	return func() error {
+		if got := b.patients.Summary().Calls; got < n {
+			return fmt.Errorf("%d calls placed, want %d", got, n)
 		}
-		time.Sleep(50 * time.Millisecond)
+		return nil
 	}
 }
 
@@ -187,9 +186,12 @@ func TestActiveCampaignsShareTheChannelsAndAPausedOneWaits(t *testing.T) {
 		}()
 		// The busy number stays open for a retry in 15 minutes: five
 		// contacts close, six attempts are made.
-		waitFor(t, "the active campaigns' first round", 60*time.Second, func() bool {
-			return b.count(t, `SELECT COUNT(*) FROM attempts`) >= 6
-		})
+		testkit.WaitFor(t, func() error {
+			if n := b.count(t, `SELECT COUNT(*) FROM attempts`); n < 6 {
+				return fmt.Errorf("the active campaigns' first round: %d attempts, want 6", n)
+			}
+			return nil
+		}, 60*time.Second)
 		as := b.attempts(t)
 		results := map[int64]map[string]int{}
 		for _, x := range as {
@@ -214,9 +216,12 @@ func TestActiveCampaignsShareTheChannelsAndAPausedOneWaits(t *testing.T) {
 		if _, err := st.SetCampaignState(context.Background(), p, store.CampaignActive); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the campaign started meanwhile", 30*time.Second, func() bool {
-			return b.count(t, `SELECT COUNT(*) FROM contacts WHERE campaign_id = ? AND status = 'final'`, p) == 2
-		})
+		testkit.WaitFor(t, func() error {
+			if n := b.count(t, `SELECT COUNT(*) FROM contacts WHERE campaign_id = ? AND status = 'final'`, p); n != 2 {
+				return fmt.Errorf("the campaign started meanwhile: %d contacts closed, want 2", n)
+			}
+			return nil
+		}, 30*time.Second)
 		if n := maxOverlap(b.attempts(t)); n > 2 {
 			t.Errorf("%d calls at once, over the 2 channels", n)
 		}
@@ -235,7 +240,7 @@ func TestStoppingEndsTheCallsInFlightAndReleasesTheRest(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- b.runner.Run(ctx) }()
-		waitFor(t, "a call in progress", 30*time.Second, func() bool { return b.patients.Summary().Calls >= 1 })
+		testkit.WaitFor(t, placed(b, 1), 30*time.Second)
 		cancel()
 		select {
 		case err := <-done:
@@ -267,10 +272,16 @@ func TestAScriptThatNoLongerLoadsPausesItsCampaign(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.runner.Run(ctx) }()
-	waitFor(t, "the campaign paused", 10*time.Second, func() bool {
+	testkit.WaitFor(t, func() error {
 		c, err := st.CampaignByID(context.Background(), id)
-		return err == nil && c.State == store.CampaignPaused
-	})
+		if err != nil {
+			return err
+		}
+		if c.State != store.CampaignPaused {
+			return fmt.Errorf("the campaign is %s, want it paused", c.State)
+		}
+		return nil
+	}, 10*time.Second)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -297,13 +308,18 @@ func TestAPausedCampaignPlacesNoNewCall(t *testing.T) {
 			t.Errorf("run: %v", err)
 		}
 	}()
-	waitFor(t, "the first call", 30*time.Second, func() bool { return b.patients.Summary().Calls >= 1 })
+	testkit.WaitFor(t, placed(b, 1), 30*time.Second)
 	if _, err := st.SetCampaignState(context.Background(), id, store.CampaignPaused); err != nil {
 		t.Fatal(err)
 	}
 	// The call in progress ends and is recorded; then nothing, well past
 	// the refresh.
-	waitFor(t, "the call in progress recorded", 30*time.Second, func() bool { return b.count(t, `SELECT COUNT(*) FROM attempts`) == 1 })
+	testkit.WaitFor(t, func() error {
+		if n := b.count(t, `SELECT COUNT(*) FROM attempts`); n != 1 {
+			return fmt.Errorf("the call in progress recorded: %d attempts, want 1", n)
+		}
+		return nil
+	}, 30*time.Second)
 	time.Sleep(time.Second)
 	if calls := b.patients.Summary().Calls; calls != 1 {
 		t.Errorf("%d calls placed, want only the one in progress at the pause", calls)

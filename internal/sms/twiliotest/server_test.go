@@ -13,16 +13,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/richiamo/richiamo/internal/leakcheck"
-
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
 	"github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m, "richiamo/internal/sms") }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 type bundle struct {
 	srv *twiliotest.Server

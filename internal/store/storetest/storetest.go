@@ -2,7 +2,8 @@
 // SQLite in a temporary directory, and PostgreSQL in a schema of its own on
 // the throwaway server that scripts/with-postgres.sh starts (its DSN in
 // RICHIAMO_TEST_POSTGRES_DSN). Without that server the PostgreSQL run is
-// skipped, except under CI=true, where a missing dependency fails.
+// skipped, except under CI=true, where a missing dependency fails
+// (testkit.Need).
 package storetest
 
 import (
@@ -10,7 +11,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,10 +18,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/testkit"
 )
-
-// EnvPostgresDSN names the variable holding the throwaway server's DSN.
-const EnvPostgresDSN = "RICHIAMO_TEST_POSTGRES_DSN"
 
 // SQLite opens a migrated SQLite store in a temporary directory.
 func SQLite(t testing.TB) *store.Store {
@@ -33,13 +31,7 @@ func SQLite(t testing.TB) *store.Store {
 // or skips (fails under CI=true) when there is no server.
 func PostgresDSN(t testing.TB) string {
 	t.Helper()
-	dsn := os.Getenv(EnvPostgresDSN)
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: run the tests with scripts/with-postgres.sh (make test does)", EnvPostgresDSN)
-		}
-		t.Skipf("%s is not set: PostgreSQL run skipped (make test starts a server)", EnvPostgresDSN)
-	}
+	dsn := testkit.Need(t, "postgres")
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "t_" + hex.EncodeToString(b)

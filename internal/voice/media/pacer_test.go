@@ -5,18 +5,18 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/richiamo/richiamo/internal/testkit"
 )
 
 // simClock is simulated time: sleeping moves it to the deadline plus what
 // oversleep says for that wakeup, and stalls add time as if the process
 // had been descheduled.
 type simClock struct {
-	now       time.Time
+	*testkit.Clock
 	wakeups   int
 	oversleep func(wakeup int) time.Duration
 }
-
-func (c *simClock) Now() time.Time { return c.now }
 
 func (c *simClock) SleepUntil(ctx context.Context, t time.Time) error {
 	if err := ctx.Err(); err != nil {
@@ -27,10 +27,10 @@ func (c *simClock) SleepUntil(ctx context.Context, t time.Time) error {
 	if c.oversleep != nil {
 		extra = c.oversleep(c.wakeups)
 	}
-	if t.After(c.now) {
-		c.now = t
+	if t.After(c.Now()) {
+		c.Set(t)
 	}
-	c.now = c.now.Add(extra)
+	c.Advance(extra)
 	return nil
 }
 
@@ -56,7 +56,7 @@ func TestPacerKeepsAbsoluteDeadlines(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := &simClock{now: epoch, oversleep: tt.oversleep}
+			clock := &simClock{Clock: testkit.NewClock(epoch), oversleep: tt.oversleep}
 			p := NewPacer(PacerConfig{Clock: clock})
 			for n := range int64(1000) {
 				tick, err := p.Wait(context.Background())
@@ -73,7 +73,7 @@ func TestPacerKeepsAbsoluteDeadlines(t *testing.T) {
 				}
 			}
 			// A thousand frames take twenty seconds, not more: no drift.
-			if elapsed := clock.now.Sub(epoch); elapsed > 999*FrameDuration+12*time.Millisecond {
+			if elapsed := clock.Now().Sub(epoch); elapsed > 999*FrameDuration+12*time.Millisecond {
 				t.Errorf("1000 frames took %s", elapsed)
 			}
 			if s := p.Stats(); s.Frames != 1000 || s.Late != tt.wantLate || s.Skipped != 0 {
@@ -114,7 +114,7 @@ func TestPacerAfterAStall(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := &simClock{now: epoch}
+			clock := &simClock{Clock: testkit.NewClock(epoch)}
 			clock.oversleep = func(w int) time.Duration {
 				if w == 10 { // frame 0 needs no sleep, so wakeup 10 is frame 10's
 					return tt.stall
@@ -147,7 +147,7 @@ func TestPacerAfterAStall(t *testing.T) {
 
 func TestPacerNeverSkips(t *testing.T) {
 	t.Parallel()
-	clock := &simClock{now: epoch, oversleep: func(w int) time.Duration {
+	clock := &simClock{Clock: testkit.NewClock(epoch), oversleep: func(w int) time.Duration {
 		if w == 1 {
 			return 300 * time.Millisecond
 		}
@@ -173,7 +173,7 @@ func TestPacerNeverSkips(t *testing.T) {
 func TestPacerCancelled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
-	clock := &simClock{now: epoch}
+	clock := &simClock{Clock: testkit.NewClock(epoch)}
 	p := NewPacer(PacerConfig{Clock: clock})
 	if _, err := p.Wait(ctx); err != nil {
 		t.Fatal(err)
@@ -186,7 +186,7 @@ func TestPacerCancelled(t *testing.T) {
 
 func TestPacerSettings(t *testing.T) {
 	t.Parallel()
-	clock := &simClock{now: epoch}
+	clock := &simClock{Clock: testkit.NewClock(epoch)}
 	start := epoch.Add(time.Second)
 	p := NewPacer(PacerConfig{Clock: clock, Start: start, Interval: 30 * time.Millisecond})
 	for n := range int64(3) {
@@ -195,8 +195,8 @@ func TestPacerSettings(t *testing.T) {
 			t.Errorf("frame %d due %s", n, tick.Due)
 		}
 	}
-	if !clock.now.Equal(start.Add(60 * time.Millisecond)) {
-		t.Errorf("now %s after three 30 ms frames from %s", clock.now, start)
+	if !clock.Now().Equal(start.Add(60 * time.Millisecond)) {
+		t.Errorf("now %s after three 30 ms frames from %s", clock.Now(), start)
 	}
 	for _, tt := range []struct {
 		s    PacerStats

@@ -5,34 +5,28 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/pion/rtp"
-)
 
-// sippCaptures is where Debian's sip-tester installs the RFC 4733 captures
-// that the call tests play to us with play_pcap_audio.
-const sippCaptures = "/usr/share/sip-tester"
+	"github.com/richiamo/richiamo/internal/testkit"
+)
 
 // TestReceiverOnSIPpCaptures feeds the Receiver the packets SIPp sends,
 // untouched, in the orders a scenario may play them. It runs where
 // sip-tester is installed, as the call tests require.
 func TestReceiverOnSIPpCaptures(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(sippCaptures); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("sip-tester is not installed (%v); make test installs it", err)
-		}
-		t.Skipf("sip-tester is not installed (%v)", err)
-	}
+	// Debian's sip-tester installs the RFC 4733 captures that the call
+	// tests play to us with play_pcap_audio.
+	captures := testkit.Need(t, "sipp-captures")
 	names := map[rune]string{'*': "star", '#': "pound"}
 	capture := func(key rune) []rtp.Packet {
 		name, ok := names[key]
 		if !ok {
 			name = string(key)
 		}
-		pkts, err := readPcapRTP(filepath.Join(sippCaptures, "dtmf_2833_"+name+".pcap"))
+		pkts, err := readPcapRTP(filepath.Join(captures, "dtmf_2833_"+name+".pcap"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +110,7 @@ func readPcapRTP(path string) ([]rtp.Packet, error) {
 		out = append(out, p)
 	}
 	if len(out) == 0 {
-		return nil, errors.New("pcap: no RTP packets in " + strings.TrimPrefix(path, sippCaptures+"/"))
+		return nil, errors.New("pcap: no RTP packets in " + filepath.Base(path))
 	}
 	return out, nil
 }

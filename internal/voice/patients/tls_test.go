@@ -2,7 +2,6 @@ package patients
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -11,16 +10,15 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"log/slog"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/testkit"
 	"github.com/richiamo/richiamo/internal/voice"
 )
 
@@ -69,7 +67,7 @@ func selfSigned(t *testing.T, name string) (tls.Certificate, string) {
 // tlsPatients are the simulated patients answering over TLS with cert.
 func tlsPatients(t *testing.T, cert tls.Certificate) *Server {
 	t.Helper()
-	srv, err := NewServer(Config{Listen: "127.0.0.1:0", Mix: testMix(), TLS: &tls.Config{Certificates: []tls.Certificate{cert}}, Log: testLogger(t)})
+	srv, err := NewServer(Config{Listen: "127.0.0.1:0", Mix: testMix(), TLS: &tls.Config{Certificates: []tls.Certificate{cert}}, Log: testkit.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +77,7 @@ func tlsPatients(t *testing.T, cert tls.Certificate) *Server {
 
 func tlsCaller(t *testing.T, cfg voice.Config) *voice.Caller {
 	t.Helper()
-	cfg.Bind, cfg.Transport, cfg.RingTimeout, cfg.Log = "127.0.0.1:0", "tls", 5*time.Second, testLogger(t)
+	cfg.Bind, cfg.Transport, cfg.RingTimeout, cfg.Log = "127.0.0.1:0", "tls", 5*time.Second, testkit.Logger(t)
 	c, err := voice.NewCaller(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -176,30 +174,6 @@ func TestCallOverTLSRefusesAnUntrustedCertificate(t *testing.T) {
 		t.Errorf("the patients saw %d calls", sum.Calls)
 	}
 }
-
-// testLogger collects a test's log lines, shown if it fails.
-func testLogger(t *testing.T) *slog.Logger {
-	var (
-		mu  sync.Mutex
-		buf bytes.Buffer
-	)
-	t.Cleanup(func() {
-		if t.Failed() {
-			mu.Lock()
-			defer mu.Unlock()
-			t.Logf("log:\n%s", buf.String())
-		}
-	})
-	return slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return buf.Write(p)
-	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 func TestCallerWithACertificateListensForTLS(t *testing.T) {
 	t.Parallel()

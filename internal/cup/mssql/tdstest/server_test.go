@@ -13,15 +13,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/richiamo/richiamo/internal/leakcheck"
-
 	"github.com/golang-sql/civil"
 	mssql "github.com/microsoft/go-mssqldb"
+	"go.uber.org/goleak"
 
 	"github.com/richiamo/richiamo/internal/cup/mssql/tdstest"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m, "richiamo/internal/cup/mssql/tdstest.") }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // dsn is a go-mssqldb connection string for srv; extra adds or replaces
 // parameters.
