@@ -192,9 +192,23 @@ func printLevels(e *env, r *slareport.Report) {
 	fmt.Fprintf(w, "\nReply time to written contacts (SMS to the inbox; clock: %s)\n", rp.Clock)
 	fmt.Fprintf(w, "  %d received: %d within %.0f h, %d late, %d open and still in time; %.2f%% in time, target %.0f%%: %s, penalty %.2f%%\n",
 		rp.Received, rp.Within, rp.ThresholdHours, rp.Late, rp.Pending, rp.Value*100, rp.Target*100, yes[rp.Met], rp.PenaltyPct)
-	fmt.Fprintf(w, "\nPenalties: %.2f%% of the outbound service value", r.Penalties.TotalPct)
-	if r.Penalties.ServiceValueEUR > 0 {
-		fmt.Fprintf(w, " (%s) = %s", slareport.EUR(r.Penalties.ServiceValueEUR), slareport.EUR(r.Penalties.TotalEUR))
+	pen := r.Penalties
+	eur := func(v float64) string {
+		if pen.ServiceValueEUR > 0 {
+			return " = " + slareport.EUR(v)
+		}
+		return ""
+	}
+	fmt.Fprintf(w, "\nPenalties, in %% of the outbound service value")
+	if pen.ServiceValueEUR > 0 {
+		fmt.Fprintf(w, " (%s)", slareport.EUR(pen.ServiceValueEUR))
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  sum of the levels' penalties %7.2f%%%s\n", pen.UncappedPct, eur(pen.UncappedEUR))
+	fmt.Fprintf(w, "  cap (D.Lgs. 36/2023 art. 126) %6.2f%%\n", pen.CapPct)
+	applies := "the sum applies, within the cap"
+	if pen.Capped {
+		applies = "the cap applies"
+	}
+	fmt.Fprintf(w, "  charged                      %7.2f%%%s (%s)\n", pen.TotalPct, eur(pen.TotalEUR), applies)
 }

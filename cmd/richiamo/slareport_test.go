@@ -245,6 +245,15 @@ func TestSLAReportAgreesWithItsExport(t *testing.T) {
 		t.Errorf("penalties %+v: euro amount is not the percentage of 240000", rep.Penalties)
 	}
 
+	// The summary shows the sum of the penalties, the cap and what is
+	// charged.
+	sum, _ := runCLI(t, "sla", "report", "--config", cfg, "--id", "1")
+	for _, want := range []string{"sum of the levels' penalties", "cap (D.Lgs. 36/2023 art. 126)  10.00%", "charged", "applies"} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, sum)
+		}
+	}
+
 	// Kept: asking again shows the same report, not a new one.
 	out2, stderr := runCLI(t, "sla", "report", "--config", cfg, "--month", "2026-10", "--keep", "--json")
 	if out2 != out || !strings.Contains(stderr, "kept already") {

@@ -148,7 +148,8 @@ func LevelSources(cfg config.Config, st *store.Store) (*slareport.Sources, error
 			return nil, err
 		}
 	}
-	return &slareport.Sources{Store: st, Profile: p, Working: working, ReplyClock: clock, Location: cup.Rome}, nil
+	return &slareport.Sources{Store: st, Profile: p, Working: working, ReplyClock: clock, Location: cup.Rome,
+		PenaltyCapPct: cfg.SLA.PenaltyCapPct}, nil
 }
 
 // ReportPlan is which periodic reports the configuration asks for.

@@ -89,8 +89,12 @@ func (r *Report) CSV(w io.Writer) error {
 	put("replies", "", "penalty_pct", f(rp.PenaltyPct))
 
 	pen := r.Penalties
+	put("penalties", "", "uncapped_pct", f(pen.UncappedPct))
+	put("penalties", "", "cap_pct", f(pen.CapPct))
+	put("penalties", "", "capped", b(pen.Capped))
 	put("penalties", "", "total_pct", f(pen.TotalPct))
 	put("penalties", "", "service_value_eur", f(pen.ServiceValueEUR))
+	put("penalties", "", "uncapped_eur", f(pen.UncappedEUR))
 	put("penalties", "", "total_eur", f(pen.TotalEUR))
 
 	for _, s := range []struct {

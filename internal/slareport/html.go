@@ -62,6 +62,7 @@ var page = template.Must(template.New("report.html").Funcs(template.FuncMap{
 		return `<span class="notmet">non rispettato</span>`
 	},
 	"reading":  Reading,
+	"capnote":  CapNote,
 	"packages": packagesText,
 	"css":      func() template.CSS { return template.CSS(CSS) },
 	"failed":   failedNames,
@@ -123,6 +124,16 @@ func Reading(r string) string {
 		return "ore lavorative della fascia di servizio"
 	}
 	return r
+}
+
+// CapNote says in Italian which figure is charged: the sum of the
+// penalties or the cap.
+func CapNote(p Penalties) string {
+	if p.Capped {
+		return "Si applica il limite: la somma delle penali (" + numIT(p.UncappedPct) + "%) supera il " + numIT(p.CapPct) +
+			"% del valore del servizio, oltre il quale le penali non si applicano (D.Lgs. 36/2023, art. 126)."
+	}
+	return "Si applica la somma delle penali, entro il limite del " + numIT(p.CapPct) + "% del valore del servizio (D.Lgs. 36/2023, art. 126)."
 }
 
 // Title is the report's title: "Ottobre 2026", "Settimana dal 12/10/2026

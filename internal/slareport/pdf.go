@@ -59,14 +59,29 @@ func (r *Report) PDF(w io.Writer, links Links) error {
 	}
 	rp := r.Replies
 	d.row(cols, false, "", "Tempo di risposta ai contatti scritti", Pct(rp.Value), "almeno "+Pct(rp.Target)+" in "+strings.TrimSuffix(Hours(rp.ThresholdHours), " h")+" h", verdict(rp.Met), pctNum(rp.PenaltyPct))
-	total := pctNum(r.Penalties.TotalPct)
-	if r.Penalties.ServiceValueEUR > 0 {
-		total += " = " + EUR(r.Penalties.TotalEUR)
+	pen := r.Penalties
+	amount := func(pct, eur float64) string {
+		if pen.ServiceValueEUR > 0 {
+			return pctNum(pct) + " = " + EUR(eur)
+		}
+		return pctNum(pct)
 	}
-	d.font("B", 9)
-	d.cell(134, 6, "Totale penali", "L", "")
-	d.cell(46, 6, total, "R", "")
+	capState := "non raggiunto"
+	if pen.Capped {
+		capState = "applicato"
+	}
+	d.font("", 9)
+	d.cell(134, 6, "Somma delle penali", "L", "")
+	d.cell(46, 6, amount(pen.UncappedPct, pen.UncappedEUR), "R", "")
 	f.Ln(6)
+	d.cell(134, 6, "Limite delle penali (D.Lgs. 36/2023, art. 126): "+capState, "L", "")
+	d.cell(46, 6, pctNum(pen.CapPct), "R", "")
+	f.Ln(6)
+	d.font("B", 9)
+	d.cell(134, 6, "Penale applicata", "L", "")
+	d.cell(46, 6, amount(pen.TotalPct, pen.TotalEUR), "R", "")
+	f.Ln(6)
+	d.note(CapNote(pen))
 	d.note("Penali in percentuale del valore del servizio outbound" + map[bool]string{true: " (" + EUR(r.Penalties.ServiceValueEUR) + ")", false: ""}[r.Penalties.ServiceValueEUR > 0] + ", calcolate " + Reading(p.Charge) + ".")
 
 	d.heading("Efficacia di acquisizione dati")

@@ -1,0 +1,125 @@
+package slareport
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/sla"
+	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/store/storetest"
+)
+
+// seedPackage loads a package of 100 contacts on Tuesday 3 November 2026
+// at 09:00 and closes each with one answered call within the hour:
+// positive of them gave the information asked.
+func seedPackage(t *testing.T, st *store.Store, positive int) {
+	t.Helper()
+	ctx := context.Background()
+	loaded := time.Date(2026, 11, 3, 9, 0, 0, 0, calendar.Rome)
+	id, err := st.AddCampaign(ctx, "recall-novembre", "recall", loaded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := make([]store.NewContact, 100)
+	for i := range cs {
+		cs[i] = store.NewContact{Phone: fmt.Sprintf("+39333%07d", i)}
+	}
+	if err := st.LoadContacts(ctx, id, cs, loaded); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.ClaimContacts(ctx, "test", id, loaded, loaded.Add(time.Hour), 100)
+	if err != nil || len(got) != 100 {
+		t.Fatalf("claimed %d: %v", len(got), err)
+	}
+	for i, c := range got {
+		start := loaded.Add(time.Duration(i) * 20 * time.Second)
+		if err := st.RecordAttempt(ctx, store.AttemptRecord{ContactID: c.ID, Owner: "test", Counted: true, StartedAt: start,
+			EndedAt: start.Add(time.Minute), SIPCode: 200, Outcome: "answered", Final: true, Positive: i < positive}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func sources(t *testing.T, st *store.Store, capPct float64) Sources {
+	t.Helper()
+	cal, err := calendar.New(calendar.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := sla.Profiles["piano-2021"]
+	p.ServiceValueEUR = 240000
+	return Sources{Store: st, Profile: p, Working: cal, ReplyClock: cal, Location: calendar.Rome, PenaltyCapPct: capPct}
+}
+
+// Penalties add up to more than a public contract may charge: the report
+// charges the cap and shows the sum beside it, in every form.
+func TestPenaltiesAreCapped(t *testing.T) {
+	t.Parallel()
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, calendar.Rome)
+	for _, tc := range []struct {
+		name                 string
+		positive             int
+		capPct               float64
+		uncapped, total, eur float64
+		capped               bool
+	}{
+		// 0% acquired against 90%: 90 points, 90% of the value.
+		{"the sum over the default cap charges ten per cent", 0, 0, 90, 10, 24000, true},
+		{"a configured cap", 0, 25, 90, 25, 60000, true},
+		// 89%: one point below, 1%.
+		{"the sum under the cap is charged as it is", 89, 0, 1, 1, 2400, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := storetest.SQLite(t)
+			seedPackage(t, st, tc.positive)
+			rep, err := Build(context.Background(), sources(t, st, tc.capPct), Monthly, from, from.AddDate(0, 1, 0), from.AddDate(0, 1, 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pen := rep.Penalties
+			if pen.UncappedPct != tc.uncapped || pen.TotalPct != tc.total || pen.Capped != tc.capped || pen.TotalEUR != tc.eur ||
+				pen.UncappedEUR != tc.uncapped*2400 {
+				t.Fatalf("penalties %+v, want %v%% charged of %v%%, capped %v, € %v", pen, tc.total, tc.uncapped, tc.capped, tc.eur)
+			}
+			var h, c bytes.Buffer
+			if err := rep.Document(&h, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := rep.CSV(&c); err != nil {
+				t.Fatal(err)
+			}
+			wantNote := "Si applica la somma delle penali"
+			if tc.capped {
+				wantNote = "Si applica il limite"
+			}
+			for _, want := range []string{"Somma delle penali", EUR(pen.UncappedEUR), "Penale applicata", EUR(pen.TotalEUR), wantNote} {
+				if !strings.Contains(h.String(), want) {
+					t.Errorf("the page lacks %q", want)
+				}
+			}
+			for _, want := range []string{
+				fmt.Sprintf("penalties,,uncapped_pct,%v\n", tc.uncapped), fmt.Sprintf("penalties,,total_pct,%v\n", tc.total),
+				fmt.Sprintf("penalties,,capped,%v\n", tc.capped),
+			} {
+				if !strings.Contains(c.String(), want) {
+					t.Errorf("the CSV lacks %q", want)
+				}
+			}
+		})
+	}
+}
+
+func TestPenaltyCapOutOfRangeIsRefused(t *testing.T) {
+	t.Parallel()
+	st := storetest.SQLite(t)
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, calendar.Rome)
+	if _, err := Build(context.Background(), sources(t, st, 120), Monthly, from, from.AddDate(0, 1, 0), from.AddDate(0, 1, 1)); err == nil {
+		t.Error("a cap of 120% was taken")
+	}
+}
