@@ -177,11 +177,12 @@ func writeFileAtomic(path string, write func(f *os.File) error) error {
 func printLevels(e *env, r *slareport.Report) {
 	printSLA(e, r.Outbound)
 	w := e.stdout
-	yes := map[bool]string{true: "met", false: "NOT MET"}
-	if c := r.Continuity; c != nil {
+	if c := r.Continuity; c != nil && c.NotMeasurable {
+		fmt.Fprintf(w, "\nContinuity of the unattended service: not measurable (no minute counted in the period), no penalty\n")
+	} else if c != nil {
 		fmt.Fprintf(w, "\nContinuity of the unattended service (24×7, maintenance excluded)\n")
 		fmt.Fprintf(w, "  %d of %d minutes up = %.3f%%, %d in maintenance; threshold %.1f%%: %s, penalty %.2f%%\n",
-			c.Up, c.Minutes, c.Value*100, c.MaintenanceMinutes, c.Threshold*100, yes[c.Met], c.PenaltyPct)
+			c.Up, c.Minutes, c.Value*100, c.MaintenanceMinutes, c.Threshold*100, verdict(false, c.Met), c.PenaltyPct)
 		for _, o := range c.Outages {
 			fmt.Fprintf(w, "  down %s – %s  %d min  %s\n", o.From.In(cup.Rome).Format("02/01 15:04"), o.To.In(cup.Rome).Format("02/01 15:04"), o.Minutes, strings.Join(o.Failed, ", "))
 		}
@@ -190,8 +191,8 @@ func printLevels(e *env, r *slareport.Report) {
 	}
 	rp := r.Replies
 	fmt.Fprintf(w, "\nReply time to written contacts (SMS to the inbox; clock: %s)\n", rp.Clock)
-	fmt.Fprintf(w, "  %d received: %d within %.0f h, %d late, %d open and still in time; %.2f%% in time, target %.0f%%: %s, penalty %.2f%%\n",
-		rp.Received, rp.Within, rp.ThresholdHours, rp.Late, rp.Pending, rp.Value*100, rp.Target*100, yes[rp.Met], rp.PenaltyPct)
+	fmt.Fprintf(w, "  %d received: %d within %.0f h, %d late, %d open and still in time; %s in time, target %.0f%%: %s, penalty %.2f%%\n",
+		rp.Received, rp.Within, rp.ThresholdHours, rp.Late, rp.Pending, share(rp.Within+rp.Late, rp.Value), rp.Target*100, verdict(rp.NotMeasurable, rp.Met), rp.PenaltyPct)
 	pen := r.Penalties
 	eur := func(v float64) string {
 		if pen.ServiceValueEUR > 0 {

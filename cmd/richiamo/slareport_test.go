@@ -324,3 +324,18 @@ func checkPDF(t *testing.T, path string, want []string, maxPages int) {
 		t.Errorf("the PDF has %d pages, want 1 to %d", n, maxPages)
 	}
 }
+
+// A month the store has nothing of reads "not measurable", never "met",
+// and charges nothing.
+func TestSLAReportOfAnEmptyMonthIsNotMeasurable(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "richiamo.yaml")
+	if err := os.WriteFile(cfg, []byte("store:\n  sqlite: richiamo.db\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := runCLI(t, "sla", "report", "--config", cfg, "--month", "2026-11")
+	if strings.Contains(out, ": met") || strings.Count(out, "not measurable") != 3 || !strings.Contains(out, "charged                         0.00%") {
+		t.Errorf("empty month:\n%s", out)
+	}
+}

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +124,79 @@ func TestPenaltyCapOutOfRangeIsRefused(t *testing.T) {
 	from := time.Date(2026, 11, 1, 0, 0, 0, 0, calendar.Rome)
 	if _, err := Build(context.Background(), sources(t, st, 120), Monthly, from, from.AddDate(0, 1, 0), from.AddDate(0, 1, 1)); err == nil {
 		t.Error("a cap of 120% was taken")
+	}
+}
+
+// A month without data reads "non misurabile", not "rispettato", and
+// charges nothing, in every form.
+func TestAnEmptyMonthIsNotMeasurable(t *testing.T) {
+	t.Parallel()
+	st := storetest.SQLite(t)
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, calendar.Rome)
+	rep, err := Build(context.Background(), sources(t, st, 0), Monthly, from, from.AddDate(0, 1, 0), from.AddDate(0, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, e, rp := rep.Outbound.Acquisition, rep.Outbound.Efficiency, rep.Replies; !a.NotMeasurable || a.Met || !e.NotMeasurable || e.Met ||
+		!rp.NotMeasurable || rp.Met || rep.Penalties.UncappedPct != 0 {
+		t.Fatalf("acquisition %+v\nefficiency %+v\nreplies %+v\npenalties %+v", a, e, rp, rep.Penalties)
+	}
+	var h, c bytes.Buffer
+	if err := rep.HTML(&h, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.CSV(&c); err != nil {
+		t.Fatal(err)
+	}
+	summary, _, _ := strings.Cut(h.String(), "<h2>Efficacia di acquisizione dati</h2>")
+	if n := strings.Count(summary, ">non misurabile<"); n != 3 || strings.Contains(summary, "rispettato<") {
+		t.Errorf("the summary says \"non misurabile\" %d times, want 3 (continuity is not measured at all), and never \"rispettato\":\n%s", n, summary)
+	}
+	for _, want := range []string{"acquisition,,measurable,false\n", "efficiency,,measurable,false\n", "replies,,measurable,false\n", "acquisition,,met,false\n"} {
+		if !strings.Contains(c.String(), want) {
+			t.Errorf("the CSV lacks %q", want)
+		}
+	}
+}
+
+// The first start of serve does not keep an empty report of a period that
+// ended before the engine's first record; once there is one, the periods
+// from it on are kept.
+func TestScheduleSkipsPeriodsBeforeTheFirstRecord(t *testing.T) {
+	t.Parallel()
+	st := storetest.SQLite(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 5, 7, 0, 0, 0, calendar.Rome)
+	s := &Schedule{Sources: sources(t, st, 0), Plan: Plan{Monthly: true, Weekly: true, Hour: 6}, Now: func() time.Time { return now },
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	kept := func() []string {
+		t.Helper()
+		rs, err := st.SLAReports(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.Kind+":"+r.PeriodFrom)
+		}
+		slices.Sort(out)
+		return out
+	}
+	made := map[string]bool{}
+	s.keepDue(ctx, made)
+	if got := kept(); len(got) != 0 {
+		t.Fatalf("on an empty store: kept %v", got)
+	}
+	// The first package is loaded on Tuesday 3 November: October and the
+	// week to Sunday 1 November ended before it.
+	seedPackage(t, st, 95)
+	s.keepDue(ctx, made)
+	if got := kept(); len(got) != 0 {
+		t.Fatalf("periods before the first record: kept %v", got)
+	}
+	now = time.Date(2026, 12, 1, 7, 0, 0, 0, calendar.Rome)
+	s.keepDue(ctx, made)
+	if got, want := kept(), []string{"monthly:2026-11-01", "weekly:2026-11-23"}; !slices.Equal(got, want) {
+		t.Fatalf("kept %v, want %v", got, want)
 	}
 }

@@ -55,8 +55,11 @@ var page = template.Must(template.New("report.html").Funcs(template.FuncMap{
 		}
 		return t.Format("02/01/2006 15:04")
 	},
-	"yes": func(b bool) template.HTML {
-		if b {
+	"esito": func(notMeasurable, met bool) template.HTML {
+		switch {
+		case notMeasurable:
+			return `<span class="nodata">non misurabile</span>`
+		case met:
 			return `<span class="met">rispettato</span>`
 		}
 		return `<span class="notmet">non rispettato</span>`
