@@ -78,8 +78,7 @@ var failsBeforeSending = map[int]bool{
 
 // FaultNames are the faults ParseFault reads, as `richiamo simulate twilio
 // --fault` and /control/fault take them.
-const FaultNames = "429 (rate limited), 500 or 503 (server error), drop (connection closed, no message), " +
-	"lost (message created, answer lost), undelivered (accepted, then reported undelivered: 30003)"
+const FaultNames = "429 (rate limited), 500 or 503 (server error),\n  drop (connection closed, no message), lost (message created, answer lost),\n  undelivered (accepted, then reported undelivered: 30003)"
 
 // ParseFault reads a fault by name (see FaultNames).
 func ParseFault(name string) (Fault, error) {
