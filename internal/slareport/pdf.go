@@ -81,11 +81,11 @@ func (r *Report) PDF(w io.Writer, links Links) error {
 	d.cell(134, 6, "Penale applicata", "L", "")
 	d.cell(46, 6, amount(pen.TotalPct, pen.TotalEUR), "R", "")
 	f.Ln(6)
+	d.note("Penali in percentuale del valore del servizio outbound" + map[bool]string{true: " (" + EUR(r.Penalties.ServiceValueEUR) + ")", false: ""}[r.Penalties.ServiceValueEUR > 0] + ", calcolate " + Reading(p.Charge) + ".")
 	d.note(CapNote(pen))
 	if a.NotMeasurable || e.NotMeasurable || rp.NotMeasurable || (r.Continuity != nil && r.Continuity.NotMeasurable) {
 		d.note("Un livello senza dati nel periodo risulta non misurabile: non è dichiarato rispettato e non comporta penali.")
 	}
-	d.note("Penali in percentuale del valore del servizio outbound" + map[bool]string{true: " (" + EUR(r.Penalties.ServiceValueEUR) + ")", false: ""}[r.Penalties.ServiceValueEUR > 0] + ", calcolate " + Reading(p.Charge) + ".")
 
 	d.heading("Efficacia di acquisizione dati")
 	c2 := []float64{90, 30}
