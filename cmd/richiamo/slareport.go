@@ -206,10 +206,16 @@ func printLevels(e *env, r *slareport.Report) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  sum of the levels' penalties %7.2f%%%s\n", pen.UncappedPct, eur(pen.UncappedEUR))
-	fmt.Fprintf(w, "  cap (D.Lgs. 36/2023 art. 126) %6.2f%%\n", pen.CapPct)
 	applies := "the sum applies, within the cap"
-	if pen.Capped {
+	switch {
+	case pen.CapPct == 0:
+		fmt.Fprintf(w, "  cap (D.Lgs. 36/2023 art. 126)      – (the report was made before penalties were capped)\n")
+		applies = "the sum applies"
+	case pen.Capped:
 		applies = "the cap applies"
+		fallthrough
+	default:
+		fmt.Fprintf(w, "  cap (D.Lgs. 36/2023 art. 126) %6.2f%%\n", pen.CapPct)
 	}
 	fmt.Fprintf(w, "  charged                      %7.2f%%%s (%s)\n", pen.TotalPct, eur(pen.TotalEUR), applies)
 }

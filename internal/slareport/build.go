@@ -291,5 +291,10 @@ func Kept(ctx context.Context, st *store.Store, id int64) (*Report, error) {
 	if err := json.Unmarshal([]byte(k.Data), rep); err != nil {
 		return nil, fmt.Errorf("slareport: report %d: %w", id, err)
 	}
+	// A report kept before penalties were capped charged their sum: show
+	// it as such, with no cap.
+	if pen := &rep.Penalties; pen.CapPct == 0 && pen.UncappedPct == 0 {
+		pen.UncappedPct, pen.UncappedEUR = pen.TotalPct, pen.TotalEUR
+	}
 	return rep, nil
 }

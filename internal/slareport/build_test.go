@@ -3,9 +3,11 @@ package slareport
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -198,5 +200,46 @@ func TestScheduleSkipsPeriodsBeforeTheFirstRecord(t *testing.T) {
 	s.keepDue(ctx, made)
 	if got, want := kept(), []string{"monthly:2026-11-01", "weekly:2026-11-23"}; !slices.Equal(got, want) {
 		t.Fatalf("kept %v, want %v", got, want)
+	}
+}
+
+// A report kept before penalties were capped is shown as it was made: the
+// sum charged, no cap.
+func TestAReportKeptBeforeTheCapShowsItsSum(t *testing.T) {
+	t.Parallel()
+	st := storetest.SQLite(t)
+	ctx := context.Background()
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, calendar.Rome)
+	rep, err := Build(ctx, sources(t, st, 0), Monthly, from, from.AddDate(0, 1, 0), from.AddDate(0, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As the report was stored then: no cap fields, the sum as total.
+	old := regexp.MustCompile(`"penalties":\{[^}]*\}`).ReplaceAllString(string(data),
+		`"penalties":{"acquisition_pct":34,"efficiency_pct":78,"continuity_pct":0,"reply_pct":0,"total_pct":112,"service_value_eur":0,"total_eur":0}`)
+	id, _, err := st.KeepSLAReport(ctx, store.SLAReport{Kind: Monthly, PeriodFrom: "2026-11-01", PeriodTo: "2026-11-30", Profile: "piano-2021",
+		CreatedAt: from.AddDate(0, 1, 1).UnixMilli(), CreatedBy: "serve", Data: old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := Kept(ctx, st, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pen := kept.Penalties; pen.UncappedPct != 112 || pen.TotalPct != 112 || pen.CapPct != 0 || pen.Capped {
+		t.Fatalf("penalties %+v", pen)
+	}
+	var h bytes.Buffer
+	if err := kept.HTML(&h, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"non previsto", "Report prodotto prima del limite delle penali"} {
+		if !strings.Contains(h.String(), want) {
+			t.Errorf("the page lacks %q", want)
+		}
 	}
 }

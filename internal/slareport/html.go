@@ -132,6 +132,9 @@ func Reading(r string) string {
 // CapNote says in Italian which figure is charged: the sum of the
 // penalties or the cap.
 func CapNote(p Penalties) string {
+	if p.CapPct == 0 {
+		return "Report prodotto prima del limite delle penali (D.Lgs. 36/2023, art. 126): si applica la somma delle penali."
+	}
 	if p.Capped {
 		return "Si applica il limite: la somma delle penali (" + numIT(p.UncappedPct) + "%) supera il " + numIT(p.CapPct) +
 			"% del valore del servizio, oltre il quale le penali non si applicano (D.Lgs. 36/2023, art. 126)."

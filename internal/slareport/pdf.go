@@ -66,8 +66,11 @@ func (r *Report) PDF(w io.Writer, links Links) error {
 		}
 		return pctNum(pct)
 	}
-	capState := "non raggiunto"
-	if pen.Capped {
+	capState, capPct := "non raggiunto", pctNum(pen.CapPct)
+	switch {
+	case pen.CapPct == 0:
+		capState, capPct = "non previsto", "–"
+	case pen.Capped:
 		capState = "applicato"
 	}
 	d.font("", 9)
@@ -75,7 +78,7 @@ func (r *Report) PDF(w io.Writer, links Links) error {
 	d.cell(46, 6, amount(pen.UncappedPct, pen.UncappedEUR), "R", "")
 	f.Ln(6)
 	d.cell(134, 6, "Limite delle penali (D.Lgs. 36/2023, art. 126): "+capState, "L", "")
-	d.cell(46, 6, pctNum(pen.CapPct), "R", "")
+	d.cell(46, 6, capPct, "R", "")
 	f.Ln(6)
 	d.font("B", 9)
 	d.cell(134, 6, "Penale applicata", "L", "")
