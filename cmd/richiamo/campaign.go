@@ -97,11 +97,14 @@ the prompt library stops the load.`, &c)
 	if err != nil {
 		return fmt.Errorf("%s: %w", contacts, err)
 	}
-	_, st, err := openConfigured(ctx, e, c)
+	cfg, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	for _, w := range engine.RetryWarnings(cfg, scriptText) {
+		fmt.Fprintln(e.stderr, "warning:", w)
+	}
 	now := e.now()
 	sum := loadSummary{Campaign: name, Loaded: len(cs), Skipped: nonNil(skipped)}
 	camp, err := st.CampaignByName(ctx, name)

@@ -65,6 +65,10 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 			Positive int     `json:"positive_contacts"`
 			Value    float64 `json:"acquisition"`
 			Written  int     `json:"written_contacts"`
+			Uncapped float64 `json:"uncapped_penalty_pct"`
+			Cap      float64 `json:"penalty_cap_pct"`
+			Capped   bool    `json:"capped"`
+			Penalty  float64 `json:"penalty_pct"`
 		} `json:"service_levels"`
 	}
 	if err := json.Unmarshal(out, &s); err != nil {
@@ -115,6 +119,10 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	if l.Report == 0 || l.Calls != c.Attempts || l.Positive != c.Results["confirmed"] || l.Written != s.Inbox ||
 		l.Value != float64(int(float64(l.Positive)/float64(l.Calls)*1e6+0.5))/1e6 {
 		t.Fatalf("service levels %+v (calls %+v)", l, c)
+	}
+	// The charge never exceeds the cap the law sets.
+	if l.Cap != 10 || l.Penalty > l.Cap || l.Capped != (l.Uncapped > l.Cap) || (!l.Capped && l.Penalty != l.Uncapped) {
+		t.Fatalf("penalties: %v%% charged of %v%%, cap %v%%, capped %v", l.Penalty, l.Uncapped, l.Cap, l.Capped)
 	}
 }
 

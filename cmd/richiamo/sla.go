@@ -108,10 +108,12 @@ func printSLA(e *env, r *sla.Report) {
 		r.From.In(cup.Rome).Format("02/01/2006"), r.To.Add(-time.Second).In(cup.Rome).Format("02/01/2006"), r.Profile, r.Attempts)
 	a := r.Acquisition
 	fmt.Fprintf(w, "Data-acquisition effectiveness (reading: %s)\n", a.Reading)
-	fmt.Fprintf(w, "  positive contacts ÷ calls made      %d / %d = %.2f%%\n", a.Positive, a.Calls, a.PerCall*100)
-	fmt.Fprintf(w, "  positive contacts ÷ contacts worked %d / %d = %.2f%%\n", a.Positive, a.Contacts, a.PerContact*100)
-	fmt.Fprintf(w, "  threshold %.1f%%: %s", a.Threshold*100, yes[a.Met])
-	if !a.Met {
+	fmt.Fprintf(w, "  positive contacts ÷ calls made      %d / %d = %s\n", a.Positive, a.Calls, share(a.Calls, a.PerCall))
+	fmt.Fprintf(w, "  positive contacts ÷ contacts worked %d / %d = %s\n", a.Positive, a.Contacts, share(a.Contacts, a.PerContact))
+	fmt.Fprintf(w, "  threshold %.1f%%: %s", a.Threshold*100, verdict(a.NotMeasurable, a.Met))
+	if a.NotMeasurable {
+		fmt.Fprint(w, " (no calls in the period), no penalty")
+	} else if !a.Met {
 		fmt.Fprintf(w, ", %.2f points below, %.0f charged, penalty %.2f%%", a.PointsBelow, a.Charged, a.PenaltyPct)
 	}
 	fmt.Fprintln(w)
@@ -129,7 +131,31 @@ func printSLA(e *env, r *sla.Report) {
 		}
 		fmt.Fprintln(w)
 	}
+	if ef.NotMeasurable {
+		fmt.Fprintln(w, "  not measurable: no package worked in the period, no penalty")
+		return
+	}
 	fmt.Fprintf(w, "  per package: %s, penalty %.2f%%; whole list: %s, penalty %.2f%%\n",
 		yes[ef.PerPackage.Met], ef.PerPackage.PenaltyPct, yes[ef.WholeVerdict.Met], ef.WholeVerdict.PenaltyPct)
 	fmt.Fprintf(w, "  applied (%s): %s, penalty %.2f%%\n", ef.Reading, yes[ef.Met], ef.PenaltyPct)
+}
+
+// verdict is a level's outcome; a level with nothing to measure is
+// neither met nor charged.
+func verdict(notMeasurable, met bool) string {
+	switch {
+	case notMeasurable:
+		return "not measurable"
+	case met:
+		return "met"
+	}
+	return "NOT MET"
+}
+
+// share is n's share as a percentage, "n/a" of nothing.
+func share(n int, v float64) string {
+	if n == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f%%", v*100)
 }

@@ -177,11 +177,12 @@ func writeFileAtomic(path string, write func(f *os.File) error) error {
 func printLevels(e *env, r *slareport.Report) {
 	printSLA(e, r.Outbound)
 	w := e.stdout
-	yes := map[bool]string{true: "met", false: "NOT MET"}
-	if c := r.Continuity; c != nil {
+	if c := r.Continuity; c != nil && c.NotMeasurable {
+		fmt.Fprintf(w, "\nContinuity of the unattended service: not measurable (no minute counted in the period), no penalty\n")
+	} else if c != nil {
 		fmt.Fprintf(w, "\nContinuity of the unattended service (24×7, maintenance excluded)\n")
 		fmt.Fprintf(w, "  %d of %d minutes up = %.3f%%, %d in maintenance; threshold %.1f%%: %s, penalty %.2f%%\n",
-			c.Up, c.Minutes, c.Value*100, c.MaintenanceMinutes, c.Threshold*100, yes[c.Met], c.PenaltyPct)
+			c.Up, c.Minutes, c.Value*100, c.MaintenanceMinutes, c.Threshold*100, verdict(false, c.Met), c.PenaltyPct)
 		for _, o := range c.Outages {
 			fmt.Fprintf(w, "  down %s – %s  %d min  %s\n", o.From.In(cup.Rome).Format("02/01 15:04"), o.To.In(cup.Rome).Format("02/01 15:04"), o.Minutes, strings.Join(o.Failed, ", "))
 		}
@@ -190,11 +191,31 @@ func printLevels(e *env, r *slareport.Report) {
 	}
 	rp := r.Replies
 	fmt.Fprintf(w, "\nReply time to written contacts (SMS to the inbox; clock: %s)\n", rp.Clock)
-	fmt.Fprintf(w, "  %d received: %d within %.0f h, %d late, %d open and still in time; %.2f%% in time, target %.0f%%: %s, penalty %.2f%%\n",
-		rp.Received, rp.Within, rp.ThresholdHours, rp.Late, rp.Pending, rp.Value*100, rp.Target*100, yes[rp.Met], rp.PenaltyPct)
-	fmt.Fprintf(w, "\nPenalties: %.2f%% of the outbound service value", r.Penalties.TotalPct)
-	if r.Penalties.ServiceValueEUR > 0 {
-		fmt.Fprintf(w, " (%s) = %s", slareport.EUR(r.Penalties.ServiceValueEUR), slareport.EUR(r.Penalties.TotalEUR))
+	fmt.Fprintf(w, "  %d received: %d within %.0f h, %d late, %d open and still in time; %s in time, target %.0f%%: %s, penalty %.2f%%\n",
+		rp.Received, rp.Within, rp.ThresholdHours, rp.Late, rp.Pending, share(rp.Within+rp.Late, rp.Value), rp.Target*100, verdict(rp.NotMeasurable, rp.Met), rp.PenaltyPct)
+	pen := r.Penalties
+	eur := func(v float64) string {
+		if pen.ServiceValueEUR > 0 {
+			return " = " + slareport.EUR(v)
+		}
+		return ""
+	}
+	fmt.Fprintf(w, "\nPenalties, in %% of the outbound service value")
+	if pen.ServiceValueEUR > 0 {
+		fmt.Fprintf(w, " (%s)", slareport.EUR(pen.ServiceValueEUR))
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  sum of the levels' penalties %7.2f%%%s\n", pen.UncappedPct, eur(pen.UncappedEUR))
+	applies := "the sum applies, within the cap"
+	switch {
+	case pen.CapPct == 0:
+		fmt.Fprintf(w, "  cap (D.Lgs. 36/2023 art. 126)      – (the report was made before penalties were capped)\n")
+		applies = "the sum applies"
+	case pen.Capped:
+		applies = "the cap applies"
+		fallthrough
+	default:
+		fmt.Fprintf(w, "  cap (D.Lgs. 36/2023 art. 126) %6.2f%%\n", pen.CapPct)
+	}
+	fmt.Fprintf(w, "  charged                      %7.2f%%%s (%s)\n", pen.TotalPct, eur(pen.TotalEUR), applies)
 }

@@ -246,6 +246,15 @@ func TestSLAReportAgreesWithItsExport(t *testing.T) {
 		t.Errorf("penalties %+v: euro amount is not the percentage of 240000", rep.Penalties)
 	}
 
+	// The summary shows the sum of the penalties, the cap and what is
+	// charged.
+	sum, _ := runCLI(t, "sla", "report", "--config", cfg, "--id", "1")
+	for _, want := range []string{"sum of the levels' penalties", "cap (D.Lgs. 36/2023 art. 126)  10.00%", "charged", "applies"} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, sum)
+		}
+	}
+
 	// Kept: asking again shows the same report, not a new one.
 	out2, stderr := runCLI(t, "sla", "report", "--config", cfg, "--month", "2026-10", "--keep", "--json")
 	if out2 != out || !strings.Contains(stderr, "kept already") {
@@ -309,5 +318,20 @@ func checkPDF(t *testing.T, path string, want []string, maxPages int) {
 	// A page is a form feed in pdftotext's output.
 	if n := bytes.Count(text, []byte("\f")); n < 1 || n > maxPages {
 		t.Errorf("the PDF has %d pages, want 1 to %d", n, maxPages)
+	}
+}
+
+// A month the store has nothing of reads "not measurable", never "met",
+// and charges nothing.
+func TestSLAReportOfAnEmptyMonthIsNotMeasurable(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "richiamo.yaml")
+	if err := os.WriteFile(cfg, []byte("store:\n  sqlite: richiamo.db\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := runCLI(t, "sla", "report", "--config", cfg, "--month", "2026-11")
+	if strings.Contains(out, ": met") || strings.Count(out, "not measurable") != 3 || !strings.Contains(out, "charged                         0.00%") {
+		t.Errorf("empty month:\n%s", out)
 	}
 }

@@ -240,6 +240,8 @@ func TestSLASettings(t *testing.T) {
 		{"sla: {charge: rounded}", "sla.charge: must be started or exact"},
 		{"sla: {reply_target: 1.5}", "sla.reply_target: must be in (0, 1]"},
 		{"sla: {service_value_eur: -1}", "sla.service_value_eur: must not be negative"},
+		{"sla: {penalty_cap_pct: 120}", "sla.penalty_cap_pct: 120: must be a percentage above 0 and at most 100"},
+		{"sla: {penalty_cap_pct: -10}", "sla.penalty_cap_pct: -10: must be a percentage"},
 		{"sla: {reports: {at: '25:00'}}", `sla.reports.at: "25:00" is not a time of day`},
 		{"sla: {reports: {weekly_until: 31/03/2027}}", `sla.reports.weekly_until: "31/03/2027" is not a date`},
 	} {

@@ -18,6 +18,10 @@ type SLA struct {
 	// ServiceValueEUR is the outbound service's value the penalties are
 	// percentages of; 0 leaves the euro amounts out of the reports.
 	ServiceValueEUR float64 `yaml:"service_value_eur"`
+	// PenaltyCapPct is the most a report charges in all, in % of the
+	// service value (left out: slareport's default, the 10% of D.Lgs.
+	// 36/2023 art. 126).
+	PenaltyCapPct float64 `yaml:"penalty_cap_pct"`
 	// Charge, AcquisitionReading and EfficiencyReading override the
 	// profile's readings when set.
 	Charge             string `yaml:"charge"`
@@ -100,6 +104,9 @@ func (s SLA) validate(bad func(key, format string, a ...any)) {
 			}
 		}
 		bad("sla", "%s", msg)
+	}
+	if s.PenaltyCapPct < 0 || s.PenaltyCapPct > 100 {
+		bad("sla.penalty_cap_pct", "%v: must be a percentage above 0 and at most 100", s.PenaltyCapPct)
 	}
 	if s.Reports.WeeklyUntil != "" {
 		if _, err := time.Parse("2006-01-02", s.Reports.WeeklyUntil); err != nil {

@@ -66,8 +66,8 @@ func newPatients() (*patients.Server, error) {
 // calls loads the recall campaign on the Thursday before and lets serve's
 // dialer work it on three simulated days: each day's round calls every
 // contact then due, and the script's rules (busy again in 15 minutes, no
-// answer in 2 hours, at most 3 attempts over at least 2 days) leave the
-// retries to the next round.
+// answer in an hour, at most 3 attempts) leave the retries to the next
+// round.
 func (d *Demo) calls(ctx context.Context) (*Calls, error) {
 	out := &Calls{Outcomes: map[string]int{}, Results: map[string]int{}}
 	msgs, err := d.st.Messages(ctx, "", callContacts*4)

@@ -504,6 +504,11 @@ type Levels struct {
 	Acquisition float64 `json:"acquisition"`
 	Packages    int     `json:"packages"`
 	Written     int     `json:"written_contacts"`
+	// UncappedPct is the levels' penalties added up; PenaltyPct what is
+	// charged, the cap (CapPct) when Capped.
+	UncappedPct float64 `json:"uncapped_penalty_pct"`
+	CapPct      float64 `json:"penalty_cap_pct"`
+	Capped      bool    `json:"capped"`
 	PenaltyPct  float64 `json:"penalty_pct"`
 }
 
@@ -522,7 +527,8 @@ func (d *Demo) levels(ctx context.Context, sum *Summary) (*slareport.Report, err
 	}
 	a := rep.Outbound.Acquisition
 	sum.Levels = &Levels{Month: rep.Title(), Profile: rep.Profile.Name, Report: id, Calls: a.Calls, Positive: a.Positive,
-		Acquisition: a.Value, Packages: len(rep.Outbound.Packages), Written: rep.Replies.Received, PenaltyPct: rep.Penalties.TotalPct}
+		Acquisition: a.Value, Packages: len(rep.Outbound.Packages), Written: rep.Replies.Received,
+		UncappedPct: rep.Penalties.UncappedPct, CapPct: rep.Penalties.CapPct, Capped: rep.Penalties.Capped, PenaltyPct: rep.Penalties.TotalPct}
 	return rep, nil
 }
 

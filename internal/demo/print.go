@@ -70,8 +70,13 @@ func (s *Summary) Print(w io.Writer) {
 
 func (l *Levels) print(w io.Writer) {
 	fmt.Fprintf(w, "\nService levels of %s (profile %s), kept as report %d:\n", l.Month, l.Profile, l.Report)
-	fmt.Fprintf(w, "  %d calls, %d contacts closed positive: %.2f%% per call; %d package(s); %d written contact(s); penalties %.2f%%\n",
-		l.Calls, l.Positive, l.Acquisition*100, l.Packages, l.Written, l.PenaltyPct)
+	fmt.Fprintf(w, "  %d calls, %d contacts closed positive: %.2f%% per call; %d package(s); %d written contact(s)\n",
+		l.Calls, l.Positive, l.Acquisition*100, l.Packages, l.Written)
+	if l.Capped {
+		fmt.Fprintf(w, "  penalties %.2f%%, over the %.2f%% cap (D.Lgs. 36/2023 art. 126): %.2f%% charged\n", l.UncappedPct, l.CapPct, l.PenaltyPct)
+	} else {
+		fmt.Fprintf(w, "  penalties %.2f%%, within the %.2f%% cap (D.Lgs. 36/2023 art. 126): charged as they are\n", l.PenaltyPct, l.CapPct)
+	}
 	fmt.Fprintln(w, "  (demo --pdf FILE writes it; with --keep, richiamo sla report --id N shows it from the kept store)")
 }
 

@@ -95,6 +95,10 @@ type Config struct {
 	// over at least two days: the last one is never on the same day as all
 	// the earlier ones. Congestion does not count.
 	MaxAttempts int
+	// SameDay lets every attempt fall on one day: the last is not moved to
+	// another day. The contract's efficiency level (a package of 100 within
+	// a few working hours) may want that.
+	SameDay bool
 	// Rules per outcome; an outcome left out takes DefaultRules' rule.
 	Rules map[voice.Outcome]Rule
 	// Lease is how long a claimed contact stays ours without an attempt
@@ -129,6 +133,7 @@ type Plan struct {
 	Call        func(ctx context.Context, c store.Contact) voice.Result
 	Positive    func(r voice.Result) bool
 	MaxAttempts int
+	SameDay     bool
 	Rules       map[voice.Outcome]Rule
 }
 
@@ -383,7 +388,7 @@ func (d *Dialer) release(cs []store.Contact, next time.Time) {
 
 // base is the plan of the Config's own fields.
 func (d *Dialer) base() Plan {
-	return Plan{Call: d.cfg.Call, Positive: d.cfg.Positive, MaxAttempts: d.cfg.MaxAttempts, Rules: d.cfg.Rules}
+	return Plan{Call: d.cfg.Call, Positive: d.cfg.Positive, MaxAttempts: d.cfg.MaxAttempts, SameDay: d.cfg.SameDay, Rules: d.cfg.Rules}
 }
 
 // plan is how to call a contact of campaign, and whether to call it now.
@@ -464,7 +469,7 @@ func (d *Dialer) next(p Plan, c store.Contact, r voice.Result) store.AttemptReco
 		return rec
 	}
 	rec.NextAttemptAt = r.End.Add(rule.After)
-	if rec.Counted && n == p.MaxAttempts-1 && p.MaxAttempts > 1 {
+	if !p.SameDay && rec.Counted && n == p.MaxAttempts-1 && p.MaxAttempts > 1 {
 		first := r.Start
 		if c.FirstAttemptAt != 0 {
 			first = store.FromMillis(c.FirstAttemptAt)

@@ -329,6 +329,21 @@ func TestLastAttemptIsOnAnotherDay(t *testing.T) {
 	}
 }
 
+// With SameDay the last attempt follows its rule like the others, so that
+// a package can close within the working hours the contract allows.
+func TestSameDayKeepsTheLastAttemptToday(t *testing.T) {
+	t.Parallel()
+	d, err := dialer.New(dialer.Config{Store: fakeStore{}, Call: newCaller(nil).Call, SameDay: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := monday10.Add(20 * time.Minute)
+	rec := d.Next(store.Contact{ID: 1, Attempts: 1, FirstAttemptAt: monday10.UnixMilli()}, voice.Result{Outcome: voice.Busy, Start: start, End: start})
+	if want := start.Add(15 * time.Minute); rec.Final || !rec.NextAttemptAt.Equal(want) {
+		t.Errorf("next attempt at %s (final %v), want %s", rec.NextAttemptAt.In(rome), rec.Final, want.In(rome))
+	}
+}
+
 func TestThreeAttemptsOverTwoDaysThenFinal(t *testing.T) {
 	t.Parallel()
 	// Congestion twice first: recorded, never counted.

@@ -192,7 +192,7 @@ func (e *Engine) newCalls() error {
 	if e.Caller, err = voice.NewCaller(vc); err != nil {
 		return err
 	}
-	if e.Dialer, err = campaigns.New(campaigns.Config{Store: e.Store, Caller: e.Caller, Calendar: cal,
+	if e.Dialer, err = campaigns.New(campaigns.Config{Store: e.Store, Caller: e.Caller, Calendar: cal, Profile: e.Levels.Profile,
 		Channels: cfg.Voice.Channels, CallsPerSecond: cfg.Voice.CallsPerSecond, Owner: e.Owner, Now: e.Now, Log: e.Log}); err != nil {
 		return err
 	}

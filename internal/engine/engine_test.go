@@ -17,6 +17,7 @@ import (
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
+	"github.com/richiamo/richiamo/internal/store"
 )
 
 const (
@@ -82,6 +83,11 @@ template: "CUP: appuntamento di {{(index .Appuntamenti 0).Quando}}, prenotazione
 		t.Fatal(err)
 	}
 	defer eng.Close()
+	// The engine has probed since two months before: the reports due at
+	// now are of periods after its first record, so they are kept.
+	if err := eng.Store.RecordProbe(context.Background(), store.Probe{At: now.AddDate(0, -2, 0), Target: "ua", Up: true}); err != nil {
+		t.Fatal(err)
+	}
 	svcs, err := eng.Services()
 	if err != nil {
 		t.Fatal(err)

@@ -17,10 +17,12 @@ import (
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/remind"
+	"github.com/richiamo/richiamo/internal/script"
 	"github.com/richiamo/richiamo/internal/sla"
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/voice/say"
 )
 
 // This file maps the configuration file's settings onto the packages' own
@@ -148,7 +150,8 @@ func LevelSources(cfg config.Config, st *store.Store) (*slareport.Sources, error
 			return nil, err
 		}
 	}
-	return &slareport.Sources{Store: st, Profile: p, Working: working, ReplyClock: clock, Location: cup.Rome}, nil
+	return &slareport.Sources{Store: st, Profile: p, Working: working, ReplyClock: clock, Location: cup.Rome,
+		PenaltyCapPct: cfg.SLA.PenaltyCapPct}, nil
 }
 
 // ReportPlan is which periodic reports the configuration asks for.
@@ -200,4 +203,20 @@ func NewSender(cfg config.Config, st *store.Store, gw sms.Gateway, log *slog.Log
 		Rate: cfg.SMS.RatePerSecond, Concurrency: cfg.SMS.Concurrency, MaxAttempts: cfg.SMS.MaxAttempts,
 		RetryBase: cfg.SMS.RetryBase.D(), ReconcileAfter: cfg.SMS.ReconcileAfter.D(), Lease: cfg.SMS.Lease.D(),
 	}
+}
+
+// RetryWarnings say why a campaign script's retry rules cannot meet the
+// efficiency threshold of the configured contract profile (sla.profile);
+// none when they can, or when the script or the profile does not load
+// (that error is reported where they are loaded).
+func RetryWarnings(cfg config.Config, scriptText []byte) []string {
+	p, err := cfg.SLA.ProfileOf()
+	if err != nil {
+		return nil
+	}
+	s, err := script.Load(scriptText, say.Italian())
+	if err != nil {
+		return nil
+	}
+	return s.EfficiencyWarnings(p)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/richiamo/richiamo/internal/dialer"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/sla"
+	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/web"
@@ -192,6 +193,7 @@ func TestTheExampleFileStatesTheDefaults(t *testing.T) {
 		{"campaigns.reminder", ex.Campaigns.Reminder, def.Campaigns.Reminder},
 		{"sla.profile", ex.SLA.Profile, def.SLA.Profile},
 		{"sla.reply_target", ex.SLA.ReplyTarget, sla.Profiles[def.SLA.Profile].ReplyTarget},
+		{"sla.penalty_cap_pct", ex.SLA.PenaltyCapPct, float64(slareport.DefaultPenaltyCapPct)},
 		{"sla.reports.at", ex.SLA.Reports.At, def.SLA.Reports.At},
 		{"sla.reports.weekly", ex.SLA.Reports.Weekly, def.SLA.Reports.Weekly},
 		{"sla.reports.monthly", ex.SLA.Reports.Monthly, def.SLA.Reports.Monthly},

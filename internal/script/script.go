@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/sla"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/voice/media"
 	"github.com/richiamo/richiamo/internal/voice/say"
@@ -225,6 +226,10 @@ type Retry struct {
 	Failed        *Rule `yaml:"failed"`
 	// MaxAttempts is the most attempts per contact (default 3).
 	MaxAttempts int `yaml:"max_attempts"`
+	// AcrossDays puts the last attempt on another day than all the earlier
+	// ones (default true); false lets a contact be closed the day it was
+	// first called.
+	AcrossDays *bool `yaml:"across_days"`
 }
 
 // Script is a call script as read from campaign YAML.
@@ -390,6 +395,58 @@ func (s *Script) Rules() (map[voice.Outcome]dialer.Rule, int) {
 		}
 	}
 	return rules, s.Retry.MaxAttempts
+}
+
+// SameDay says whether every attempt may fall on one day (retry.across_days
+// is false).
+func (s *Script) SameDay() bool { return s.Retry.AcrossDays != nil && !*s.Retry.AcrossDays }
+
+// EfficiencyWarnings say why the retry rules cannot close a package of
+// contacts within the operational-efficiency threshold of p (a package of
+// 100 within so many working hours, from its load to the last contact's
+// final outcome); none when they can. A package of 100 nearly always holds
+// a patient who is busy, does not answer or has the phone off at every
+// call, so its time is at least the retries' delays of that patient.
+func (s *Script) EfficiencyWarnings(p sla.Profile) []string {
+	rules := dialer.DefaultRules()
+	own, maxAttempts := s.Rules()
+	maps.Copy(rules, own)
+	if maxAttempts == 0 {
+		maxAttempts = 3
+	}
+	if maxAttempts < 2 {
+		return nil
+	}
+	threshold := time.Duration(p.ThresholdHours * float64(time.Hour))
+	var out []string
+	var longest time.Duration
+	var which voice.Outcome
+	for _, o := range []voice.Outcome{voice.Busy, voice.NoAnswer, voice.Unavailable} {
+		if r := rules[o]; !r.Final && r.After > longest {
+			longest, which = r.After, o
+		}
+	}
+	if chain := time.Duration(maxAttempts-1) * longest; chain >= threshold {
+		out = append(out, fmt.Sprintf("retry.%s: %s between attempts, %d attempts: a patient who is never reached is closed %s after the first call at the earliest, "+
+			"not within the %g working hours the %s profile allows a package of %d contacts",
+			which, hm(longest), maxAttempts, hm(chain), p.ThresholdHours, p.Name, p.PackageSize))
+	}
+	// A working day is 12 hours (Monday to Friday, 08–20): a package
+	// loaded in the morning whose last attempts wait for the next day
+	// closes after more than that.
+	if !s.SameDay() && threshold < 12*time.Hour {
+		out = append(out, fmt.Sprintf("retry.across_days: the last attempt waits for the next working day, so a package loaded in the morning "+
+			"closes after more than the %g working hours the %s profile allows; set retry.across_days: false to close it the same day",
+			p.ThresholdHours, p.Name))
+	}
+	return out
+}
+
+// hm shows a duration as people write it: "2h", "1h30m", "45m".
+func hm(d time.Duration) string {
+	s := d.Round(time.Minute).String()
+	s = strings.TrimSuffix(s, "0s")
+	return strings.Replace(s, "h0m", "h", 1)
 }
 
 // Positive says whether an answered call acquired the information the

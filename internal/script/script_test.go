@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/richiamo/richiamo/campaigns"
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/sla"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/testkit"
 	"github.com/richiamo/richiamo/internal/voice"
@@ -177,11 +179,11 @@ menu:
 func TestRulesMapOntoTheDialer(t *testing.T) {
 	t.Parallel()
 	rules, max := recall(t).Rules()
-	if max != 3 {
-		t.Errorf("max attempts %d, want 3", max)
+	if max != 3 || !recall(t).SameDay() {
+		t.Errorf("max attempts %d, want 3, on one day (same day %v)", max, recall(t).SameDay())
 	}
 	want := map[voice.Outcome]dialer.Rule{
-		voice.Busy: {After: 15 * time.Minute}, voice.NoAnswer: {After: 2 * time.Hour},
+		voice.Busy: {After: 15 * time.Minute}, voice.NoAnswer: {After: time.Hour},
 		voice.Unavailable: {After: time.Hour}, voice.Failed: {After: time.Hour}, voice.Congestion: {After: time.Minute},
 		voice.Rejected: {Final: true}, voice.InvalidNumber: {Final: true},
 	}
@@ -440,5 +442,52 @@ transfer:
 	}
 	if !s.Positive(voice.Result{Outcome: voice.Answered, Digits: "1"}) {
 		t.Error("confirmed is no longer positive")
+	}
+}
+
+// The retry rules are checked against the contract's efficiency level: a
+// package of 100 closes when its last contact does, and one patient never
+// reached makes it wait for every retry.
+func TestEfficiencyWarnings(t *testing.T) {
+	t.Parallel()
+	const steps = "steps:\n  - say: [frase-buongiorno]\nmenu:\n  keys: {\"1\": confirmed}\n"
+	for _, tc := range []struct {
+		name, retry, profile string
+		want                 []string
+	}{
+		{"two hours between three attempts, across days, under piano-2021", "retry:\n  no_answer: 2h\n", "piano-2021",
+			[]string{"retry.no_answer: 2h between attempts, 3 attempts: a patient who is never reached is closed 4h after", "retry.across_days"}},
+		{"the same rules under the 2016 tender's 24 hours", "retry:\n  no_answer: 2h\n", "capitolato-2016", nil},
+		{"an hour apart on the same day", "retry:\n  no_answer: 1h\n  unavailable: 1h\n  across_days: false\n", "piano-2021", nil},
+		{"a phone off waits longest", "retry:\n  no_answer: 1h\n  unavailable: 3h\n  across_days: false\n", "piano-2021", []string{"retry.unavailable: 3h between attempts"}},
+		{"one attempt has no retries", "retry:\n  max_attempts: 1\n", "piano-2021", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Load([]byte(steps+tc.retry), say.Italian())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := s.EfficiencyWarnings(sla.Profiles[tc.profile])
+			if len(got) != len(tc.want) {
+				t.Fatalf("warnings %q, want %d", got, len(tc.want))
+			}
+			for i, w := range tc.want {
+				if !strings.HasPrefix(got[i], w) {
+					t.Errorf("warning %q, want it to start %q", got[i], w)
+				}
+			}
+		})
+	}
+}
+
+// The shipped recall script fits the shipped profile.
+func TestTheShippedRecallRulesFitTheDefaultProfile(t *testing.T) {
+	t.Parallel()
+	s, err := Load(campaigns.Recall, say.Italian())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := s.EfficiencyWarnings(sla.Profiles["piano-2021"]); len(w) != 0 {
+		t.Errorf("campaigns/recall.yaml under piano-2021: %q", w)
 	}
 }

@@ -129,18 +129,21 @@ type Report struct {
 
 // Acquisition is data-acquisition effectiveness in both readings.
 type Acquisition struct {
-	Calls       int     `json:"calls"`
-	Contacts    int     `json:"contacts"`
-	Positive    int     `json:"positive_contacts"`
-	PerCall     float64 `json:"per_call"`
-	PerContact  float64 `json:"per_contact"`
-	Reading     string  `json:"reading"`
-	Value       float64 `json:"value"`
-	Threshold   float64 `json:"threshold"`
-	Met         bool    `json:"met"`
-	PointsBelow float64 `json:"points_below"`
-	Charged     float64 `json:"charged_points"`
-	PenaltyPct  float64 `json:"penalty_pct"`
+	Calls      int     `json:"calls"`
+	Contacts   int     `json:"contacts"`
+	Positive   int     `json:"positive_contacts"`
+	PerCall    float64 `json:"per_call"`
+	PerContact float64 `json:"per_contact"`
+	Reading    string  `json:"reading"`
+	Value      float64 `json:"value"`
+	Threshold  float64 `json:"threshold"`
+	// NotMeasurable: the period has no call (no contact, on the per-contact
+	// reading) to measure, which is neither met nor charged.
+	NotMeasurable bool    `json:"not_measurable,omitempty"`
+	Met           bool    `json:"met"`
+	PointsBelow   float64 `json:"points_below"`
+	Charged       float64 `json:"charged_points"`
+	PenaltyPct    float64 `json:"penalty_pct"`
 }
 
 // Package is one package of contacts and its working time.
@@ -158,14 +161,17 @@ type Package struct {
 
 // Efficiency is operational efficiency in both readings.
 type Efficiency struct {
-	Reading        string      `json:"reading"`
-	ThresholdHours float64     `json:"threshold_working_hours"`
-	Met            bool        `json:"met"`
-	ChargedHours   float64     `json:"charged_hours"`
-	PenaltyPct     float64     `json:"penalty_pct"`
-	PerPackage     Verdict     `json:"per_package"`
-	WholeList      []ListTotal `json:"whole_list"`
-	WholeVerdict   Verdict     `json:"whole_list_verdict"`
+	Reading        string  `json:"reading"`
+	ThresholdHours float64 `json:"threshold_working_hours"`
+	// NotMeasurable: no package was worked in the period; neither met nor
+	// charged, in either reading.
+	NotMeasurable bool        `json:"not_measurable,omitempty"`
+	Met           bool        `json:"met"`
+	ChargedHours  float64     `json:"charged_hours"`
+	PenaltyPct    float64     `json:"penalty_pct"`
+	PerPackage    Verdict     `json:"per_package"`
+	WholeList     []ListTotal `json:"whole_list"`
+	WholeVerdict  Verdict     `json:"whole_list_verdict"`
 }
 
 // Verdict is a reading's outcome.
@@ -300,8 +306,9 @@ func acquisition(rep *Report, contacts map[string]*contactState, p Profile) {
 	if a.Reading == PerContact {
 		a.Value = a.PerContact
 	}
-	a.Met = a.Value >= a.Threshold || (a.Calls == 0)
-	if !a.Met {
+	a.NotMeasurable = a.Calls == 0 || (a.Reading == PerContact && a.Contacts == 0)
+	a.Met = !a.NotMeasurable && a.Value >= a.Threshold
+	if !a.Met && !a.NotMeasurable {
 		a.PointsBelow = round((a.Threshold-a.Value)*100, 6)
 		a.Charged = charge(a.PointsBelow, p.Charge)
 		a.PenaltyPct = round(a.Charged*p.PenaltyPerPoint, 6)
@@ -402,7 +409,11 @@ func packages(rep *Report, contacts map[string]*contactState, p Profile, wt Work
 	}
 	per.PenaltyPct = round(per.ChargedHours*p.PenaltyPerHour, 6)
 	whole.PenaltyPct = round(whole.ChargedHours*p.PenaltyPerHour, 6)
+	if len(rep.Packages) == 0 {
+		per.Met, whole.Met = false, false
+	}
 	e := &rep.Efficiency
+	e.NotMeasurable = len(rep.Packages) == 0
 	e.Reading, e.ThresholdHours, e.PerPackage, e.WholeVerdict = p.EfficiencyReading, p.ThresholdHours, per, whole
 	chosen := per
 	if p.EfficiencyReading == WholeList {

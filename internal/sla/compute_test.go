@@ -292,3 +292,25 @@ func TestComputerReportIsRepeatable(t *testing.T) {
 		t.Errorf("calls %d, packages %d, met %v; want 150, 2, false", r.Acquisition.Calls, len(r.Packages), r.Efficiency.Met)
 	}
 }
+
+// A period without calls has nothing to measure: it is neither met nor
+// charged, in either reading, so that an empty month does not read as one
+// in which the contract was kept.
+func TestAnEmptyPeriodIsNotMeasurable(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []string{"piano-2021", "capitolato-2016"} {
+		r := compute(t, nil, at(2026, 11, 1, 0, 0), at(2026, 12, 1, 0, 0), profile)
+		a, e := r.Acquisition, r.Efficiency
+		if !a.NotMeasurable || a.Met || a.PenaltyPct != 0 || a.Charged != 0 {
+			t.Errorf("%s: acquisition %+v, want not measurable and not charged", profile, a)
+		}
+		if !e.NotMeasurable || e.Met || e.PerPackage.Met || e.WholeVerdict.Met || e.PenaltyPct != 0 {
+			t.Errorf("%s: efficiency %+v, want not measurable and not charged", profile, e)
+		}
+	}
+	// One call is something to measure.
+	r := compute(t, pkg("recall", 1, 1, at(2026, 11, 2, 9, 0), at(2026, 11, 2, 9, 30)), at(2026, 11, 1, 0, 0), at(2026, 12, 1, 0, 0), "piano-2021")
+	if r.Acquisition.NotMeasurable || !r.Acquisition.Met || r.Efficiency.NotMeasurable || !r.Efficiency.Met {
+		t.Errorf("one positive call: %+v %+v", r.Acquisition, r.Efficiency)
+	}
+}

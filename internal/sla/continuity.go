@@ -53,14 +53,16 @@ type ContinuityResult struct {
 	Minutes int `json:"minutes_counted"`
 	Up      int `json:"up_minutes"`
 	Down    int `json:"down_minutes"`
-	// Value is Up ÷ Minutes (1 when no minute is counted).
-	Value       float64  `json:"value"`
-	Threshold   float64  `json:"threshold"`
-	Met         bool     `json:"met"`
-	PointsBelow float64  `json:"points_below"`
-	Charged     float64  `json:"charged_points"`
-	PenaltyPct  float64  `json:"penalty_pct"`
-	Outages     []Outage `json:"outages"`
+	// Value is Up ÷ Minutes (0 when no minute is counted: then the level
+	// is NotMeasurable, neither met nor charged).
+	Value         float64  `json:"value"`
+	Threshold     float64  `json:"threshold"`
+	NotMeasurable bool     `json:"not_measurable,omitempty"`
+	Met           bool     `json:"met"`
+	PointsBelow   float64  `json:"points_below"`
+	Charged       float64  `json:"charged_points"`
+	PenaltyPct    float64  `json:"penalty_pct"`
+	Outages       []Outage `json:"outages"`
 }
 
 // Continuity computes the continuity level of [from, to), both on whole
@@ -159,10 +161,11 @@ func Continuity(samples []ProbeSample, maintenance []Window, start, from, to tim
 	}
 	closeOutage()
 
-	res.Value = 1
-	if res.Minutes > 0 {
-		res.Value = round(float64(res.Up)/float64(res.Minutes), 6)
+	if res.Minutes == 0 {
+		res.NotMeasurable = true
+		return res, nil
 	}
+	res.Value = round(float64(res.Up)/float64(res.Minutes), 6)
 	res.Met = res.Value >= res.Threshold
 	if !res.Met {
 		res.PointsBelow = round((res.Threshold-res.Value)*100, 6)

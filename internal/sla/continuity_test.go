@@ -156,8 +156,12 @@ func TestContinuityOnTheDaysOfTheDSTChange(t *testing.T) {
 func TestContinuityWithoutAnyProbeCountsNothing(t *testing.T) {
 	t.Parallel()
 	from, to := at(2026, 11, 1, 0, 0), at(2026, 12, 1, 0, 0)
-	counts := ContinuityResult{PeriodMinutes: 30 * 1440, BeforeStartMinutes: 30 * 1440, Value: 1}
-	checkVerdicts(t, nil, nil, time.Time{}, from, to, counts, []Outage{}, []verdict{{Profiles["piano-2021"], true, 0, 0, 0}})
+	// No minute counted is nothing measured: not met, and not charged.
+	counts := ContinuityResult{PeriodMinutes: 30 * 1440, BeforeStartMinutes: 30 * 1440}
+	checkVerdicts(t, nil, nil, time.Time{}, from, to, counts, []Outage{}, []verdict{{Profiles["piano-2021"], false, 0, 0, 0}})
+	if r, err := Continuity(nil, nil, time.Time{}, from, to, Profiles["piano-2021"]); err != nil || !r.NotMeasurable {
+		t.Errorf("%+v, %v: want not measurable", r, err)
+	}
 }
 
 func TestContinuityRefusesABadPeriod(t *testing.T) {

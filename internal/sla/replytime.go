@@ -35,19 +35,22 @@ type ReplyItem struct {
 // ReplyTime is the reply time to written contacts: the share of those
 // received in the period that were closed within the threshold.
 type ReplyTime struct {
-	Clock          string      `json:"clock"`
-	ThresholdHours float64     `json:"threshold_hours"`
-	Received       int         `json:"received"`
-	Within         int         `json:"within"`
-	Late           int         `json:"late"`
-	Pending        int         `json:"pending"`
-	Value          float64     `json:"value"`
-	Target         float64     `json:"target"`
-	Met            bool        `json:"met"`
-	PointsBelow    float64     `json:"points_below"`
-	Charged        float64     `json:"charged_points"`
-	PenaltyPct     float64     `json:"penalty_pct"`
-	Items          []ReplyItem `json:"items"`
+	Clock          string  `json:"clock"`
+	ThresholdHours float64 `json:"threshold_hours"`
+	Received       int     `json:"received"`
+	Within         int     `json:"within"`
+	Late           int     `json:"late"`
+	Pending        int     `json:"pending"`
+	Value          float64 `json:"value"`
+	Target         float64 `json:"target"`
+	// NotMeasurable: no written contact was closed or late in the period;
+	// neither met nor charged.
+	NotMeasurable bool        `json:"not_measurable,omitempty"`
+	Met           bool        `json:"met"`
+	PointsBelow   float64     `json:"points_below"`
+	Charged       float64     `json:"charged_points"`
+	PenaltyPct    float64     `json:"penalty_pct"`
+	Items         []ReplyItem `json:"items"`
 }
 
 // ReplyTimes measures the written contacts received in [from, to) as of
@@ -83,17 +86,16 @@ func ReplyTimes(rs []Reply, from, to, asOf time.Time, p Profile, clock WorkingTi
 		}
 		rt.Items = append(rt.Items, it)
 	}
-	rt.Met = true
 	if n := rt.Within + rt.Late; n > 0 {
 		rt.Value = round(float64(rt.Within)/float64(n), 6)
-		if rt.Value < rt.Target {
-			rt.Met = false
+		rt.Met = rt.Value >= rt.Target
+		if !rt.Met {
 			rt.PointsBelow = round((rt.Target-rt.Value)*100, 6)
 			rt.Charged = charge(rt.PointsBelow, p.Charge)
 			rt.PenaltyPct = round(rt.Charged*p.PenaltyPerPointReply, 6)
 		}
 	} else {
-		rt.Value = 1
+		rt.NotMeasurable = true
 	}
 	return rt
 }

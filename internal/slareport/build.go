@@ -40,15 +40,28 @@ type Report struct {
 	Trend []Day      `json:"trend"`
 }
 
-// Penalties add up the four levels' penalties.
+// DefaultPenaltyCapPct is the most a report charges, in % of the service
+// value, when Sources leave it at zero: public contracts cap penalties at
+// 10% of the contract's value (D.Lgs. 36/2023, art. 126).
+const DefaultPenaltyCapPct = 10
+
+// Penalties add up the four levels' penalties and apply the cap.
 type Penalties struct {
 	AcquisitionPct float64 `json:"acquisition_pct"`
 	EfficiencyPct  float64 `json:"efficiency_pct"`
 	ContinuityPct  float64 `json:"continuity_pct"`
 	ReplyPct       float64 `json:"reply_pct"`
-	TotalPct       float64 `json:"total_pct"`
-	// TotalEUR is TotalPct of the service value; 0 when none is configured.
+	// UncappedPct is the four added up; CapPct the most that is charged;
+	// Capped says the cap applies, so that TotalPct, what is charged, is
+	// CapPct rather than UncappedPct.
+	UncappedPct float64 `json:"uncapped_pct"`
+	CapPct      float64 `json:"cap_pct"`
+	Capped      bool    `json:"capped"`
+	TotalPct    float64 `json:"total_pct"`
+	// The amounts are the percentages of the service value; 0 when none is
+	// configured.
 	ServiceValueEUR float64 `json:"service_value_eur"`
+	UncappedEUR     float64 `json:"uncapped_eur"`
 	TotalEUR        float64 `json:"total_eur"`
 }
 
@@ -88,6 +101,9 @@ type Sources struct {
 	Working    sla.WorkingTime
 	ReplyClock sla.WorkingTime
 	Location   *time.Location
+	// PenaltyCapPct is the most a report charges in all, in % of the
+	// service value (0: DefaultPenaltyCapPct).
+	PenaltyCapPct float64
 }
 
 // Build computes the report of [from, to) as of now.
@@ -98,6 +114,9 @@ func Build(ctx context.Context, src Sources, kind string, from, to, now time.Tim
 	}
 	src.Location = loc
 	p := src.Profile
+	if src.PenaltyCapPct < 0 || src.PenaltyCapPct > 100 {
+		return nil, fmt.Errorf("slareport: the penalty cap is %v%%, must be in (0, 100]", src.PenaltyCapPct)
+	}
 	k, err := sla.NewComputer(from, to, p, src.Working)
 	if err != nil {
 		return nil, err
@@ -229,8 +248,17 @@ func Build(ctx context.Context, src Sources, kind string, from, to, now time.Tim
 	if cont != nil {
 		pen.ContinuityPct = cont.PenaltyPct
 	}
-	pen.TotalPct = round4(pen.AcquisitionPct + pen.EfficiencyPct + pen.ContinuityPct + pen.ReplyPct)
+	pen.UncappedPct = round4(pen.AcquisitionPct + pen.EfficiencyPct + pen.ContinuityPct + pen.ReplyPct)
+	pen.CapPct = src.PenaltyCapPct
+	if pen.CapPct == 0 {
+		pen.CapPct = DefaultPenaltyCapPct
+	}
+	pen.TotalPct = pen.UncappedPct
+	if pen.UncappedPct > pen.CapPct {
+		pen.Capped, pen.TotalPct = true, pen.CapPct
+	}
 	pen.ServiceValueEUR = p.ServiceValueEUR
+	pen.UncappedEUR = math.Round(pen.UncappedPct*p.ServiceValueEUR) / 100
 	pen.TotalEUR = math.Round(pen.TotalPct*p.ServiceValueEUR) / 100
 	return rep, nil
 }
@@ -267,6 +295,11 @@ func Kept(ctx context.Context, st KeptStore, id int64) (*Report, error) {
 	rep := &Report{}
 	if err := json.Unmarshal([]byte(k.Data), rep); err != nil {
 		return nil, fmt.Errorf("slareport: report %d: %w", id, err)
+	}
+	// A report kept before penalties were capped charged their sum: show
+	// it as such, with no cap.
+	if pen := &rep.Penalties; pen.CapPct == 0 && pen.UncappedPct == 0 {
+		pen.UncappedPct, pen.UncappedEUR = pen.TotalPct, pen.TotalEUR
 	}
 	return rep, nil
 }

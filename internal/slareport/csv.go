@@ -35,6 +35,7 @@ func (r *Report) CSV(w io.Writer) error {
 	put("acquisition", "", "per_contact", f(a.PerContact))
 	put("acquisition", "", "reading", a.Reading)
 	put("acquisition", "", "threshold", f(a.Threshold))
+	put("acquisition", "", "measurable", b(!a.NotMeasurable))
 	put("acquisition", "", "met", b(a.Met))
 	put("acquisition", "", "penalty_pct", f(a.PenaltyPct))
 
@@ -56,6 +57,7 @@ func (r *Report) CSV(w io.Writer) error {
 	put("efficiency", "", "threshold_working_hours", f(e.ThresholdHours))
 	put("efficiency", "per_package", "charged_hours", f(e.PerPackage.ChargedHours))
 	put("efficiency", "whole_list", "charged_hours", f(e.WholeVerdict.ChargedHours))
+	put("efficiency", "", "measurable", b(!e.NotMeasurable))
 	put("efficiency", "", "met", b(e.Met))
 	put("efficiency", "", "penalty_pct", f(e.PenaltyPct))
 
@@ -67,6 +69,7 @@ func (r *Report) CSV(w io.Writer) error {
 		put("continuity", "", "down_minutes", i(c.Down))
 		put("continuity", "", "value", f(c.Value))
 		put("continuity", "", "threshold", f(c.Threshold))
+		put("continuity", "", "measurable", b(!c.NotMeasurable))
 		put("continuity", "", "met", b(c.Met))
 		put("continuity", "", "penalty_pct", f(c.PenaltyPct))
 		for _, o := range c.Outages {
@@ -85,12 +88,17 @@ func (r *Report) CSV(w io.Writer) error {
 	put("replies", "", "pending", i(rp.Pending))
 	put("replies", "", "value", f(rp.Value))
 	put("replies", "", "target", f(rp.Target))
+	put("replies", "", "measurable", b(!rp.NotMeasurable))
 	put("replies", "", "met", b(rp.Met))
 	put("replies", "", "penalty_pct", f(rp.PenaltyPct))
 
 	pen := r.Penalties
+	put("penalties", "", "uncapped_pct", f(pen.UncappedPct))
+	put("penalties", "", "cap_pct", f(pen.CapPct))
+	put("penalties", "", "capped", b(pen.Capped))
 	put("penalties", "", "total_pct", f(pen.TotalPct))
 	put("penalties", "", "service_value_eur", f(pen.ServiceValueEUR))
+	put("penalties", "", "uncapped_eur", f(pen.UncappedEUR))
 	put("penalties", "", "total_eur", f(pen.TotalEUR))
 
 	for _, s := range []struct {

@@ -55,13 +55,17 @@ var page = template.Must(template.New("report.html").Funcs(template.FuncMap{
 		}
 		return t.Format("02/01/2006 15:04")
 	},
-	"yes": func(b bool) template.HTML {
-		if b {
+	"esito": func(notMeasurable, met bool) template.HTML {
+		switch {
+		case notMeasurable:
+			return `<span class="nodata">non misurabile</span>`
+		case met:
 			return `<span class="met">rispettato</span>`
 		}
 		return `<span class="notmet">non rispettato</span>`
 	},
 	"reading":  Reading,
+	"capnote":  CapNote,
 	"packages": packagesText,
 	"css":      func() template.CSS { return template.CSS(CSS) },
 	"failed":   failedNames,
@@ -123,6 +127,19 @@ func Reading(r string) string {
 		return "ore lavorative della fascia di servizio"
 	}
 	return r
+}
+
+// CapNote says in Italian which figure is charged: the sum of the
+// penalties or the cap.
+func CapNote(p Penalties) string {
+	if p.CapPct == 0 {
+		return "Report prodotto prima del limite delle penali (D.Lgs. 36/2023, art. 126): si applica la somma delle penali."
+	}
+	if p.Capped {
+		return "Si applica il limite: la somma delle penali (" + numIT(p.UncappedPct) + "%) supera il " + numIT(p.CapPct) +
+			"% del valore del servizio, oltre il quale le penali non si applicano (D.Lgs. 36/2023, art. 126)."
+	}
+	return "Si applica la somma delle penali, entro il limite del " + numIT(p.CapPct) + "% del valore del servizio (D.Lgs. 36/2023, art. 126)."
 }
 
 // Title is the report's title: "Ottobre 2026", "Settimana dal 12/10/2026

@@ -50,24 +50,45 @@ func (r *Report) PDF(w io.Writer, links Links) error {
 	d.heading("Sintesi")
 	cols := []float64{72, 27, 35, 28, 18}
 	d.row(cols, true, "", "Livello", "Valore", "Soglia", "Esito", "Penale")
-	d.row(cols, false, "", "Efficacia di acquisizione dati", Pct(a.Value), "almeno "+Pct(a.Threshold), verdict(a.Met), pctNum(a.PenaltyPct))
-	d.row(cols, false, "", "Efficienza operativa", packagesText(len(r.Outbound.Packages)), "al più "+Hours(e.ThresholdHours), verdict(e.Met), pctNum(e.PenaltyPct))
+	d.row(cols, false, "", "Efficacia di acquisizione dati", value(a.NotMeasurable, a.Value), "almeno "+Pct(a.Threshold), verdict(a.NotMeasurable, a.Met), pctNum(a.PenaltyPct))
+	d.row(cols, false, "", "Efficienza operativa", packagesText(len(r.Outbound.Packages)), "al più "+Hours(e.ThresholdHours), verdict(e.NotMeasurable, e.Met), pctNum(e.PenaltyPct))
 	if c := r.Continuity; c != nil {
-		d.row(cols, false, "", "Continuità di funzionamento", Pct(c.Value), "almeno "+Pct(c.Threshold), verdict(c.Met), pctNum(c.PenaltyPct))
+		d.row(cols, false, "", "Continuità di funzionamento", value(c.NotMeasurable, c.Value), "almeno "+Pct(c.Threshold), verdict(c.NotMeasurable, c.Met), pctNum(c.PenaltyPct))
 	} else {
 		d.row(cols, false, "", "Continuità di funzionamento", "–", "almeno "+Pct(p.ContinuityTarget), "non misurata", "–")
 	}
 	rp := r.Replies
-	d.row(cols, false, "", "Tempo di risposta ai contatti scritti", Pct(rp.Value), "almeno "+Pct(rp.Target)+" in "+strings.TrimSuffix(Hours(rp.ThresholdHours), " h")+" h", verdict(rp.Met), pctNum(rp.PenaltyPct))
-	total := pctNum(r.Penalties.TotalPct)
-	if r.Penalties.ServiceValueEUR > 0 {
-		total += " = " + EUR(r.Penalties.TotalEUR)
+	d.row(cols, false, "", "Tempo di risposta ai contatti scritti", value(rp.NotMeasurable, rp.Value), "almeno "+Pct(rp.Target)+" in "+strings.TrimSuffix(Hours(rp.ThresholdHours), " h")+" h", verdict(rp.NotMeasurable, rp.Met), pctNum(rp.PenaltyPct))
+	pen := r.Penalties
+	amount := func(pct, eur float64) string {
+		if pen.ServiceValueEUR > 0 {
+			return pctNum(pct) + " = " + EUR(eur)
+		}
+		return pctNum(pct)
 	}
+	capState, capPct := "non raggiunto", pctNum(pen.CapPct)
+	switch {
+	case pen.CapPct == 0:
+		capState, capPct = "non previsto", "–"
+	case pen.Capped:
+		capState = "applicato"
+	}
+	d.font("", 9)
+	d.cell(134, 6, "Somma delle penali", "L", "")
+	d.cell(46, 6, amount(pen.UncappedPct, pen.UncappedEUR), "R", "")
+	f.Ln(6)
+	d.cell(134, 6, "Limite delle penali (D.Lgs. 36/2023, art. 126): "+capState, "L", "")
+	d.cell(46, 6, capPct, "R", "")
+	f.Ln(6)
 	d.font("B", 9)
-	d.cell(134, 6, "Totale penali", "L", "")
-	d.cell(46, 6, total, "R", "")
+	d.cell(134, 6, "Penale applicata", "L", "")
+	d.cell(46, 6, amount(pen.TotalPct, pen.TotalEUR), "R", "")
 	f.Ln(6)
 	d.note("Penali in percentuale del valore del servizio outbound" + map[bool]string{true: " (" + EUR(r.Penalties.ServiceValueEUR) + ")", false: ""}[r.Penalties.ServiceValueEUR > 0] + ", calcolate " + Reading(p.Charge) + ".")
+	d.note(CapNote(pen))
+	if a.NotMeasurable || e.NotMeasurable || rp.NotMeasurable || (r.Continuity != nil && r.Continuity.NotMeasurable) {
+		d.note("Un livello senza dati nel periodo risulta non misurabile: non è dichiarato rispettato e non comporta penali.")
+	}
 
 	d.heading("Efficacia di acquisizione dati")
 	c2 := []float64{90, 30}
@@ -77,7 +98,9 @@ func (r *Report) PDF(w io.Writer, links Links) error {
 	d.row(c2, false, "", "Positivi ÷ chiamate", Pct(a.PerCall))
 	d.row(c2, false, "", "Positivi ÷ contatti", Pct(a.PerContact))
 	n := "Lettura contrattuale applicata: " + Reading(a.Reading) + "."
-	if !a.Met {
+	if a.NotMeasurable {
+		n += " Nessuna chiamata nel periodo: non misurabile."
+	} else if !a.Met {
 		n += fmt.Sprintf(" %s punti sotto la soglia, %s addebitati.", numIT(a.PointsBelow), numIT(a.Charged))
 	}
 	d.note(n)
@@ -340,11 +363,22 @@ func packagesText(n int) string {
 	return strconv.Itoa(n) + " pacchetti"
 }
 
-func verdict(met bool) string {
-	if met {
+func verdict(notMeasurable, met bool) string {
+	switch {
+	case notMeasurable:
+		return "non misurabile"
+	case met:
 		return "rispettato"
 	}
 	return "non rispettato"
+}
+
+// value is a level's share, or a dash when there was nothing to measure.
+func value(notMeasurable bool, v float64) string {
+	if notMeasurable {
+		return "–"
+	}
+	return Pct(v)
 }
 
 func pctNum(v float64) string { return numIT(v) + "%" }

@@ -82,27 +82,53 @@ type Schedule struct {
 func (s *Schedule) Run(ctx context.Context) error {
 	made := map[string]bool{}
 	for {
-		for _, p := range s.Plan.Due(s.Now(), s.Sources.Location) {
-			key := p.Kind + p.From.Format(time.DateOnly)
-			if made[key] {
-				continue
-			}
-			id, kept, err := Keep(ctx, s.Sources, p, "serve", s.Now())
-			if err != nil {
-				if ctx.Err() == nil {
-					s.Log.Error("service-level report not made", "kind", p.Kind, "from", p.From.Format(time.DateOnly), "err", err)
-				}
-				continue
-			}
-			made[key] = true
-			if kept {
-				s.Log.Info("service-level report made", "kind", p.Kind, "from", p.From.Format(time.DateOnly), "id", id)
-			}
-		}
+		s.keepDue(ctx, made)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(10 * time.Minute):
+		}
+	}
+}
+
+// keepDue keeps the due reports not in made, and records them there. A
+// period that ends before the engine's first record is left alone: the
+// first start of serve would otherwise keep, for ever, an empty report of
+// the month before the engine existed. It is looked at again next time, in
+// case older records are loaded meanwhile.
+func (s *Schedule) keepDue(ctx context.Context, made map[string]bool) {
+	var first time.Time
+	checked := false
+	for _, p := range s.Plan.Due(s.Now(), s.Sources.Location) {
+		key := p.Kind + p.From.Format(time.DateOnly)
+		if made[key] {
+			continue
+		}
+		if !checked {
+			var err error
+			if first, err = s.Sources.Store.FirstRecord(ctx); err != nil {
+				if ctx.Err() == nil {
+					s.Log.Error("service-level reports not made", "err", err)
+				}
+				return
+			}
+			checked = true
+		}
+		if first.IsZero() || !p.To.After(first) {
+			s.Log.Debug("service-level report not made: the period ends before the engine's first record",
+				"kind", p.Kind, "from", p.From.Format(time.DateOnly))
+			continue
+		}
+		id, kept, err := Keep(ctx, s.Sources, p, "serve", s.Now())
+		if err != nil {
+			if ctx.Err() == nil {
+				s.Log.Error("service-level report not made", "kind", p.Kind, "from", p.From.Format(time.DateOnly), "err", err)
+			}
+			continue
+		}
+		made[key] = true
+		if kept {
+			s.Log.Info("service-level report made", "kind", p.Kind, "from", p.From.Format(time.DateOnly), "id", id)
 		}
 	}
 }

@@ -202,3 +202,21 @@ func (s *Store) SLAReportByID(ctx context.Context, id int64) (SLAReport, error) 
 	}
 	return r, nil
 }
+
+// FirstRecord is the instant of the engine's first record: its first
+// extract import, message, contact loaded into a campaign, call attempt or
+// continuity probe. It is the zero time on a store with none of them; a
+// period that ends before it has nothing of the engine's to report.
+func (s *Store) FirstRecord(ctx context.Context) (time.Time, error) {
+	var at int64
+	err := s.db.GetContext(ctx, &at, `SELECT COALESCE(MIN(m), 0) FROM (
+		SELECT MIN(started_at) AS m FROM imports
+		UNION ALL SELECT MIN(created_at) FROM messages
+		UNION ALL SELECT MIN(loaded_at) FROM contacts
+		UNION ALL SELECT MIN(started_at) FROM attempts
+		UNION ALL SELECT MIN(at) FROM probes) AS firsts`)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: first record: %w", err)
+	}
+	return FromMillis(at), nil
+}

@@ -94,3 +94,42 @@ func TestWrittenContactsAreTheInboxOnes(t *testing.T) {
 		}
 	})
 }
+
+func TestFirstRecordIsTheEarliestOfImportsMessagesContactsAttemptsAndProbes(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		first, err := st.FirstRecord(ctx)
+		if err != nil || !first.IsZero() {
+			t.Fatalf("empty store: %v, %v; want the zero time", first, err)
+		}
+		// A probe, then a campaign loaded earlier than it, then an import
+		// earlier still: each moves the first record back.
+		if err := st.RecordProbe(ctx, store.Probe{At: t0.Add(3 * time.Hour), Target: "ua", Up: true}); err != nil {
+			t.Fatal(err)
+		}
+		want := func(at time.Time) {
+			t.Helper()
+			got, err := st.FirstRecord(ctx)
+			if err != nil || !got.Equal(at) {
+				t.Fatalf("first record %v, %v; want %v", got, err, at)
+			}
+		}
+		want(t0.Add(3 * time.Hour))
+		id, err := st.AddCampaign(ctx, "recall", "recall", t0.Add(2*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.LoadContacts(ctx, id, []store.NewContact{{Phone: "+393331234567"}}, t0.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		want(t0.Add(2 * time.Hour))
+		if err := st.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.StartImport(ctx, "estratto.csv", t0)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		want(t0)
+	})
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/dialer"
 	"github.com/richiamo/richiamo/internal/script"
+	"github.com/richiamo/richiamo/internal/sla"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/voice/say"
@@ -50,6 +51,10 @@ type Config struct {
 	// Load reads a campaign's script; nil: script.Load with the Italian
 	// prompt library.
 	Load func(text []byte) (*script.Script, error)
+	// Profile is the contract's service levels: a script whose retry
+	// rules cannot meet its efficiency threshold is warned of when it is
+	// loaded. Its zero value checks nothing.
+	Profile sla.Profile
 }
 
 // Runner dials the active campaigns.
@@ -164,9 +169,15 @@ func (r *Runner) load(c store.Campaign) (*plan, error) {
 		return nil, err
 	}
 	rules, maxAttempts := s.Rules()
-	p := dialer.Plan{Call: script.CallFunc(r.cfg.Caller, s, 0, r.results), Positive: s.Positive, MaxAttempts: maxAttempts, Rules: rules}
+	p := dialer.Plan{Call: script.CallFunc(r.cfg.Caller, s, 0, r.results), Positive: s.Positive, MaxAttempts: maxAttempts,
+		SameDay: s.SameDay(), Rules: rules}
 	if err := p.Validate(); err != nil {
 		return nil, err
+	}
+	if r.cfg.Profile.Name != "" {
+		for _, w := range s.EfficiencyWarnings(r.cfg.Profile) {
+			r.cfg.Log.Warn("campaigns: the retry rules cannot meet the efficiency threshold", "campaign", c.Name, "why", w)
+		}
 	}
 	return &plan{name: c.Name, text: c.Script, p: p}, nil
 }

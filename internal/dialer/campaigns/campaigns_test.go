@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/dialer/campaigns"
 	"github.com/richiamo/richiamo/internal/script"
+	"github.com/richiamo/richiamo/internal/sla"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/store/storetest"
 	"github.com/richiamo/richiamo/internal/testkit"
@@ -47,6 +50,8 @@ type bundle struct {
 	patients *patients.Server
 	runner   *campaigns.Runner
 	recall   string
+	// cfg is the runner's configuration, for a test that builds its own.
+	cfg campaigns.Config
 }
 
 func setup(t *testing.T, st *store.Store, channels int) *bundle {
@@ -71,8 +76,9 @@ func setup(t *testing.T, st *store.Store, channels int) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := campaigns.New(campaigns.Config{Store: st, Caller: caller, Calendar: cal, Channels: channels, CallsPerSecond: 50,
-		Owner: "serve", Refresh: 200 * time.Millisecond, Now: testkit.RunningClock(monday10)})
+	cfg := campaigns.Config{Store: st, Caller: caller, Calendar: cal, Channels: channels, CallsPerSecond: 50,
+		Owner: "serve", Refresh: 200 * time.Millisecond, Now: testkit.RunningClock(monday10)}
+	r, err := campaigns.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +86,7 @@ func setup(t *testing.T, st *store.Store, channels int) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundle{st: st, patients: pts, runner: r, recall: string(recall)}
+	return &bundle{st: st, patients: pts, runner: r, recall: string(recall), cfg: cfg}
 }
 
 // campaign loads a campaign with script text and the given numbers, in
@@ -326,5 +332,62 @@ func TestAPausedCampaignPlacesNoNewCall(t *testing.T) {
 	}
 	if n := b.count(t, `SELECT COUNT(*) FROM contacts WHERE status = 'pending'`); n != 3 {
 		t.Errorf("%d contacts pending, want 3", n)
+	}
+}
+
+// logBuffer is a log written by the runner while the test reads it.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// serve warns, when it loads a campaign's script, of retry rules that
+// cannot meet the contract's efficiency threshold, and still dials it.
+func TestALoadedScriptWhoseRetriesCannotMeetTheProfileIsWarnedOf(t *testing.T) {
+	t.Parallel()
+	st := storetest.SQLite(t)
+	b := setup(t, st, 2)
+	var log logBuffer
+	cfg := b.cfg
+	cfg.Log = slog.New(slog.NewTextHandler(&log, nil))
+	cfg.Profile = sla.Profiles["piano-2021"]
+	r, err := campaigns.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := strings.Replace(strings.Replace(b.recall, "  no_answer: 1h\n", "  no_answer: 3h\n", 1), "  across_days: false\n", "", 1)
+	b.campaign(t, "lenta", slow, store.CampaignActive, "+393330000301")
+	b.campaign(t, "giusta", b.recall, store.CampaignActive, "+393330000302")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	testkit.WaitFor(t, func() error {
+		if n := b.count(t, `SELECT COUNT(*) FROM attempts`); n < 2 {
+			return fmt.Errorf("%d of both contacts called", n)
+		}
+		return nil
+	}, 20*time.Second)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	out := log.String()
+	if !strings.Contains(out, "campaign=lenta") || !strings.Contains(out, "retry.no_answer: 3h") || !strings.Contains(out, "retry.across_days") {
+		t.Errorf("no warning for the slow script:\n%s", out)
+	}
+	if strings.Contains(out, "efficiency threshold\" campaign=giusta") || strings.Count(out, "cannot meet") != 2 {
+		t.Errorf("the shipped script was warned of:\n%s", out)
 	}
 }

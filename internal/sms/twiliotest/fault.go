@@ -2,6 +2,7 @@ package twiliotest
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -13,6 +14,7 @@ const (
 	faultDrop
 	faultStall
 	faultDelivery
+	faultDropBefore
 )
 
 // Fault is a scripted misbehaviour of one send. Faults are consumed by the
@@ -35,6 +37,10 @@ func Status(httpStatus, code int, msg string) Fault {
 // the connection without answering, so the client cannot know the outcome.
 func AcceptThenDrop() Fault { return Fault{kind: faultDrop} }
 
+// Drop closes the connection without answering and without creating the
+// message, like a network failure on the way in.
+func Drop() Fault { return Fault{kind: faultDropBefore} }
+
 // Stall creates the message at once and holds the answer back for d, or
 // until the client hangs up or the server closes, like a provider that
 // processed the request but is slow to say so.
@@ -55,6 +61,8 @@ func (f Fault) String() string {
 		return fmt.Sprintf("Stall(%s)", f.d)
 	case faultDelivery:
 		return fmt.Sprintf("DeliveryFails(%d)", f.code)
+	case faultDropBefore:
+		return "Drop"
 	default:
 		return "none"
 	}
@@ -66,4 +74,27 @@ var failsBeforeSending = map[int]bool{
 	30001: true, // queue overflow
 	30002: true, // account suspended
 	30500: true,
+}
+
+// FaultNames are the faults ParseFault reads, as `richiamo simulate twilio
+// --fault` and /control/fault take them.
+const FaultNames = "429 (rate limited), 500 or 503 (server error),\n  drop (connection closed, no message), lost (message created, answer lost),\n  undelivered (accepted, then reported undelivered: 30003)"
+
+// ParseFault reads a fault by name (see FaultNames).
+func ParseFault(name string) (Fault, error) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "429":
+		return Status(429, 20429, "Too Many Requests"), nil
+	case "500":
+		return Status(500, 20500, "Internal Server Error"), nil
+	case "503":
+		return Status(503, 20503, "Service Unavailable"), nil
+	case "drop":
+		return Drop(), nil
+	case "lost":
+		return AcceptThenDrop(), nil
+	case "undelivered":
+		return DeliveryFails(30003), nil
+	}
+	return Fault{}, fmt.Errorf("twiliotest: %q is not a fault: want one of %s", name, FaultNames)
 }

@@ -69,6 +69,17 @@ type Options struct {
 	// Logf, if set, receives one line per notable event; phone numbers and
 	// bodies are never logged.
 	Logf func(format string, args ...any)
+	// Listen is the address to listen on (Start only; NewServer and the
+	// default take 127.0.0.1, port 0).
+	Listen string
+	// StatusCallback receives the delivery reports of the messages that
+	// name no StatusCallback of their own ("": none).
+	StatusCallback string
+	// Control serves the control endpoints under /control/ (see
+	// ControlHelp), behind the account's basic auth; InboundURL is where
+	// /control/inbound forwards patients' replies.
+	Control    bool
+	InboundURL string
 }
 
 // Msg is a message the fake accepted, as it stands now.
@@ -124,6 +135,9 @@ type Server struct {
 
 	received    atomic.Int64
 	rejected429 atomic.Int64
+	faults      atomic.Int64
+	inbound     atomic.Int64
+	callbackErr atomic.Int64
 
 	mu      sync.Mutex
 	closed  bool
@@ -143,15 +157,30 @@ type Server struct {
 // NewServer starts a fake on 127.0.0.1, port 0. It panics if it cannot
 // listen, as httptest.NewServer does, since it is a test fixture.
 func NewServer(opts Options) *Server {
+	opts.Listen = ""
+	s, err := Start(opts)
+	if err != nil {
+		panic(err.Error())
+	}
+	return s
+}
+
+// Start starts a fake on opts.Listen (default 127.0.0.1, port 0): the one
+// `richiamo simulate twilio` runs as a process of its own.
+func Start(opts Options) (*Server, error) {
 	if opts.AccountSID == "" {
 		opts.AccountSID = DefaultAccountSID
 	}
 	if opts.AuthToken == "" {
 		opts.AuthToken = DefaultAuthToken
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := opts.Listen
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		panic(fmt.Sprintf("twiliotest: listening: %v", err))
+		return nil, fmt.Errorf("twiliotest: listening: %w", err)
 	}
 	var salt [8]byte
 	_, _ = rand.Read(salt[:])
@@ -194,6 +223,9 @@ func NewServer(opts Options) *Server {
 	mux.HandleFunc("POST "+base+"Messages.json", s.create)
 	mux.HandleFunc("GET "+base+"Messages.json", s.list)
 	mux.HandleFunc("GET "+base+"Messages/{file}", s.fetch)
+	if opts.Control {
+		s.control(mux)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 	})
@@ -202,7 +234,7 @@ func NewServer(opts Options) *Server {
 		defer close(s.serveDone)
 		_ = s.srv.Serve(ln)
 	}()
-	return s
+	return s, nil
 }
 
 // URL is the base URL to give the client (TwilioConfig.BaseURL).
@@ -434,9 +466,17 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fault := s.popFault(to)
-	if fault.kind == faultStatus {
+	if fault.kind != faultNone {
+		s.faults.Add(1)
+	}
+	switch fault.kind {
+	case faultStatus:
 		s.logf("scripted %s", fault)
 		writeError(w, fault.status, fault.code, fault.msg)
+		return
+	case faultDropBefore:
+		s.logf("scripted %s", fault)
+		hangUp(w)
 		return
 	}
 	failCode := 0
@@ -455,13 +495,8 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	switch fault.kind {
 	case faultDrop:
 		s.logf("scripted %s for %s", fault, answer.Sid)
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler) // closes the connection without an answer
+		hangUp(w)
+		return
 	case faultStall:
 		s.logf("scripted %s for %s", fault, answer.Sid)
 		if !s.pause(r.Context(), fault.d) {
@@ -469,6 +504,17 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusCreated, answer)
+}
+
+// hangUp closes the connection without an answer.
+func hangUp(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
 }
 
 // allow takes a token from the rate limit's bucket.
@@ -575,6 +621,9 @@ func (s *Server) report(rec *record, status string, code int) {
 		}
 	}
 	callback := rec.StatusCallback
+	if callback == "" {
+		callback = s.opts.StatusCallback
+	}
 	form := url.Values{
 		"MessageSid":    {rec.Sid},
 		"SmsSid":        {rec.Sid},
@@ -599,8 +648,13 @@ func (s *Server) report(rec *record, status string, code int) {
 	}
 	resp, err := s.post(s.ctx, callback, form)
 	if err != nil {
+		s.callbackErr.Add(1)
 		s.logf("status callback %s for %s: %v", status, sid, err)
 		return
+	}
+	if resp.StatusCode >= 300 {
+		s.callbackErr.Add(1)
+		s.logf("status callback %s for %s: answered %s", status, sid, resp.Status)
 	}
 	drain(resp)
 }
@@ -643,6 +697,7 @@ func (s *Server) Inbound(ctx context.Context, target, from, to, body string) (*h
 		"SmsStatus":     {"received"},
 		"ApiVersion":    {apiVersion},
 	}
+	s.inbound.Add(1)
 	resp, err := s.post(ctx, target, form)
 	if err != nil {
 		return nil, fmt.Errorf("twiliotest: inbound webhook: %w", err)
