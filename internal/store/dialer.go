@@ -2,10 +2,11 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // Campaign is a list of contacts to call for one purpose.
@@ -66,10 +67,6 @@ type AttemptRecord struct {
 	Positive      bool
 	NextAttemptAt time.Time
 }
-
-// ErrLeaseLost is returned when a contact is no longer leased to the owner
-// recording an attempt on it: its lease expired and it went back to pending.
-var ErrLeaseLost = errors.New("store: contact lease lost")
 
 // AddCampaign creates a campaign.
 func (s *Store) AddCampaign(ctx context.Context, name, kind string, now time.Time) (int64, error) {
@@ -280,26 +277,52 @@ func (s *Store) ReleaseContact(ctx context.Context, id int64, owner string, next
 	return nil
 }
 
-// RecordAttempt stores an attempt and its contact's new state together. It
-// fails with ErrLeaseLost, storing nothing, when owner no longer holds the
-// contact.
+// RenewLeases extends to until the leases owner holds on the contacts ids
+// (those still in progress under owner), and returns the ids it renewed: an
+// id left out is no longer owner's. A dialer renews the contacts it is
+// calling while their calls last, so that a lease lapses only when its
+// dialer stopped renewing it.
+func (s *Store) RenewLeases(ctx context.Context, owner string, ids []int64, until time.Time) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := sqlx.In(`UPDATE contacts SET lease_until = ? WHERE status = 'in_progress' AND lease_owner = ? AND id IN (?) RETURNING id`,
+		ms(until), owner, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: renew leases: %w", err)
+	}
+	var held []int64
+	if err := s.db.SelectContext(ctx, &held, s.rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("store: renew leases: %w", err)
+	}
+	return held, nil
+}
+
+// RecordAttempt stores an attempt and its contact's new state together.
+//
+// The attempt is stored even when owner no longer holds the contact (its
+// lease lapsed while the call went on): the call to the patient happened,
+// and the service levels count it. The contact then counts the attempt,
+// but takes the attempt's state (closed, or due again) only if it is
+// waiting, as nobody else is calling it and no later call has decided it:
+// a contact another dialer is calling keeps that call's lease, and its
+// state is that call's to record; a closed contact stays closed, by the
+// call that closed it.
 func (s *Store) RecordAttempt(ctx context.Context, a AttemptRecord) error {
 	return s.InTx(ctx, func(t *Tx) error {
 		var c struct {
-			CampaignID int64 `db:"campaign_id"`
-			Attempts   int   `db:"attempts"`
+			CampaignID int64  `db:"campaign_id"`
+			Attempts   int    `db:"attempts"`
+			Status     string `db:"status"`
+			Owner      string `db:"lease_owner"`
 		}
 		lock := ""
 		if s.dialect == Postgres {
 			lock = " FOR UPDATE"
 		}
-		err := t.tx.GetContext(ctx, &c, s.rebind(`SELECT campaign_id, attempts FROM contacts
-			WHERE id = ? AND status = 'in_progress' AND lease_owner = ?`+lock), a.ContactID, a.Owner)
+		err := t.tx.GetContext(ctx, &c, s.rebind(`SELECT campaign_id, attempts, status, lease_owner FROM contacts WHERE id = ?`+lock), a.ContactID)
 		if err != nil {
-			if errors.Is(notFound(err), ErrNotFound) {
-				return fmt.Errorf("store: record attempt on contact %d: %w", a.ContactID, ErrLeaseLost)
-			}
-			return fmt.Errorf("store: record attempt: %w", err)
+			return fmt.Errorf("store: record attempt on contact %d: %w", a.ContactID, notFound(err))
 		}
 		n := c.Attempts + 1
 		if _, err := t.tx.ExecContext(ctx, s.rebind(`INSERT INTO attempts (contact_id, campaign_id, attempt, counted, started_at, ringing_at, answered_at, ended_at,
@@ -311,6 +334,16 @@ func (s *Store) RecordAttempt(ctx context.Context, a AttemptRecord) error {
 		counted := 0
 		if a.Counted {
 			counted = 1
+		}
+		held := c.Status == "in_progress" && c.Owner == a.Owner
+		if !held && c.Status != "pending" {
+			_, err := t.tx.ExecContext(ctx, s.rebind(`UPDATE contacts SET attempts = attempts + ?,
+				first_attempt_at = CASE WHEN first_attempt_at = 0 AND ? = 1 THEN ? ELSE first_attempt_at END WHERE id = ?`),
+				counted, counted, ms(a.StartedAt), a.ContactID)
+			if err != nil {
+				return fmt.Errorf("store: record attempt: %w", err)
+			}
+			return nil
 		}
 		status, finalAt := "pending", int64(0)
 		if a.Final {
@@ -327,7 +360,9 @@ func (s *Store) RecordAttempt(ctx context.Context, a AttemptRecord) error {
 }
 
 // ReleaseExpired returns to pending the contacts whose lease lapsed: their
-// dialer died or hung. No attempt is recorded for them.
+// dialer stopped renewing it (it died, hung or lost the store). No attempt
+// is recorded for them here; one that was in fact placed is recorded when
+// its dialer comes back (see RecordAttempt).
 func (s *Store) ReleaseExpired(ctx context.Context, now time.Time) (int64, error) {
 	res, err := s.db.ExecContext(ctx, s.rebind(`UPDATE contacts SET status = 'pending', lease_owner = '', lease_until = 0
 		WHERE status = 'in_progress' AND lease_until < ?`), ms(now))
