@@ -7,7 +7,10 @@
 package dialer
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +33,9 @@ type Store interface {
 	// ClaimContactsWithin claims up to limit due contacts, leaving no more
 	// than channels in progress across every dialer on the store.
 	ClaimContactsWithin(ctx context.Context, owner string, campaign int64, now, until time.Time, limit, channels int) ([]store.Contact, error)
+	// RenewLeases extends owner's leases on ids to until and returns the
+	// ids still owner's.
+	RenewLeases(ctx context.Context, owner string, ids []int64, until time.Time) ([]int64, error)
 	RecordAttempt(ctx context.Context, a store.AttemptRecord) error
 	ReleaseContact(ctx context.Context, id int64, owner string, next time.Time) error
 	ReleaseExpired(ctx context.Context, now time.Time) (int64, error)
@@ -89,9 +95,17 @@ type Config struct {
 	MaxAttempts int
 	// Rules per outcome; an outcome left out takes DefaultRules' rule.
 	Rules map[voice.Outcome]Rule
-	// Lease is how long a claimed contact stays ours without an attempt
-	// recorded (default 15m); it must outlast a call.
+	// Lease is how long a claimed contact stays ours without a renewal
+	// (default 15m). The dialer renews the lease of every contact it holds
+	// each Renew while it holds it, so a call keeps its contact however
+	// long it lasts; a lease lapses, and its contact waits again for any
+	// dialer, only when its dialer stopped renewing (it died, hung, or lost
+	// the store for longer than Lease).
 	Lease time.Duration
+	// Renew is how often the leases held are renewed, on the real clock
+	// whatever Now says: a call lasts real time (default Lease/3). It must
+	// be shorter than Lease.
+	Renew time.Duration
 	// Poll is how often to look for due contacts when there are none and
 	// no call is in progress (default 5s).
 	Poll time.Duration
@@ -168,12 +182,20 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Lease == 0 {
 		c.Lease = 15 * time.Minute
 	}
+	if c.Renew == 0 {
+		c.Renew = c.Lease / 3
+	}
 	if c.Poll == 0 {
 		c.Poll = 5 * time.Second
 	}
 	if c.Owner == "" {
+		// A random part: a process restarted in the same container has
+		// the same host and pid, and must not renew the leases of the
+		// calls its previous self left behind.
 		host, _ := os.Hostname()
-		c.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		c.Owner = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b))
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -212,6 +234,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("dialer: MaxAttempts is %d, must be at least 1", c.MaxAttempts)
 	case c.Lease < 0:
 		return fmt.Errorf("dialer: Lease is %s, must be positive", c.Lease)
+	case c.Renew < 0:
+		return fmt.Errorf("dialer: Renew is %s, must be positive", c.Renew)
+	case c.Renew > 0 && c.Renew >= cmp.Or(c.Lease, 15*time.Minute):
+		return fmt.Errorf("dialer: Renew is %s, must be shorter than Lease (%s)", c.Renew, cmp.Or(c.Lease, 15*time.Minute))
 	case c.Poll < 0:
 		return fmt.Errorf("dialer: Poll is %s, must be positive", c.Poll)
 	}
@@ -239,6 +265,9 @@ type Dialer struct {
 	cfg  Config
 	lim  *rate.Limiter
 	done chan struct{} // a call ended and was recorded
+
+	mu   sync.Mutex
+	held map[int64]bool // contacts leased to us, not yet recorded or given back; true once the lease was found lost
 }
 
 // New checks the configuration and builds a Dialer.
@@ -252,7 +281,8 @@ func New(cfg Config) (*Dialer, error) {
 	}
 	// A burst of one spaces the calls evenly: no second ever holds more
 	// than CallsPerSecond starts.
-	return &Dialer{cfg: cfg, lim: rate.NewLimiter(rate.Limit(cfg.CallsPerSecond), 1), done: make(chan struct{}, cfg.Channels)}, nil
+	return &Dialer{cfg: cfg, lim: rate.NewLimiter(rate.Limit(cfg.CallsPerSecond), 1), done: make(chan struct{}, cfg.Channels),
+		held: map[int64]bool{}}, nil
 }
 
 // Config is the configuration in effect, defaults filled.
@@ -262,6 +292,13 @@ func (d *Dialer) Config() Config { return d.cfg }
 // end and be recorded, gives back the contacts it had claimed but not
 // called, and returns nil. An error from the store stops it.
 func (d *Dialer) Run(ctx context.Context) error {
+	// The leases are renewed until the last call is recorded: the
+	// deferred calls run in reverse, wg.Wait first.
+	stop := make(chan struct{})
+	var renewing sync.WaitGroup
+	renewing.Go(func() { d.renew(stop) })
+	defer renewing.Wait()
+	defer close(stop)
 	slots := make(chan struct{}, d.cfg.Channels)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -304,6 +341,7 @@ func (d *Dialer) Run(ctx context.Context) error {
 			}
 			return err
 		}
+		d.hold(cs)
 		for range free - len(cs) {
 			<-slots
 		}
@@ -367,9 +405,70 @@ func (d *Dialer) pace(ctx context.Context) (time.Time, bool) {
 // release gives back contacts claimed but not called, due at next.
 func (d *Dialer) release(cs []store.Contact, next time.Time) {
 	for _, c := range cs {
+		d.drop(c.ID)
 		if err := d.cfg.Store.ReleaseContact(context.Background(), c.ID, d.cfg.Owner, next); err != nil {
 			d.cfg.Log.Error("dialer: release", "contact", c.ID, "err", err)
 		}
+	}
+}
+
+// hold notes claimed contacts, whose leases renew keeps.
+func (d *Dialer) hold(cs []store.Contact) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range cs {
+		d.held[c.ID] = false
+	}
+}
+
+// drop forgets a contact recorded or given back.
+func (d *Dialer) drop(id int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.held, id)
+}
+
+// renew extends the leases of the contacts held every Renew until stop
+// closes. A contact whose lease was found lost (the store was out of reach
+// for longer than Lease, and another dialer may be calling it) is logged
+// once; its call goes on and is recorded all the same.
+func (d *Dialer) renew(stop <-chan struct{}) {
+	t := time.NewTicker(d.cfg.Renew)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		d.mu.Lock()
+		var ids []int64
+		for id, lost := range d.held {
+			if !lost {
+				ids = append(ids, id)
+			}
+		}
+		d.mu.Unlock()
+		if len(ids) == 0 {
+			continue
+		}
+		kept, err := d.cfg.Store.RenewLeases(context.Background(), d.cfg.Owner, ids, d.cfg.Now().Add(d.cfg.Lease))
+		if err != nil {
+			d.cfg.Log.Error("dialer: renewing leases", "contacts", len(ids), "err", err)
+			continue
+		}
+		ok := make(map[int64]bool, len(kept))
+		for _, id := range kept {
+			ok[id] = true
+		}
+		d.mu.Lock()
+		for _, id := range ids {
+			if _, still := d.held[id]; still && !ok[id] {
+				d.held[id] = true
+				d.cfg.Log.Warn("dialer: lease lost while holding the contact", "contact", id)
+			}
+		}
+		d.mu.Unlock()
 	}
 }
 
@@ -416,6 +515,9 @@ func (d *Dialer) call(ctx context.Context, c store.Contact, at time.Time, p Plan
 	}
 	rec := d.next(p, c, r)
 	rec.Owner = d.cfg.Owner
+	// No longer renewed from here: the lease has at least two renewals'
+	// worth left, and a renewal racing the record would find it gone.
+	d.drop(c.ID)
 	if err := d.cfg.Store.RecordAttempt(ctx, rec); err != nil {
 		d.cfg.Log.Error("dialer: record attempt", "contact", c.ID, "phone", phone.Mask(c.Phone), "err", err)
 		return

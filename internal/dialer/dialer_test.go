@@ -408,6 +408,12 @@ func TestTwoDialersNeverCallTheSameContact(t *testing.T) {
 				b.clock.cancel()
 			}
 		}
+		// The fake clock jumps a Poll at each idle dialer's sleep, so it
+		// would outrun any lease renewed on the real clock while the other
+		// dialer is between its claim and its calls: the lease outlasts
+		// the run. Leases renewed while calls last are tested on the real
+		// clock by TestLongCallsKeepTheirLease.
+		b.cfg.Lease = 48 * time.Hour
 		var wg sync.WaitGroup
 		for _, owner := range []string{"a", "b"} {
 			cfg := b.cfg
@@ -448,6 +454,10 @@ func TestConfigNamesTheBadSetting(t *testing.T) {
 		{"no store", func(c *dialer.Config) { c.Store = nil }, "dialer: Store is required"},
 		{"negative channels", func(c *dialer.Config) { c.Channels = -1 }, "dialer: Channels is -1, must be at least 1"},
 		{"unknown outcome", func(c *dialer.Config) { c.Rules = map[voice.Outcome]dialer.Rule{"maybe": {}} }, `dialer: Rules["maybe"]: not an outcome`},
+		{"renewal as long as the lease", func(c *dialer.Config) { c.Lease, c.Renew = time.Minute, time.Minute },
+			"dialer: Renew is 1m0s, must be shorter than Lease (1m0s)"},
+		{"renewal past the default lease", func(c *dialer.Config) { c.Renew = time.Hour },
+			"dialer: Renew is 1h0m0s, must be shorter than Lease (15m0s)"},
 		{"final congestion", func(c *dialer.Config) {
 			c.Rules = map[voice.Outcome]dialer.Rule{voice.Congestion: {Final: true}}
 		}, "dialer: Rules[congestion].Final: a trunk failure cannot close a contact"},
@@ -465,7 +475,8 @@ func TestConfigNamesTheBadSetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := d.Config(); c.Channels != 60 || c.MaxAttempts != 3 || c.Rules[voice.Busy].After != 15*time.Minute {
+	if c := d.Config(); c.Channels != 60 || c.MaxAttempts != 3 || c.Rules[voice.Busy].After != 15*time.Minute ||
+		c.Lease != 15*time.Minute || c.Renew != 5*time.Minute {
 		t.Errorf("defaults: %+v", c)
 	}
 }
