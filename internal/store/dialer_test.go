@@ -371,3 +371,66 @@ func TestClaimWithinSharedChannels(t *testing.T) {
 		}
 	})
 }
+
+func TestAttemptAnswersAreReadBack(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		id := addCampaign(t, st, "survey", "+391", "+392")
+		first, second := claimOne(t, st, "x", t0), claimOne(t, st, "x", t0)
+		answers := []store.Answer{{Question: "servizio", Value: "4", Keys: "4"}, {Question: "operatore", Value: "2", Keys: "92"}}
+		if err := st.RecordAttempt(ctx, store.AttemptRecord{ContactID: first.ID, Owner: "x", Counted: true, StartedAt: t0, EndedAt: t0.Add(90 * time.Second),
+			Outcome: "answered", Result: "risposto", Answers: answers, Final: true, Positive: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RecordAttempt(ctx, store.AttemptRecord{ContactID: second.ID, Owner: "x", Counted: true, StartedAt: t0, EndedAt: t0,
+			Outcome: "busy", NextAttemptAt: t0.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.AttemptResults(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 {
+			t.Fatalf("%d attempts, want 2", len(got))
+		}
+		if a := got[0]; a.ContactID != first.ID || a.Result != "risposto" || !a.Positive || fmt.Sprint(a.Answers) != fmt.Sprint(answers) {
+			t.Errorf("answered attempt read back as %+v, want answers %v", a, answers)
+		}
+		if a := got[1]; a.ContactID != second.ID || a.Outcome != "busy" || len(a.Answers) != 0 {
+			t.Errorf("busy attempt read back as %+v, want no answers", a)
+		}
+	})
+}
+
+func TestLoadCampaignCreatesThenAddsToTheSameKind(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		l := store.CampaignLoad{Name: "r", Kind: "recall", Script: "v1", Contacts: []store.NewContact{{Phone: "+391"}}}
+		id, created, err := st.LoadCampaign(ctx, l, t0)
+		if err != nil || !created {
+			t.Fatalf("first load: created %v, %v", created, err)
+		}
+		l.Script, l.Contacts = "v2", []store.NewContact{{Phone: "+392"}}
+		again, created, err := st.LoadCampaign(ctx, l, t0)
+		if err != nil || created || again != id {
+			t.Fatalf("second load: id %d (want %d), created %v, %v", again, id, created, err)
+		}
+		l.Kind, l.Script = "survey", "v3"
+		if _, _, err := st.LoadCampaign(ctx, l, t0); err == nil {
+			t.Fatal("a survey was loaded into a recall campaign")
+		}
+		c, err := st.CampaignByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := st.DB().Get(&n, `SELECT COUNT(*) FROM contacts`); err != nil {
+			t.Fatal(err)
+		}
+		if c.Kind != "recall" || c.Script != "v2" || n != 2 {
+			t.Errorf("campaign %s with script %q and %d contacts, want recall, v2, 2", c.Kind, c.Script, n)
+		}
+	})
+}
