@@ -119,7 +119,6 @@ func (d *demo) runCalls(ctx context.Context, contacts []store.NewContact) (*demo
 	if err != nil {
 		return nil, err
 	}
-	results := script.NewResults()
 	rules, maxAttempts := s.Rules()
 	rec := &demoRecorder{Store: d.st, out: out, final: map[int64]bool{}}
 	due := len(contacts)
@@ -130,7 +129,7 @@ func (d *demo) runCalls(ctx context.Context, contacts []store.NewContact) (*demo
 		realStart := time.Now()
 		clock := func() time.Time { return start.Add(time.Since(realStart)) }
 		dl, err := dialer.New(dialer.Config{
-			Store: results.Store(rec), Call: script.CallFunc(caller, s, 0, results), Positive: s.Positive,
+			Store: rec, Call: script.CallFunc(caller, s, 0), Positive: s.Positive,
 			Calendar: cal, Channels: demoCallContacts, CallsPerSecond: 20, MaxAttempts: maxAttempts, Rules: rules,
 			Campaign: camp, Now: clock, Log: d.log,
 		})

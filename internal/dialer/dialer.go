@@ -73,13 +73,14 @@ var outcomes = []voice.Outcome{voice.Answered, voice.Busy, voice.NoAnswer, voice
 type Config struct {
 	// Store holds the contacts and receives the attempts. Required.
 	Store Store
-	// Call places one call to a contact and reports how it went. Required.
-	// It is called with a context that is not cancelled when Run's is, so
-	// that a call in progress ends normally.
-	Call func(ctx context.Context, c store.Contact) voice.Result
+	// Call places one call to a contact and reports how it went and what
+	// its script collected. Required. It is called with a context that is
+	// not cancelled when Run's is, so that a call in progress ends
+	// normally.
+	Call func(ctx context.Context, c store.Contact) Attempt
 	// Positive says whether a final answered call achieved its purpose;
 	// nil: every answered call is positive.
-	Positive func(r voice.Result) bool
+	Positive func(a Attempt) bool
 	// Calendar says when calls may be placed; nil: the contract's
 	// operating window with the national holidays.
 	Calendar *calendar.Calendar
@@ -129,11 +130,22 @@ type Config struct {
 	Log *slog.Logger
 }
 
+// Attempt is what a call gives back: how the call went, and what the
+// job's script made of it. The dialer stores both with the attempt.
+type Attempt struct {
+	Call voice.Result
+	// Result is the script's result for the whole call, such as
+	// "confermato"; empty when no script ran (the call was not answered).
+	Result string
+	// Answers are what the script collected, question by question.
+	Answers []store.Answer
+}
+
 // Plan is how the contacts of one campaign are called: the fields of the
 // same names in Config, with the same defaults.
 type Plan struct {
-	Call        func(ctx context.Context, c store.Contact) voice.Result
-	Positive    func(r voice.Result) bool
+	Call        func(ctx context.Context, c store.Contact) Attempt
+	Positive    func(a Attempt) bool
 	MaxAttempts int
 	Rules       map[voice.Outcome]Rule
 }
@@ -148,7 +160,7 @@ func (p Plan) withDefaults() Plan {
 	}
 	p.Rules = rules
 	if p.Positive == nil {
-		p.Positive = func(r voice.Result) bool { return r.Outcome == voice.Answered }
+		p.Positive = func(a Attempt) bool { return a.Call.Outcome == voice.Answered }
 	}
 	return p
 }
@@ -207,7 +219,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if c.Positive == nil {
-		c.Positive = func(r voice.Result) bool { return r.Outcome == voice.Answered }
+		c.Positive = func(a Attempt) bool { return a.Call.Outcome == voice.Answered }
 	}
 	if c.Calendar == nil {
 		cal, err := calendar.New(calendar.Config{})
@@ -496,7 +508,8 @@ func (d *Dialer) call(ctx context.Context, c store.Contact, at time.Time, p Plan
 		default:
 		}
 	}()
-	r := p.Call(ctx, c)
+	a := p.Call(ctx, c)
+	r := &a.Call
 	// The dialer's clock is the record's: the call's own times (the wall
 	// clock) give only the durations. They differ when the dialer runs on
 	// another clock, as the demo's simulated day does, and retries must be
@@ -513,7 +526,7 @@ func (d *Dialer) call(ctx context.Context, c store.Contact, at time.Time, p Plan
 	if r.End.IsZero() || r.End.Before(r.Start) {
 		r.End = r.Start
 	}
-	rec := d.next(p, c, r)
+	rec := d.next(p, c, a)
 	rec.Owner = d.cfg.Owner
 	// No longer renewed from here: the lease has at least two renewals'
 	// worth left, and a renewal racing the record would find it gone.
@@ -530,14 +543,16 @@ func (d *Dialer) call(ctx context.Context, c store.Contact, at time.Time, p Plan
 // counts, whether it closes the contact, and when the contact is due again,
 // under the Config's own rules.
 func (d *Dialer) Next(c store.Contact, r voice.Result) store.AttemptRecord {
-	return d.next(d.base(), c, r)
+	return d.next(d.base(), c, Attempt{Call: r})
 }
 
-func (d *Dialer) next(p Plan, c store.Contact, r voice.Result) store.AttemptRecord {
+func (d *Dialer) next(p Plan, c store.Contact, a Attempt) store.AttemptRecord {
+	r := a.Call
 	rec := store.AttemptRecord{
 		ContactID: c.ID, Counted: r.Outcome.CountsAsAttempt(),
 		StartedAt: r.Start, RingingAt: r.Ringing, AnsweredAt: r.Answer, EndedAt: r.End,
 		SIPCode: r.SIPCode, Outcome: string(r.Outcome), Digits: r.Digits,
+		Result: a.Result, Answers: a.Answers,
 	}
 	rule, ok := p.Rules[r.Outcome]
 	if !ok {
@@ -550,7 +565,7 @@ func (d *Dialer) next(p Plan, c store.Contact, r voice.Result) store.AttemptReco
 	switch {
 	case rule.Final && rec.Counted:
 		rec.Final = true
-		rec.Positive = r.Outcome == voice.Answered && p.Positive(r)
+		rec.Positive = r.Outcome == voice.Answered && p.Positive(a)
 	case rec.Counted && n >= p.MaxAttempts:
 		rec.Final = true
 	}

@@ -69,7 +69,7 @@ func newCaller(script func(c store.Contact, n int) voice.Outcome) *caller {
 	return &caller{script: script, calls: map[string]int{}, active: map[string]bool{}}
 }
 
-func (f *caller) Call(_ context.Context, c store.Contact) voice.Result {
+func (f *caller) Call(_ context.Context, c store.Contact) dialer.Attempt {
 	f.mu.Lock()
 	if f.active[c.Phone] {
 		f.failures = append(f.failures, "two calls at once to "+c.Phone)
@@ -100,7 +100,7 @@ func (f *caller) Call(_ context.Context, c store.Contact) voice.Result {
 	}
 	code := map[voice.Outcome]int{voice.Answered: 200, voice.Busy: 486, voice.NoAnswer: 480, voice.Rejected: 603,
 		voice.Unavailable: 480, voice.InvalidNumber: 404, voice.Congestion: 503}[o]
-	return voice.Result{Outcome: o, SIPCode: code}
+	return dialer.Attempt{Call: voice.Result{Outcome: o, SIPCode: code}}
 }
 
 type bundle struct {
@@ -396,7 +396,7 @@ func TestTwoDialersNeverCallTheSameContact(t *testing.T) {
 		var mu sync.Mutex
 		byContact := map[int64]int{}
 		call := b.caller.Call
-		b.cfg.Call = func(ctx context.Context, c store.Contact) voice.Result {
+		b.cfg.Call = func(ctx context.Context, c store.Contact) dialer.Attempt {
 			mu.Lock()
 			byContact[c.ID]++
 			mu.Unlock()
@@ -483,3 +483,25 @@ func TestConfigNamesTheBadSetting(t *testing.T) {
 
 // fakeStore is a Store for tests that never run the loop.
 type fakeStore struct{ dialer.Store }
+
+func TestTheScriptsAnswersAreStoredWithTheAttempt(t *testing.T) {
+	t.Parallel()
+	st := storetest.SQLite(t)
+	b := setup(t, st, monday10, time.Hour, always(voice.Answered), "+393330000001")
+	answers := []store.Answer{{Question: "servizio", Value: "5", Keys: "5"}, {Question: "operatore", Value: "2", Keys: "2"}}
+	b.cfg.Call = func(ctx context.Context, c store.Contact) dialer.Attempt {
+		a := b.caller.Call(ctx, c)
+		a.Result, a.Answers = "risposto", answers
+		return a
+	}
+	b.cfg.Positive = func(a dialer.Attempt) bool { return a.Result == "risposto" && len(a.Answers) == 2 }
+	b.stopAfter(1)
+	b.run(t)
+	got, err := st.AttemptResults(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Result != "risposto" || !got[0].Positive || fmt.Sprint(got[0].Answers) != fmt.Sprint(answers) {
+		t.Errorf("stored %+v, want the result, positive, with answers %v", got, answers)
+	}
+}

@@ -91,7 +91,7 @@ func TestLongCallsKeepTheirLease(t *testing.T) {
 					enough = nil
 				}
 			}}
-			cfg.Call = func(ctx context.Context, c store.Contact) voice.Result {
+			cfg.Call = func(ctx context.Context, c store.Contact) dialer.Attempt {
 				mu.Lock()
 				byOwner[c.ID] = owner
 				calls[c.ID]++
@@ -107,7 +107,7 @@ func TestLongCallsKeepTheirLease(t *testing.T) {
 					b.clock.cancel()
 				}
 				mu.Unlock()
-				return voice.Result{Outcome: voice.Answered, SIPCode: 200}
+				return dialer.Attempt{Call: voice.Result{Outcome: voice.Answered, SIPCode: 200}}
 			}
 			d, err := dialer.New(cfg)
 			if err != nil {
@@ -199,11 +199,11 @@ func TestAttemptIsRecordedWhenTheLeaseWasLost(t *testing.T) {
 		now := realClock()
 		inCall, gate := make(chan struct{}), make(chan struct{})
 		b.cfg.Channels, b.cfg.Lease, b.cfg.Poll, b.cfg.Now, b.cfg.Sleep = 1, shortLease, 20*time.Millisecond, now, nil
-		b.cfg.Call = func(ctx context.Context, c store.Contact) voice.Result {
+		b.cfg.Call = func(ctx context.Context, c store.Contact) dialer.Attempt {
 			close(inCall)
 			<-gate
 			b.clock.cancel()
-			return voice.Result{Outcome: voice.Answered, SIPCode: 200}
+			return dialer.Attempt{Call: voice.Result{Outcome: voice.Answered, SIPCode: 200}}
 		}
 		go func() {
 			<-inCall
