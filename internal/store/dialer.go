@@ -413,10 +413,10 @@ func (s *Store) RenewLeases(ctx context.Context, owner string, ids []int64, unti
 // lease lapsed while the call went on): the call to the patient happened,
 // and the service levels count it. The contact then counts the attempt,
 // but takes the attempt's state (closed, or due again) only if it is
-// waiting, as nobody else is calling it and no later call has decided it:
-// a contact another dialer is calling keeps that call's lease, and its
-// state is that call's to record; a closed contact stays closed, by the
-// call that closed it.
+// waiting: nobody else is calling it, and this call, just ended, is the
+// latest word on it. A contact another dialer is calling keeps that call's
+// lease, and its state is that call's to record; a closed contact stays
+// closed, by the call that closed it.
 func (s *Store) RecordAttempt(ctx context.Context, a AttemptRecord) error {
 	return s.InTx(ctx, func(t *Tx) error {
 		var c struct {
