@@ -408,12 +408,29 @@ func TestTwoDialersNeverCallTheSameContact(t *testing.T) {
 				b.clock.cancel()
 			}
 		}
-		// The fake clock jumps a Poll at each idle dialer's sleep, so it
-		// would outrun any lease renewed on the real clock while the other
-		// dialer is between its claim and its calls: the lease outlasts
-		// the run. Leases renewed while calls last are tested on the real
-		// clock by TestLongCallsKeepTheirLease.
-		b.cfg.Lease = 48 * time.Hour
+		// The fake clock jumps a Poll at each idle dialer's sleep: while
+		// the other dialer holds contacts, between its claim and its
+		// calls' records, an idle dialer spinning would outrun any lease
+		// (renewed on the real clock) and end the run early. So the clock
+		// stands still while any contact is in progress; the idle dialer
+		// yields instead. Leases renewed while calls last are tested on
+		// the real clock by TestLongCallsKeepTheirLease.
+		b.cfg.Sleep = func(ctx context.Context, d time.Duration) error {
+			var busy int
+			if err := st.DB().GetContext(context.Background(), &busy, `SELECT COUNT(*) FROM contacts WHERE status = 'in_progress'`); err != nil {
+				t.Error(err)
+			}
+			if busy == 0 {
+				return b.clock.Sleep(ctx, d)
+			}
+			yield := time.NewTimer(time.Millisecond)
+			defer yield.Stop()
+			select {
+			case <-yield.C:
+			case <-ctx.Done():
+			}
+			return ctx.Err()
+		}
 		var wg sync.WaitGroup
 		for _, owner := range []string{"a", "b"} {
 			cfg := b.cfg
