@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -18,11 +15,9 @@ import (
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/dialer"
 	"github.com/richiamo/richiamo/internal/engine"
-	"github.com/richiamo/richiamo/internal/phone"
-	"github.com/richiamo/richiamo/internal/script"
+	"github.com/richiamo/richiamo/internal/job"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/voice"
-	"github.com/richiamo/richiamo/internal/voice/say"
 )
 
 var campaignCommands = []command{
@@ -39,9 +34,6 @@ Call campaigns: recall of booked patients to confirm or cancel, with a call
 script in campaign YAML (see campaigns/recall.yaml). A campaign is loaded
 paused; serve dials the active ones (campaign start) and stops on pause.`, campaignCommands, args)
 }
-
-// campaignKind is the kind of the campaigns these commands create.
-const campaignKind = "recall"
 
 // loadSummary is what `campaign load --json` prints. It names rows by line
 // number only: the file's numbers and codes stay in the file.
@@ -85,7 +77,8 @@ the prompt library stops the load.`, &c)
 	if err != nil {
 		return err
 	}
-	if _, err := loadScript(scriptText, scriptPath); err != nil {
+	// The script is checked before anything else is opened.
+	if err := job.Check(string(job.Recall), scriptPath, scriptText); err != nil {
 		return err
 	}
 	f, err := os.Open(contacts)
@@ -93,10 +86,6 @@ the prompt library stops the load.`, &c)
 		return err
 	}
 	defer f.Close()
-	cs, skipped, err := readContacts(f)
-	if err != nil {
-		return fmt.Errorf("%s: %w", contacts, err)
-	}
 	cfg, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
@@ -105,26 +94,13 @@ the prompt library stops the load.`, &c)
 	for _, w := range engine.RetryWarnings(cfg, scriptText) {
 		fmt.Fprintln(e.stderr, "warning:", w)
 	}
-	now := e.now()
-	sum := loadSummary{Campaign: name, Loaded: len(cs), Skipped: nonNil(skipped)}
-	camp, err := st.CampaignByName(ctx, name)
-	var id int64
-	switch {
-	case err == nil:
-		id = camp.ID
-	case errors.Is(err, store.ErrNotFound):
-		if id, err = st.AddCampaign(ctx, name, campaignKind, now); err != nil {
-			return err
-		}
-		sum.Created = true
-	default:
+	made, err := job.Create(ctx, st, name, job.RecallFile{CallScript: job.Script{Name: scriptPath, Text: scriptText}, Name: contacts, CSV: f}, e.now())
+	if err != nil {
 		return err
 	}
-	if err := st.SetCampaignScript(ctx, id, string(scriptText)); err != nil {
-		return err
-	}
-	if err := st.LoadContacts(ctx, id, cs, now); err != nil {
-		return err
+	sum := loadSummary{Campaign: name, Created: made.New, Loaded: made.Loaded, Skipped: []row{}}
+	for _, r := range made.Skipped {
+		sum.Skipped = append(sum.Skipped, row{r.Line, r.Reason})
 	}
 	if c.json {
 		return writeJSON(e.stdout, sum)
@@ -138,115 +114,6 @@ the prompt library stops the load.`, &c)
 		fmt.Fprintf(e.stdout, "  line %d: %s\n", r.Line, r.Reason)
 	}
 	return nil
-}
-
-func readScript(path string) (*script.Script, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return loadScript(data, path)
-}
-
-func loadScript(data []byte, name string) (*script.Script, error) {
-	s, err := script.Load(data, say.Italian())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return s, nil
-}
-
-// appointmentLayouts are the forms data_ora_appuntamento is read in: the
-// CUP extract's first.
-var appointmentLayouts = []string{"02/01/2006 15:04", "02/01/2006 15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02T15:04"}
-
-// readContacts reads the bookings CSV into contacts in file order.
-func readContacts(r io.Reader) ([]store.NewContact, []row, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	header, _, _ := strings.Cut(string(data), "\n")
-	cr := csv.NewReader(strings.NewReader(string(data)))
-	if strings.Count(header, ";") > strings.Count(header, ",") {
-		cr.Comma = ';'
-	}
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	cr.ReuseRecord = true
-	head, err := cr.Read()
-	if err != nil {
-		return nil, nil, fmt.Errorf("header: %w", err)
-	}
-	col := map[string]int{}
-	for i, h := range head {
-		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
-	}
-	for _, need := range []string{"cellulare", "codice_prenotazione", "data_ora_appuntamento"} {
-		if _, ok := col[need]; !ok {
-			return nil, nil, fmt.Errorf("header: no column %s", need)
-		}
-	}
-	var (
-		out     []store.NewContact
-		skipped []row
-		seen    = map[string]bool{}
-	)
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
-			skipped = append(skipped, row{line, err.Error()})
-			continue
-		}
-		field := func(name string) string {
-			if i := col[name]; i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		num, kind := phone.Classify(field("cellulare"))
-		if kind != phone.Mobile && kind != phone.Landline {
-			skipped = append(skipped, row{line, "number " + kind.String()})
-			continue
-		}
-		code := field("codice_prenotazione")
-		if code == "" {
-			skipped = append(skipped, row{line, "no booking code"})
-			continue
-		}
-		if seen[code] {
-			skipped = append(skipped, row{line, "booking code already in the file"})
-			continue
-		}
-		at, ok := parseAppointment(field("data_ora_appuntamento"))
-		if !ok {
-			skipped = append(skipped, row{line, "bad data_ora_appuntamento"})
-			continue
-		}
-		seen[code] = true
-		payload, err := json.Marshal(script.Payload{Code: code, Appointment: at})
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, store.NewContact{Phone: num, Payload: string(payload)})
-	}
-	return out, skipped, nil
-}
-
-func parseAppointment(s string) (time.Time, bool) {
-	for _, l := range appointmentLayouts {
-		if t, err := time.ParseInLocation(l, s, calendar.Rome); err == nil {
-			return t, true
-		}
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, true
-	}
-	return time.Time{}, false
 }
 
 // runSummary is what `campaign run` prints when it stops.
@@ -303,15 +170,17 @@ RICHIAMO_SIP_PASSWORD.`, &c)
 		return err
 	}
 	// The script the campaign was loaded with, unless another is given.
-	var s *script.Script
+	scriptName := "the script of campaign " + name
 	if scriptPath != "" {
-		s, err = readScript(scriptPath)
-	} else if camp.Script != "" {
-		s, err = loadScript([]byte(camp.Script), "the script of campaign "+name)
-	} else {
-		err = usageError{fmt.Errorf("campaign %s has no script stored: give --script", name)}
+		text, err := os.ReadFile(scriptPath)
+		if err != nil {
+			return err
+		}
+		camp.Script, scriptName = string(text), scriptPath
+	} else if camp.Script == "" {
+		return usageError{fmt.Errorf("campaign %s has no script stored: give --script", name)}
 	}
-	if err != nil {
+	if err := job.Check(camp.Kind, scriptName, []byte(camp.Script)); err != nil {
 		return err
 	}
 	log := engine.NewLogger(e.stderr, cfg)
@@ -323,19 +192,23 @@ RICHIAMO_SIP_PASSWORD.`, &c)
 	}
 	defer caller.Close()
 
-	results := script.NewResults()
+	plan, err := job.Plan(camp, caller)
+	if err != nil {
+		return err
+	}
 	tally := &tally{Store: st, campaign: camp.ID, outcomes: map[string]int{}, results: map[string]int{}}
-	rules, maxAttempts := s.Rules()
 	d, err := dialer.New(dialer.Config{
-		Store:          results.Store(tally),
+		Store:          tally,
 		Campaign:       camp.ID,
-		Call:           script.CallFunc(caller, s, 0, results),
-		Positive:       s.Positive,
+		Call:           plan.Call,
+		Positive:       plan.Positive,
 		Calendar:       cal,
 		Channels:       cfg.Voice.Channels,
 		CallsPerSecond: cfg.Voice.CallsPerSecond,
-		MaxAttempts:    maxAttempts,
-		Rules:          rules,
+		MaxAttempts:    plan.MaxAttempts,
+		SameDay:        plan.SameDay,
+		Rules:          plan.Rules,
+		Now:            e.now,
 		Log:            log,
 	})
 	if err != nil {
@@ -479,7 +352,7 @@ func campaignState(ctx context.Context, e *env, args []string, state, name, abou
 		if k.Script == "" {
 			return fmt.Errorf("campaign %s has no script stored: load it again with --script", camp)
 		}
-		if _, err := loadScript([]byte(k.Script), "the script of campaign "+camp); err != nil {
+		if err := job.Check(k.Kind, "the script of campaign "+camp, []byte(k.Script)); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/richiamo/richiamo/campaigns"
 	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/job"
 	"github.com/richiamo/richiamo/internal/script"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/voice/patients"
@@ -81,17 +82,12 @@ func (d *Demo) calls(ctx context.Context) (*Calls, error) {
 		time.Date(2026, 11, 30, 8, 30, 0, 0, cup.Rome),
 	}
 	loaded := rounds[0].Add(-time.Hour)
-	camp, err := d.st.AddCampaign(ctx, "richiamo-demo", "recall", loaded)
+	made, err := job.Create(ctx, d.st, "richiamo-demo", demoRecall{contacts}, loaded)
 	if err != nil {
 		return nil, err
 	}
-	if err := d.st.SetCampaignScript(ctx, camp, string(campaigns.Recall)); err != nil {
-		return nil, err
-	}
-	if err := d.st.LoadContacts(ctx, camp, contacts, loaded); err != nil {
-		return nil, err
-	}
-	out.Contacts = len(contacts)
+	camp := made.ID
+	out.Contacts = made.Loaded
 	due := len(contacts)
 	for _, start := range rounds {
 		if due == 0 {
@@ -158,6 +154,20 @@ func (d *Demo) attempts(ctx context.Context, camp int64) (n, finals int, err err
 		}
 	}
 	return len(as), finals, err
+}
+
+// demoRecall is the demo's recall job: the shipped recall script, called
+// on contacts picked from the day's reminders.
+type demoRecall struct{ contacts []store.NewContact }
+
+func (demoRecall) Kind() job.Kind { return job.Recall }
+
+func (demoRecall) Script() job.Script {
+	return job.Script{Name: "campaigns/recall.yaml", Text: campaigns.Recall}
+}
+
+func (r demoRecall) Contacts(context.Context, job.Source) ([]store.NewContact, []job.Skipped, error) {
+	return r.contacts, nil, nil
 }
 
 // demoContacts picks the day's patients for the campaign.

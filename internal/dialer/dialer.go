@@ -7,7 +7,10 @@
 package dialer
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +33,9 @@ type Store interface {
 	// ClaimContactsWithin claims up to limit due contacts, leaving no more
 	// than channels in progress across every dialer on the store.
 	ClaimContactsWithin(ctx context.Context, owner string, campaign int64, now, until time.Time, limit, channels int) ([]store.Contact, error)
+	// RenewLeases extends owner's leases on ids to until and returns the
+	// ids still owner's.
+	RenewLeases(ctx context.Context, owner string, ids []int64, until time.Time) ([]int64, error)
 	RecordAttempt(ctx context.Context, a store.AttemptRecord) error
 	ReleaseContact(ctx context.Context, id int64, owner string, next time.Time) error
 	ReleaseExpired(ctx context.Context, now time.Time) (int64, error)
@@ -74,13 +80,14 @@ const (
 type Config struct {
 	// Store holds the contacts and receives the attempts. Required.
 	Store Store
-	// Call places one call to a contact and reports how it went. Required.
-	// It is called with a context that is not cancelled when Run's is, so
-	// that a call in progress ends normally.
-	Call func(ctx context.Context, c store.Contact) voice.Result
+	// Call places one call to a contact and reports how it went and what
+	// its script collected. Required. It is called with a context that is
+	// not cancelled when Run's is, so that a call in progress ends
+	// normally.
+	Call func(ctx context.Context, c store.Contact) Attempt
 	// Positive says whether a final answered call achieved its purpose;
 	// nil: every answered call is positive.
-	Positive func(r voice.Result) bool
+	Positive func(a Attempt) bool
 	// Calendar says when calls may be placed; nil: the contract's
 	// operating window with the national holidays.
 	Calendar *calendar.Calendar
@@ -101,9 +108,17 @@ type Config struct {
 	SameDay bool
 	// Rules per outcome; an outcome left out takes DefaultRules' rule.
 	Rules map[voice.Outcome]Rule
-	// Lease is how long a claimed contact stays ours without an attempt
-	// recorded (default 15m); it must outlast a call.
+	// Lease is how long a claimed contact stays ours without a renewal
+	// (default 15m). The dialer renews the lease of every contact it holds
+	// each Renew while it holds it, so a call keeps its contact however
+	// long it lasts; a lease lapses, and its contact waits again for any
+	// dialer, only when its dialer stopped renewing (it died, hung, or lost
+	// the store for longer than Lease).
 	Lease time.Duration
+	// Renew is how often the leases held are renewed, on the real clock
+	// whatever Now says: a call lasts real time (default Lease/3). It must
+	// be shorter than Lease.
+	Renew time.Duration
 	// Poll is how often to look for due contacts when there are none and
 	// no call is in progress (default 5s).
 	Poll time.Duration
@@ -127,11 +142,22 @@ type Config struct {
 	Log *slog.Logger
 }
 
+// Attempt is what a call gives back: how the call went, and what the
+// job's script made of it. The dialer stores both with the attempt.
+type Attempt struct {
+	Call voice.Result
+	// Result is the script's result for the whole call, such as
+	// "confermato"; empty when no script ran (the call was not answered).
+	Result string
+	// Answers are what the script collected, question by question.
+	Answers []store.Answer
+}
+
 // Plan is how the contacts of one campaign are called: the fields of the
 // same names in Config, with the same defaults.
 type Plan struct {
-	Call        func(ctx context.Context, c store.Contact) voice.Result
-	Positive    func(r voice.Result) bool
+	Call        func(ctx context.Context, c store.Contact) Attempt
+	Positive    func(a Attempt) bool
 	MaxAttempts int
 	SameDay     bool
 	Rules       map[voice.Outcome]Rule
@@ -147,7 +173,7 @@ func (p Plan) withDefaults() Plan {
 	}
 	p.Rules = rules
 	if p.Positive == nil {
-		p.Positive = func(r voice.Result) bool { return r.Outcome == voice.Answered }
+		p.Positive = func(a Attempt) bool { return a.Call.Outcome == voice.Answered }
 	}
 	return p
 }
@@ -181,12 +207,20 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Lease == 0 {
 		c.Lease = 15 * time.Minute
 	}
+	if c.Renew == 0 {
+		c.Renew = c.Lease / 3
+	}
 	if c.Poll == 0 {
 		c.Poll = 5 * time.Second
 	}
 	if c.Owner == "" {
+		// A random part: a process restarted in the same container has
+		// the same host and pid, and must not renew the leases of the
+		// calls its previous self left behind.
 		host, _ := os.Hostname()
-		c.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		c.Owner = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b))
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -198,7 +232,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if c.Positive == nil {
-		c.Positive = func(r voice.Result) bool { return r.Outcome == voice.Answered }
+		c.Positive = func(a Attempt) bool { return a.Call.Outcome == voice.Answered }
 	}
 	if c.Calendar == nil {
 		cal, err := calendar.New(calendar.Config{})
@@ -225,6 +259,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("dialer: MaxAttempts is %d, must be at least 1", c.MaxAttempts)
 	case c.Lease < 0:
 		return fmt.Errorf("dialer: Lease is %s, must be positive", c.Lease)
+	case c.Renew < 0:
+		return fmt.Errorf("dialer: Renew is %s, must be positive", c.Renew)
+	case c.Renew > 0 && c.Renew >= cmp.Or(c.Lease, 15*time.Minute):
+		return fmt.Errorf("dialer: Renew is %s, must be shorter than Lease (%s)", c.Renew, cmp.Or(c.Lease, 15*time.Minute))
 	case c.Poll < 0:
 		return fmt.Errorf("dialer: Poll is %s, must be positive", c.Poll)
 	}
@@ -252,6 +290,9 @@ type Dialer struct {
 	cfg  Config
 	lim  *rate.Limiter
 	done chan struct{} // a call ended and was recorded
+
+	mu   sync.Mutex
+	held map[int64]bool // contacts leased to us, not yet recorded or given back; true once the lease was found lost
 }
 
 // New checks the configuration and builds a Dialer.
@@ -265,7 +306,8 @@ func New(cfg Config) (*Dialer, error) {
 	}
 	// A burst of one spaces the calls evenly: no second ever holds more
 	// than CallsPerSecond starts.
-	return &Dialer{cfg: cfg, lim: rate.NewLimiter(rate.Limit(cfg.CallsPerSecond), 1), done: make(chan struct{}, cfg.Channels)}, nil
+	return &Dialer{cfg: cfg, lim: rate.NewLimiter(rate.Limit(cfg.CallsPerSecond), 1), done: make(chan struct{}, cfg.Channels),
+		held: map[int64]bool{}}, nil
 }
 
 // Config is the configuration in effect, defaults filled.
@@ -275,6 +317,13 @@ func (d *Dialer) Config() Config { return d.cfg }
 // end and be recorded, gives back the contacts it had claimed but not
 // called, and returns nil. An error from the store stops it.
 func (d *Dialer) Run(ctx context.Context) error {
+	// The leases are renewed until the last call is recorded: the
+	// deferred calls run in reverse, wg.Wait first.
+	stop := make(chan struct{})
+	var renewing sync.WaitGroup
+	renewing.Go(func() { d.renew(stop) })
+	defer renewing.Wait()
+	defer close(stop)
 	slots := make(chan struct{}, d.cfg.Channels)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -317,6 +366,7 @@ func (d *Dialer) Run(ctx context.Context) error {
 			}
 			return err
 		}
+		d.hold(cs)
 		for range free - len(cs) {
 			<-slots
 		}
@@ -380,9 +430,70 @@ func (d *Dialer) pace(ctx context.Context) (time.Time, bool) {
 // release gives back contacts claimed but not called, due at next.
 func (d *Dialer) release(cs []store.Contact, next time.Time) {
 	for _, c := range cs {
+		d.drop(c.ID)
 		if err := d.cfg.Store.ReleaseContact(context.Background(), c.ID, d.cfg.Owner, next); err != nil {
 			d.cfg.Log.Error("dialer: release", "contact", c.ID, "err", err)
 		}
+	}
+}
+
+// hold notes claimed contacts, whose leases renew keeps.
+func (d *Dialer) hold(cs []store.Contact) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range cs {
+		d.held[c.ID] = false
+	}
+}
+
+// drop forgets a contact recorded or given back.
+func (d *Dialer) drop(id int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.held, id)
+}
+
+// renew extends the leases of the contacts held every Renew until stop
+// closes. A contact whose lease was found lost (the store was out of reach
+// for longer than Lease, and another dialer may be calling it) is logged
+// once; its call goes on and is recorded all the same.
+func (d *Dialer) renew(stop <-chan struct{}) {
+	t := time.NewTicker(d.cfg.Renew)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		d.mu.Lock()
+		var ids []int64
+		for id, lost := range d.held {
+			if !lost {
+				ids = append(ids, id)
+			}
+		}
+		d.mu.Unlock()
+		if len(ids) == 0 {
+			continue
+		}
+		kept, err := d.cfg.Store.RenewLeases(context.Background(), d.cfg.Owner, ids, d.cfg.Now().Add(d.cfg.Lease))
+		if err != nil {
+			d.cfg.Log.Error("dialer: renewing leases", "contacts", len(ids), "err", err)
+			continue
+		}
+		ok := make(map[int64]bool, len(kept))
+		for _, id := range kept {
+			ok[id] = true
+		}
+		d.mu.Lock()
+		for _, id := range ids {
+			if _, still := d.held[id]; still && !ok[id] {
+				d.held[id] = true
+				d.cfg.Log.Warn("dialer: lease lost while holding the contact", "contact", id)
+			}
+		}
+		d.mu.Unlock()
 	}
 }
 
@@ -410,7 +521,8 @@ func (d *Dialer) call(ctx context.Context, c store.Contact, at time.Time, p Plan
 		default:
 		}
 	}()
-	r := p.Call(ctx, c)
+	a := p.Call(ctx, c)
+	r := &a.Call
 	// The dialer's clock is the record's: the call's own times (the wall
 	// clock) give only the durations. They differ when the dialer runs on
 	// another clock, as the demo's simulated day does, and retries must be
@@ -427,8 +539,11 @@ func (d *Dialer) call(ctx context.Context, c store.Contact, at time.Time, p Plan
 	if r.End.IsZero() || r.End.Before(r.Start) {
 		r.End = r.Start
 	}
-	rec := d.next(p, c, r)
+	rec := d.next(p, c, a)
 	rec.Owner = d.cfg.Owner
+	// No longer renewed from here: the lease has at least two renewals'
+	// worth left, and a renewal racing the record would find it gone.
+	d.drop(c.ID)
 	if err := d.cfg.Store.RecordAttempt(ctx, rec); err != nil {
 		d.cfg.Log.Error("dialer: record attempt", "contact", c.ID, "phone", phone.Mask(c.Phone), "err", err)
 		return
@@ -441,14 +556,16 @@ func (d *Dialer) call(ctx context.Context, c store.Contact, at time.Time, p Plan
 // counts, whether it closes the contact, and when the contact is due again,
 // under the Config's own rules.
 func (d *Dialer) Next(c store.Contact, r voice.Result) store.AttemptRecord {
-	return d.next(d.base(), c, r)
+	return d.next(d.base(), c, Attempt{Call: r})
 }
 
-func (d *Dialer) next(p Plan, c store.Contact, r voice.Result) store.AttemptRecord {
+func (d *Dialer) next(p Plan, c store.Contact, a Attempt) store.AttemptRecord {
+	r := a.Call
 	rec := store.AttemptRecord{
 		ContactID: c.ID, Counted: r.Outcome.CountsAsAttempt(),
 		StartedAt: r.Start, RingingAt: r.Ringing, AnsweredAt: r.Answer, EndedAt: r.End,
 		SIPCode: r.SIPCode, Outcome: string(r.Outcome), Digits: r.Digits,
+		Result: a.Result, Answers: a.Answers,
 	}
 	rule, ok := p.Rules[r.Outcome]
 	if !ok {
@@ -461,7 +578,7 @@ func (d *Dialer) next(p Plan, c store.Contact, r voice.Result) store.AttemptReco
 	switch {
 	case rule.Final && rec.Counted:
 		rec.Final = true
-		rec.Positive = r.Outcome == voice.Answered && p.Positive(r)
+		rec.Positive = r.Outcome == voice.Answered && p.Positive(a)
 	case rec.Counted && n >= p.MaxAttempts:
 		rec.Final = true
 	}

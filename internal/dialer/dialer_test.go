@@ -59,7 +59,7 @@ func newCaller(script func(c store.Contact, n int) voice.Outcome) *caller {
 	return &caller{script: script, calls: map[string]int{}, active: map[string]bool{}}
 }
 
-func (f *caller) Call(_ context.Context, c store.Contact) voice.Result {
+func (f *caller) Call(_ context.Context, c store.Contact) dialer.Attempt {
 	f.mu.Lock()
 	if f.active[c.Phone] {
 		f.failures = append(f.failures, "two calls at once to "+c.Phone)
@@ -90,7 +90,7 @@ func (f *caller) Call(_ context.Context, c store.Contact) voice.Result {
 	}
 	code := map[voice.Outcome]int{voice.Answered: 200, voice.Busy: 486, voice.NoAnswer: 480, voice.Rejected: 603,
 		voice.Unavailable: 480, voice.InvalidNumber: 404, voice.Congestion: 503}[o]
-	return voice.Result{Outcome: o, SIPCode: code}
+	return dialer.Attempt{Call: voice.Result{Outcome: o, SIPCode: code}}
 }
 
 type bundle struct {
@@ -401,7 +401,7 @@ func TestTwoDialersNeverCallTheSameContact(t *testing.T) {
 		var mu sync.Mutex
 		byContact := map[int64]int{}
 		call := b.caller.Call
-		b.cfg.Call = func(ctx context.Context, c store.Contact) voice.Result {
+		b.cfg.Call = func(ctx context.Context, c store.Contact) dialer.Attempt {
 			mu.Lock()
 			byContact[c.ID]++
 			mu.Unlock()
@@ -412,6 +412,29 @@ func TestTwoDialersNeverCallTheSameContact(t *testing.T) {
 			if total == len(phones) {
 				b.clock.cancel()
 			}
+		}
+		// The fake clock jumps a Poll at each idle dialer's sleep: while
+		// the other dialer holds contacts, between its claim and its
+		// calls' records, an idle dialer spinning would outrun any lease
+		// (renewed on the real clock) and end the run early. So the clock
+		// stands still while any contact is in progress; the idle dialer
+		// yields instead. Leases renewed while calls last are tested on
+		// the real clock by TestLongCallsKeepTheirLease.
+		b.cfg.Sleep = func(ctx context.Context, d time.Duration) error {
+			var busy int
+			if err := st.DB().GetContext(context.Background(), &busy, `SELECT COUNT(*) FROM contacts WHERE status = 'in_progress'`); err != nil {
+				t.Error(err)
+			}
+			if busy == 0 {
+				return b.clock.Sleep(ctx, d)
+			}
+			yield := time.NewTimer(time.Millisecond)
+			defer yield.Stop()
+			select {
+			case <-yield.C:
+			case <-ctx.Done():
+			}
+			return ctx.Err()
 		}
 		var wg sync.WaitGroup
 		for _, owner := range []string{"a", "b"} {
@@ -453,6 +476,10 @@ func TestConfigNamesTheBadSetting(t *testing.T) {
 		{"no store", func(c *dialer.Config) { c.Store = nil }, "dialer: Store is required"},
 		{"negative channels", func(c *dialer.Config) { c.Channels = -1 }, "dialer: Channels is -1, must be at least 1"},
 		{"unknown outcome", func(c *dialer.Config) { c.Rules = map[voice.Outcome]dialer.Rule{"maybe": {}} }, `dialer: Rules["maybe"]: not an outcome`},
+		{"renewal as long as the lease", func(c *dialer.Config) { c.Lease, c.Renew = time.Minute, time.Minute },
+			"dialer: Renew is 1m0s, must be shorter than Lease (1m0s)"},
+		{"renewal past the default lease", func(c *dialer.Config) { c.Renew = time.Hour },
+			"dialer: Renew is 1h0m0s, must be shorter than Lease (15m0s)"},
 		{"final congestion", func(c *dialer.Config) {
 			c.Rules = map[voice.Outcome]dialer.Rule{voice.Congestion: {Final: true}}
 		}, "dialer: Rules[congestion].Final: a trunk failure cannot close a contact"},
@@ -470,10 +497,33 @@ func TestConfigNamesTheBadSetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := d.Config(); c.Channels != 60 || c.MaxAttempts != 3 || c.Rules[voice.Busy].After != 15*time.Minute {
+	if c := d.Config(); c.Channels != 60 || c.MaxAttempts != 3 || c.Rules[voice.Busy].After != 15*time.Minute ||
+		c.Lease != 15*time.Minute || c.Renew != 5*time.Minute {
 		t.Errorf("defaults: %+v", c)
 	}
 }
 
 // fakeStore is a Store for tests that never run the loop.
 type fakeStore struct{ dialer.Store }
+
+func TestTheScriptsAnswersAreStoredWithTheAttempt(t *testing.T) {
+	t.Parallel()
+	st := storetest.SQLite(t)
+	b := setup(t, st, monday10, time.Hour, always(voice.Answered), "+393330000001")
+	answers := []store.Answer{{Question: "servizio", Value: "5", Keys: "5"}, {Question: "operatore", Value: "2", Keys: "2"}}
+	b.cfg.Call = func(ctx context.Context, c store.Contact) dialer.Attempt {
+		a := b.caller.Call(ctx, c)
+		a.Result, a.Answers = "risposto", answers
+		return a
+	}
+	b.cfg.Positive = func(a dialer.Attempt) bool { return a.Result == "risposto" && len(a.Answers) == 2 }
+	b.stopAfter(1)
+	b.run(t)
+	got, err := st.AttemptResults(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Result != "risposto" || !got[0].Positive || fmt.Sprint(got[0].Answers) != fmt.Sprint(answers) {
+		t.Errorf("stored %+v, want the result, positive, with answers %v", got, answers)
+	}
+}

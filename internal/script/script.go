@@ -455,7 +455,8 @@ func hm(d time.Duration) string {
 // stops at the first menu key, so a choice is always the last of them. A
 // transfer is not: the patient gave no answer through the menu, and from
 // the keys alone a failed transfer cannot be told from one that worked.
-func (s *Script) Positive(r voice.Result) bool {
+func (s *Script) Positive(a dialer.Attempt) bool {
+	r := a.Call
 	if r.Outcome != voice.Answered || r.Digits == "" {
 		return false
 	}

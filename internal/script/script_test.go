@@ -195,20 +195,14 @@ func TestRulesMapOntoTheDialer(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", o, rules[o], r)
 		}
 	}
-	if err := (dialer.Config{Store: &recorder{}, Call: func(context.Context, store.Contact) voice.Result { return voice.Result{} }, Rules: rules}).Validate(); err != nil {
+	if err := (dialer.Config{Store: &recorder{}, Call: func(context.Context, store.Contact) dialer.Attempt { return dialer.Attempt{} }, Rules: rules}).Validate(); err != nil {
 		t.Errorf("the dialer refuses the rules: %v", err)
 	}
 }
 
-// recorder is a dialer.Store keeping the attempts recorded.
+// recorder is a dialer.Store for a Config that is only validated.
 type recorder struct {
 	dialer.Store
-	attempts []store.AttemptRecord
-}
-
-func (r *recorder) RecordAttempt(ctx context.Context, a store.AttemptRecord) error {
-	r.attempts = append(r.attempts, a)
-	return nil
 }
 
 func TestCallRecordsTheScriptResult(t *testing.T) {
@@ -238,7 +232,6 @@ func TestCallRecordsTheScriptResult(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			res := NewResults()
 			place := func(ctx context.Context, req voice.Request) (Answered, voice.Result) {
 				if req.To != "+393331234567" || req.RingTimeout != 20*time.Second {
 					t.Errorf("request %+v", req)
@@ -249,19 +242,21 @@ func TestCallRecordsTheScriptResult(t *testing.T) {
 				return tc.answer, voice.Result{Outcome: voice.Answered}
 			}
 			c := store.Contact{ID: 7, Phone: "+393331234567", Payload: tc.payload}
-			r := callWith(place, s, 20*time.Second, res)(context.Background(), c)
-			if r.Outcome != tc.outcome || r.Digits != tc.digits {
+			a := callWith(place, s, 20*time.Second)(context.Background(), c)
+			if r := a.Call; r.Outcome != tc.outcome || r.Digits != tc.digits {
 				t.Errorf("result %+v, want outcome %s digits %q", r, tc.outcome, tc.digits)
 			}
-			if got := s.Positive(r); got != tc.positive {
+			if got := s.Positive(a); got != tc.positive {
 				t.Errorf("positive %v, want %v", got, tc.positive)
 			}
-			rec := &recorder{}
-			if err := res.Store(rec).RecordAttempt(context.Background(), store.AttemptRecord{ContactID: 7}); err != nil {
-				t.Fatal(err)
+			if a.Result != tc.result {
+				t.Errorf("the attempt's result %q, want %q", a.Result, tc.result)
 			}
-			if rec.attempts[0].Result != tc.result {
-				t.Errorf("recorded result %q, want %q", rec.attempts[0].Result, tc.result)
+			switch {
+			case tc.answer == nil && len(a.Answers) != 0:
+				t.Errorf("answers %+v of a call no script ran", a.Answers)
+			case tc.answer != nil && (len(a.Answers) != 1 || a.Answers[0] != store.Answer{Question: MenuQuestion, Value: tc.result, Keys: tc.digits}):
+				t.Errorf("answers %+v, want the menu's %q with keys %q", a.Answers, tc.result, tc.digits)
 			}
 		})
 	}
@@ -311,15 +306,14 @@ func TestADialerRunStoresTheScriptResults(t *testing.T) {
 		"+393330000003": func() (Answered, voice.Result) { return nil, voice.Result{Outcome: voice.Busy, SIPCode: 486} },
 	}
 	s := recall(t)
-	results := NewResults()
 	recorded := make(chan struct{}, 3)
 	rules, maxAttempts := s.Rules()
 	clock := testkit.NewClock(monday)
 	d, err := dialer.New(dialer.Config{
-		Store: results.Store(signalStore{st, recorded}),
+		Store: signalStore{st, recorded},
 		Call: callWith(func(ctx context.Context, req voice.Request) (Answered, voice.Result) {
 			return patients[req.To]()
-		}, s, 0, results),
+		}, s, 0),
 		Positive: s.Positive, Rules: rules, MaxAttempts: maxAttempts,
 		Now: clock.Now,
 		// The pacing between calls passes at once; waiting for a retry
@@ -430,7 +424,7 @@ transfer:
 				t.Errorf("got %s, digits %q, to %s, %d whole prompts; want %s, %q, %s, %d",
 					result, digits, call.target, call.wholes, tc.result, tc.key, tc.target, tc.wholes)
 			}
-			if s.Positive(voice.Result{Outcome: voice.Answered, Digits: digits}) {
+			if s.Positive(dialer.Attempt{Call: voice.Result{Outcome: voice.Answered, Digits: digits}}) {
 				t.Error("a transfer counted as positive")
 			}
 		})
@@ -440,7 +434,7 @@ transfer:
 	if result != TransferFailed || err == nil {
 		t.Errorf("untransferable call: %s, %v", result, err)
 	}
-	if !s.Positive(voice.Result{Outcome: voice.Answered, Digits: "1"}) {
+	if !s.Positive(dialer.Attempt{Call: voice.Result{Outcome: voice.Answered, Digits: "1"}}) {
 		t.Error("confirmed is no longer positive")
 	}
 }

@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // Campaign is a list of contacts to call for one purpose.
@@ -60,6 +63,9 @@ type AttemptRecord struct {
 	Outcome                                   string
 	Digits                                    string
 	Result                                    string // the script's result
+	// Answers are what the call's script collected, question by
+	// question; none when it asked nothing.
+	Answers []Answer
 	// Final closes the contact with this attempt; otherwise it is due
 	// again at NextAttemptAt.
 	Final         bool
@@ -67,9 +73,107 @@ type AttemptRecord struct {
 	NextAttemptAt time.Time
 }
 
-// ErrLeaseLost is returned when a contact is no longer leased to the owner
-// recording an attempt on it: its lease expired and it went back to pending.
-var ErrLeaseLost = errors.New("store: contact lease lost")
+// Answer is one thing a call's script asked and what the patient said.
+type Answer struct {
+	// Question is the script's name for what it asked.
+	Question string `json:"question"`
+	// Value is what the answer means to the job: a menu result such as
+	// "confermato", or a rating such as "4".
+	Value string `json:"value"`
+	// Keys are the keys pressed for it, wrong ones included.
+	Keys string `json:"keys,omitempty"`
+}
+
+// AttemptResult is an attempt as its job reads it back: how the call went
+// and what it collected.
+type AttemptResult struct {
+	ContactID int64    `db:"contact_id"`
+	Attempt   int      `db:"attempt"`
+	StartedAt int64    `db:"started_at"`
+	Outcome   string   `db:"outcome"`
+	Result    string   `db:"result"`
+	Final     bool     `db:"final"`
+	Positive  bool     `db:"positive"`
+	Answers   []Answer `db:"-"`
+}
+
+// AttemptResults lists a campaign's attempts, by contact and attempt, with
+// their answers: what a follow-up job reads of the job before it.
+func (s *Store) AttemptResults(ctx context.Context, campaign int64) ([]AttemptResult, error) {
+	rows, err := s.db.QueryxContext(ctx, s.rebind(`SELECT a.contact_id, a.attempt, a.started_at, a.outcome, a.result, a.final, a.positive, a.answers
+		FROM attempts a WHERE a.campaign_id = ? ORDER BY a.contact_id, a.attempt, a.id`), campaign)
+	if err != nil {
+		return nil, fmt.Errorf("store: attempt results: %w", err)
+	}
+	defer rows.Close()
+	var out []AttemptResult
+	for rows.Next() {
+		var (
+			a   AttemptResult
+			raw string
+		)
+		if err := rows.Scan(&a.ContactID, &a.Attempt, &a.StartedAt, &a.Outcome, &a.Result, &a.Final, &a.Positive, &raw); err != nil {
+			return nil, fmt.Errorf("store: attempt results: %w", err)
+		}
+		if raw != "" {
+			if err := json.Unmarshal([]byte(raw), &a.Answers); err != nil {
+				return nil, fmt.Errorf("store: attempt %d of contact %d: answers: %w", a.Attempt, a.ContactID, err)
+			}
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: attempt results: %w", err)
+	}
+	return out, nil
+}
+
+// CampaignLoad is a campaign as it is created or added to: its kind, its
+// call script and the contacts to append.
+type CampaignLoad struct {
+	Name, Kind, Script string
+	Contacts           []NewContact
+}
+
+// LoadCampaign creates campaign l.Name, or adds to the one of that name
+// (whose kind must be l.Kind), stores its script and appends its contacts,
+// in one transaction: when any part fails the store is left as it was. It
+// says whether it created the campaign.
+func (s *Store) LoadCampaign(ctx context.Context, l CampaignLoad, now time.Time) (id int64, created bool, err error) {
+	err = s.InTx(ctx, func(t *Tx) error {
+		lock := ""
+		if s.dialect == Postgres {
+			lock = " FOR UPDATE"
+		}
+		var k struct {
+			ID   int64  `db:"id"`
+			Kind string `db:"kind"`
+		}
+		err := t.tx.GetContext(ctx, &k, s.rebind(`SELECT id, kind FROM campaigns WHERE name = ?`+lock), l.Name)
+		switch {
+		case err == nil && k.Kind != l.Kind:
+			return fmt.Errorf("campaign %q is a %s campaign, not %s", l.Name, k.Kind, l.Kind)
+		case err == nil:
+			id = k.ID
+		case errors.Is(notFound(err), ErrNotFound):
+			if err := t.tx.GetContext(ctx, &id, s.rebind(`INSERT INTO campaigns (name, kind, created_at) VALUES (?, ?, ?) RETURNING id`),
+				l.Name, l.Kind, ms(now)); err != nil {
+				return err
+			}
+			created = true
+		default:
+			return err
+		}
+		if _, err := t.tx.ExecContext(ctx, s.rebind(`UPDATE campaigns SET script = ? WHERE id = ?`), l.Script, id); err != nil {
+			return err
+		}
+		return s.loadContacts(ctx, t, id, l.Contacts, now)
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("store: load campaign %q: %w", l.Name, err)
+	}
+	return id, created, nil
+}
 
 // AddCampaign creates a campaign.
 func (s *Store) AddCampaign(ctx context.Context, name, kind string, now time.Time) (int64, error) {
@@ -170,31 +274,33 @@ func (s *Store) SetCampaignScript(ctx context.Context, id int64, script string) 
 // LoadContacts appends contacts to a campaign, numbering them after the
 // ones already loaded, in the order given; they are due at once.
 func (s *Store) LoadContacts(ctx context.Context, campaignID int64, cs []NewContact, now time.Time) error {
-	return s.InTx(ctx, func(t *Tx) error {
-		var seq int
-		// MAX under the campaign's row lock on PostgreSQL, so that two
-		// loads into one campaign do not number the same.
-		if s.dialect == Postgres {
-			if _, err := t.tx.ExecContext(ctx, `SELECT id FROM campaigns WHERE id = $1 FOR UPDATE`, campaignID); err != nil {
-				return err
-			}
+	return s.InTx(ctx, func(t *Tx) error { return s.loadContacts(ctx, t, campaignID, cs, now) })
+}
+
+func (s *Store) loadContacts(ctx context.Context, t *Tx, campaignID int64, cs []NewContact, now time.Time) error {
+	var seq int
+	// MAX under the campaign's row lock on PostgreSQL, so that two loads
+	// into one campaign do not number the same.
+	if s.dialect == Postgres {
+		if _, err := t.tx.ExecContext(ctx, `SELECT id FROM campaigns WHERE id = $1 FOR UPDATE`, campaignID); err != nil {
+			return err
 		}
-		if err := t.tx.GetContext(ctx, &seq, s.rebind(`SELECT COALESCE(MAX(seq), 0) FROM contacts WHERE campaign_id = ?`), campaignID); err != nil {
-			return fmt.Errorf("store: load contacts: %w", err)
+	}
+	if err := t.tx.GetContext(ctx, &seq, s.rebind(`SELECT COALESCE(MAX(seq), 0) FROM contacts WHERE campaign_id = ?`), campaignID); err != nil {
+		return fmt.Errorf("store: load contacts: %w", err)
+	}
+	for _, c := range cs {
+		seq++
+		payload := c.Payload
+		if payload == "" {
+			payload = "{}"
 		}
-		for _, c := range cs {
-			seq++
-			payload := c.Payload
-			if payload == "" {
-				payload = "{}"
-			}
-			if err := t.execBatch(ctx, `INSERT INTO contacts (campaign_id, seq, phone, payload, loaded_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)`,
-				campaignID, seq, c.Phone, payload, ms(now), ms(now)); err != nil {
-				return fmt.Errorf("store: load contact %d: %w", seq, err)
-			}
+		if err := t.execBatch(ctx, `INSERT INTO contacts (campaign_id, seq, phone, payload, loaded_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			campaignID, seq, c.Phone, payload, ms(now), ms(now)); err != nil {
+			return fmt.Errorf("store: load contact %d: %w", seq, err)
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // AddDNC puts a number on the do-not-call list.
@@ -280,37 +386,81 @@ func (s *Store) ReleaseContact(ctx context.Context, id int64, owner string, next
 	return nil
 }
 
-// RecordAttempt stores an attempt and its contact's new state together. It
-// fails with ErrLeaseLost, storing nothing, when owner no longer holds the
-// contact.
+// RenewLeases extends to until the leases owner holds on the contacts ids
+// (those still in progress under owner), and returns the ids it renewed: an
+// id left out is no longer owner's. A dialer renews the contacts it is
+// calling while their calls last, so that a lease lapses only when its
+// dialer stopped renewing it.
+func (s *Store) RenewLeases(ctx context.Context, owner string, ids []int64, until time.Time) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := sqlx.In(`UPDATE contacts SET lease_until = ? WHERE status = 'in_progress' AND lease_owner = ? AND id IN (?) RETURNING id`,
+		ms(until), owner, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: renew leases: %w", err)
+	}
+	var held []int64
+	if err := s.db.SelectContext(ctx, &held, s.rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("store: renew leases: %w", err)
+	}
+	return held, nil
+}
+
+// RecordAttempt stores an attempt and its contact's new state together.
+//
+// The attempt is stored even when owner no longer holds the contact (its
+// lease lapsed while the call went on): the call to the patient happened,
+// and the service levels count it. The contact then counts the attempt,
+// but takes the attempt's state (closed, or due again) only if it is
+// waiting: nobody else is calling it, and this call, just ended, is the
+// latest word on it. A contact another dialer is calling keeps that call's
+// lease, and its state is that call's to record; a closed contact stays
+// closed, by the call that closed it.
 func (s *Store) RecordAttempt(ctx context.Context, a AttemptRecord) error {
 	return s.InTx(ctx, func(t *Tx) error {
 		var c struct {
-			CampaignID int64 `db:"campaign_id"`
-			Attempts   int   `db:"attempts"`
+			CampaignID int64  `db:"campaign_id"`
+			Attempts   int    `db:"attempts"`
+			Status     string `db:"status"`
+			Owner      string `db:"lease_owner"`
 		}
 		lock := ""
 		if s.dialect == Postgres {
 			lock = " FOR UPDATE"
 		}
-		err := t.tx.GetContext(ctx, &c, s.rebind(`SELECT campaign_id, attempts FROM contacts
-			WHERE id = ? AND status = 'in_progress' AND lease_owner = ?`+lock), a.ContactID, a.Owner)
+		err := t.tx.GetContext(ctx, &c, s.rebind(`SELECT campaign_id, attempts, status, lease_owner FROM contacts WHERE id = ?`+lock), a.ContactID)
 		if err != nil {
-			if errors.Is(notFound(err), ErrNotFound) {
-				return fmt.Errorf("store: record attempt on contact %d: %w", a.ContactID, ErrLeaseLost)
-			}
-			return fmt.Errorf("store: record attempt: %w", err)
+			return fmt.Errorf("store: record attempt on contact %d: %w", a.ContactID, notFound(err))
 		}
 		n := c.Attempts + 1
+		answers := ""
+		if len(a.Answers) > 0 {
+			b, err := json.Marshal(a.Answers)
+			if err != nil {
+				return fmt.Errorf("store: record attempt: answers: %w", err)
+			}
+			answers = string(b)
+		}
 		if _, err := t.tx.ExecContext(ctx, s.rebind(`INSERT INTO attempts (contact_id, campaign_id, attempt, counted, started_at, ringing_at, answered_at, ended_at,
-			sip_code, outcome, digits, result, final, positive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			sip_code, outcome, digits, result, answers, final, positive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			a.ContactID, c.CampaignID, n, a.Counted, ms(a.StartedAt), ms(a.RingingAt), ms(a.AnsweredAt), ms(a.EndedAt),
-			a.SIPCode, a.Outcome, a.Digits, a.Result, a.Final, a.Positive); err != nil {
+			a.SIPCode, a.Outcome, a.Digits, a.Result, answers, a.Final, a.Positive); err != nil {
 			return fmt.Errorf("store: record attempt: %w", err)
 		}
 		counted := 0
 		if a.Counted {
 			counted = 1
+		}
+		held := c.Status == "in_progress" && c.Owner == a.Owner
+		if !held && c.Status != "pending" {
+			_, err := t.tx.ExecContext(ctx, s.rebind(`UPDATE contacts SET attempts = attempts + ?,
+				first_attempt_at = CASE WHEN first_attempt_at = 0 AND ? = 1 THEN ? ELSE first_attempt_at END WHERE id = ?`),
+				counted, counted, ms(a.StartedAt), a.ContactID)
+			if err != nil {
+				return fmt.Errorf("store: record attempt: %w", err)
+			}
+			return nil
 		}
 		status, finalAt := "pending", int64(0)
 		if a.Final {
@@ -327,7 +477,9 @@ func (s *Store) RecordAttempt(ctx context.Context, a AttemptRecord) error {
 }
 
 // ReleaseExpired returns to pending the contacts whose lease lapsed: their
-// dialer died or hung. No attempt is recorded for them.
+// dialer stopped renewing it (it died, hung or lost the store). No attempt
+// is recorded for them here; one that was in fact placed is recorded when
+// its dialer comes back (see RecordAttempt).
 func (s *Store) ReleaseExpired(ctx context.Context, now time.Time) (int64, error) {
 	res, err := s.db.ExecContext(ctx, s.rebind(`UPDATE contacts SET status = 'pending', lease_owner = '', lease_until = 0
 		WHERE status = 'in_progress' AND lease_until < ?`), ms(now))

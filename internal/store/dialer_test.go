@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -117,18 +116,18 @@ func TestRecordAttemptSchedulesAndLeases(t *testing.T) {
 		if c.Attempts != 0 || c.FirstAttemptAt != 0 {
 			t.Fatalf("congestion counted: %+v", c)
 		}
-		// A lease lost to expiry cannot be recorded on.
+		// A lease lost to expiry: the call happened all the same, so its
+		// attempt is kept, and the contact, waiting again, takes its state.
 		if n, err := st.ReleaseExpired(ctx, t0.Add(3*time.Minute)); err != nil || n != 1 {
 			t.Fatalf("ReleaseExpired = %d, %v", n, err)
 		}
-		rec = store.AttemptRecord{ContactID: c.ID, Owner: "x", Counted: true, StartedAt: t0.Add(time.Minute), EndedAt: t0.Add(2 * time.Minute), Outcome: "busy"}
-		if err := st.RecordAttempt(ctx, rec); !errors.Is(err, store.ErrLeaseLost) {
-			t.Fatalf("record after the lease lapsed: %v, want ErrLeaseLost", err)
-		}
-		c = claimOne(t, st, "y", t0.Add(4*time.Minute))
-		rec.Owner, rec.NextAttemptAt = "y", t0.Add(20*time.Minute)
+		rec = store.AttemptRecord{ContactID: c.ID, Owner: "x", Counted: true, StartedAt: t0.Add(time.Minute), EndedAt: t0.Add(2 * time.Minute),
+			Outcome: "busy", NextAttemptAt: t0.Add(20 * time.Minute)}
 		if err := st.RecordAttempt(ctx, rec); err != nil {
-			t.Fatal(err)
+			t.Fatalf("record after the lease lapsed: %v", err)
+		}
+		if got, _ := st.ClaimContacts(ctx, "y", 0, t0.Add(4*time.Minute), t0.Add(time.Hour), 1); len(got) != 0 {
+			t.Fatal("claimed before the next attempt the late record set")
 		}
 		c = claimOne(t, st, "y", t0.Add(20*time.Minute))
 		if c.Attempts != 1 || c.FirstAttemptAt != t0.Add(time.Minute).UnixMilli() {
@@ -151,6 +150,87 @@ func TestRecordAttemptSchedulesAndLeases(t *testing.T) {
 		}
 		for range st.Attempts(ctx, t0, t0.Add(time.Hour), "other") {
 			t.Fatal("another campaign's attempts exported")
+		}
+	})
+}
+
+// A dialer whose lease lapsed while its call went on records the call
+// when it ends; the dialer that has called the contact since keeps it.
+func TestAttemptAfterLostLeaseIsKeptWithoutTakingTheContact(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		addCampaign(t, st, "a", "+391")
+		c := claimOne(t, st, "x", t0)
+		if n, err := st.ReleaseExpired(ctx, t0.Add(2*time.Minute)); err != nil || n != 1 {
+			t.Fatalf("ReleaseExpired = %d, %v", n, err)
+		}
+		claimOne(t, st, "y", t0.Add(2*time.Minute))
+		// x's call ends, answered and final: recorded, counted, but y's
+		// call is in progress and decides the contact.
+		if err := st.RecordAttempt(ctx, store.AttemptRecord{ContactID: c.ID, Owner: "x", Counted: true, StartedAt: t0, EndedAt: t0.Add(3 * time.Minute),
+			Outcome: "answered", Final: true, Positive: true}); err != nil {
+			t.Fatal(err)
+		}
+		type state struct {
+			Status   string `db:"status"`
+			Owner    string `db:"lease_owner"`
+			Attempts int    `db:"attempts"`
+			First    int64  `db:"first_attempt_at"`
+		}
+		var got state
+		if err := st.DB().Get(&got, st.DB().Rebind(`SELECT status, lease_owner, attempts, first_attempt_at FROM contacts WHERE id = ?`), c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if want := (state{"in_progress", "y", 1, t0.UnixMilli()}); got != want {
+			t.Fatalf("contact after the late record %+v, want %+v", got, want)
+		}
+		if held, err := st.RenewLeases(ctx, "y", []int64{c.ID}, t0.Add(time.Hour)); err != nil || len(held) != 1 {
+			t.Fatalf("y's lease after x's late record: %v, %v", held, err)
+		}
+		if err := st.RecordAttempt(ctx, store.AttemptRecord{ContactID: c.ID, Owner: "y", Counted: true, StartedAt: t0.Add(2 * time.Minute), EndedAt: t0.Add(4 * time.Minute),
+			Outcome: "busy", NextAttemptAt: t0.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		var as []store.ExportedAttempt
+		for a, err := range st.Attempts(ctx, t0, t0.Add(time.Hour), "") {
+			if err != nil {
+				t.Fatal(err)
+			}
+			as = append(as, a)
+		}
+		if len(as) != 2 || as[0].Outcome != "answered" || as[0].Attempt != 1 || as[1].Outcome != "busy" || as[1].Attempt != 2 {
+			t.Fatalf("attempts %+v, want x's answered then y's busy", as)
+		}
+	})
+}
+
+func TestRenewLeasesKeepsOnlyTheOwnersContacts(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		addCampaign(t, st, "a", "+391", "+392")
+		mine := claimOne(t, st, "x", t0) // leased until t0+1m
+		theirs := claimOne(t, st, "y", t0)
+		held, err := st.RenewLeases(ctx, "x", []int64{mine.ID, theirs.ID}, t0.Add(2*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(held) != 1 || held[0] != mine.ID {
+			t.Fatalf("x renewed %v, want only its own contact %d", held, mine.ID)
+		}
+		// Past the first lease, before the renewed one: only y's lapses.
+		if n, err := st.ReleaseExpired(ctx, t0.Add(90*time.Second)); err != nil || n != 1 {
+			t.Fatalf("ReleaseExpired = %d, %v; want y's contact only", n, err)
+		}
+		if held, err := st.RenewLeases(ctx, "y", []int64{theirs.ID}, t0.Add(time.Hour)); err != nil || len(held) != 0 {
+			t.Fatalf("a lapsed lease was renewed: %v, %v", held, err)
+		}
+		if n, err := st.ReleaseExpired(ctx, t0.Add(3*time.Minute)); err != nil || n != 1 {
+			t.Fatalf("ReleaseExpired = %d, %v; want x's contact, not renewed since", n, err)
+		}
+		if held, err := st.RenewLeases(ctx, "x", nil, t0.Add(time.Hour)); err != nil || len(held) != 0 {
+			t.Fatalf("renewing nothing: %v, %v", held, err)
 		}
 	})
 }
@@ -288,6 +368,69 @@ func TestClaimWithinSharedChannels(t *testing.T) {
 		// Without a shared limit (0), only limit counts.
 		if c, err := st.ClaimContactsWithin(ctx, "c", 0, t0, t0.Add(time.Hour), 5, 0); err != nil || len(c) != 1 {
 			t.Fatalf("no shared limit: %d claimed (1 left), %v", len(c), err)
+		}
+	})
+}
+
+func TestAttemptAnswersAreReadBack(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		id := addCampaign(t, st, "survey", "+391", "+392")
+		first, second := claimOne(t, st, "x", t0), claimOne(t, st, "x", t0)
+		answers := []store.Answer{{Question: "servizio", Value: "4", Keys: "4"}, {Question: "operatore", Value: "2", Keys: "92"}}
+		if err := st.RecordAttempt(ctx, store.AttemptRecord{ContactID: first.ID, Owner: "x", Counted: true, StartedAt: t0, EndedAt: t0.Add(90 * time.Second),
+			Outcome: "answered", Result: "risposto", Answers: answers, Final: true, Positive: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RecordAttempt(ctx, store.AttemptRecord{ContactID: second.ID, Owner: "x", Counted: true, StartedAt: t0, EndedAt: t0,
+			Outcome: "busy", NextAttemptAt: t0.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.AttemptResults(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 {
+			t.Fatalf("%d attempts, want 2", len(got))
+		}
+		if a := got[0]; a.ContactID != first.ID || a.Result != "risposto" || !a.Positive || fmt.Sprint(a.Answers) != fmt.Sprint(answers) {
+			t.Errorf("answered attempt read back as %+v, want answers %v", a, answers)
+		}
+		if a := got[1]; a.ContactID != second.ID || a.Outcome != "busy" || len(a.Answers) != 0 {
+			t.Errorf("busy attempt read back as %+v, want no answers", a)
+		}
+	})
+}
+
+func TestLoadCampaignCreatesThenAddsToTheSameKind(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		l := store.CampaignLoad{Name: "r", Kind: "recall", Script: "v1", Contacts: []store.NewContact{{Phone: "+391"}}}
+		id, created, err := st.LoadCampaign(ctx, l, t0)
+		if err != nil || !created {
+			t.Fatalf("first load: created %v, %v", created, err)
+		}
+		l.Script, l.Contacts = "v2", []store.NewContact{{Phone: "+392"}}
+		again, created, err := st.LoadCampaign(ctx, l, t0)
+		if err != nil || created || again != id {
+			t.Fatalf("second load: id %d (want %d), created %v, %v", again, id, created, err)
+		}
+		l.Kind, l.Script = "survey", "v3"
+		if _, _, err := st.LoadCampaign(ctx, l, t0); err == nil {
+			t.Fatal("a survey was loaded into a recall campaign")
+		}
+		c, err := st.CampaignByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := st.DB().Get(&n, `SELECT COUNT(*) FROM contacts`); err != nil {
+			t.Fatal(err)
+		}
+		if c.Kind != "recall" || c.Script != "v2" || n != 2 {
+			t.Errorf("campaign %s with script %q and %d contacts, want recall, v2, 2", c.Kind, c.Script, n)
 		}
 	})
 }

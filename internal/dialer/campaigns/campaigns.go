@@ -1,8 +1,9 @@
 // Package campaigns dials every active campaign of the store through one
 // dialer, as `richiamo serve` does: one channel limit and one call rate for
 // all of them, inside the operating window, each campaign with the call
-// script stored with it. A campaign started or paused (store state) is
-// noticed within Config.Refresh.
+// script stored with it, called as its kind's job says (see job.Calls). A
+// campaign started or paused (store state) is noticed within
+// Config.Refresh.
 package campaigns
 
 import (
@@ -15,11 +16,10 @@ import (
 
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/dialer"
-	"github.com/richiamo/richiamo/internal/script"
+	"github.com/richiamo/richiamo/internal/job"
 	"github.com/richiamo/richiamo/internal/sla"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/voice"
-	"github.com/richiamo/richiamo/internal/voice/say"
 )
 
 // Store is what the runner needs of the engine's database; *store.Store
@@ -48,9 +48,6 @@ type Config struct {
 	// (default 2s): the dialer looks for due contacts at this pace, and a
 	// campaign's state and script are read again once their copy is older.
 	Refresh time.Duration
-	// Load reads a campaign's script; nil: script.Load with the Italian
-	// prompt library.
-	Load func(text []byte) (*script.Script, error)
 	// Profile is the contract's service levels: a script whose retry
 	// rules cannot meet its efficiency threshold is warned of when it is
 	// loaded. Its zero value checks nothing.
@@ -59,9 +56,8 @@ type Config struct {
 
 // Runner dials the active campaigns.
 type Runner struct {
-	cfg     Config
-	d       *dialer.Dialer
-	results *script.Results
+	cfg Config
+	d   *dialer.Dialer
 
 	mu    sync.Mutex
 	plans map[int64]*plan
@@ -85,13 +81,9 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if cfg.Load == nil {
-		lib := say.Italian()
-		cfg.Load = func(text []byte) (*script.Script, error) { return script.Load(text, lib) }
-	}
-	r := &Runner{cfg: cfg, results: script.NewResults(), plans: map[int64]*plan{}}
+	r := &Runner{cfg: cfg, plans: map[int64]*plan{}}
 	d, err := dialer.New(dialer.Config{
-		Store:          r.results.Store(cfg.Store),
+		Store:          cfg.Store,
 		Campaign:       store.AnyActive,
 		Plan:           r.plan,
 		Calendar:       cfg.Calendar,
@@ -141,9 +133,10 @@ func (r *Runner) plan(ctx context.Context, id int64) (dialer.Plan, bool) {
 		np, err := r.load(c)
 		if err != nil {
 			// A script that no longer loads (a prompt removed from the
-			// library) would have every contact claimed and given back in
-			// a loop: the campaign is paused until someone looks.
-			r.cfg.Log.Error("campaigns: campaign paused: its script does not load", "campaign", c.Name, "err", err)
+			// library), or a kind not dialled yet, would have every
+			// contact claimed and given back in a loop: the campaign is
+			// paused until someone looks.
+			r.cfg.Log.Error("campaigns: campaign paused: it cannot be dialled", "campaign", c.Name, "kind", c.Kind, "err", err)
 			if _, err := r.cfg.Store.SetCampaignState(ctx, id, store.CampaignPaused); err != nil {
 				r.cfg.Log.Error("campaigns: pausing the campaign", "campaign", c.Name, "err", err)
 			}
@@ -161,21 +154,12 @@ func (r *Runner) plan(ctx context.Context, id int64) (dialer.Plan, bool) {
 }
 
 func (r *Runner) load(c store.Campaign) (*plan, error) {
-	if c.Script == "" {
-		return nil, errors.New("no script stored (load the campaign with --script)")
-	}
-	s, err := r.cfg.Load([]byte(c.Script))
+	p, err := job.Plan(c, r.cfg.Caller)
 	if err != nil {
 		return nil, err
 	}
-	rules, maxAttempts := s.Rules()
-	p := dialer.Plan{Call: script.CallFunc(r.cfg.Caller, s, 0, r.results), Positive: s.Positive, MaxAttempts: maxAttempts,
-		SameDay: s.SameDay(), Rules: rules}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
 	if r.cfg.Profile.Name != "" {
-		for _, w := range s.EfficiencyWarnings(r.cfg.Profile) {
+		for _, w := range job.RetryWarnings(c, r.cfg.Profile) {
 			r.cfg.Log.Warn("campaigns: the retry rules cannot meet the efficiency threshold", "campaign", c.Name, "why", w)
 		}
 	}
