@@ -104,6 +104,17 @@ func TestServeRunsTheScheduleSendsAndStopsCleanlyOnSIGTERM(t *testing.T) {
 	if err := os.Rename(path, filepath.Join(c.dir, "inbox", "estratto.csv")); err != nil {
 		t.Fatal(err)
 	}
+	// The engine has recorded since two months before: the reports due at
+	// the pinned now are of periods after its first record, so serve
+	// keeps them (it keeps none of a period before it).
+	seed, err := engine.OpenStore(context.Background(), config.Config{Dir: c.dir, Store: config.Store{SQLite: "richiamo.db"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.RecordProbe(context.Background(), store.Probe{At: testNow.AddDate(0, -2, 0), Target: store.ProbeUA, Up: true}); err != nil {
+		t.Fatal(err)
+	}
+	seed.Close()
 	s := c.serve(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/store/storetest"
+	"github.com/richiamo/richiamo/internal/testkit"
 	"github.com/richiamo/richiamo/internal/worklist"
 	"go.uber.org/goleak"
 )
@@ -19,28 +20,15 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 
 type bundle struct {
-	st   *store.Store
-	list *worklist.List
-	mu   sync.Mutex
-	at   time.Time
-}
-
-func (b *bundle) now() time.Time {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.at
-}
-
-func (b *bundle) set(t time.Time) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.at = t
+	st    *store.Store
+	list  *worklist.List
+	clock *testkit.Clock
 }
 
 func each(t *testing.T, fn func(t *testing.T, b *bundle)) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		b := &bundle{st: st, at: t0}
-		b.list = worklist.New(st, b.now)
+		b := &bundle{st: st, clock: testkit.NewClock(t0)}
+		b.list = worklist.New(st, b.clock.Now)
 		fn(t, b)
 	})
 }
@@ -119,7 +107,7 @@ func TestPagesReturnEveryItemOnceWhateverTheKind(t *testing.T) {
 		}
 		urgent := b.add(t, worklist.Urgent, 0, t0.Add(time.Hour))
 		want[urgent] = true
-		b.set(t0.Add(2 * time.Hour))
+		b.clock.Set(t0.Add(2 * time.Hour))
 		if p, err := b.list.Open(ctx, worklist.Filter{Kind: worklist.Urgent, Limit: 20}); err != nil || len(p.Items) != 1 || p.Items[0].ID != urgent || p.Next != "" {
 			t.Fatalf("the urgent item by kind: %+v %v", p, err)
 		}
@@ -176,7 +164,7 @@ func TestCallBackAndClose(t *testing.T) {
 		if p, _ := b.list.Open(ctx, worklist.Filter{Viewer: "luca"}); len(p.Items) != 0 {
 			t.Fatalf("an item asked back for later is listed: %+v", p.Items)
 		}
-		b.set(at)
+		b.clock.Set(at)
 		p, _ := b.list.Open(ctx, worklist.Filter{Viewer: "luca"})
 		if len(p.Items) != 1 || p.Items[0].ClaimedBy != "" || p.Items[0].Note != "occupato, riprovare" {
 			t.Fatalf("at its time the item is back for anyone: %+v", p.Items)
