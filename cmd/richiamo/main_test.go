@@ -227,6 +227,17 @@ func TestRemindJSON(t *testing.T) {
 	}
 }
 
+func TestRemindRefusesAPastDayOnce(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	yesterday := testNow.In(cup.Rome).AddDate(0, 0, -1).Format("2006-01-02")
+	code := run(context.Background(), testEnv(&out, &errb), []string{"remind", "--extract", "x.csv", "--for-date", yesterday, "--dry-run"})
+	msg := errb.String()
+	if code != exitUsage || !strings.Contains(msg, "--for-date "+yesterday+" is before today") || strings.Count(msg, "remind:") != 1 {
+		t.Fatalf("exit %d: %q", code, msg)
+	}
+}
+
 func TestEveryCommandHasHelp(t *testing.T) {
 	t.Parallel()
 	for _, cmd := range commands {

@@ -88,6 +88,9 @@ could not be read.`, &c)
 		if o.ForDate, err = time.ParseInLocation(store.DayLayout, forDate, cup.Rome); err != nil {
 			return usageError{fmt.Errorf("--for-date %q is not YYYY-MM-DD", forDate)}
 		}
+		if today := e.now().In(cup.Rome).Format(store.DayLayout); forDate < today {
+			return usageError{fmt.Errorf("--for-date %s is before today (%s): those appointments are past", forDate, today)}
+		}
 	}
 	log := engine.NewLogger(e.stderr, cfg)
 	if !dryRun {

@@ -256,7 +256,7 @@ func (h *ReminderAnswers) act(ctx context.Context, replyID int64, from string, r
 			}
 		}
 		if len(matches) == 0 {
-			return store.ReplyAsked, whichOne(rp.Kind, ups), nil
+			return store.ReplyAsked, noneMatch(rp.Kind, rp.CodeHint, ups), nil
 		}
 	}
 	if rp.Kind == sms.ReplyConfirm {
@@ -296,6 +296,20 @@ func confirmText(ms []store.RemindedBooking) string {
 		times[i] = Ora(m.At)
 	}
 	return fmt.Sprintf("Grazie, abbiamo registrato la conferma degli appuntamenti di %s (ore %s).", Giorno(ms[0].At), strings.Join(times, ", "))
+}
+
+// noneMatch tells the patient that the digits they gave are of none of
+// their bookings, and how to answer about the ones they have.
+func noneMatch(kind sms.ReplyKind, hint string, ups []store.RemindedBooking) string {
+	none := fmt.Sprintf("Le cifre %s non corrispondono a nessuna sua prenotazione. ", hint)
+	if len(ups) > 1 {
+		return none + whichOne(kind, ups)
+	}
+	verb, what := "ANNULLA", "disdirlo"
+	if kind == sms.ReplyConfirm {
+		verb, what = "SI", "confermarlo"
+	}
+	return none + fmt.Sprintf("Ha un appuntamento %s (prenotazione %s): risponda %s per %s.", Quando(ups[0].At), ups[0].Code, verb, what)
 }
 
 // whichOne asks the patient to say which booking, by the last digits of its

@@ -129,6 +129,20 @@ func TestRepliesInItalian(t *testing.T) {
 			t.Fatalf("answer %q", ans)
 		}
 	})
+	t.Run("digits that match no booking say so, and name the one booking there is", func(t *testing.T) {
+		ans := b.reply(t, "+393331111111", "ANNULLA 9999")
+		if strings.Contains(ans, "più appuntamenti") || !strings.Contains(ans, "9999 non corrispondono") ||
+			!strings.Contains(ans, "martedì 1 dicembre alle 10:30") || !strings.Contains(ans, "ASL1-2026-0012345") ||
+			!strings.Contains(ans, "risponda ANNULLA") {
+			t.Fatalf("answer %q", ans)
+		}
+	})
+	t.Run("digits that match none of several bookings say so, then ask which", func(t *testing.T) {
+		ans := b.reply(t, "+393333333333", "SI 4444")
+		if !strings.Contains(ans, "4444 non corrispondono") || !strings.Contains(ans, "Ha più appuntamenti") || !strings.Contains(ans, "2347") {
+			t.Fatalf("answer %q", ans)
+		}
+	})
 	t.Run("a question lands in the operators' inbox", func(t *testing.T) {
 		if ans := b.reply(t, "+393334444444", "Posso spostarlo al pomeriggio?"); ans != "" {
 			t.Fatalf("answered %q", ans)
