@@ -18,6 +18,7 @@ import (
 	"github.com/richiamo/richiamo/internal/clock"
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
+	"go.uber.org/goleak"
 )
 
 var binary string
@@ -58,6 +59,13 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	// What the in-process commands start must stop with them.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 
