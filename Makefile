@@ -37,6 +37,10 @@ fuzz: ## fuzz every parser of outside input for 30 s each
 	$(GO) test -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime 30s ./internal/voice/media/
 	$(GO) test -run '^$$' -fuzz '^FuzzReceiver$$' -fuzztime 30s -fuzzminimizetime 50x ./internal/voice/media/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadWAV$$' -fuzztime 30s -fuzzminimizetime 50x ./internal/voice/media/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseAnswer$$' -fuzztime 30s ./internal/voice/
+	$(GO) test -run '^$$' -fuzz '^FuzzAnalyze$$' -fuzztime 30s ./internal/sms/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadBookings$$' -fuzztime 30s ./internal/job/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 30s ./internal/yamlfile/
 
 .PHONY: bench-remind
 bench-remind: ## plan a 1,000,000-row extract and send 20,000 SMS; prints the figures
