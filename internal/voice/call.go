@@ -24,6 +24,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/google/uuid"
 
 	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/voice/media"
@@ -163,6 +164,8 @@ type Caller struct {
 	serving   sync.WaitGroup
 	reg       *registration // nil without a registrar
 
+	rings *ringWatch
+
 	mu    sync.Mutex
 	calls map[string]*Call // by Call-ID, while answered
 }
@@ -252,11 +255,12 @@ func NewCaller(cfg Config) (*Caller, error) {
 	// sipgo logs requests at debug level, numbers and all: it gets only
 	// warnings and errors.
 	sipLog := slog.New(atLeast{log.Handler(), slog.LevelWarn}).With("component", "sip")
+	c.rings = newRingWatch()
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent("richiamo"),
 		sipgo.WithUserAgentHostname(c.advertise.String()),
 		sipgo.WithUserAgenTLSConfig(cfg.TLS),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog), sip.WithTransportLayerReadFilter(c.rings.filter)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)),
 	)
 	if err != nil {
@@ -611,6 +615,16 @@ func (c *Caller) Place(ctx context.Context, req Request) (*Call, Result) {
 		return ended(Failed, CauseLocalError, err)
 	}
 	inv := c.invite(target, offer)
+	callID := inv.CallID().Value()
+	c.rings.watch(callID)
+	defer c.rings.forget(callID)
+	// rang takes the first ring off the socket, which a final response
+	// hard on its heels can hide from the transaction (see ringWatch).
+	rang := func() {
+		if at, ok := c.rings.forget(callID); ok && (!res.Rang || at.Before(res.Ringing)) {
+			res.Rang, res.Ringing = true, at
+		}
+	}
 
 	res.Start = time.Now()
 	sess, err := c.dialogs.WriteInvite(ctx, inv)
@@ -654,6 +668,7 @@ func (c *Caller) Place(ctx context.Context, req Request) (*Call, Result) {
 			return nil
 		},
 	})
+	rang()
 	final := sess.InviteResponse
 	if final != nil && !final.IsProvisional() {
 		res.SIPCode, res.Reason = final.StatusCode, final.Reason
@@ -748,6 +763,10 @@ func (c *Caller) invite(target sip.Uri, offer []byte) *sip.Request {
 	inv.AppendHeader(&from)
 	to := sip.ToHeader{Address: sip.Uri{Scheme: target.Scheme, User: target.User, Host: target.Host, Port: target.Port}}
 	inv.AppendHeader(&to)
+	// Set here rather than by the client, so the ring watch knows it
+	// before the INVITE leaves.
+	callID := sip.CallIDHeader(uuid.NewString())
+	inv.AppendHeader(&callID)
 	if c.proxy != nil {
 		inv.AppendHeader(sip.NewHeader("Route", "<"+c.proxy.String()+">"))
 	}
