@@ -128,8 +128,11 @@ func run(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "richiamo %s: %v\n", c.name, err)
 		return 1
 	}
-	fmt.Fprintf(e.stderr, "richiamo: unknown command %q\n\n", args[0])
-	usage(e.stderr)
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	fmt.Fprintf(e.stderr, "richiamo: unknown command %q%s; richiamo --help lists the commands\n", args[0], didYouMean(args[0], names, ""))
 	return exitUsage
 }
 
@@ -161,7 +164,7 @@ func subcommands(ctx context.Context, e *env, name, about string, cmds []command
 			return c.run(ctx, e, args[1:])
 		}
 	}
-	return usageError{fmt.Errorf("unknown subcommand %q (%s)", args[0], strings.Join(names, ", "))}
+	return usageError{fmt.Errorf("unknown subcommand %q%s (%s)", args[0], didYouMean(args[0], names, ""), strings.Join(names, ", "))}
 }
 
 func usage(w io.Writer) {
@@ -200,17 +203,78 @@ func newFlags(e *env, name, synopsis, about string, c *common) *flag.FlagSet {
 	return fs
 }
 
+// parse reads the flags. A mistake is said in one line, with the nearest
+// flag's name when there is one, and the help only when it is asked for.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	help, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = help
+	fs.SetOutput(out)
+	if errors.Is(err, flag.ErrHelp) {
+		help()
+		return err
+	}
+	if err != nil {
+		const undefined = "flag provided but not defined: -"
+		if name, ok := strings.CutPrefix(err.Error(), undefined); ok {
+			var names []string
+			fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+			err = fmt.Errorf("unknown flag --%s%s", name, didYouMean(name, names, "--"))
 		}
-		return usageError{err}
+		return usageError{fmt.Errorf("%w; richiamo %s --help lists the flags", err, fs.Name())}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	return nil
+}
+
+// didYouMean names the nearest of names to typed, as " (did you mean
+// PREFIX+name?)", or "" when none is near: two edits at most, or a prefix.
+func didYouMean(typed string, names []string, prefix string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		d := editDistance(strings.ToLower(typed), n)
+		if strings.HasPrefix(n, typed) && len(typed) >= 3 {
+			d = min(d, 1)
+		}
+		if d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return " (did you mean " + prefix + best + "?)"
+}
+
+// editDistance is the Levenshtein distance, with a swap of two
+// neighbouring letters counted as one edit.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
 }
 
 func versionString() string {
