@@ -105,28 +105,34 @@ func run(ctx context.Context, e *env, args []string) int {
 		if c.name != args[0] {
 			continue
 		}
-		err := c.run(ctx, e, args[1:])
+		out := &countingWriter{w: e.stdout}
+		ce := *e
+		ce.stdout = out
+		err := c.run(ctx, &ce, args[1:])
 		switch {
 		case err == nil:
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
 		}
-		var xe exitError
-		if errors.As(err, &xe) {
-			fmt.Fprintf(e.stderr, "richiamo %s: %v\n", c.name, err)
-			return xe.code
-		}
+		code := 1
 		var (
+			xe exitError
 			ue usageError
 			de *calendar.DayError
 		)
-		if errors.As(err, &ue) || errors.As(err, &de) {
-			fmt.Fprintf(e.stderr, "richiamo %s: %v\n", c.name, err)
-			return exitUsage
+		switch {
+		case errors.As(err, &xe):
+			code = xe.code
+		case errors.As(err, &ue) || errors.As(err, &de):
+			code = exitUsage
 		}
 		fmt.Fprintf(e.stderr, "richiamo %s: %v\n", c.name, err)
-		return 1
+		if out.n == 0 && wantsJSON(args[1:]) {
+			// A program that asked for JSON reads JSON, failures included.
+			_ = writeJSON(e.stdout, map[string]any{"error": err.Error(), "exit_code": code})
+		}
+		return code
 	}
 	names := make([]string, len(commands))
 	for i, c := range commands {
@@ -134,6 +140,32 @@ func run(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stderr, "richiamo: unknown command %q%s; richiamo --help lists the commands\n", args[0], didYouMean(args[0], names, ""))
 	return exitUsage
+}
+
+// countingWriter counts what a command wrote, so that a failure is
+// printed as JSON only when the command printed nothing.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// wantsJSON says whether the command line asks for --json.
+func wantsJSON(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "--json", "-json", "--json=true", "-json=true":
+			return true
+		}
+	}
+	return false
 }
 
 // subcommands runs one of cmds, the subcommands of the command name; about

@@ -335,3 +335,29 @@ func TestMistakesAreOneLineWithTheNearestName(t *testing.T) {
 		}
 	}
 }
+
+func TestAFailureAskedForJSONIsJSON(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "richiamo.yaml")
+	if err := os.WriteFile(cfg, []byte("store:\n  sqlite: "+filepath.Join(dir, "r.db")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb strings.Builder
+	code := run(context.Background(), testEnv(&out, &errb), []string{"cup", "check", "--config", cfg, "--json"})
+	var got struct {
+		Error    string `json:"error"`
+		ExitCode int    `json:"exit_code"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out.String())
+	}
+	if code != 1 || got.ExitCode != 1 || !strings.Contains(got.Error, "no CUP node configured") {
+		t.Errorf("exit %d, %+v", code, got)
+	}
+	out.Reset()
+	run(context.Background(), testEnv(&out, &errb), []string{"cup", "check", "--config", cfg})
+	if out.Len() != 0 {
+		t.Errorf("without --json the failure went to stdout: %q", out.String())
+	}
+}
