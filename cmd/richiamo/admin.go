@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/richiamo/richiamo/internal/cup"
@@ -24,6 +26,13 @@ want to do it on purpose, and is safe to run any number of times.`, &c)
 	if err != nil {
 		return err
 	}
+	where := "PostgreSQL (store.postgres)"
+	if cfg.Store.Postgres == "" {
+		where, _ = filepath.Abs(cfg.Path(cfg.Store.SQLite))
+	}
+	if c.config == "" && !fileExists("richiamo.yaml") {
+		fmt.Fprintf(e.stderr, "no configuration file (--config, or richiamo.yaml here): using the built-in settings, store %s\n", where)
+	}
 	st, err := store.Open(ctx, store.Options{SQLitePath: cfg.Path(cfg.Store.SQLite), PostgresDSN: cfg.Store.Postgres})
 	if err != nil {
 		return err
@@ -37,13 +46,13 @@ want to do it on purpose, and is safe to run any number of times.`, &c)
 		if applied == nil {
 			applied = []string{}
 		}
-		return writeJSON(e.stdout, map[string]any{"dialect": st.Dialect(), "applied": applied})
+		return writeJSON(e.stdout, map[string]any{"dialect": st.Dialect(), "store": where, "applied": applied})
 	}
 	if len(applied) == 0 {
-		fmt.Fprintf(e.stdout, "%s store is up to date\n", st.Dialect())
+		fmt.Fprintf(e.stdout, "%s store %s is up to date\n", st.Dialect(), where)
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "%s store: applied %s\n", st.Dialect(), strings.Join(applied, ", "))
+	fmt.Fprintf(e.stdout, "%s store %s: applied %s\n", st.Dialect(), where, strings.Join(applied, ", "))
 	return nil
 }
 
@@ -144,4 +153,9 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -361,3 +361,19 @@ func TestAFailureAskedForJSONIsJSON(t *testing.T) {
 		t.Errorf("without --json the failure went to stdout: %q", out.String())
 	}
 }
+
+func TestMigrateWithoutConfigurationSaysWhereTheStoreIs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "migrate")
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	db, _ := filepath.EvalSymlinks(dir)
+	if !strings.Contains(errb.String(), "no configuration file") || !strings.Contains(out.String()+errb.String(), "richiamo.db") {
+		t.Errorf("a store was made in %s without a word:\nstdout %s\nstderr %s", db, out.String(), errb.String())
+	}
+}
