@@ -515,6 +515,10 @@ func ValidateWebhook(authToken, publicURL string, r *http.Request) error {
 	if sig == "" {
 		return ErrNoSignature
 	}
+	if authToken == "" {
+		// A signature made with an empty key proves nothing.
+		return fmt.Errorf("%w: no auth token is configured", ErrBadSignature)
+	}
 	if err := r.ParseForm(); err != nil {
 		return fmt.Errorf("sms: webhook form: %w", err)
 	}
