@@ -336,7 +336,7 @@ func (c *Campaign) checkWorstCase() error {
 		Codice: fill(l["Codice"]), CodiceBreve: fill(6),
 		Prestazione: fill(l["Prestazione"]), Struttura: fill(l["Struttura"]), Indirizzo: fill(l["Indirizzo"]),
 		StrutturaBreve: fill(l["Struttura"]),
-		Agenda: fill(l["Agenda"]), Nome: fill(l["Nome"]), Cognome: fill(l["Cognome"]), Nodo: fill(l["Nodo"]),
+		Agenda:         fill(l["Agenda"]), Nome: fill(l["Nome"]), Cognome: fill(l["Cognome"]), Nodo: fill(l["Nodo"]),
 	}
 	// Bookings at one facility, and at different ones.
 	for n := 1; n <= c.MaxPerMessage; n++ {
