@@ -354,7 +354,7 @@ func (s *Store) TakeSlot(ctx context.Context, offerID int64, by string, now time
 		} else {
 			// Too late: the offer ended, or the slot went to another.
 			// An offer that won before or was declined keeps its status.
-			if _, err := t.tx.ExecContext(ctx, t.s.rebind(`UPDATE offers SET status = CASE WHEN status = 'sent' AND expires_at <= ? THEN 'expired' ELSE 'late' END,
+			if _, err := t.tx.ExecContext(ctx, t.s.rebind(`UPDATE offers SET status = CASE WHEN status = 'expired' OR (status = 'sent' AND expires_at <= ?) THEN 'expired' ELSE 'late' END,
 				answered_at = ?, answered_by = ? WHERE id = ? AND status IN ('sent', 'superseded', 'expired')`),
 				ms(now), ms(now), by, offerID); err != nil {
 				return err
