@@ -118,7 +118,14 @@ type opts struct {
 
 func setup(t *testing.T, st *store.Store, o opts) *bundle {
 	t.Helper()
-	b := &bundle{st: st, clock: testkit.NewClock(mondayMorning), cup: newCUPAgenda(t, st)}
+	return setupShared(t, st, newCUPAgenda(t, st), testkit.NewClock(mondayMorning), o)
+}
+
+// setupShared is a second engine process: its own store handle, service
+// and webhooks, the same CUP and the same clock.
+func setupShared(t *testing.T, st *store.Store, c *cupAgenda, clock *testkit.Clock, o opts) *bundle {
+	t.Helper()
+	b := &bundle{st: st, clock: clock, cup: c}
 	var mover offers.Mover = b.cup
 	if o.noMover {
 		mover = nil
@@ -146,6 +153,19 @@ func setup(t *testing.T, st *store.Store, o opts) *bundle {
 	b.sender = &remind.Sender{Store: st, Gateway: gw, Log: testkit.Logger(t), Now: b.clock.Now, Rate: 1000, Concurrency: 4,
 		MaxAttempts: 3, RetryBase: 10 * time.Millisecond, ReconcileAfter: 10 * time.Millisecond, Lease: 5 * time.Second}
 	return b
+}
+
+func openStore(t *testing.T, dsn string) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Options{PostgresDSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func each(t *testing.T, o opts, fn func(t *testing.T, b *bundle)) {
