@@ -78,33 +78,48 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate names the setting that is wrong.
-func (c Config) Validate() error {
+// Problem is a setting that is wrong, by its key in the configuration
+// file (offers.wave_size), so that the engine can give its line.
+type Problem struct {
+	Key, Message string
+}
+
+func (p Problem) Error() string { return p.Key + ": " + p.Message }
+
+// Problems lists the settings that are wrong.
+func (c Config) Problems() []Problem {
 	c = c.withDefaults()
-	var errs []error
+	var ps []Problem
+	bad := func(key, format string, a ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, a...)}) }
 	if c.MinDaysVisit < 1 || c.MinDaysVisit > 365 {
-		errs = append(errs, fmt.Errorf("offers.min_days_visit: %d is not between 1 and 365", c.MinDaysVisit))
+		bad("offers.min_days_visit", "%d is not between 1 and 365", c.MinDaysVisit)
 	}
 	if c.MinDaysExam < 1 || c.MinDaysExam > 365 {
-		errs = append(errs, fmt.Errorf("offers.min_days_exam: %d is not between 1 and 365", c.MinDaysExam))
+		bad("offers.min_days_exam", "%d is not between 1 and 365", c.MinDaysExam)
 	}
 	if c.WaveSize < 1 || c.WaveSize > 50 {
-		errs = append(errs, fmt.Errorf("offers.wave_size: %d is not between 1 and 50", c.WaveSize))
+		bad("offers.wave_size", "%d is not between 1 and 50", c.WaveSize)
 	}
 	if c.WaveInterval < time.Minute {
-		errs = append(errs, fmt.Errorf("offers.wave_interval: %s is under a minute", c.WaveInterval))
+		bad("offers.wave_interval", "%s is under a minute", c.WaveInterval)
 	}
 	if c.CutoffDays < 0 || c.CutoffDays > 30 {
-		errs = append(errs, fmt.Errorf("offers.cutoff: %d working days is not between 0 and 30", c.CutoffDays))
+		bad("offers.cutoff", "%d working days is not between 0 and 30", c.CutoffDays)
 	}
 	if c.Hold < 5*time.Minute {
-		errs = append(errs, fmt.Errorf("offers.hold: %s is under 5 minutes", c.Hold))
+		bad("offers.hold", "%s is under 5 minutes", c.Hold)
+	}
+	return ps
+}
+
+// Validate names the settings that are wrong.
+func (c Config) Validate() error {
+	var errs []error
+	for _, p := range c.Problems() {
+		errs = append(errs, p)
 	}
 	return errors.Join(errs...)
 }
-
-// Store is the engine's database as offers use it.
-type Store = *store.Store
 
 // Deps are what a Service works with.
 type Deps struct {
