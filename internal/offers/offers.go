@@ -190,9 +190,15 @@ const (
 )
 
 // OnFreed records the slot of a cancelled booking, to be offered from the
-// next tick. A slot already recorded for the same booking is left as is.
+// next tick. A slot already recorded for the same booking is left as is;
+// a slot too close to offer (within the cutoff) is left out, which is no
+// error for the cancellation that freed it.
 func (s *Service) OnFreed(ctx context.Context, f FreedSlot) error {
 	_, _, err := s.free(ctx, f, SourceCancel)
+	if errors.Is(err, ErrTooLate) {
+		s.log.Info("freed slot not offered: within the cutoff", "node", f.Node, "agenda", f.Agenda, "booking", phone.MaskCode(f.BookingCode))
+		return nil
+	}
 	return err
 }
 

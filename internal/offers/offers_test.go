@@ -288,3 +288,34 @@ func TestLandlinesAndStoppedMobilesAreOfferedByPhone(t *testing.T) {
 		}
 	})
 }
+
+// TestACancelledBookingFreesItsSlot: the hook the cancellations call
+// records the slot with the booking's service and facility, once however
+// often it is called; a slot within the cutoff is left out quietly.
+func TestACancelledBookingFreesItsSlot(t *testing.T) {
+	t.Parallel()
+	each(t, opts{}, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		b.seed(t, append(waiting, patient{"GIVEN-UP", "+393331000099", "2027-01-20 10:00", "P", "2026-09-01"})...)
+		f := offers.FreedSlot{Node: node, Agenda: agenda, At: slotAt, BookingCode: "GIVEN-UP"}
+		for range 2 {
+			if err := b.svc.OnFreed(ctx, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		slots, err := b.st.FreedSlots(ctx, mondayMorning.Add(-time.Hour), mondayMorning.Add(time.Hour), 10)
+		if err != nil || len(slots) != 1 {
+			t.Fatalf("slots %+v %v, want one", slots, err)
+		}
+		if s := slots[0]; s.Source != offers.SourceCancel || s.ServiceType != "S" || s.Facility != "Ospedale San Carlo" || s.Service != "RM torace" {
+			t.Fatalf("slot %+v", s)
+		}
+		soon := offers.FreedSlot{Node: node, Agenda: agenda, At: mondayMorning.Add(24 * time.Hour), BookingCode: "X"}
+		if err := b.svc.OnFreed(ctx, soon); err != nil {
+			t.Fatalf("a slot within the cutoff: %v", err)
+		}
+		if slots, _ := b.st.FreedSlots(ctx, mondayMorning.Add(-time.Hour), mondayMorning.Add(time.Hour), 10); len(slots) != 1 {
+			t.Fatalf("a slot within the cutoff was recorded: %+v", slots)
+		}
+	})
+}
