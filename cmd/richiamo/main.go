@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/clock"
 )
 
@@ -117,8 +118,11 @@ func run(ctx context.Context, e *env, args []string) int {
 			fmt.Fprintf(e.stderr, "richiamo %s: %v\n", c.name, err)
 			return xe.code
 		}
-		var ue usageError
-		if errors.As(err, &ue) {
+		var (
+			ue usageError
+			de *calendar.DayError
+		)
+		if errors.As(err, &ue) || errors.As(err, &de) {
 			fmt.Fprintf(e.stderr, "richiamo %s: %v\n", c.name, err)
 			return exitUsage
 		}

@@ -53,7 +53,7 @@ only the files when --extract is given.`, &c)
 	if nodeName == "" || agenda == "" || at == "" {
 		return usageError{errors.New("--node, --agenda and --slot are required")}
 	}
-	slot, err := parseInstant(at)
+	slot, err := calendar.ParseInstant(at)
 	if err != nil {
 		return usageError{fmt.Errorf("--slot: %w", err)}
 	}
@@ -90,12 +90,12 @@ only the files when --extract is given.`, &c)
 		return writeJSON(e.stdout, rk)
 	}
 	fmt.Fprintf(e.stdout, "slot %s, service type %q: candidates booked from day %d after the offer (%s on)\n",
-		romeMinute(rk.Slot), rk.ServiceType, rk.MinDays, rk.From.In(calendar.Rome).Format(time.DateOnly))
+		calendar.Minute(rk.Slot), rk.ServiceType, rk.MinDays, rk.From.In(calendar.Rome).Format(time.DateOnly))
 	if len(rk.Candidates) == 0 {
 		fmt.Fprintln(e.stdout, "no candidates")
 	}
 	for i, cd := range rk.Candidates {
-		fmt.Fprintf(e.stdout, "%3d  %s %s  %s  priority %-4s booked on %-10s  by %s\n", i+1, cd.Node, cd.Code, romeMinute(cd.At),
+		fmt.Fprintf(e.stdout, "%3d  %s %s  %s  priority %-4s booked on %-10s  by %s\n", i+1, cd.Node, cd.Code, calendar.Minute(cd.At),
 			orDash(cd.Priority), orDash(cd.BookedOn), cd.Channel)
 	}
 	return nil
@@ -127,7 +127,7 @@ agenda's bookings in the store.`, &c)
 	if nodeName == "" || agenda == "" || at == "" {
 		return usageError{errors.New("--node, --agenda and --at are required")}
 	}
-	t, err := parseInstant(at)
+	t, err := calendar.ParseInstant(at)
 	if err != nil {
 		return usageError{fmt.Errorf("--at: %w", err)}
 	}
@@ -152,7 +152,7 @@ agenda's bookings in the store.`, &c)
 		fmt.Fprintf(e.stdout, "slot %d was already declared: %s\n", l.ID, l)
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "slot %d declared: %s; offers stand until %s\n", l.ID, l, romeMinute(l.CutoffAt))
+	fmt.Fprintf(e.stdout, "slot %d declared: %s; offers stand until %s\n", l.ID, l, calendar.Minute(l.CutoffAt))
 	return nil
 }
 
@@ -176,7 +176,7 @@ func slotLineOf(s store.FreedSlot) slotLine {
 }
 
 func (l slotLine) String() string {
-	return fmt.Sprintf("%s %s %s (%s, %s), %s after %d waves", l.Node, l.Agenda, romeMinute(l.At), orDash(l.ServiceType), l.Source, l.Status, l.Waves)
+	return fmt.Sprintf("%s %s %s (%s, %s), %s after %d waves", l.Node, l.Agenda, calendar.Minute(l.At), orDash(l.ServiceType), l.Source, l.Status, l.Waves)
 }
 
 func cmdOffersList(ctx context.Context, e *env, args []string) error {
@@ -217,7 +217,7 @@ before the cutoff).`, &c)
 		fmt.Fprintln(e.stdout, "no freed slots")
 	}
 	for _, l := range lines {
-		fmt.Fprintf(e.stdout, "%d  %s  (freed %s)\n", l.ID, l, romeMinute(l.FreedAt))
+		fmt.Fprintf(e.stdout, "%d  %s  (freed %s)\n", l.ID, l, calendar.Minute(l.FreedAt))
 	}
 	return nil
 }

@@ -71,7 +71,10 @@ type Engine struct {
 	Gateway    sms.Gateway
 	GatewayErr error
 	Sender     *remind.Sender
-	Webhooks   *remind.Webhooks
+	// Confirmer asks the provider for the delivery reports that never
+	// came; nil when the gateway cannot be asked.
+	Confirmer *remind.Confirmer
+	Webhooks  *remind.Webhooks
 	// Reminders is the scheduled reminder job.
 	Reminders *remind.Job
 	Nodes     *mssql.Health
@@ -134,6 +137,9 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 	}
 	if e.Gateway != nil {
 		e.Sender = NewSender(cfg, e.Store, e.Gateway, e.Log, e.Now, e.Owner)
+		if asker, ok := e.Gateway.(sms.StatusAsker); ok {
+			e.Confirmer = &remind.Confirmer{Store: e.Store, Gateway: asker, Now: e.Now, Log: e.Log}
+		}
 	}
 	e.Reminders = &remind.Job{Store: e.Store, Campaign: e.Campaign, Layout: ExtractLayout(cfg), Inbox: cfg.Path(cfg.Extract.Inbox),
 		Nodes: ns, Owner: e.Owner, Log: e.Log, Now: e.Now}
@@ -234,6 +240,9 @@ func (e *Engine) Services() ([]Service, error) {
 		{"cup-health", e.Nodes.Run},
 		{"reports", e.Reports.Run},
 		{"offers", e.Offers.Run},
+	}
+	if e.Confirmer != nil {
+		s = append(s, Service{"confirmations", e.Confirmer.Run})
 	}
 	if e.Dialer != nil {
 		s = append(s, Service{"calls", e.Dialer.Run}, Service{"continuity", e.Prober.Run})
