@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/offers"
+	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/worklist"
 )
@@ -41,6 +42,9 @@ func TestAnSMSOfferIsAcceptedDeclinedAndToldItIsGone(t *testing.T) {
 			got := b.sent(p)
 			if len(got) != 1 {
 				t.Fatalf("%s was sent %d offers, want 1: %q", p, len(got), got)
+			}
+			if seg := sms.Analyze(got[0]).Segments; seg > 2 {
+				t.Errorf("the offer to %s costs %d SMS, want at most 2", p, seg)
 			}
 			texts = append(texts, "offer "+p+": "+got[0])
 		}

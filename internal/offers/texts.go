@@ -28,8 +28,8 @@ func what(sl store.FreedSlot) string {
 func offerText(sl store.FreedSlot, o store.Offer, until time.Time) string {
 	return "CUP: si è liberato un posto" + what(sl) + " " + remind.Quando(sl.Time()) + where(sl) +
 		", prima del suo appuntamento di " + remind.Quando(o.BookingTime()) + ". " +
-		"Se lo vuole risponda ACCETTO entro le " + remind.Ora(until) + " di " + remind.Giorno(until) +
-		"; per rifiutarlo risponda NO. Se non risponde il suo appuntamento resta com'è."
+		"Per prenderlo risponda ACCETTO entro le " + remind.Ora(until) + " di " + remind.Giorno(until) +
+		", per rifiutarlo NO. Se non risponde, il suo appuntamento resta com'è."
 }
 
 // operatorText is what an operator reads to offer the slot by phone.
