@@ -178,7 +178,7 @@ func seed(ctx context.Context, st *store.Store, n int) error {
 	for done := 0; done < n; {
 		bs := make([]cup.Booking, 0, batch)
 		for i := done; i < min(n, done+batch); i++ {
-			at := now.Add(time.Duration(1+rng.IntN(365))*24*time.Hour).Truncate(time.Hour).Add(time.Duration(rng.IntN(10)) * time.Hour)
+			at := now.Add(time.Duration(1+rng.IntN(365)) * 24 * time.Hour).Truncate(time.Hour).Add(time.Duration(rng.IntN(10)) * time.Hour)
 			bs = append(bs, cup.Booking{Node: node, Code: fmt.Sprintf("B%07d", i), Phone: fmt.Sprintf(mobileID, i), At: at,
 				Agenda: fmt.Sprintf("AG-%02d", i%agendas), ServiceType: cup.ServiceInstrumental, Service: "RM", Facility: "Ospedale",
 				Priority: prios[rng.IntN(len(prios))], BookedOn: now.Add(-time.Duration(rng.IntN(200)) * 24 * time.Hour)})
