@@ -180,3 +180,46 @@ func TestTwoEnginesOnOneStoreNeverMoveTwoPatientsIntoOneSlot(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoProcessesSendEachWaveOnce: two services on one store tick at the
+// same moment over ten due slots; each slot's wave goes once and no
+// number holds two standing offers.
+func TestTwoProcessesSendEachWaveOnce(t *testing.T) {
+	t.Parallel()
+	each(t, opts{cfg: offers.Config{WaveSize: 5, Owner: "engine-a"}}, func(t *testing.T, a *bundle) {
+		ctx := context.Background()
+		other, err := offers.New(offers.Config{WaveSize: 5, Owner: "engine-b"}, offers.Deps{Store: a.st, Mover: a.cup, Now: a.clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.seed(t, manyWaiting(60)...)
+		for i := range 10 {
+			if _, _, err := a.svc.Free(ctx, node, agenda, slotAt.Add(time.Duration(i)*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		for _, s := range []*offers.Service{a.svc, other} {
+			wg.Go(func() {
+				if _, err := s.Tick(ctx); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		standing := map[string]bool{}
+		for id := int64(1); id <= 10; id++ {
+			s, err := a.st.FreedSlot(ctx, id)
+			if err != nil || s.Waves != 1 {
+				t.Fatalf("slot %d sent %d waves (%v), want 1", id, s.Waves, err)
+			}
+			os, _ := a.st.SlotOffers(ctx, id)
+			for _, o := range os {
+				if standing[o.Phone] {
+					t.Fatalf("%s holds two standing offers", o.Phone)
+				}
+				standing[o.Phone] = true
+			}
+		}
+	})
+}
