@@ -35,16 +35,16 @@ type probeView struct {
 }
 
 type overviewData struct {
-	Node      string
-	Activity  []activityRow
-	Calls     []callRow
-	Probes    []probeView
-	NextRuns  []ScheduledRun
-	Gateway   gatewayView
-	Nodes     []NodeHealth
-	Replies   int
-	Cancels   int
-	Oldest    time.Duration
+	Node     string
+	Activity []activityRow
+	Calls    []callRow
+	Probes   []probeView
+	NextRuns []ScheduledRun
+	Gateway  gatewayView
+	Nodes    []NodeHealth
+	Replies  int
+	Cancels  int
+	Oldest   time.Duration
 }
 
 // windows are the overview's periods, in Rome: the last hour, today, this
