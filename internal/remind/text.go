@@ -15,7 +15,7 @@ func (rep *Report) WriteText(w io.Writer) {
 	if rep.DryRun {
 		mode = " (dry run: nothing stored or sent)"
 	}
-	fmt.Fprintf(w, "Promemoria SMS%s\n", mode)
+	fmt.Fprintf(w, "SMS reminders%s\n", mode)
 	fmt.Fprintf(w, "  appointment days    %s\n", strings.Join(rep.Days, ", "))
 	fmt.Fprintf(w, "  rows read           %d\n", rep.Rows)
 	fmt.Fprintf(w, "  valid bookings      %d\n", rep.Valid)
