@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,6 +33,21 @@ var rtpPorts atomic.Int32
 // patients who answer and press digits, until every contact is closed.
 func (b *bundle) dialOffers(t *testing.T, digits string) []store.AttemptResult {
 	t.Helper()
+	return b.dialOffersGated(t, digits, nil)
+}
+
+// dialOffersGated is dialOffers with gate, when not nil, run by each call
+// once its patient has pressed the key and before the key is decided: a
+// race test holds the calls there to let every acceptance go at once.
+func (b *bundle) dialOffersGated(t *testing.T, digits string, gate func()) []store.AttemptResult {
+	t.Helper()
+	decide := b.svc.DecideCall
+	if gate != nil {
+		decide = func(ctx context.Context, offer int64, choice string) (string, error) {
+			gate()
+			return b.svc.DecideCall(ctx, offer, choice)
+		}
+	}
 	m, err := patients.ParseMix([]byte("seed: 1\nbehaviours:\n  answer_and_press: {weight: 1, digits: \"" + digits + "\", after: 300ms}\nmax_call: 60s\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -52,9 +68,9 @@ func (b *bundle) dialOffers(t *testing.T, digits string) []store.AttemptResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := dialcampaigns.New(dialcampaigns.Config{Store: b.st, Caller: caller, Calendar: cal, Channels: 4, CallsPerSecond: 50,
+	r, err := dialcampaigns.New(dialcampaigns.Config{Store: b.st, Caller: caller, Calendar: cal, Channels: 20, CallsPerSecond: 50,
 		Owner: "serve", Refresh: 200 * time.Millisecond, Now: b.clock.Now, Log: testkit.Logger(t),
-		Hooks: job.Hooks{Offer: b.svc.DecideCall}})
+		Hooks: job.Hooks{Offer: decide}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,6 +171,53 @@ func TestAnOfferCallPressingTwoKeepsTheAppointment(t *testing.T) {
 		got, err := b.st.FreedSlot(ctx, sl.ID)
 		if err != nil || got.Status != store.SlotOpen || b.cup.calls.Load() != 0 {
 			t.Fatalf("slot %+v %v, %d moves; want it open and nothing moved", got, err, b.cup.calls.Load())
+		}
+	})
+}
+
+// TestAnSMSAndACallAcceptingTogether: one patient answers ACCETTO by SMS
+// at the moment another presses 1 in the offer call; one booking moves
+// and the other patient is told the slot has just been taken (by SMS, or
+// in the call).
+func TestAnSMSAndACallAcceptingTogether(t *testing.T) {
+	t.Parallel()
+	each(t, opts{cfg: callOffers}, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		b.seed(t,
+			patient{"MOBILE", "+393331234567", "2027-03-10 09:00", "B", "2026-09-01"},
+			patient{"FISSO", "+390612345678", "2027-03-11 09:00", "B", "2026-09-01"},
+		)
+		sl := b.free(t)
+		if ts := b.tick(t); ts.Offers != 2 {
+			t.Fatalf("wave %+v, want 2 offers", ts)
+		}
+		b.drain(t)
+		var (
+			wg     sync.WaitGroup
+			answer string
+		)
+		as := b.dialOffersGated(t, "1", func() {
+			start := make(chan struct{})
+			wg.Go(func() {
+				<-start
+				answer = b.reply(t, "+393331234567", "ACCETTO")
+			})
+			close(start)
+		})
+		wg.Wait()
+		if len(as) != 1 {
+			t.Fatalf("call attempts %+v, want 1", as)
+		}
+		smsWon := answer == ""
+		switch {
+		case smsWon && as[0].Result == string(offers.TakenByOther):
+		case !smsWon && as[0].Result == string(offers.Moved) && strings.Contains(answer, "appena stato preso"):
+		default:
+			t.Fatalf("SMS answer %q, call result %q: want one moved and the other told it was taken", answer, as[0].Result)
+		}
+		got, err := b.st.FreedSlot(ctx, sl.ID)
+		if err != nil || got.Status != store.SlotMoved || b.cup.calls.Load() != 1 {
+			t.Fatalf("slot %+v %v, %d moves; want one move", got, err, b.cup.calls.Load())
 		}
 	})
 }
