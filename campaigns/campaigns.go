@@ -14,3 +14,8 @@ var Reminder []byte
 //
 //go:embed recall.yaml
 var Recall []byte
+
+// Offer is the shipped offer call script (offer.yaml).
+//
+//go:embed offer.yaml
+var Offer []byte

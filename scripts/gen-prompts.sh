@@ -73,6 +73,15 @@ frase-appuntamento-confermato	L'appuntamento è confermato.
 frase-disdetta-registrata	La sua richiesta di disdetta è stata registrata.
 frase-posto-anticipato	Si è liberato un posto per la prestazione che lei ha prenotato, in una data più vicina:
 frase-accetta-o-mantieni	Per accettare il nuovo appuntamento prema 1; per mantenere quello attuale prema 2.
+frase-stessa-struttura-invece-di	nella stessa struttura, invece del suo appuntamento attuale di
+frase-offerta-valida-fino	L'offerta vale fino
+frase-appuntamento-spostato	Il suo appuntamento è stato spostato alla nuova data.
+frase-spostamento-richiesto	Abbiamo chiesto al Cup di spostare il suo appuntamento alla nuova data. La avviseremo quando lo spostamento sarà fatto; fino ad allora resta valido l'appuntamento attuale.
+frase-posto-appena-preso	Ci dispiace, il posto è appena stato preso da un altro paziente. Il suo appuntamento attuale resta valido.
+frase-posto-occupato-scuse	Ci scusiamo: il posto è stato occupato nel frattempo e non abbiamo potuto spostare il suo appuntamento. Il suo appuntamento attuale resta valido.
+frase-offerta-scaduta	L'offerta di questo posto è scaduta. Il suo appuntamento attuale resta valido.
+frase-accettazione-gia-registrata	Abbiamo già registrato la sua accettazione di questo posto.
+frase-appuntamento-mantenuto	Il suo appuntamento attuale resta valido.
 frase-risposta-non-valida	Non abbiamo ricevuto una risposta valida.
 frase-ripetiamo	Ripetiamo.
 frase-risposta-registrata	La sua risposta è stata registrata.

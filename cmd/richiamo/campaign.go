@@ -180,8 +180,12 @@ RICHIAMO_SIP_PASSWORD.`, &c)
 		return err
 	}
 	defer caller.Close()
+	hooks, err := engine.CallHooks(cfg, st, log, e.now)
+	if err != nil {
+		return err
+	}
 	sum, err := campaigns.RunOnce(ctx, campaigns.OnceConfig{
-		Store: st, Campaign: camp, Caller: caller, UntilDone: untilDone,
+		Store: st, Campaign: camp, Caller: caller, UntilDone: untilDone, Hooks: hooks,
 		Calendar: cal, Channels: cfg.Voice.Channels, CallsPerSecond: cfg.Voice.CallsPerSecond,
 		Now: e.now, Log: log,
 	})

@@ -25,6 +25,7 @@ import (
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/dialer/campaigns"
 	"github.com/richiamo/richiamo/internal/inbound"
+	"github.com/richiamo/richiamo/internal/job"
 	"github.com/richiamo/richiamo/internal/offers"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/slareport"
@@ -210,7 +211,8 @@ func (e *Engine) newCalls() error {
 		return err
 	}
 	if e.Dialer, err = campaigns.New(campaigns.Config{Store: e.Store, Caller: e.Caller, Calendar: cal, Profile: e.Levels.Profile,
-		Channels: cfg.Voice.Channels, CallsPerSecond: cfg.Voice.CallsPerSecond, Owner: e.Owner, Now: e.Now, Log: e.Log}); err != nil {
+		Channels: cfg.Voice.Channels, CallsPerSecond: cfg.Voice.CallsPerSecond, Owner: e.Owner, Now: e.Now, Log: e.Log,
+		Hooks: job.Hooks{Offer: e.Offers.DecideCall}}); err != nil {
 		return err
 	}
 	e.Prober = &continuity.Prober{Targets: continuity.ForCaller(e.Caller), Store: e.Store,

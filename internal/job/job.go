@@ -103,12 +103,13 @@ type Calls interface {
 	// Plan is the dialer's plan for a campaign run with script text: its
 	// Call returns each attempt with the script's result and answers, its
 	// Positive says which attempts achieved the campaign's purpose (the
-	// service levels count them), its rules when to call again.
-	Plan(text []byte, caller *voice.Caller) (dialer.Plan, error)
+	// service levels count them), its rules when to call again. A kind
+	// that acts during the call finds what it acts through in h.
+	Plan(text []byte, caller *voice.Caller, h Hooks) (dialer.Plan, error)
 }
 
 // calls are the kinds the engine dials so far.
-var calls = map[Kind]Calls{Recall: recallCalls{}}
+var calls = map[Kind]Calls{Recall: recallCalls{}, Offer: offerCalls{}}
 
 // CallsFor is how campaigns of kind are called.
 func CallsFor(kind string) (Calls, error) {
@@ -137,8 +138,8 @@ func Check(kind, name string, text []byte) error {
 }
 
 // Plan is how the contacts of campaign c are called, with its stored
-// script, through caller.
-func Plan(c store.Campaign, caller *voice.Caller) (dialer.Plan, error) {
+// script, through caller, acting through h during the calls.
+func Plan(c store.Campaign, caller *voice.Caller, h Hooks) (dialer.Plan, error) {
 	if c.Script == "" {
 		return dialer.Plan{}, errors.New("no script stored (load the campaign with --script)")
 	}
@@ -146,7 +147,7 @@ func Plan(c store.Campaign, caller *voice.Caller) (dialer.Plan, error) {
 	if err != nil {
 		return dialer.Plan{}, err
 	}
-	return k.Plan([]byte(c.Script), caller)
+	return k.Plan([]byte(c.Script), caller, h)
 }
 
 // Created is what Create did.

@@ -160,7 +160,7 @@ func TestKinds(t *testing.T) {
 	if _, err := job.CallsFor("survey"); err == nil || err.Error() != "job: survey campaigns are not dialled yet" {
 		t.Errorf("survey calls: %v", err)
 	}
-	if _, err := job.Plan(store.Campaign{Kind: "recall"}, nil); err == nil {
+	if _, err := job.Plan(store.Campaign{Kind: "recall"}, nil, job.Hooks{}); err == nil {
 		t.Error("a campaign without a script was given a plan")
 	}
 }

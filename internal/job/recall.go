@@ -33,7 +33,7 @@ func (recallCalls) Check(text []byte) error {
 	return err
 }
 
-func (recallCalls) Plan(text []byte, caller *voice.Caller) (dialer.Plan, error) {
+func (recallCalls) Plan(text []byte, caller *voice.Caller, _ Hooks) (dialer.Plan, error) {
 	s, err := script.Load(text, italian())
 	if err != nil {
 		return dialer.Plan{}, err

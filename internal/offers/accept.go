@@ -58,6 +58,8 @@ type Result struct {
 	Text    string
 	Offer   store.Offer
 	Slot    store.FreedSlot
+	// inCall: the patient is on the line and hears the outcome there.
+	inCall bool
 }
 
 // Accept takes offer offerID for by ("sms", "call", "operator:NAME"):
@@ -67,11 +69,15 @@ type Result struct {
 // asks the back office to); the confirmation goes only once the CUP
 // confirms the move.
 func (s *Service) Accept(ctx context.Context, offerID int64, by string) (Result, error) {
+	return s.accept(ctx, offerID, by, false)
+}
+
+func (s *Service) accept(ctx context.Context, offerID int64, by string, inCall bool) (Result, error) {
 	res, err := s.st.TakeSlot(ctx, offerID, by, s.now())
 	if err != nil {
 		return Result{}, err
 	}
-	r := Result{Offer: res.Offer, Slot: res.Slot}
+	r := Result{Offer: res.Offer, Slot: res.Slot, inCall: inCall}
 	if !res.Won {
 		switch res.Offer.Status {
 		case store.OfferAccepted, store.OfferMoved:
@@ -195,8 +201,13 @@ func (s *Service) finish(ctx context.Context, r Result, moved bool, note string)
 	} else {
 		s.log.Info("the CUP gave the slot away before the move", "slot", r.Slot.ID, "booking", phone.MaskCode(r.Offer.Code))
 	}
-	if err := s.tell(ctx, r.Offer, text, now); err != nil {
-		return Result{}, err
+	// A patient on an offer call hears the outcome in it; a message
+	// (an operator's call, for a landline) would only say it again. A
+	// mobile is still sent the confirmation of a move, to keep.
+	if !r.inCall || (moved && s.reachesBySMS(ctx, r.Offer.Phone)) {
+		if err := s.tell(ctx, r.Offer, text, now); err != nil {
+			return Result{}, err
+		}
 	}
 	if moved && !s.cfg.NoCascade {
 		if _, _, err := s.free(ctx, FreedSlot{Node: r.Offer.Node, Agenda: r.Slot.Agenda, At: r.Offer.BookingTime(),
@@ -205,6 +216,13 @@ func (s *Service) finish(ctx context.Context, r Result, moved bool, note string)
 		}
 	}
 	return r, nil
+}
+
+// reachesBySMS: the number is a mobile that has not sent STOP.
+func (s *Service) reachesBySMS(ctx context.Context, number string) bool {
+	_, kind := phone.Classify(number)
+	opted, err := s.st.IsOptedOut(ctx, number)
+	return err == nil && kind == phone.Mobile && !opted
 }
 
 // tell queues text for the offer's number through the outbox, or gives

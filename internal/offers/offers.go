@@ -63,7 +63,18 @@ type Config struct {
 	MoveTimeout time.Duration
 	// Owner names this process in leases.
 	Owner string
+	// CallCampaign, when set, is the standing campaign (of kind offer)
+	// that offers to landlines and to mobiles that sent STOP are called
+	// through, with CallScript (campaigns/offer.yaml): the dialer calls
+	// them inside the operating window, within the channels, skipping the
+	// do-not-call list. Empty (no SIP trunk), they are work items for an
+	// operator to make by phone.
+	CallCampaign string
+	CallScript   []byte
 }
+
+// DefaultCallCampaign is the name of the campaign offer calls go through.
+const DefaultCallCampaign = "offerte-posti-liberati"
 
 func (c Config) withDefaults() Config {
 	c.MinDaysVisit = cmp.Or(c.MinDaysVisit, DefaultMinDaysVisit)
@@ -108,6 +119,9 @@ func (c Config) Problems() []Problem {
 	}
 	if c.Hold < 5*time.Minute {
 		bad("offers.hold", "%s is under 5 minutes", c.Hold)
+	}
+	if c.CallCampaign != "" && len(c.CallScript) == 0 {
+		bad("offers.call_script", "offer calls need a call script")
 	}
 	return ps
 }

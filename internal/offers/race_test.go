@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,13 +23,25 @@ func manyWaiting(n int) []patient {
 }
 
 // TestFiftyAcceptancesAtOnceMoveOnePatient: 50 patients accept one slot
-// at the same moment, by SMS through the webhook, by a key in the call
-// and through an operator; one is moved, 49 are told it was just taken.
+// at the same moment, by SMS through the webhook, by key 1 in an offer
+// call over SIP and RTP, and through an operator; one is moved, 49 are
+// told it was just taken (the callers in the call itself). The calls are
+// held once their key is pressed, until every call has reached that point,
+// so that all 50 acceptances reach the store together.
 func TestFiftyAcceptancesAtOnceMoveOnePatient(t *testing.T) {
 	t.Parallel()
-	each(t, opts{cfg: offers.Config{WaveSize: 50}}, func(t *testing.T, b *bundle) {
+	cfg := callOffers
+	cfg.WaveSize = 50
+	each(t, opts{cfg: cfg}, func(t *testing.T, b *bundle) {
 		ctx := context.Background()
 		ps := manyWaiting(50)
+		calls := 0
+		for i := range ps {
+			if i%3 == 1 { // a landline: offered by a call
+				ps[i].phone = fmt.Sprintf("+3906200%04d", i)
+				calls++
+			}
+		}
 		b.seed(t, ps...)
 		sl := b.free(t)
 		if ts := b.tick(t); ts.Offers != 50 {
@@ -40,54 +53,71 @@ func TestFiftyAcceptancesAtOnceMoveOnePatient(t *testing.T) {
 			moved, taken    int
 			others          []string
 			start           = make(chan struct{})
+			arrived         atomic.Int32
 			offersByPatient = map[string]store.Offer{}
 		)
+		count := func(outcome string) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch outcome {
+			case string(offers.Moved):
+				moved++
+			case string(offers.TakenByOther):
+				taken++
+			default:
+				others = append(others, outcome)
+			}
+		}
 		for _, p := range ps {
 			offersByPatient[p.phone] = b.offerOf(t, sl.ID, p.phone)
 		}
 		for i, p := range ps {
 			o := offersByPatient[p.phone]
-			wg.Go(func() {
-				<-start
-				var outcome string
-				switch i % 3 {
-				case 0:
+			switch i % 3 {
+			case 0:
+				wg.Go(func() {
+					<-start
 					ans := b.reply(t, p.phone, "ACCETTO")
 					switch {
 					case ans == "":
-						outcome = string(offers.Moved)
+						count(string(offers.Moved))
 					case strings.Contains(ans, "appena stato preso"):
-						outcome = string(offers.TakenByOther)
+						count(string(offers.TakenByOther))
 					default:
-						outcome = "answer " + ans
+						count("answer " + ans)
 					}
-				case 1:
-					r, err := b.svc.Accept(ctx, o.ID, "call")
-					outcome = string(r.Outcome)
-					if err != nil {
-						outcome = err.Error()
-					}
-				case 2:
+				})
+			case 2:
+				wg.Go(func() {
+					<-start
 					r, err := b.svc.Accept(ctx, o.ID, "operator:anna")
-					outcome = string(r.Outcome)
 					if err != nil {
-						outcome = err.Error()
+						count(err.Error())
+						return
 					}
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				switch outcome {
-				case string(offers.Moved):
-					moved++
-				case string(offers.TakenByOther):
-					taken++
-				default:
-					others = append(others, outcome)
-				}
-			})
+					count(string(r.Outcome))
+				})
+			}
 		}
-		close(start)
+		// Once every call waits at its decision, all go at once.
+		// (A call that never comes fails the test below, not by a hang.)
+		wg.Go(func() {
+			for deadline := time.Now().Add(60 * time.Second); arrived.Load() < int32(calls) && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			close(start)
+		})
+		as := b.dialOffersGated(t, "1", func() {
+			arrived.Add(1)
+			<-start
+		})
 		wg.Wait()
+		for _, a := range as {
+			count(a.Result)
+		}
+		if len(as) != calls {
+			t.Fatalf("%d call attempts, want %d", len(as), calls)
+		}
 		if moved != 1 || taken != 49 || len(others) > 0 {
 			t.Fatalf("moved %d, taken %d, other %q; want 1 and 49", moved, taken, others)
 		}

@@ -2,11 +2,13 @@ package offers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/script"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/worklist"
@@ -99,6 +101,15 @@ func (s *Service) wave(ctx context.Context, sl store.FreedSlot, now time.Time) (
 				// ACCETTO still reaches us, to be told it came too late.
 				if err := t.OpenExpectation(ctx, store.Expectation{Phone: c.Phone, Job: store.JobOffer, RefID: id,
 					OpenedAt: now.UnixMilli(), ExpiresAt: until.Add(s.cfg.Hold).UnixMilli()}); err != nil {
+					return err
+				}
+			} else if s.cfg.CallCampaign != "" {
+				payload, err := json.Marshal(script.Payload{Code: c.Code, Appointment: c.At, Offer: id, Offered: sl.Time(), Until: until})
+				if err != nil {
+					return err
+				}
+				if _, err := t.AddOfferCall(ctx, store.OfferCall{Campaign: s.cfg.CallCampaign, Script: string(s.cfg.CallScript),
+					Contact: store.NewContact{Phone: c.Phone, Payload: string(payload)}}, now); err != nil {
 					return err
 				}
 			} else {

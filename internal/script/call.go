@@ -18,7 +18,17 @@ type Payload struct {
 	Code string `json:"code,omitempty"`
 	// Appointment is when the booking is.
 	Appointment time.Time `json:"appointment,omitzero"`
+	// Offer, Offered and Until are an offer call's: the offer's id, the
+	// slot it offers and when it ends.
+	Offer   int64     `json:"offer,omitempty"`
+	Offered time.Time `json:"offered,omitzero"`
+	Until   time.Time `json:"until,omitzero"`
 }
+
+// ContactDecide is Decide for one contact: what the campaign's job makes
+// of the choice a patient keyed in the call with contact c, decided before
+// the closing is said.
+type ContactDecide func(ctx context.Context, c store.Contact, p Payload, choice string) (string, error)
 
 // ScriptError is the result recorded when the script failed on our side
 // during an answered call.
@@ -40,18 +50,25 @@ const MenuQuestion = "menu"
 // result and its answer to the menu; the call's Digits are the keys the
 // script took, which is what s.Positive reads.
 func CallFunc(caller *voice.Caller, s *Script, ring time.Duration) func(context.Context, store.Contact) dialer.Attempt {
+	return CallFuncDeciding(caller, s, ring, nil)
+}
+
+// CallFuncDeciding is CallFunc with each menu choice decided by decide
+// during the call (see Script.RunFor); the attempt's result is what decide
+// came to.
+func CallFuncDeciding(caller *voice.Caller, s *Script, ring time.Duration, decide ContactDecide) func(context.Context, store.Contact) dialer.Attempt {
 	return callWith(func(ctx context.Context, req voice.Request) (Answered, voice.Result) {
 		call, r := caller.Place(ctx, req)
 		if call == nil {
 			return nil, r
 		}
 		return call, r
-	}, s, ring)
+	}, s, ring, decide)
 }
 
 // callWith is CallFunc over any way of placing a call, so that tests can
 // answer with a fake.
-func callWith(place func(context.Context, voice.Request) (Answered, voice.Result), s *Script, ring time.Duration) func(context.Context, store.Contact) dialer.Attempt {
+func callWith(place func(context.Context, voice.Request) (Answered, voice.Result), s *Script, ring time.Duration, decide ContactDecide) func(context.Context, store.Contact) dialer.Attempt {
 	return func(ctx context.Context, c store.Contact) dialer.Attempt {
 		var p Payload
 		if c.Payload != "" {
@@ -64,7 +81,11 @@ func callWith(place func(context.Context, voice.Request) (Answered, voice.Result
 		if call == nil {
 			return dialer.Attempt{Call: r}
 		}
-		result, digits, err := s.Run(ctx, call, p.Appointment)
+		var d Decide
+		if decide != nil {
+			d = func(ctx context.Context, choice string) (string, error) { return decide(ctx, c, p, choice) }
+		}
+		result, digits, err := s.RunFor(ctx, call, Fields{Appointment: p.Appointment, Offered: p.Offered, Until: p.Until}, d)
 		r = call.Hangup()
 		if err != nil {
 			result = ScriptError

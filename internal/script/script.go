@@ -63,6 +63,9 @@ type Item struct {
 	Appointment, Date, Time bool
 	// Greeting says good morning or good evening by the time of the call.
 	Greeting bool
+	// Offered says the date and time of the slot an offer call offers;
+	// Until the time the offer stands until.
+	Offered, Until bool
 }
 
 // The greetings {greeting: true} says: "Buongiorno" until 14:00 in Rome,
@@ -92,7 +95,7 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	case yaml.MappingNode:
 		if len(n.Content) != 2 {
-			return fmt.Errorf("line %d: a booking field is one key: appointment, date, time or greeting", n.Line)
+			return fmt.Errorf("line %d: a booking field is one key: appointment, date, time, greeting, offered or until", n.Line)
 		}
 		k, v := n.Content[0], n.Content[1]
 		var on bool
@@ -108,8 +111,12 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 			it.Time = true
 		case "greeting":
 			it.Greeting = true
+		case "offered":
+			it.Offered = true
+		case "until":
+			it.Until = true
 		default:
-			return fmt.Errorf("line %d: unknown key %q (want appointment, date, time or greeting)", k.Line, k.Value)
+			return fmt.Errorf("line %d: unknown key %q (want appointment, date, time, greeting, offered or until)", k.Line, k.Value)
 		}
 		return nil
 	}
@@ -126,6 +133,10 @@ func (it Item) String() string {
 		return "{time}"
 	case it.Greeting:
 		return "{greeting}"
+	case it.Offered:
+		return "{offered}"
+	case it.Until:
+		return "{until}"
 	}
 	return it.Segment
 }
@@ -261,7 +272,12 @@ type Script struct {
 	Menu        Menu   `yaml:"menu"`
 	// Closing is said after a result is known, per result.
 	Closing map[string][]Item `yaml:"closing"`
-	Retry   Retry             `yaml:"retry"`
+	// Outcomes are the results a menu choice may come to once the
+	// campaign's job has acted on it during the call (an offer accepted
+	// by key 1 is moved, or taken by someone else): each may have its
+	// closing, said instead of the choice's.
+	Outcomes []string `yaml:"outcomes"`
+	Retry    Retry    `yaml:"retry"`
 	// OperatorQueue is where a menu choice "transfer" sends the call.
 	OperatorQueue SIPURI   `yaml:"operator_queue"`
 	Transfer      Transfer `yaml:"transfer"`
@@ -365,13 +381,19 @@ func (s *Script) validate() error {
 	for _, ch := range s.Menu.Keys {
 		known[ch.Result] = ch.Result != ""
 	}
+	for i, o := range s.Outcomes {
+		if o == "" || o == NoResponse || o == HungUp || o == Transferred || o == TransferFailed || o == ScriptError {
+			return at(fmt.Sprintf("outcomes[%d]", i), "%q cannot be an outcome", o)
+		}
+		known[o] = true
+	}
 	for _, r := range slices.Sorted(maps.Keys(s.Closing)) {
 		key := fmt.Sprintf("closing[%q]", r)
 		if r == Transferred || r == TransferFailed {
 			return at(key, "a transfer's words are transfer.say and transfer.apology")
 		}
 		if !known[r] {
-			return at(key, "not a result of the menu, %s or %s", NoResponse, HungUp)
+			return at(key, "not a result of the menu or of outcomes, %s or %s", NoResponse, HungUp)
 		}
 		if err := s.check(key, s.Closing[r]); err != nil {
 			return err
@@ -411,6 +433,11 @@ func (s *Script) Results() []string {
 		transfers = transfers || ch.Transfer != ""
 		if ch.Result != "" && !slices.Contains(out, ch.Result) {
 			out = append(out, ch.Result)
+		}
+	}
+	for _, o := range s.Outcomes {
+		if !slices.Contains(out, o) {
+			out = append(out, o)
 		}
 	}
 	if transfers {
@@ -502,10 +529,16 @@ func (s *Script) Positive(a dialer.Attempt) bool {
 	return ok && ch.Transfer == ""
 }
 
-// names turns items into segment names, the booking fields spoken for
-// appointment.
-func names(items []Item, appointment, now time.Time) ([]string, error) {
+// Fields are the times a call speaks: the booking's, and for an offer
+// call the slot offered and when the offer ends.
+type Fields struct {
+	Appointment, Offered, Until time.Time
+}
+
+// names turns items into segment names, the booking fields spoken from f.
+func names(items []Item, f Fields, now time.Time) ([]string, error) {
 	var out []string
+	appointment := f.Appointment
 	for _, it := range items {
 		if it.Segment != "" {
 			out = append(out, it.Segment)
@@ -513,6 +546,21 @@ func names(items []Item, appointment, now time.Time) ([]string, error) {
 		}
 		if it.Greeting {
 			out = append(out, Greeting(now))
+			continue
+		}
+		if it.Offered || it.Until {
+			t := f.Offered
+			if it.Until {
+				t = f.Until
+			}
+			if t.IsZero() {
+				return nil, fmt.Errorf("script: %s: the contact carries no offer", it)
+			}
+			if it.Offered {
+				out = append(out, say.Appointment(t)...)
+			} else {
+				out = append(out, say.Time(t)...)
+			}
 			continue
 		}
 		if appointment.IsZero() {
@@ -537,7 +585,7 @@ type prompts struct {
 	invalid, repeat *media.Audio
 }
 
-func (s *Script) prompts(appointment time.Time) (*prompts, error) {
+func (s *Script) prompts(appointment Fields) (*prompts, error) {
 	p := &prompts{}
 	for i, st := range s.Steps {
 		ns, err := names(st.Say, appointment, s.now())
@@ -561,7 +609,7 @@ func (s *Script) prompts(appointment time.Time) (*prompts, error) {
 }
 
 // compose is nil for nothing to say.
-func (s *Script) compose(items []Item, appointment time.Time) (*media.Audio, error) {
+func (s *Script) compose(items []Item, appointment Fields) (*media.Audio, error) {
 	if len(items) == 0 {
 		return nil, nil
 	}
@@ -577,6 +625,20 @@ func (s *Script) compose(items []Item, appointment time.Time) (*media.Audio, err
 // result (HungUp), not an error; err is a failure of ours, such as a
 // segment that cannot be played.
 func (s *Script) Run(ctx context.Context, call Player, appointment time.Time) (result, digits string, err error) {
+	return s.RunFor(ctx, call, Fields{Appointment: appointment}, nil)
+}
+
+// Decide acts on a menu choice while the call goes on, and returns the
+// result it came to (one of the script's outcomes, or the choice itself):
+// an offer's acceptance takes the slot, or finds it taken, before the
+// patient is told which.
+type Decide func(ctx context.Context, choice string) (string, error)
+
+// RunFor is Run with the fields f to speak and, when decide is not nil, a
+// menu choice decided before its closing is said: the closing of the
+// result decide gives, or of the choice when that result has none. An
+// error of decide ends the call with it, the closing unsaid.
+func (s *Script) RunFor(ctx context.Context, call Player, appointment Fields, decide Decide) (result, digits string, err error) {
 	p, err := s.prompts(appointment)
 	if err != nil {
 		return "", "", err
@@ -616,7 +678,19 @@ func (s *Script) Run(ctx context.Context, call Player, appointment time.Time) (r
 				r, err := s.transfer(ctx, call, ch.Transfer, appointment)
 				return r, digits, err
 			}
-			return ch.Result, digits, s.close(ctx, call, ch.Result, appointment)
+			result := ch.Result
+			if decide != nil {
+				d, err := decide(ctx, result)
+				if err != nil {
+					return result, digits, fmt.Errorf("script: %s: %w", result, err)
+				}
+				result = d
+			}
+			closing := result
+			if _, ok := s.Closing[closing]; !ok {
+				closing = ch.Result
+			}
+			return result, digits, s.close(ctx, call, closing, appointment)
 		}
 		before = p.invalid
 	}
@@ -625,7 +699,7 @@ func (s *Script) Run(ctx context.Context, call Player, appointment time.Time) (r
 
 // close says the closing of result; the patient hanging up meanwhile does
 // not change the result.
-func (s *Script) close(ctx context.Context, call Player, result string, appointment time.Time) error {
+func (s *Script) close(ctx context.Context, call Player, result string, appointment Fields) error {
 	a, err := s.compose(s.Closing[result], appointment)
 	if err != nil {
 		return fmt.Errorf("script: closing.%s: %w", result, err)
@@ -641,7 +715,7 @@ func (s *Script) close(ctx context.Context, call Player, result string, appointm
 
 // transfer says transfer.say, transfers the call to target and, when that
 // fails, says transfer.apology. The caller hangs up afterwards either way.
-func (s *Script) transfer(ctx context.Context, call Player, target string, appointment time.Time) (string, error) {
+func (s *Script) transfer(ctx context.Context, call Player, target string, appointment Fields) (string, error) {
 	tr, ok := call.(Transferer)
 	if !ok {
 		return TransferFailed, errors.New("script: this call cannot be transferred")

@@ -243,7 +243,7 @@ func TestCallRecordsTheScriptResult(t *testing.T) {
 				return tc.answer, voice.Result{Outcome: voice.Answered}
 			}
 			c := store.Contact{ID: 7, Phone: "+393331234567", Payload: tc.payload}
-			a := callWith(place, s, 20*time.Second)(context.Background(), c)
+			a := callWith(place, s, 20*time.Second, nil)(context.Background(), c)
 			if r := a.Call; r.Outcome != tc.outcome || r.Digits != tc.digits {
 				t.Errorf("result %+v, want outcome %s digits %q", r, tc.outcome, tc.digits)
 			}
@@ -314,7 +314,7 @@ func TestADialerRunStoresTheScriptResults(t *testing.T) {
 		Store: signalStore{st, recorded},
 		Call: callWith(func(ctx context.Context, req voice.Request) (Answered, voice.Result) {
 			return patients[req.To]()
-		}, s, 0),
+		}, s, 0, nil),
 		Positive: s.Positive, Rules: rules, MaxAttempts: maxAttempts,
 		Now: clock.Now,
 		// The pacing between calls passes at once; waiting for a retry

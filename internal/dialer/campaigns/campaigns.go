@@ -52,6 +52,10 @@ type Config struct {
 	// rules cannot meet its efficiency threshold is warned of when it is
 	// loaded. Its zero value checks nothing.
 	Profile sla.Profile
+	// Hooks are what calls act through while they go on (an offer call's
+	// key takes the slot); a kind whose hook is missing is paused, as a
+	// script that does not load.
+	Hooks job.Hooks
 }
 
 // Runner dials the active campaigns.
@@ -154,7 +158,7 @@ func (r *Runner) plan(ctx context.Context, id int64) (dialer.Plan, bool) {
 }
 
 func (r *Runner) load(c store.Campaign) (*plan, error) {
-	p, err := job.Plan(c, r.cfg.Caller)
+	p, err := job.Plan(c, r.cfg.Caller, r.cfg.Hooks)
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,8 @@ type OnceConfig struct {
 	// UntilDone ends the run once every contact of the campaign is closed;
 	// without it the run lasts until ctx ends.
 	UntilDone bool
+	// Hooks are what calls act through while they go on (see Config).
+	Hooks job.Hooks
 	// Calendar, Channels, CallsPerSecond, Now and Log are the dialer's.
 	Calendar       *calendar.Calendar
 	Channels       int
@@ -66,7 +68,7 @@ func RunOnce(ctx context.Context, cfg OnceConfig) (Summary, error) {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	camp := cfg.Campaign
-	plan, err := job.Plan(camp, cfg.Caller)
+	plan, err := job.Plan(camp, cfg.Caller, cfg.Hooks)
 	if err != nil {
 		return Summary{}, err
 	}
