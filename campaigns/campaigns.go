@@ -14,3 +14,15 @@ var Reminder []byte
 //
 //go:embed recall.yaml
 var Recall []byte
+
+// RecallAgendas is the shipped list of monitored agendas
+// (recall-agende.yaml).
+//
+//go:embed recall-agende.yaml
+var RecallAgendas []byte
+
+// RecallAgendasCall is the shipped call script of the monitored agendas'
+// recall (recall-agende-chiamata.yaml).
+//
+//go:embed recall-agende-chiamata.yaml
+var RecallAgendasCall []byte

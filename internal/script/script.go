@@ -240,6 +240,13 @@ type Script struct {
 	// Closing is said after a result is known, per result.
 	Closing map[string][]Item `yaml:"closing"`
 	Retry   Retry             `yaml:"retry"`
+	// Continue are the results after which a call about several bookings
+	// goes on to the next one (confirmed, cancelled); any other result
+	// (an operator, the do-not-call key, silence) ends the call there.
+	Continue []string `yaml:"continue"`
+	// Farewell is said once at the end of a call about several bookings,
+	// after the last booking's closing.
+	Farewell []Item `yaml:"farewell"`
 	// OperatorQueue is where a menu choice "transfer" sends the call.
 	OperatorQueue SIPURI   `yaml:"operator_queue"`
 	Transfer      Transfer `yaml:"transfer"`
@@ -332,6 +339,14 @@ func (s *Script) validate() error {
 	known := map[string]bool{NoResponse: true, HungUp: true}
 	for _, ch := range s.Menu.Keys {
 		known[ch.Result] = ch.Result != ""
+	}
+	for i, r := range s.Continue {
+		if !known[r] || r == NoResponse || r == HungUp {
+			return at(fmt.Sprintf("continue[%d]", i), "%q is not a result of the menu", r)
+		}
+	}
+	if err := s.check("farewell", s.Farewell); err != nil {
+		return err
 	}
 	for _, r := range slices.Sorted(maps.Keys(s.Closing)) {
 		key := fmt.Sprintf("closing[%q]", r)
