@@ -24,6 +24,7 @@ import (
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/dialer/campaigns"
+	"github.com/richiamo/richiamo/internal/recall"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/sms"
@@ -69,10 +70,14 @@ type Engine struct {
 	Webhooks   *remind.Webhooks
 	// Reminders is the scheduled reminder job.
 	Reminders *remind.Job
-	Nodes     *mssql.Health
-	Levels    *slareport.Sources
-	Reports   *slareport.Schedule
-	Console   *web.Console
+	// Recall is the recall of the monitored agendas; its Settle.OnFreed
+	// is where the slots its cancellations free are announced (nil: to no
+	// one).
+	Recall  *recall.Job
+	Nodes   *mssql.Health
+	Levels  *slareport.Sources
+	Reports *slareport.Schedule
+	Console *web.Console
 	// Caller, Dialer and Prober exist when voice is configured (a trunk
 	// to call through).
 	Caller *voice.Caller
@@ -133,6 +138,11 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 	if cfg.Extract.Done != "" {
 		e.Reminders.Done = cfg.Path(cfg.Extract.Done)
 	}
+	agendas, err := RecallAgendas(cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.Recall = NewRecall(cfg, e.Store, agendas, ns, e.Log, e.Now, e.Owner)
 	e.Nodes = &mssql.Health{Nodes: ns, Now: e.Now}
 	e.Reports = &slareport.Schedule{Sources: *e.Levels, Plan: ReportPlan(cfg.SLA), Log: e.Log, Now: e.Now}
 
@@ -212,7 +222,7 @@ type Service struct {
 
 // Services are what Run runs besides the web server: the reminder
 // schedule, the sender, the CUP nodes' health, the service-level reports,
-// and with voice the dialer and the continuity probe.
+// the recall of the monitored agendas, and with voice the dialer and the continuity probe.
 func (e *Engine) Services() ([]Service, error) {
 	if e.Sender == nil {
 		return nil, e.GatewayErr
@@ -222,6 +232,7 @@ func (e *Engine) Services() ([]Service, error) {
 		{"sender", e.Sender.Run},
 		{"cup-health", e.Nodes.Run},
 		{"reports", e.Reports.Run},
+		{"recall", e.Recall.Run},
 	}
 	if e.Dialer != nil {
 		s = append(s, Service{"calls", e.Dialer.Run}, Service{"continuity", e.Prober.Run})

@@ -96,7 +96,7 @@ template: "CUP: appuntamento di {{(index .Appuntamenti 0).Quando}}, prenotazione
 	for _, s := range svcs {
 		names = append(names, s.Name)
 	}
-	if got := strings.Join(names, " "); got != "reminders sender cup-health reports" {
+	if got := strings.Join(names, " "); got != "reminders sender cup-health reports recall" {
 		t.Errorf("services without voice: %s", got)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
