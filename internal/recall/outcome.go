@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/richiamo/richiamo/internal/cup"
@@ -51,6 +52,9 @@ type Settler struct {
 	OnFreed func(ctx context.Context, s FreedSlot)
 	Log     *slog.Logger
 	Now     func() time.Time
+
+	mu         sync.Mutex
+	refusedIDs map[int64]bool // cancellation requests the CUP refused
 }
 
 // Settled counts what one pass decided.

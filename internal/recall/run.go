@@ -113,6 +113,9 @@ func (j *Job) Run(ctx context.Context) error {
 				if _, err := j.Settle.SettleAll(ctx); err != nil && ctx.Err() == nil {
 					j.Log.Error("recall: settling outcomes", "err", err)
 				}
+				if _, err := j.Settle.CarryOutRequests(ctx, "richiamo:"+j.Owner); err != nil && ctx.Err() == nil {
+					j.Log.Error("recall: cancellation requests", "err", err)
+				}
 			}
 		}
 	}
