@@ -467,13 +467,22 @@ func hm(d time.Duration) string {
 // Positive says whether an answered call acquired the information the
 // campaign wants: the patient chose one of the menu's results. It reads
 // the keys the script took (CallFunc puts them in r.Digits): the script
-// stops at the first menu key, so a choice is always the last of them. A
+// stops at the first menu key, so a choice is always the last of them. With
+// continue, a call about several bookings is positive only when its last
+// result is one of continue. A
 // transfer is not: the patient gave no answer through the menu, and from
 // the keys alone a failed transfer cannot be told from one that worked.
 func (s *Script) Positive(a dialer.Attempt) bool {
 	r := a.Call
 	if r.Outcome != voice.Answered || r.Digits == "" {
 		return false
+	}
+	if len(s.Continue) > 0 {
+		// A call about several bookings achieved its purpose when it went
+		// through them all: the last result is one that goes on. An
+		// operator asked for, or the do-not-call key, leaves bookings
+		// unanswered for the back office.
+		return slices.Contains(s.Continue, a.Result)
 	}
 	ch, ok := s.Menu.Keys[r.Digits[len(r.Digits)-1:]]
 	return ok && ch.Transfer == ""

@@ -1,0 +1,72 @@
+package script
+
+import (
+	"context"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/voice"
+	"github.com/richiamo/richiamo/internal/voice/say"
+)
+
+func recallAgendas(t *testing.T) *Script {
+	t.Helper()
+	data, err := os.ReadFile("../../campaigns/recall-agende-chiamata.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(data, say.Italian())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestRunBookingsAsksAboutEachBooking(t *testing.T) {
+	t.Parallel()
+	s := recallAgendas(t)
+	bs := []Booking{{Node: "ASL1", Code: "B-1", At: appointment}, {Node: "ASL1", Code: "B-2", At: appointment.Add(24 * time.Hour)},
+		{Node: "ASL1", Code: "B-3", At: appointment.Add(48 * time.Hour)}}
+	for _, tc := range []struct {
+		name     string
+		keys     []string
+		result   string
+		answers  []string
+		positive bool
+		// plays: steps said (3 for the first booking, 2 for each other)
+		plays int
+	}{
+		{name: "confirm, cancel, confirm", keys: []string{"1", "2", "1"}, result: "confirmed",
+			answers: []string{"B-1=confirmed", "B-2=cancelled", "B-3=confirmed"}, positive: true, plays: 7},
+		{name: "an operator asked for at the second booking ends the call", keys: []string{"1", "0"}, result: "operator",
+			answers: []string{"B-1=confirmed", "B-2=operator"}, plays: 5},
+		{name: "9 ends the call", keys: []string{"9"}, result: "do_not_call", answers: []string{"B-1=do_not_call"}, plays: 3},
+		{name: "hanging up leaves the rest unanswered", keys: []string{"2", hangup}, result: HungUp, answers: []string{"B-1=cancelled"}, plays: 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			call := &fakeCall{keys: tc.keys}
+			result, digits, answers, err := s.RunBookings(context.Background(), call, bs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range answers {
+				got = append(got, a.Question[len("booking:ASL1/"):]+"="+a.Value)
+			}
+			if result != tc.result || !slices.Equal(got, tc.answers) {
+				t.Errorf("result %q answers %q, want %q %q", result, got, tc.result, tc.answers)
+			}
+			if call.plays != tc.plays {
+				t.Errorf("%d prompts played, want %d (the greeting once)", call.plays, tc.plays)
+			}
+			a := dialer.Attempt{Call: voice.Result{Outcome: voice.Answered, Digits: digits}, Result: result}
+			if p := s.Positive(a); p != tc.positive {
+				t.Errorf("positive %v, want %v", p, tc.positive)
+			}
+		})
+	}
+}
