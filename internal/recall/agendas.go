@@ -10,17 +10,24 @@ package recall
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/robfig/cron/v3"
 
 	"github.com/richiamo/richiamo/campaigns"
 	"github.com/richiamo/richiamo/internal/job"
+	"github.com/richiamo/richiamo/internal/voice/say"
 	"github.com/richiamo/richiamo/internal/yamlfile"
 )
+
+// italian is the prompt library the facilities' segments must be in, as
+// the call scripts' are.
+var italian = sync.OnceValue(say.Italian)
 
 // File is a list of monitored agendas as written.
 type File struct {
@@ -48,6 +55,11 @@ type Agenda struct {
 	// empty for the shipped one.
 	Script          string `yaml:"script"`
 	OfferFreedSlots bool   `yaml:"offer_freed_slots"`
+	// Facilities maps a facility as the CUP writes it (struttura) to the
+	// recorded segment that names it ("presso l'Ospedale di …"), said
+	// where the script has {facility: true}; a facility not listed is not
+	// said.
+	Facilities map[string]string `yaml:"facilities"`
 
 	sched      cron.Schedule
 	scriptText []byte
@@ -146,6 +158,11 @@ func Parse(data []byte, name, dir string) ([]Agenda, error) {
 				return nil, bad(key+".script", "%v", err)
 			}
 			a.scriptName, a.scriptText = p, text
+		}
+		for _, f := range slices.Sorted(maps.Keys(a.Facilities)) {
+			if _, err := italian().Segment(a.Facilities[f]); err != nil {
+				return nil, bad(fmt.Sprintf("%s.facilities[%q]", key, f), "%v", err)
+			}
 		}
 		if err := job.Check(string(job.Recall), a.scriptName, a.scriptText); err != nil {
 			return nil, bad(key+".script", "%v", err)

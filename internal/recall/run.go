@@ -317,7 +317,7 @@ func group(a Agenda, bs []cup.Booking) ([]store.NewContact, []store.RecallBookin
 	for _, p := range phones {
 		var pl script.Payload
 		for _, b := range byPhone[p] {
-			pl.Bookings = append(pl.Bookings, script.Booking{Node: b.Node, Code: b.Code, At: b.At})
+			pl.Bookings = append(pl.Bookings, script.Booking{Node: b.Node, Code: b.Code, At: b.At, Facility: a.Facilities[b.Facility]})
 			recs = append(recs, store.RecallBooking{Node: b.Node, Code: b.Code, Phone: p, At: b.At,
 				AgendaCode: b.Agenda, ServiceType: string(b.ServiceType), Facility: b.Facility})
 		}

@@ -173,3 +173,13 @@ func TestTwoEnginesBuildTheDaysCampaignOnce(t *testing.T) {
 		}
 	})
 }
+
+func TestAFacilityMustHaveItsRecording(t *testing.T) {
+	t.Parallel()
+	file := "agende:\n  - name: rx\n    node: ASL1\n    codes: [RX]\n    calendar: \"0 9 * * 1\"\n    window: {from_days: 7, to_days: 14}\n" +
+		"    facilities:\n      \"Ospedale di Città di Castello\": struttura-mai-registrata\n"
+	_, err := recall.Parse([]byte(file), "agende.yaml", t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), `line 8: agende[rx].facilities["Ospedale di Città di Castello"]`) {
+		t.Errorf("got %v, want the facility's key and line", err)
+	}
+}

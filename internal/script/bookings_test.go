@@ -9,6 +9,7 @@ import (
 
 	"github.com/richiamo/richiamo/internal/dialer"
 	"github.com/richiamo/richiamo/internal/voice"
+	"github.com/richiamo/richiamo/internal/voice/media"
 	"github.com/richiamo/richiamo/internal/voice/say"
 )
 
@@ -68,5 +69,32 @@ func TestRunBookingsAsksAboutEachBooking(t *testing.T) {
 				t.Errorf("positive %v, want %v", p, tc.positive)
 			}
 		})
+	}
+}
+
+// heard records how long each prompt played.
+type heard struct {
+	fakeCall
+	lengths []time.Duration
+}
+
+func (h *heard) Play(ctx context.Context, a *media.Audio) (bool, error) {
+	h.lengths = append(h.lengths, a.Duration())
+	return h.fakeCall.Play(ctx, a)
+}
+
+func TestRunBookingsSaysTheFacilityWhenItHasARecording(t *testing.T) {
+	t.Parallel()
+	s := recallAgendas(t)
+	run := func(facility string) time.Duration {
+		h := &heard{fakeCall: fakeCall{keys: []string{"1"}}}
+		if _, _, _, err := s.RunBookings(context.Background(), h, []Booking{{Node: "ASL1", Code: "B-1", At: appointment, Facility: facility}}); err != nil {
+			t.Fatal(err)
+		}
+		return h.lengths[1] // the step with the booking
+	}
+	without, with := run(""), run("frase-grazie-arrivederci")
+	if with <= without {
+		t.Errorf("the booking's step lasts %v with the facility's recording, %v without", with, without)
 	}
 }

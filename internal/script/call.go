@@ -31,6 +31,9 @@ type Booking struct {
 	Node string    `json:"node"`
 	Code string    `json:"code"`
 	At   time.Time `json:"at"`
+	// Facility is the recorded segment that names the booking's facility
+	// (said for {facility: true}); "" for none.
+	Facility string `json:"facility,omitempty"`
 }
 
 // BookingQuestion is the name of the answer about booking (node, code) in
@@ -115,6 +118,7 @@ func (s *Script) RunBookings(ctx context.Context, call Player, bs []Booking) (re
 		if i > 0 && len(s.Steps) > 1 {
 			sc.Steps = s.Steps[1:]
 		}
+		sc.Steps = withFacility(sc.Steps, b.Facility)
 		r, d, err := sc.Run(ctx, call, b.At)
 		digits += d
 		if err != nil {
@@ -137,4 +141,23 @@ func (s *Script) RunBookings(ctx context.Context, call Player, bs []Booking) (re
 		}
 	}
 	return result, digits, answers, nil
+}
+
+// withFacility is steps with {facility: true} replaced by the segment seg;
+// steps themselves are not changed.
+func withFacility(steps []Step, seg string) []Step {
+	if seg == "" {
+		return steps
+	}
+	out := make([]Step, len(steps))
+	for i, st := range steps {
+		out[i] = Step{Say: make([]Item, len(st.Say))}
+		for j, it := range st.Say {
+			if it.Facility {
+				it = Item{Segment: seg}
+			}
+			out[i].Say[j] = it
+		}
+	}
+	return out
 }

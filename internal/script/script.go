@@ -60,6 +60,10 @@ type Item struct {
 	// Appointment says the booking's date and time; Date and Time one of
 	// them.
 	Appointment, Date, Time bool
+	// Facility says the recorded segment that names the booking's
+	// facility, in a call about several bookings; nothing when the
+	// booking's facility has no recording.
+	Facility bool
 }
 
 // UnmarshalYAML reads a segment name, or a mapping such as
@@ -74,7 +78,7 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	case yaml.MappingNode:
 		if len(n.Content) != 2 {
-			return fmt.Errorf("line %d: a booking field is one key: appointment, date or time", n.Line)
+			return fmt.Errorf("line %d: a booking field is one key: appointment, date, time or facility", n.Line)
 		}
 		k, v := n.Content[0], n.Content[1]
 		var on bool
@@ -88,8 +92,10 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 			it.Date = true
 		case "time":
 			it.Time = true
+		case "facility":
+			it.Facility = true
 		default:
-			return fmt.Errorf("line %d: unknown key %q (want appointment, date or time)", k.Line, k.Value)
+			return fmt.Errorf("line %d: unknown key %q (want appointment, date, time or facility)", k.Line, k.Value)
 		}
 		return nil
 	}
@@ -104,6 +110,8 @@ func (it Item) String() string {
 		return "{date}"
 	case it.Time:
 		return "{time}"
+	case it.Facility:
+		return "{facility}"
 	}
 	return it.Segment
 }
@@ -495,6 +503,10 @@ func names(items []Item, appointment time.Time) ([]string, error) {
 	for _, it := range items {
 		if it.Segment != "" {
 			out = append(out, it.Segment)
+			continue
+		}
+		if it.Facility {
+			// Not given a recording of the facility: say nothing of it.
 			continue
 		}
 		if appointment.IsZero() {
