@@ -78,3 +78,28 @@ func (st *Settler) markRefused(id int64) {
 	}
 	st.refusedIDs[id] = true
 }
+
+// DoneByOperators announces the slots of the recall's cancellations that
+// the back office carried out by hand: those whose work item an operator
+// closed as done. Each is announced once, whatever the number of engine
+// processes.
+func (st *Settler) DoneByOperators(ctx context.Context) (int, error) {
+	bs, err := st.Store.RecallCancelsDoneByOperators(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, b := range bs {
+		won, err := st.Store.MarkRecallCancelDone(ctx, b.ID, "eseguita nel CUP da un operatore")
+		if err != nil {
+			return n, err
+		}
+		if !won {
+			continue
+		}
+		n++
+		st.Freed(ctx, cup.Booking{Node: b.Node, Code: b.Code, Agenda: b.AgendaCode, At: b.At.In(cup.Rome),
+			ServiceType: cup.ServiceType(b.ServiceType), Phone: b.Phone, Facility: b.Facility})
+	}
+	return n, nil
+}

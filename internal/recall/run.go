@@ -116,6 +116,9 @@ func (j *Job) Run(ctx context.Context) error {
 				if _, err := j.Settle.CarryOutRequests(ctx, "richiamo:"+j.Owner); err != nil && ctx.Err() == nil {
 					j.Log.Error("recall: cancellation requests", "err", err)
 				}
+				if _, err := j.Settle.DoneByOperators(ctx); err != nil && ctx.Err() == nil {
+					j.Log.Error("recall: cancellations done by operators", "err", err)
+				}
 			}
 		}
 	}

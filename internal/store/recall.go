@@ -245,3 +245,43 @@ func (s *Store) RemoveDNC(ctx context.Context, phone string) (bool, error) {
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+// RecallCancelsDoneByOperators lists the cancelled bookings handed to the
+// back office whose work item an operator has closed as done: the
+// cancellation was carried out in the CUP by hand.
+func (s *Store) RecallCancelsDoneByOperators(ctx context.Context) ([]RecallBooking, error) {
+	rows, err := s.db.QueryxContext(ctx, s.rebind(`SELECT b.id, b.campaign_id, b.agenda, b.node, b.code, b.phone, b.booking_at, b.agenda_code,
+		b.service_type, b.facility, b.outcome, b.decided_at, b.cancel, b.cancel_note
+		FROM recall_bookings b JOIN work_items w ON w.kind = 'recall' AND w.ref_id = b.id
+		WHERE b.outcome = ? AND b.cancel IN (?, ?) AND w.status = 'closed' AND w.outcome = ?
+		ORDER BY b.id`), RecallCancelled, CancelBackOffice, CancelFailed, ClosureDone)
+	if err != nil {
+		return nil, fmt.Errorf("store: recall cancels done by operators: %w", err)
+	}
+	defer rows.Close()
+	var out []RecallBooking
+	for rows.Next() {
+		var b RecallBooking
+		var at, decided int64
+		if err := rows.Scan(&b.ID, &b.CampaignID, &b.Agenda, &b.Node, &b.Code, &b.Phone, &at, &b.AgendaCode,
+			&b.ServiceType, &b.Facility, &b.Outcome, &decided, &b.Cancel, &b.CancelNote); err != nil {
+			return nil, fmt.Errorf("store: recall cancels done by operators: %w", err)
+		}
+		b.At, b.DecidedAt = FromMillis(at), FromMillis(decided)
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// MarkRecallCancelDone records that a cancellation handed to the back
+// office was done, by one conditional UPDATE: true for the one caller that
+// recorded it, who alone announces the freed slot.
+func (s *Store) MarkRecallCancelDone(ctx context.Context, id int64, note string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.rebind(`UPDATE recall_bookings SET cancel = ?, cancel_note = ? WHERE id = ? AND cancel IN (?, ?)`),
+		CancelDone, note, id, CancelBackOffice, CancelFailed)
+	if err != nil {
+		return false, fmt.Errorf("store: recall cancel done: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}

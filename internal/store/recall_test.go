@@ -141,3 +141,58 @@ func TestDoNotCallListCanBeListedAndEdited(t *testing.T) {
 		}
 	})
 }
+
+func TestRecallCancelDoneByAnOperatorIsMarkedOnce(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if _, err := st.ClaimRecallRun(ctx, "rx", "2026-12-01", "engine-a", recallNow); err != nil {
+			t.Fatal(err)
+		}
+		camp := recallCampaign(t, st)
+		at := time.Date(2026, 12, 9, 8, 30, 0, 0, time.UTC)
+		if err := st.FinishRecallRun(ctx, "rx", "2026-12-01", camp, 1, []store.RecallBooking{{Node: "ASL1", Code: "B-1", Phone: "+393331110001", At: at}}); err != nil {
+			t.Fatal(err)
+		}
+		bs, _ := st.RecallBookings(ctx, camp)
+		id := bs[0].ID
+		if ok, _ := st.DecideRecallBooking(ctx, id, store.RecallCancelled, recallNow); !ok {
+			t.Fatal("not decided")
+		}
+		if err := st.SetRecallCancel(ctx, id, store.CancelBackOffice, ""); err != nil {
+			t.Fatal(err)
+		}
+		item, _, err := st.AddWorkItem(ctx, store.NewWorkItem{Kind: "recall", RefID: id, Phone: "+393331110001", Body: "Disdetta", ArrivedAt: recallNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l, _ := st.RecallCancelsDoneByOperators(ctx); len(l) != 0 {
+			t.Fatalf("listed %+v while the item is open", l)
+		}
+		if err := st.ClaimWorkItem(ctx, item, "maria", recallNow); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CloseWorkItem(ctx, item, "maria", store.ClosureDone, "", recallNow); err != nil {
+			t.Fatal(err)
+		}
+		l, err := st.RecallCancelsDoneByOperators(ctx)
+		if err != nil || len(l) != 1 || l[0].Code != "B-1" {
+			t.Fatalf("listed %+v %v", l, err)
+		}
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Go(func() {
+				if ok, err := st.MarkRecallCancelDone(ctx, id, "operatore"); err != nil {
+					t.Error(err)
+				} else if ok {
+					wins.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Errorf("%d marked it done, want 1", wins.Load())
+		}
+	})
+}
