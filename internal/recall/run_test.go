@@ -183,3 +183,30 @@ func TestAFacilityMustHaveItsRecording(t *testing.T) {
 		t.Errorf("got %v, want the facility's key and line", err)
 	}
 }
+
+// STOP by SMS stops SMS, not calls: a number that sent it is still in the
+// recall, and only the do-not-call list keeps a number from being called.
+func TestStopBySMSDoesNotStopTheRecallCall(t *testing.T) {
+	t.Parallel()
+	st := storetest.SQLite(t)
+	b := setup(t, st, [][]any{row("RX-TORACE", "B-1", "+393331110001", 9, 8), row("RX-TORACE", "B-2", "+393331110002", 9, 9)})
+	ctx := context.Background()
+	if _, err := st.OptOut(ctx, "+393331110001", "STOP", monday9); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddDNC(ctx, "+393331110002", monday9); err != nil {
+		t.Fatal(err)
+	}
+	rx, _ := recall.Find(b.agendas, "rx")
+	rep, err := b.job(t, "engine-a", func() time.Time { return monday9 }).Build(ctx, rx, recall.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := st.ClaimContacts(ctx, "dialer", rep.CampaignID, monday9.Add(time.Hour), monday9.Add(2*time.Hour), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].Phone != "+393331110001" {
+		t.Errorf("numbers handed to the dialer %+v, want the one that sent STOP and not the do-not-call one", cs)
+	}
+}
