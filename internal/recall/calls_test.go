@@ -34,8 +34,15 @@ func callAll(t *testing.T, st *store.Store, mix string, campaign int64, now func
 		t.Fatal(err)
 	}
 	defer pts.Close()
+	dialAll(t, st, "sip:"+pts.Addr(), campaign, now)
+}
+
+// dialAll runs the dialer of active campaigns through the trunk proxy
+// until campaign's contacts are all closed.
+func dialAll(t *testing.T, st *store.Store, proxy string, campaign int64, now func() time.Time) {
+	t.Helper()
 	lo := 45000 + 500*int(rtpPorts.Add(1))
-	caller, err := voice.NewCaller(voice.Config{Bind: "127.0.0.1:0", Advertise: "127.0.0.1", Proxy: "sip:" + pts.Addr(),
+	caller, err := voice.NewCaller(voice.Config{Bind: "127.0.0.1:0", Advertise: "127.0.0.1", Proxy: proxy,
 		CallerID: "+390000000000", RTPPortMin: lo, RTPPortMax: lo + 499, RingTimeout: 4 * time.Second, MaxDuration: 60 * time.Second})
 	if err != nil {
 		t.Fatal(err)
