@@ -22,19 +22,13 @@ func cmdRecall(ctx context.Context, e *env, args []string) error {
 	}, args)
 }
 
-// files collects a repeated flag.
-type files []string
-
-func (f *files) String() string     { return fmt.Sprint(*f) }
-func (f *files) Set(v string) error { *f = append(*f, v); return nil }
-
 func recallRun(ctx context.Context, e *env, args []string) error {
 	var (
 		c        common
 		name     string
 		date     string
 		dry      bool
-		extracts files
+		extracts multiFlag
 	)
 	fs := newFlags(e, "recall run", "--agenda NAME [--date YYYY-MM-DD] [--dry-run] [--extract FILE]... [--json]", `
 Build the recall campaign of a monitored agenda as serve does on its
