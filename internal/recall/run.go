@@ -324,6 +324,9 @@ func group(a Agenda, bs []cup.Booking) ([]store.NewContact, []store.RecallBookin
 			recs = append(recs, store.RecallBooking{Node: b.Node, Code: b.Code, Phone: p, At: b.At,
 				AgendaCode: b.Agenda, ServiceType: string(b.ServiceType), Facility: b.Facility})
 		}
+		// The first booking also as a single one, for whoever shows the
+		// contact; the call itself asks about every booking.
+		pl.Code, pl.Appointment = pl.Bookings[0].Code, pl.Bookings[0].At
 		data, _ := json.Marshal(pl)
 		contacts = append(contacts, store.NewContact{Phone: p, Payload: string(data)})
 	}

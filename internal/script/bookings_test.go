@@ -2,8 +2,12 @@ package script
 
 import (
 	"context"
+	"flag"
+	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,5 +100,52 @@ func TestRunBookingsSaysTheFacilityWhenItHasARecording(t *testing.T) {
 	without, with := run(""), run("frase-grazie-arrivederci")
 	if with <= without {
 		t.Errorf("the booking's step lasts %v with the facility's recording, %v without", with, without)
+	}
+}
+
+var updateGolden = flag.Bool("update", false, "rewrite golden files")
+
+// The words of a call about two bookings, segment by segment, as the
+// patient hears them when pressing 1 then 2: the greeting once, each
+// booking's date and time (its facility when it has a recording: none
+// here), the closings and the farewell.
+func TestRecallAgendasCallGolden(t *testing.T) {
+	t.Parallel()
+	s := recallAgendas(t)
+	bs := []Booking{{Node: "ASL1", Code: "B-1", At: appointment}, {Node: "ASL1", Code: "B-2", At: appointment.Add(26 * time.Hour)}}
+	var b strings.Builder
+	for i, bk := range bs {
+		steps := s.Steps
+		if i > 0 {
+			steps = steps[1:]
+		}
+		for _, st := range withFacility(steps, bk.Facility) {
+			ns, err := names(st.Say, bk.At)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "say:   %s\n", strings.Join(ns, " "))
+		}
+		result := []string{"confirmed", "cancelled"}[i]
+		ns, _ := names(s.Closing[result], bk.At)
+		fmt.Fprintf(&b, "key %d: %s\n", i+1, strings.Join(ns, " "))
+	}
+	ns, _ := names(s.Farewell, time.Time{})
+	fmt.Fprintf(&b, "end:   %s\n", strings.Join(ns, " "))
+	path := filepath.Join("testdata", "recall-agende-call.golden")
+	if *updateGolden {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("the call differs from %s (go test -update rewrites it):\n%s", path, b.String())
 	}
 }
