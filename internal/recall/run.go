@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -49,8 +50,12 @@ type Job struct {
 	Now      func() time.Time
 	// Settle is how outcomes are acted on; nil settles nothing.
 	Settle *Settler
-	// SettleEvery is how often outcomes are settled; a minute when 0.
+	// SettleEvery is how often outcomes are settled (and missed runs
+	// looked for); a minute when 0.
 	SettleEvery time.Duration
+
+	mu    sync.Mutex
+	tried map[string]time.Time // when RunDue last tried each agenda
 }
 
 // Options change one run.
@@ -109,6 +114,7 @@ func (j *Job) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			j.RunDue(ctx)
 			if j.Settle != nil {
 				if _, err := j.Settle.SettleAll(ctx); err != nil && ctx.Err() == nil {
 					j.Log.Error("recall: settling outcomes", "err", err)
@@ -122,6 +128,49 @@ func (j *Job) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// retryAfter is how long a run that failed (a node that could not be
+// read) waits before RunDue tries it again.
+const retryAfter = 15 * time.Minute
+
+// RunDue runs every agenda whose calendar fired earlier today without a
+// run being built: the engine was down at the time, or the node could not
+// be read then. A failed run is tried again every 15 minutes, until the
+// day ends.
+func (j *Job) RunDue(ctx context.Context) {
+	now := j.Now()
+	for _, a := range j.Agendas {
+		if !a.firedToday(now) {
+			continue
+		}
+		if last, err := j.Store.RecallRuns(ctx, a.Name, 1); err == nil && len(last) == 1 && last[0].Day == now.In(cup.Rome).Format(time.DateOnly) {
+			continue // built today, or being built
+		}
+		j.mu.Lock()
+		last, tried := j.tried[a.Name]
+		wait := tried && now.Sub(last) < retryAfter
+		if !wait {
+			if j.tried == nil {
+				j.tried = map[string]time.Time{}
+			}
+			j.tried[a.Name] = now
+		}
+		j.mu.Unlock()
+		if wait {
+			continue
+		}
+		j.RunOnce(ctx, a)
+	}
+}
+
+// firedToday says whether the agenda's calendar fired between the start of
+// now's day (Europe/Rome) and now.
+func (a Agenda) firedToday(now time.Time) bool {
+	d := now.In(cup.Rome)
+	start := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, cup.Rome)
+	next := a.sched.Next(start.Add(-time.Second))
+	return !next.After(now)
 }
 
 // RunOnce is one scheduled run of agenda a; its faults are logged.

@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/cup/mssql/tdstest"
 	"github.com/richiamo/richiamo/internal/recall"
 	"github.com/richiamo/richiamo/internal/script"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/store/storetest"
+	"github.com/richiamo/richiamo/internal/testkit"
 )
 
 // rows are the CUP's bookings in the tests: a mobile with two bookings of
@@ -208,5 +210,56 @@ func TestStopBySMSDoesNotStopTheRecallCall(t *testing.T) {
 	}
 	if len(cs) != 1 || cs[0].Phone != "+393331110001" {
 		t.Errorf("numbers handed to the dialer %+v, want the one that sent STOP and not the do-not-call one", cs)
+	}
+}
+
+// A run the node could not serve (or the engine was down for) is built
+// later the same day, every 15 minutes at most, and not before its hour.
+func TestAMissedRunIsBuiltLaterTheSameDay(t *testing.T) {
+	t.Parallel()
+	st := storetest.SQLite(t)
+	b := setup(t, st, rows)
+	clock := testkit.NewClock(monday9.Add(-time.Hour))
+	j := b.job(t, "engine-a", clock.Now)
+	j.Agendas = j.Agendas[:1]
+	ctx := context.Background()
+	runs := func() int {
+		rs, err := st.RecallRuns(ctx, "rx", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, r := range rs {
+			if r.CampaignID != 0 {
+				n++
+			}
+		}
+		return n
+	}
+	j.RunDue(ctx)
+	if runs() != 0 {
+		t.Fatal("built before the calendar's hour")
+	}
+	b.srv.SetFault(tdstest.Fault{Kind: tdstest.QueryError})
+	clock.Set(monday9.Add(time.Minute))
+	j.RunDue(ctx)
+	if runs() != 0 {
+		t.Fatal("built while the node fails")
+	}
+	b.srv.SetFault(tdstest.Fault{})
+	clock.Set(monday9.Add(10 * time.Minute))
+	j.RunDue(ctx)
+	if runs() != 0 {
+		t.Fatal("tried again before 15 minutes")
+	}
+	clock.Set(monday9.Add(20 * time.Minute))
+	j.RunDue(ctx)
+	if runs() != 1 {
+		t.Fatal("not built once the node answers")
+	}
+	clock.Set(monday9.Add(2 * time.Hour))
+	j.RunDue(ctx)
+	if runs() != 1 {
+		t.Fatal("built twice")
 	}
 }
