@@ -24,6 +24,9 @@ import (
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/dialer/campaigns"
+	"github.com/richiamo/richiamo/internal/inbound"
+	"github.com/richiamo/richiamo/internal/offers"
+	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/recall"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/slareport"
@@ -49,6 +52,9 @@ type Deps struct {
 	// Owner names this process in leases; "" is host, pid and a random
 	// part.
 	Owner string
+	// Mover moves a booking into a freed slot in the CUP; nil makes each
+	// move a work item for the back office.
+	Mover offers.Mover
 }
 
 // Engine is every service of one engine process. The fields are its parts,
@@ -67,17 +73,21 @@ type Engine struct {
 	Gateway    sms.Gateway
 	GatewayErr error
 	Sender     *remind.Sender
-	Webhooks   *remind.Webhooks
+	// Confirmer asks the provider for the delivery reports that never
+	// came; nil when the gateway cannot be asked.
+	Confirmer *remind.Confirmer
+	Webhooks  *remind.Webhooks
 	// Reminders is the scheduled reminder job.
 	Reminders *remind.Job
-	// Recall is the recall of the monitored agendas; its Settle.OnFreed
-	// is where the slots its cancellations free are announced (nil: to no
-	// one).
+	// Recall is the recall of the monitored agendas; the slots its
+	// cancellations free go to Offers.
 	Recall  *recall.Job
 	Nodes   *mssql.Health
 	Levels  *slareport.Sources
 	Reports *slareport.Schedule
 	Console *web.Console
+	// Offers offers freed slots and takes the answers.
+	Offers *offers.Service
 	// Caller, Dialer and Prober exist when voice is configured (a trunk
 	// to call through).
 	Caller *voice.Caller
@@ -132,6 +142,9 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 	}
 	if e.Gateway != nil {
 		e.Sender = NewSender(cfg, e.Store, e.Gateway, e.Log, e.Now, e.Owner)
+		if asker, ok := e.Gateway.(sms.StatusAsker); ok {
+			e.Confirmer = &remind.Confirmer{Store: e.Store, Gateway: asker, Now: e.Now, Log: e.Log}
+		}
 	}
 	e.Reminders = &remind.Job{Store: e.Store, Campaign: e.Campaign, Layout: ExtractLayout(cfg), Inbox: cfg.Path(cfg.Extract.Inbox),
 		Nodes: ns, Owner: e.Owner, Log: e.Log, Now: e.Now}
@@ -148,6 +161,11 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 
 	e.mux = http.NewServeMux()
 	e.Webhooks = &remind.Webhooks{Store: e.Store, Log: e.Log, Now: e.Now, AuthToken: cfg.SMS.Twilio.AuthToken, PublicURL: cfg.Web.PublicURL}
+	if e.Offers, err = NewOffers(cfg, e.Store, d.Mover, e.Log, e.Now, e.Owner); err != nil {
+		return nil, err
+	}
+	e.Webhooks.Handlers = map[string]inbound.Handler{store.JobOffer: e.Offers.Handler()}
+	e.Recall.Settle.OnFreed = e.offerFreed
 	e.Webhooks.Register(e.mux)
 	e.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := e.Store.DB().PingContext(r.Context()); err != nil {
@@ -175,6 +193,14 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 	}
 	ok = true
 	return e, nil
+}
+
+// offerFreed hands a slot the recall freed to the offers.
+func (e *Engine) offerFreed(ctx context.Context, f recall.FreedSlot) {
+	err := e.Offers.OnFreed(ctx, offers.FreedSlot{Node: f.Node, Agenda: f.Agenda, At: f.At, ServiceType: f.ServiceType, BookingCode: f.BookingCode})
+	if err != nil {
+		e.Log.Error("freed slot not recorded for the offers", "node", f.Node, "agenda", f.Agenda, "booking", phone.MaskCode(f.BookingCode), "err", err)
+	}
 }
 
 func (e *Engine) nodeHealth(ctx context.Context) []web.NodeHealth {
@@ -223,16 +249,25 @@ type Service struct {
 // Services are what Run runs besides the web server: the reminder
 // schedule, the sender, the CUP nodes' health, the service-level reports,
 // the recall of the monitored agendas, and with voice the dialer and the continuity probe.
+//
+// Without SMS settings at all (no sms.twilio.account_sid) the engine runs
+// without the reminder job: the console, the reports and the calls still
+// serve. SMS settings given but unusable (a missing token) are an error.
 func (e *Engine) Services() ([]Service, error) {
-	if e.Sender == nil {
+	var s []Service
+	switch {
+	case e.Sender != nil:
+		s = append(s, Service{"reminders", e.Reminders.Run}, Service{"sender", e.Sender.Run})
+	case e.Config.SMS.Twilio.AccountSID != "":
 		return nil, e.GatewayErr
 	}
-	s := []Service{
-		{"reminders", e.Reminders.Run},
-		{"sender", e.Sender.Run},
-		{"cup-health", e.Nodes.Run},
-		{"reports", e.Reports.Run},
-		{"recall", e.Recall.Run},
+	s = append(s, Service{"cup-health", e.Nodes.Run}, Service{"reports", e.Reports.Run}, Service{"recall", e.Recall.Run})
+	if e.Sender != nil {
+		// Offers go out by SMS, through the outbox the sender drains.
+		s = append(s, Service{"offers", e.Offers.Run})
+	}
+	if e.Confirmer != nil {
+		s = append(s, Service{"confirmations", e.Confirmer.Run})
 	}
 	if e.Dialer != nil {
 		s = append(s, Service{"calls", e.Dialer.Run}, Service{"continuity", e.Prober.Run})
@@ -247,6 +282,9 @@ func (e *Engine) Run(ctx context.Context, ln net.Listener) error {
 	svcs, err := e.Services()
 	if err != nil {
 		return err
+	}
+	if e.Sender == nil {
+		e.Log.Warn("SMS not configured (sms.twilio.account_sid): no reminder is planned or sent; the console, the reports and the calls run")
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -303,6 +341,10 @@ func (e *Engine) Close() {
 // CheckServe refuses a configuration serve cannot run on, naming the
 // setting.
 func CheckServe(cfg config.Config) error {
+	if cfg.SMS.Twilio.AccountSID == "" {
+		// No reminders: nothing calls back, and no extract is read.
+		return nil
+	}
 	if cfg.Web.PublicURL == "" {
 		return errors.New("config: web.public_url: required by serve (the https address the SMS provider calls back)")
 	}

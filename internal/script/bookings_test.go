@@ -112,6 +112,7 @@ var updateGolden = flag.Bool("update", false, "rewrite golden files")
 func TestRecallAgendasCallGolden(t *testing.T) {
 	t.Parallel()
 	s := recallAgendas(t)
+	s.Now = func() time.Time { return appointment.Add(-7 * 24 * time.Hour) } // a morning call
 	bs := []Booking{{Node: "ASL1", Code: "B-1", At: appointment}, {Node: "ASL1", Code: "B-2", At: appointment.Add(26 * time.Hour)}}
 	var b strings.Builder
 	for i, bk := range bs {
@@ -120,17 +121,17 @@ func TestRecallAgendasCallGolden(t *testing.T) {
 			steps = steps[1:]
 		}
 		for _, st := range withFacility(steps, bk.Facility) {
-			ns, err := names(st.Say, bk.At)
+			ns, err := names(st.Say, bk.At, s.now())
 			if err != nil {
 				t.Fatal(err)
 			}
 			fmt.Fprintf(&b, "say:   %s\n", strings.Join(ns, " "))
 		}
 		result := []string{"confirmed", "cancelled"}[i]
-		ns, _ := names(s.Closing[result], bk.At)
+		ns, _ := names(s.Closing[result], bk.At, s.now())
 		fmt.Fprintf(&b, "key %d: %s\n", i+1, strings.Join(ns, " "))
 	}
-	ns, _ := names(s.Farewell, time.Time{})
+	ns, _ := names(s.Farewell, time.Time{}, s.now())
 	fmt.Fprintf(&b, "end:   %s\n", strings.Join(ns, " "))
 	path := filepath.Join("testdata", "recall-agende-call.golden")
 	if *updateGolden {

@@ -18,6 +18,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/dialer"
 	"github.com/richiamo/richiamo/internal/sla"
 	"github.com/richiamo/richiamo/internal/voice"
@@ -64,6 +65,23 @@ type Item struct {
 	// facility, in a call about several bookings; nothing when the
 	// booking's facility has no recording.
 	Facility bool
+	// Greeting says good morning or good evening by the time of the call.
+	Greeting bool
+}
+
+// The greetings {greeting: true} says: "Buongiorno" until 14:00 in Rome,
+// then "Buonasera", as one greets in Italy after lunch.
+const (
+	GreetMorning = "frase-buongiorno"
+	GreetEvening = "frase-buonasera"
+)
+
+// Greeting is the greeting segment for a call at t.
+func Greeting(t time.Time) string {
+	if t.In(calendar.Rome).Hour() < 14 {
+		return GreetMorning
+	}
+	return GreetEvening
 }
 
 // UnmarshalYAML reads a segment name, or a mapping such as
@@ -78,7 +96,7 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	case yaml.MappingNode:
 		if len(n.Content) != 2 {
-			return fmt.Errorf("line %d: a booking field is one key: appointment, date, time or facility", n.Line)
+			return fmt.Errorf("line %d: a booking field is one key: appointment, date, time, greeting or facility", n.Line)
 		}
 		k, v := n.Content[0], n.Content[1]
 		var on bool
@@ -94,8 +112,10 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 			it.Time = true
 		case "facility":
 			it.Facility = true
+		case "greeting":
+			it.Greeting = true
 		default:
-			return fmt.Errorf("line %d: unknown key %q (want appointment, date, time or facility)", k.Line, k.Value)
+			return fmt.Errorf("line %d: unknown key %q (want appointment, date, time, greeting or facility)", k.Line, k.Value)
 		}
 		return nil
 	}
@@ -112,6 +132,8 @@ func (it Item) String() string {
 		return "{time}"
 	case it.Facility:
 		return "{facility}"
+	case it.Greeting:
+		return "{greeting}"
 	}
 	return it.Segment
 }
@@ -259,8 +281,18 @@ type Script struct {
 	OperatorQueue SIPURI   `yaml:"operator_queue"`
 	Transfer      Transfer `yaml:"transfer"`
 
+	// Now is the clock the greeting is chosen by; nil is the wall clock.
+	Now func() time.Time
+
 	lib   *say.Library
 	lines yamlfile.Lines // where each key was written, for the messages
+}
+
+func (s *Script) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // Load reads a script and checks it against lib: every segment it names
@@ -375,11 +407,17 @@ func (s *Script) validate() error {
 // with where the script uses it.
 func (s *Script) check(where string, items []Item) error {
 	for i, it := range items {
-		if it.Segment == "" {
+		segs := []string{it.Segment}
+		switch {
+		case it.Greeting:
+			segs = []string{GreetMorning, GreetEvening}
+		case it.Segment == "":
 			continue
 		}
-		if _, err := s.lib.Segment(it.Segment); err != nil {
-			return s.lines.At(fmt.Sprintf("%s[%d]", where, i), "%v", err)
+		for _, seg := range segs {
+			if _, err := s.lib.Segment(seg); err != nil {
+				return s.lines.At(fmt.Sprintf("%s[%d]", where, i), "%v", err)
+			}
 		}
 	}
 	return nil
@@ -498,7 +536,7 @@ func (s *Script) Positive(a dialer.Attempt) bool {
 
 // names turns items into segment names, the booking fields spoken for
 // appointment.
-func names(items []Item, appointment time.Time) ([]string, error) {
+func names(items []Item, appointment, now time.Time) ([]string, error) {
 	var out []string
 	for _, it := range items {
 		if it.Segment != "" {
@@ -507,6 +545,10 @@ func names(items []Item, appointment time.Time) ([]string, error) {
 		}
 		if it.Facility {
 			// Not given a recording of the facility: say nothing of it.
+			continue
+		}
+		if it.Greeting {
+			out = append(out, Greeting(now))
 			continue
 		}
 		if appointment.IsZero() {
@@ -534,7 +576,7 @@ type prompts struct {
 func (s *Script) prompts(appointment time.Time) (*prompts, error) {
 	p := &prompts{}
 	for i, st := range s.Steps {
-		ns, err := names(st.Say, appointment)
+		ns, err := names(st.Say, appointment, s.now())
 		if err != nil {
 			return nil, err
 		}
@@ -559,7 +601,7 @@ func (s *Script) compose(items []Item, appointment time.Time) (*media.Audio, err
 	if len(items) == 0 {
 		return nil, nil
 	}
-	ns, err := names(items, appointment)
+	ns, err := names(items, appointment, s.now())
 	if err != nil {
 		return nil, err
 	}
