@@ -1,12 +1,20 @@
 package engine
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/clock"
 	"github.com/richiamo/richiamo/internal/config"
+	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/recall"
 )
 
 const recallNode = `cup:
@@ -55,5 +63,32 @@ func TestRecallAgendasAreTheShippedOnesOrTheConfiguredFile(t *testing.T) {
 	cfg.Campaigns.RecallAgendas = "agende.yaml"
 	if _, err := RecallAgendas(cfg); err == nil || !strings.Contains(err.Error(), "line 6: agende[rx].window.to_days") {
 		t.Errorf("got %v, want the file's key and line", err)
+	}
+}
+
+// A slot a recall cancellation frees reaches the offers as a freed slot.
+func TestTheRecallsFreedSlotsGoToTheOffers(t *testing.T) {
+	t.Parallel()
+	cfg := config.Default()
+	cfg.Dir = t.TempDir()
+	now := time.Date(2027, 3, 10, 9, 30, 0, 0, calendar.Rome)
+	eng, err := New(context.Background(), cfg, Deps{Now: clock.From(now), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	as, err := recall.Parse([]byte("agende:\n  - name: rx\n    node: ASL1\n    codes: [RX]\n    calendar: \"0 9 * * 3\"\n    window: {from_days: 7, to_days: 14}\n    offer_freed_slots: true\n"), "agende.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Recall.Settle.Agendas = as
+	at := time.Date(2027, 4, 20, 9, 0, 0, 0, calendar.Rome)
+	eng.Recall.Settle.Freed(context.Background(), cup.Booking{Node: "ASL1", Code: "B-1", Agenda: "RX", At: at, ServiceType: cup.ServiceInstrumental})
+	ss, err := eng.Store.FreedSlots(context.Background(), now.AddDate(0, 0, -1), now.Add(time.Hour), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ss) != 1 || ss[0].Agenda != "RX" || ss[0].Node != "ASL1" {
+		t.Errorf("freed slots %+v, want the recall's", ss)
 	}
 }
