@@ -19,3 +19,15 @@ var Recall []byte
 //
 //go:embed offer.yaml
 var Offer []byte
+
+// RecallAgendas is the shipped list of monitored agendas
+// (recall-agende.yaml).
+//
+//go:embed recall-agende.yaml
+var RecallAgendas []byte
+
+// RecallAgendasCall is the shipped call script of the monitored agendas'
+// recall (recall-agende-chiamata.yaml).
+//
+//go:embed recall-agende-chiamata.yaml
+var RecallAgendasCall []byte

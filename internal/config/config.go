@@ -98,8 +98,28 @@ type Node struct {
 	QueryTimeout   Duration `yaml:"query_timeout"`
 	// Query returns the extract's columns for appointments in [@from, @to).
 	Query string `yaml:"query"`
+	// RecallQuery returns the same columns for the recall of monitored
+	// agendas: appointments in [@from, @to) of the agendas in @agende
+	// (their codes, comma-separated). Empty: the node's agendas are
+	// recalled from extract files only.
+	RecallQuery string `yaml:"recall_query"`
+	// WriteBack are the statements the node's DBA provides for changing
+	// bookings in the CUP; without them a change is a work item.
+	WriteBack WriteBack `yaml:"write_back"`
 	// Password is filled from the environment.
 	Password string `yaml:"-"`
+}
+
+// WriteBack are a node's write-back statements: parameterised T-SQL
+// (typically EXEC of a stored procedure), each optional.
+type WriteBack struct {
+	// Cancel cancels booking @code.
+	Cancel string `yaml:"cancel"`
+	// Move moves booking @code from @at to @new_at, failing when the slot
+	// is not free.
+	Move string `yaml:"move"`
+	// Book books @agenda at @at.
+	Book string `yaml:"book"`
 }
 
 // NodePasswordEnv names the variable holding a node's password.
@@ -118,6 +138,9 @@ func NodePasswordEnv(name string) string {
 // Campaigns points at the campaign definitions.
 type Campaigns struct {
 	Reminder string `yaml:"reminder"`
+	// RecallAgendas lists the monitored agendas; the shipped list when
+	// the default file does not exist.
+	RecallAgendas string `yaml:"recall_agendas"`
 }
 
 // SMS holds the gateway and the sending discipline.
@@ -183,7 +206,7 @@ type Log struct {
 func Default() Config {
 	return Config{
 		Store:     Store{SQLite: "richiamo.db"},
-		Campaigns: Campaigns{Reminder: "campaigns/reminder.yaml"},
+		Campaigns: Campaigns{Reminder: "campaigns/reminder.yaml", RecallAgendas: "campaigns/recall-agende.yaml"},
 		// The sender's other defaults are the remind package's; a
 		// reconcile_after of 0 means at once, so its default is here.
 		SMS: SMS{Provider: "twilio", ReconcileAfter: Duration(30 * time.Second)},

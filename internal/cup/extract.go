@@ -288,7 +288,8 @@ func detectDelimiter(header []byte) byte {
 func (r *ExtractReader) Line() int { return r.line }
 
 // Next returns the next data row: either a Booking (rej == nil) or a
-// Rejection. err is io.EOF at the end; any other err is a read error that
+// Rejection; a landline's rejection comes with its Booking, as
+// ValidateRecord gives it. err is io.EOF at the end; any other err is a read error that
 // stops the file (an I/O error, a quoted cell still open at the end of the
 // file, a row over 1 MiB), never a bad row. Rows whose cells are all empty
 // are skipped.
@@ -319,10 +320,7 @@ func (r *ExtractReader) Next() (b Booking, rej *Rejection, err error) {
 		r.line = start
 		r.fillRow()
 		b, rej := ValidateRecord(&r.row, r.name, start, r.node)
-		if rej != nil {
-			return Booking{}, rej, nil
-		}
-		return b, nil, nil
+		return b, rej, nil
 	}
 }
 
@@ -544,7 +542,10 @@ type Record interface{ Get(col string) string }
 // being optional; one that cannot be read is the zero time, not a rejection,
 // because no reminder depends on it.
 //
-// Detail never repeats the phone number.
+// Detail never repeats the phone number. A landline row is rejected
+// (landline) but its Booking is returned with the rejection, complete, for
+// the jobs that call rather than text; every other rejection returns the
+// zero Booking.
 func ValidateRecord(rec Record, source string, line int, defaultNode string) (Booking, *Rejection) {
 	for i, col := range columns {
 		if at, r := controlChar(rec.Get(col), textColumn[i]); at >= 0 {
@@ -567,8 +568,6 @@ func ValidateRecord(rec Record, source string, line int, defaultNode string) (Bo
 		return Booking{}, reject(source, line, ReasonMissingPhone, "column "+ColPhone+": empty")
 	case phone.Invalid:
 		return Booking{}, reject(source, line, ReasonInvalidPhone, "column "+ColPhone+": not a valid number")
-	case phone.Landline:
-		return Booking{}, reject(source, line, ReasonLandline, "column "+ColPhone+": a landline or another number that cannot receive SMS")
 	}
 	node := strings.TrimSpace(rec.Get(ColNode))
 	if node == "" {
@@ -582,7 +581,7 @@ func ValidateRecord(rec Record, source string, line int, defaultNode string) (Bo
 			bookedOn = time.Date(d.year, time.Month(d.month), d.day, d.hour, d.min, d.sec, 0, Rome)
 		}
 	}
-	return Booking{
+	b := Booking{
 		Node:        node,
 		Code:        code,
 		Phone:       e164,
@@ -599,7 +598,13 @@ func ValidateRecord(rec Record, source string, line int, defaultNode string) (Bo
 		Name:        strings.TrimSpace(rec.Get(ColName)),
 		Source:      source,
 		Line:        line,
-	}, nil
+	}
+	if kind == phone.Landline {
+		// Rejected for SMS, but the booking goes with the rejection: a
+		// landline can be called.
+		return b, reject(source, line, ReasonLandline, "column "+ColPhone+": a landline or another number that cannot receive SMS")
+	}
+	return b, nil
 }
 
 // textColumn marks the columns of free text, by slot, where a tab or a line

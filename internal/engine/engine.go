@@ -27,6 +27,8 @@ import (
 	"github.com/richiamo/richiamo/internal/inbound"
 	"github.com/richiamo/richiamo/internal/job"
 	"github.com/richiamo/richiamo/internal/offers"
+	"github.com/richiamo/richiamo/internal/phone"
+	"github.com/richiamo/richiamo/internal/recall"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/sms"
@@ -78,10 +80,13 @@ type Engine struct {
 	Webhooks  *remind.Webhooks
 	// Reminders is the scheduled reminder job.
 	Reminders *remind.Job
-	Nodes     *mssql.Health
-	Levels    *slareport.Sources
-	Reports   *slareport.Schedule
-	Console   *web.Console
+	// Recall is the recall of the monitored agendas; the slots its
+	// cancellations free go to Offers.
+	Recall  *recall.Job
+	Nodes   *mssql.Health
+	Levels  *slareport.Sources
+	Reports *slareport.Schedule
+	Console *web.Console
 	// Offers offers freed slots and takes the answers.
 	Offers *offers.Service
 	// Caller, Dialer and Prober exist when voice is configured (a trunk
@@ -147,6 +152,11 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 	if cfg.Extract.Done != "" {
 		e.Reminders.Done = cfg.Path(cfg.Extract.Done)
 	}
+	agendas, err := RecallAgendas(cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.Recall = NewRecall(cfg, e.Store, agendas, ns, e.Log, e.Now, e.Owner)
 	e.Nodes = &mssql.Health{Nodes: ns, Now: e.Now}
 	e.Reports = &slareport.Schedule{Sources: *e.Levels, Plan: ReportPlan(cfg.SLA), Log: e.Log, Now: e.Now}
 
@@ -156,6 +166,7 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 		return nil, err
 	}
 	e.Webhooks.Handlers = map[string]inbound.Handler{store.JobOffer: e.Offers.Handler()}
+	e.Recall.Settle.OnFreed = e.offerFreed
 	e.Webhooks.Register(e.mux)
 	e.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := e.Store.DB().PingContext(r.Context()); err != nil {
@@ -183,6 +194,14 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 	}
 	ok = true
 	return e, nil
+}
+
+// offerFreed hands a slot the recall freed to the offers.
+func (e *Engine) offerFreed(ctx context.Context, f recall.FreedSlot) {
+	err := e.Offers.OnFreed(ctx, offers.FreedSlot{Node: f.Node, Agenda: f.Agenda, At: f.At, ServiceType: f.ServiceType, BookingCode: f.BookingCode})
+	if err != nil {
+		e.Log.Error("freed slot not recorded for the offers", "node", f.Node, "agenda", f.Agenda, "booking", phone.MaskCode(f.BookingCode), "err", err)
+	}
 }
 
 func (e *Engine) nodeHealth(ctx context.Context) []web.NodeHealth {
@@ -231,7 +250,7 @@ type Service struct {
 
 // Services are what Run runs besides the web server: the reminder
 // schedule, the sender, the CUP nodes' health, the service-level reports,
-// and with voice the dialer and the continuity probe.
+// the recall of the monitored agendas, and with voice the dialer and the continuity probe.
 //
 // Without SMS settings at all (no sms.twilio.account_sid) the engine runs
 // without the reminder job: the console, the reports and the calls still
@@ -244,7 +263,7 @@ func (e *Engine) Services() ([]Service, error) {
 	case e.Config.SMS.Twilio.AccountSID != "":
 		return nil, e.GatewayErr
 	}
-	s = append(s, Service{"cup-health", e.Nodes.Run}, Service{"reports", e.Reports.Run})
+	s = append(s, Service{"cup-health", e.Nodes.Run}, Service{"reports", e.Reports.Run}, Service{"recall", e.Recall.Run})
 	if e.Sender != nil {
 		// Offers go out by SMS, through the outbox the sender drains.
 		s = append(s, Service{"offers", e.Offers.Run})

@@ -97,7 +97,7 @@ template: "CUP: appuntamento di {{(index .Appuntamenti 0).Quando}}, prenotazione
 	for _, s := range svcs {
 		names = append(names, s.Name)
 	}
-	if got := strings.Join(names, " "); got != "reminders sender cup-health reports offers confirmations" {
+	if got := strings.Join(names, " "); got != "reminders sender cup-health reports recall offers confirmations" {
 		t.Errorf("services without voice: %s", got)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -184,7 +184,7 @@ func TestServeRunsWithoutSMSSettings(t *testing.T) {
 	for _, s := range svcs {
 		names = append(names, s.Name)
 	}
-	if got := strings.Join(names, " "); got != "cup-health reports" {
+	if got := strings.Join(names, " "); got != "cup-health reports recall" {
 		t.Errorf("services without SMS: %s", got)
 	}
 	// Settings given but unusable still stop start-up.

@@ -16,6 +16,7 @@ import (
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
+	"github.com/richiamo/richiamo/internal/recall"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/script"
 	"github.com/richiamo/richiamo/internal/sla"
@@ -228,4 +229,45 @@ func RetryWarnings(cfg config.Config, scriptText []byte) []string {
 		return nil
 	}
 	return s.EfficiencyWarnings(p)
+}
+
+// RecallAgendas reads the configured monitored agendas; when the setting
+// is the default and no such file exists, the shipped list is used.
+func RecallAgendas(cfg config.Config) ([]recall.Agenda, error) {
+	p := cfg.Path(cfg.Campaigns.RecallAgendas)
+	if cfg.Campaigns.RecallAgendas == config.Default().Campaigns.RecallAgendas {
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			return recall.Load("")
+		}
+	}
+	return recall.Load(p)
+}
+
+// RecallNodes are the configured CUP nodes as the recall uses them (their
+// recall query and write-back), for the nodes in ns (those whose settings
+// and password are complete).
+func RecallNodes(cfg config.Config, ns []mssql.Node) map[string]recall.Node {
+	ok := map[string]mssql.Node{}
+	for _, n := range ns {
+		ok[n.Name] = n
+	}
+	out := map[string]recall.Node{}
+	for _, n := range cfg.CUP.Nodes {
+		if db, found := ok[n.Name]; found {
+			out[n.Name] = recall.Node{DB: db, RecallQuery: n.RecallQuery, WriteBack: WriteBack(n)}
+		}
+	}
+	return out
+}
+
+// NewRecall is the recall job of the monitored agendas, with the settler
+// that acts on its outcomes (cancellations through the nodes' write-back).
+func NewRecall(cfg config.Config, st *store.Store, as []recall.Agenda, ns []mssql.Node, log *slog.Logger, now func() time.Time, owner string) *recall.Job {
+	nodes := RecallNodes(cfg, ns)
+	exec := map[string]*mssql.Executor{}
+	for name, n := range nodes {
+		exec[name] = &mssql.Executor{Node: n.DB, WB: n.WriteBack}
+	}
+	return &recall.Job{Store: st, Agendas: as, Nodes: nodes, Layout: ExtractLayout(cfg), Owner: owner, Log: log, Now: now,
+		Settle: &recall.Settler{Store: st, Agendas: as, Exec: exec, Log: log, Now: now}}
 }

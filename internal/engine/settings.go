@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/dialer"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/web"
+	"github.com/richiamo/richiamo/internal/yamlfile"
 )
 
 // LoadConfig reads the configuration file as config.Load does, then checks
@@ -52,7 +54,32 @@ func CheckSettings(cfg config.Config) error {
 	if idle := cmp.Or(cfg.Web.IdleTimeout.D(), web.DefaultIdleTimeout); idle > ttl {
 		errs = append(errs, lines.At("web.idle_timeout", "%s is longer than web.session_ttl (%s)", idle, ttl))
 	}
+	for _, n := range cfg.CUP.Nodes {
+		if n.RecallQuery != "" {
+			if err := mssql.ValidateRecallQuery(n.Name, n.RecallQuery); err != nil {
+				errs = append(errs, at(lines, err))
+			}
+		}
+		if err := WriteBack(n).Validate(n.Name); err != nil {
+			errs = append(errs, at(lines, err))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// at places an error that starts with its key ("cup.nodes[ASL1].recall_query:
+// …") on the key's line.
+func at(lines yamlfile.Lines, err error) error {
+	key, msg, ok := strings.Cut(err.Error(), ": ")
+	if !ok {
+		return err
+	}
+	return lines.At(key, "%s", msg)
+}
+
+// WriteBack is a configured node's write-back statements.
+func WriteBack(n config.Node) mssql.WriteBack {
+	return mssql.WriteBack{Cancel: n.WriteBack.Cancel, Move: n.WriteBack.Move, Book: n.WriteBack.Book}
 }
 
 // VoiceConfig maps the voice section of the configuration onto a Caller's

@@ -3,7 +3,9 @@ package script
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/richiamo/richiamo/internal/dialer"
@@ -23,12 +25,30 @@ type Payload struct {
 	Offer   int64     `json:"offer,omitempty"`
 	Offered time.Time `json:"offered,omitzero"`
 	Until   time.Time `json:"until,omitzero"`
+	// Bookings, when there are any, are the number's bookings, asked
+	// about one after the other in one call (Code and Appointment are then
+	// unused).
+	Bookings []Booking `json:"bookings,omitempty"`
 }
 
 // ContactDecide is Decide for one contact: what the campaign's job makes
 // of the choice a patient keyed in the call with contact c, decided before
 // the closing is said.
 type ContactDecide func(ctx context.Context, c store.Contact, p Payload, choice string) (string, error)
+
+// Booking is one of several bookings a call asks about.
+type Booking struct {
+	Node string    `json:"node"`
+	Code string    `json:"code"`
+	At   time.Time `json:"at"`
+	// Facility is the recorded segment that names the booking's facility
+	// (said for {facility: true}); "" for none.
+	Facility string `json:"facility,omitempty"`
+}
+
+// BookingQuestion is the name of the answer about booking (node, code) in
+// a call about several bookings.
+func BookingQuestion(node, code string) string { return "booking:" + node + "/" + code }
 
 // ScriptError is the result recorded when the script failed on our side
 // during an answered call.
@@ -81,6 +101,16 @@ func callWith(place func(context.Context, voice.Request) (Answered, voice.Result
 		if call == nil {
 			return dialer.Attempt{Call: r}
 		}
+		if len(p.Bookings) > 0 {
+			result, digits, answers, err := s.RunBookings(ctx, call, p.Bookings)
+			r = call.Hangup()
+			if err != nil {
+				result = ScriptError
+				r.Err = err
+			}
+			r.Digits = digits
+			return dialer.Attempt{Call: r, Result: result, Answers: answers}
+		}
 		var d Decide
 		if decide != nil {
 			d = func(ctx context.Context, choice string) (string, error) { return decide(ctx, c, p, choice) }
@@ -94,4 +124,61 @@ func callWith(place func(context.Context, voice.Request) (Answered, voice.Result
 		r.Digits = digits
 		return dialer.Attempt{Call: r, Result: result, Answers: []store.Answer{{Question: MenuQuestion, Value: result, Keys: digits}}}
 	}
+}
+
+// RunBookings asks about each booking in turn on one answered call: the
+// first step (the greeting) is said once, the other steps and the menu for
+// each booking. After a result in s.Continue the call goes on to the next
+// booking; any other result ends it, and the bookings not reached have no
+// answer. The result is the last booking's, the answers one per booking
+// asked (BookingQuestion), and the farewell is said when every booking was
+// asked.
+func (s *Script) RunBookings(ctx context.Context, call Player, bs []Booking) (result, digits string, answers []store.Answer, err error) {
+	for i, b := range bs {
+		sc := *s
+		if i > 0 && len(s.Steps) > 1 {
+			sc.Steps = s.Steps[1:]
+		}
+		sc.Steps = withFacility(sc.Steps, b.Facility)
+		r, d, err := sc.Run(ctx, call, b.At)
+		digits += d
+		if err != nil {
+			return r, digits, answers, err
+		}
+		result = r
+		if r == HungUp || r == NoResponse {
+			return result, digits, answers, nil
+		}
+		answers = append(answers, store.Answer{Question: BookingQuestion(b.Node, b.Code), Value: r, Keys: d})
+		if !slices.Contains(s.Continue, r) {
+			return result, digits, answers, nil
+		}
+	}
+	if a, err := s.compose(s.Farewell, Fields{}); err != nil {
+		return result, digits, answers, fmt.Errorf("script: farewell: %w", err)
+	} else if a != nil {
+		if err := call.PlayWhole(ctx, a); err != nil && !errors.Is(err, voice.ErrHungUp) {
+			return result, digits, answers, fmt.Errorf("script: farewell: %w", err)
+		}
+	}
+	return result, digits, answers, nil
+}
+
+// withFacility is steps with {facility: true} replaced by the segment seg;
+// steps themselves are not changed.
+func withFacility(steps []Step, seg string) []Step {
+	if seg == "" {
+		return steps
+	}
+	out := make([]Step, len(steps))
+	for i, st := range steps {
+		out[i] = Step{Say: make([]Item, len(st.Say))}
+		for j, it := range st.Say {
+			if it.Facility {
+				it = Item{Segment: seg}
+			}
+			out[i].Say[j] = it
+		}
+	}
+	return out
 }

@@ -61,6 +61,10 @@ type Item struct {
 	// Appointment says the booking's date and time; Date and Time one of
 	// them.
 	Appointment, Date, Time bool
+	// Facility says the recorded segment that names the booking's
+	// facility, in a call about several bookings; nothing when the
+	// booking's facility has no recording.
+	Facility bool
 	// Greeting says good morning or good evening by the time of the call.
 	Greeting bool
 	// Offered says the date and time of the slot an offer call offers;
@@ -95,7 +99,7 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	case yaml.MappingNode:
 		if len(n.Content) != 2 {
-			return fmt.Errorf("line %d: a booking field is one key: appointment, date, time, greeting, offered or until", n.Line)
+			return fmt.Errorf("line %d: a booking field is one key: appointment, date, time, greeting, facility, offered or until", n.Line)
 		}
 		k, v := n.Content[0], n.Content[1]
 		var on bool
@@ -109,6 +113,8 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 			it.Date = true
 		case "time":
 			it.Time = true
+		case "facility":
+			it.Facility = true
 		case "greeting":
 			it.Greeting = true
 		case "offered":
@@ -116,7 +122,7 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 		case "until":
 			it.Until = true
 		default:
-			return fmt.Errorf("line %d: unknown key %q (want appointment, date, time, greeting, offered or until)", k.Line, k.Value)
+			return fmt.Errorf("line %d: unknown key %q (want appointment, date, time, greeting, facility, offered or until)", k.Line, k.Value)
 		}
 		return nil
 	}
@@ -131,6 +137,8 @@ func (it Item) String() string {
 		return "{date}"
 	case it.Time:
 		return "{time}"
+	case it.Facility:
+		return "{facility}"
 	case it.Greeting:
 		return "{greeting}"
 	case it.Offered:
@@ -278,6 +286,13 @@ type Script struct {
 	// closing, said instead of the choice's.
 	Outcomes []string `yaml:"outcomes"`
 	Retry    Retry    `yaml:"retry"`
+	// Continue are the results after which a call about several bookings
+	// goes on to the next one (confirmed, cancelled); any other result
+	// (an operator, the do-not-call key, silence) ends the call there.
+	Continue []string `yaml:"continue"`
+	// Farewell is said once at the end of a call about several bookings,
+	// after the last booking's closing.
+	Farewell []Item `yaml:"farewell"`
 	// OperatorQueue is where a menu choice "transfer" sends the call.
 	OperatorQueue SIPURI   `yaml:"operator_queue"`
 	Transfer      Transfer `yaml:"transfer"`
@@ -386,6 +401,14 @@ func (s *Script) validate() error {
 			return at(fmt.Sprintf("outcomes[%d]", i), "%q cannot be an outcome", o)
 		}
 		known[o] = true
+	}
+	for i, r := range s.Continue {
+		if !known[r] || r == NoResponse || r == HungUp {
+			return at(fmt.Sprintf("continue[%d]", i), "%q is not a result of the menu", r)
+		}
+	}
+	if err := s.check("farewell", s.Farewell); err != nil {
+		return err
 	}
 	for _, r := range slices.Sorted(maps.Keys(s.Closing)) {
 		key := fmt.Sprintf("closing[%q]", r)
@@ -517,13 +540,22 @@ func hm(d time.Duration) string {
 // Positive says whether an answered call acquired the information the
 // campaign wants: the patient chose one of the menu's results. It reads
 // the keys the script took (CallFunc puts them in r.Digits): the script
-// stops at the first menu key, so a choice is always the last of them. A
+// stops at the first menu key, so a choice is always the last of them. With
+// continue, a call about several bookings is positive only when its last
+// result is one of continue. A
 // transfer is not: the patient gave no answer through the menu, and from
 // the keys alone a failed transfer cannot be told from one that worked.
 func (s *Script) Positive(a dialer.Attempt) bool {
 	r := a.Call
 	if r.Outcome != voice.Answered || r.Digits == "" {
 		return false
+	}
+	if len(s.Continue) > 0 {
+		// A call about several bookings achieved its purpose when it went
+		// through them all: the last result is one that goes on. An
+		// operator asked for, or the do-not-call key, leaves bookings
+		// unanswered for the back office.
+		return slices.Contains(s.Continue, a.Result)
 	}
 	ch, ok := s.Menu.Keys[r.Digits[len(r.Digits)-1:]]
 	return ok && ch.Transfer == ""
@@ -542,6 +574,10 @@ func names(items []Item, f Fields, now time.Time) ([]string, error) {
 	for _, it := range items {
 		if it.Segment != "" {
 			out = append(out, it.Segment)
+			continue
+		}
+		if it.Facility {
+			// Not given a recording of the facility: say nothing of it.
 			continue
 		}
 		if it.Greeting {

@@ -133,7 +133,7 @@ func (x *Reader) Next() (b cup.Booking, rej *cup.Rejection, err error) {
 		}
 		return cup.Booking{}, nil, fmt.Errorf("mssql: reading the spooled rows back: %w", err)
 	}
-	if e.R != nil {
+	if e.R != nil && e.B == nil {
 		return cup.Booking{}, e.R, nil
 	}
 	if e.B == nil {
@@ -146,7 +146,7 @@ func (x *Reader) Next() (b cup.Booking, rej *cup.Rejection, err error) {
 	if !b.BookedOn.IsZero() {
 		b.BookedOn = b.BookedOn.In(cup.Rome)
 	}
-	return b, nil, nil
+	return b, e.R, nil
 }
 
 // Fetch reads the bookings of the appointments in [from, to) from a node,
@@ -233,6 +233,14 @@ func fail(n Node, parent, phase context.Context, late string, err error) *NodeEr
 
 // read runs the node's query for [from, to) and validates every row.
 func (s *session) read(ctx context.Context, from, to time.Time) (*Result, error) {
+	return s.readWith(ctx, false,
+		sql.Named("from", civil.DateTimeOf(from.In(cup.Rome))),
+		sql.Named("to", civil.DateTimeOf(to.In(cup.Rome))))
+}
+
+// readWith runs the node's query with args; keepLandlines makes a landline
+// row a booking (for calls) instead of a rejection.
+func (s *session) readWith(ctx context.Context, keepLandlines bool, args ...any) (*Result, error) {
 	n := s.n
 	qctx, cancel := context.WithTimeout(ctx, n.queryTimeout())
 	defer cancel()
@@ -240,9 +248,7 @@ func (s *session) read(ctx context.Context, from, to time.Time) (*Result, error)
 	failed := func(err error) error {
 		return fail(n, ctx, qctx, late, err)
 	}
-	rows, err := s.conn.QueryxContext(qctx, n.Query,
-		sql.Named("from", civil.DateTimeOf(from.In(cup.Rome))),
-		sql.Named("to", civil.DateTimeOf(to.In(cup.Rome))))
+	rows, err := s.conn.QueryxContext(qctx, n.Query, args...)
 	if err != nil {
 		return nil, failed(err)
 	}
@@ -280,9 +286,17 @@ func (s *session) read(ctx context.Context, from, to time.Time) (*Result, error)
 			return nil, &NodeError{Node: n.Name, Cause: CauseQuery, Err: fmt.Errorf("row %d: %w", res.Rows, err)}
 		}
 		b, rej := cup.ValidateRecord(&rec, source, res.Rows, n.Name)
+		if keepLandlines && rej != nil && rej.Reason == cup.ReasonLandline {
+			rej = nil
+		}
 		e := spooled{R: rej}
 		if rej != nil {
 			res.Rejected++
+			if rej.Reason == cup.ReasonLandline {
+				// As the extract reader, the landline's booking goes with
+				// its rejection.
+				e.B = &b
+			}
 		} else {
 			res.Booked++
 			e.B = &b

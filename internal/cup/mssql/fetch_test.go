@@ -153,7 +153,8 @@ func TestNodeRowsBecomeWhatExtractRowsBecome(t *testing.T) {
 		// header line.
 		if wrej != nil {
 			wrej.File, wrej.Line = "node ASL1", wrej.Line-1
-		} else {
+		}
+		if wb.Code != "" {
 			wb.Source, wb.Line = "node ASL1", wb.Line-1
 		}
 		if !reflect.DeepEqual(gb, wb) || !reflect.DeepEqual(grej, wrej) {

@@ -381,6 +381,17 @@ func (c *conn) answer(q Query) error {
 		return c.single(Int, 1, q.RPC)
 	}
 
+	if s.opts.Exec != nil && !strings.HasPrefix(text, "select") && !strings.HasPrefix(text, "with") {
+		s.count(func(st *Stats) { st.Queries++ })
+		n, e := s.opts.Exec(q)
+		if e != nil {
+			return c.fail(*e, q.RPC)
+		}
+		w := &buf{}
+		c.trailer(w, int(n), q.RPC)
+		return c.reply().send(w.b, true)
+	}
+
 	s.mu.Lock()
 	fault, rows := s.fault, s.rows
 	s.mu.Unlock()
@@ -407,9 +418,15 @@ func (c *conn) answer(q Query) error {
 	w := &buf{}
 	w.colMetadata(cols)
 	n, cut := 0, -1
+	agendas, agendaCol := c.agendas(q)
 	for _, row := range rows {
 		if !c.inWindow(row, from, to) {
 			continue
+		}
+		if agendaCol >= 0 {
+			if a, _ := row[agendaCol].(string); !agendas[a] {
+				continue
+			}
 		}
 		if n == fault.AfterRows {
 			cut = len(w.b)
@@ -508,6 +525,22 @@ func (c *conn) window(q Query) (from, to *time.Time, e *Error) {
 		return nil, nil, e
 	}
 	return from, to, nil
+}
+
+// agendas reads an @agende parameter, the agenda codes separated by
+// commas, and the fixture's agenda column; -1 when either is missing.
+func (c *conn) agendas(q Query) (map[string]bool, int) {
+	p, ok := q.Params["agende"]
+	col := columnIndex(c.srv.opts.Columns, "agenda")
+	v, isText := p.Value.(string)
+	if !ok || col < 0 || !isText {
+		return nil, -1
+	}
+	set := map[string]bool{}
+	for a := range strings.SplitSeq(v, ",") {
+		set[strings.TrimSpace(a)] = true
+	}
+	return set, col
 }
 
 func (c *conn) inWindow(row []any, from, to *time.Time) bool {

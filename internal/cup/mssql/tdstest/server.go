@@ -11,7 +11,9 @@
 // NBCROW, DONE, DONEINPROC, DONEPROC, RETURNSTATUS, ENVCHANGE, LOGINACK,
 // INFO and ERROR tokens. It serves one fixture: columns of the types a
 // booking view has, rows of Go values, filtered by the @from and @to
-// parameters on the appointment column. It does not parse SQL beyond
+// parameters on the appointment column (and by an @agende parameter, a
+// comma-separated list, on a column named agenda), and hands statements
+// that are not a SELECT to a function of the test. It does not parse SQL beyond
 // recognising SELECT @@VERSION and the object after the first FROM.
 //
 // Faults can be injected: a refused login, a login or a query left without
@@ -96,6 +98,12 @@ type Options struct {
 	// ApplicationIntent=ReadOnly is routed, as an availability group
 	// listener routes it to a readable secondary.
 	ReadOnlyRoute string
+	// Exec, if set, answers every request that is not a SELECT (an EXEC
+	// of a write-back procedure, an UPDATE), in place of the fixture: it
+	// gets the request with its parameters and gives the rows affected, or
+	// an error to answer with (a unique-key violation for a slot taken).
+	// Without it such a request is answered as a fixture query.
+	Exec func(q Query) (rows int64, e *Error)
 	// Logf, if set, receives one line per notable event. Row values are
 	// never logged.
 	Logf func(format string, args ...any)

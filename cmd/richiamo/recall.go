@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/engine"
+	"github.com/richiamo/richiamo/internal/phone"
+	"github.com/richiamo/richiamo/internal/recall"
+	"github.com/richiamo/richiamo/internal/remind"
+)
+
+func cmdRecall(ctx context.Context, e *env, args []string) error {
+	return subcommands(ctx, e, "recall", "The recall of the monitored agendas (campaigns.recall_agendas).", []command{
+		{"run", "build an agenda's recall campaign for a day", recallRun},
+		{"list", "the monitored agendas, their next run and their last runs", recallList},
+		{"settle", "decide the outcomes of the calls made and act on them, once", recallSettle},
+		{"dnc", "the do-not-call list (dnc add|list|remove)", recallDNC},
+	}, args)
+}
+
+func recallRun(ctx context.Context, e *env, args []string) error {
+	var (
+		c        common
+		name     string
+		date     string
+		dry      bool
+		extracts multiFlag
+	)
+	fs := newFlags(e, "recall run", "--agenda NAME [--date YYYY-MM-DD] [--dry-run] [--extract FILE]... [--json]", `
+Build the recall campaign of a monitored agenda as serve does on its
+calendar day: the bookings of the agenda's window read from its node's
+recall_query (and from --extract files, which need the agenda column), one
+contact per number with all its bookings, landlines included. The campaign
+is made active; the dialer calls it within the operating window. A day is
+built once: a second run of the same day does nothing. --dry-run reads and
+counts but stores nothing.`, &c)
+	fs.StringVar(&name, "agenda", "", "the agenda's name in the agendas' file (required)")
+	fs.StringVar(&date, "date", "", "the run's day, YYYY-MM-DD (default: today, Europe/Rome)")
+	fs.BoolVar(&dry, "dry-run", false, "read and count, store nothing")
+	fs.Var(&extracts, "extract", "an extract file to read besides the node (repeatable)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if name == "" {
+		return usageError{errors.New("--agenda is required")}
+	}
+	day := e.now()
+	if date != "" {
+		d, err := time.ParseInLocation(time.DateOnly, date, cup.Rome)
+		if err != nil {
+			return usageError{fmt.Errorf("--date %q: want YYYY-MM-DD", date)}
+		}
+		day = d
+	}
+	j, done, err := recallJob(ctx, e, c)
+	if err != nil {
+		return err
+	}
+	defer done()
+	a, err := recall.Find(j.Agendas, name)
+	if err != nil {
+		return err
+	}
+	o := recall.Options{Day: day, DryRun: dry}
+	if len(extracts) > 0 {
+		o.Extracts = extracts
+	}
+	rep, err := j.Build(ctx, a, o)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return writeJSON(e.stdout, rep)
+	}
+	rep.WriteText(e.stdout)
+	return nil
+}
+
+func recallList(ctx context.Context, e *env, args []string) error {
+	var c common
+	fs := newFlags(e, "recall list", "[--json]", "The monitored agendas with their calendar, window, next run and last runs.", &c)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	j, done, err := recallJob(ctx, e, c)
+	if err != nil {
+		return err
+	}
+	defer done()
+	runs, err := j.Store.RecallRuns(ctx, "", 0)
+	if err != nil {
+		return err
+	}
+	ls := recall.List(j.Agendas, runs, e.now())
+	if c.json {
+		return writeJSON(e.stdout, map[string]any{"agendas": ls})
+	}
+	recall.WriteList(e.stdout, ls)
+	return nil
+}
+
+func recallSettle(ctx context.Context, e *env, args []string) error {
+	var c common
+	fs := newFlags(e, "recall settle", "[--json]", `
+Decide the outcome of each booking whose calls are done, as serve does
+every minute, and act on it once: cancellations to the CUP (write-back) or
+to the back office, key 9 to the do-not-call list, contacts the calls could
+not close to the worklist.`, &c)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	j, done, err := recallJob(ctx, e, c)
+	if err != nil {
+		return err
+	}
+	defer done()
+	s, err := j.Settle.SettleAll(ctx)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return writeJSON(e.stdout, s)
+	}
+	fmt.Fprintf(e.stdout, "outcomes %v; cancelled in the CUP %d, to the back office %d; work items %d; do-not-call %d\n",
+		s.Outcomes, s.Cancelled, s.BackOffice, s.WorkItems, s.DNC)
+	return nil
+}
+
+// recallJob is the configured recall job on the configured store; done
+// closes the store.
+func recallJob(ctx context.Context, e *env, c common) (*recall.Job, func(), error) {
+	cfg, st, err := openConfigured(ctx, e, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	as, err := engine.RecallAgendas(cfg)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	log := engine.NewLogger(e.stderr, cfg)
+	ns, err := engine.CUPNodes(cfg, "", log)
+	if err != nil {
+		fmt.Fprintln(e.stderr, err)
+	}
+	return engine.NewRecall(cfg, st, as, ns, log, e.now, remind.DefaultOwner()), func() { st.Close() }, nil
+}
+
+func recallDNC(ctx context.Context, e *env, args []string) error {
+	var c common
+	fs := newFlags(e, "recall dnc", "add|list|remove [NUMBER] [--json]", `
+The do-not-call list: a number on it is never called by any campaign (SMS
+are not affected: STOP stops those). Key 9 in a recall call adds the
+caller's number; an operator adds or removes one here.`, &c)
+	if len(args) == 0 {
+		fs.Usage()
+		return usageError{errors.New("add, list or remove is required")}
+	}
+	op, rest := args[0], args[1:]
+	var number string
+	if len(rest) > 0 && rest[0] != "" && rest[0][0] != '-' {
+		number, rest = rest[0], rest[1:]
+	}
+	if err := parse(fs, rest); err != nil {
+		return err
+	}
+	_, st, err := openConfigured(ctx, e, c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if op == "list" {
+		l, err := st.DNC(ctx, 0)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return writeJSON(e.stdout, map[string]any{"numbers": l})
+		}
+		for _, n := range l {
+			fmt.Fprintf(e.stdout, "%s  since %s\n", phone.Mask(n.Phone), n.AddedAt.In(cup.Rome).Format("02/01/2006 15:04"))
+		}
+		return nil
+	}
+	e164, kind := phone.Classify(number)
+	if kind != phone.Mobile && kind != phone.Landline {
+		return usageError{fmt.Errorf("%s needs a valid phone number", op)}
+	}
+	changed := true
+	switch op {
+	case "add":
+		err = st.AddDNC(ctx, e164, e.now())
+	case "remove":
+		changed, err = st.RemoveDNC(ctx, e164)
+	default:
+		return usageError{fmt.Errorf("unknown subcommand %q (add, list, remove)", op)}
+	}
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return writeJSON(e.stdout, map[string]any{"number": e164, "op": op, "changed": changed})
+	}
+	fmt.Fprintf(e.stdout, "%s: %s\n", op, phone.Mask(e164))
+	return nil
+}
