@@ -288,23 +288,23 @@ var kindLabels = map[string]string{
 	"answer":          "risposta dell'operatore",
 }
 
-var closureLabels = map[string]string{
-	store.ClosureAnswered: "risposta via SMS",
-	store.ClosureDone:     "gestita",
-}
-
 var funcs = template.FuncMap{
-	"when":    whenText,
-	"day":     dayText,
-	"dur":     durText,
-	"num":     numText,
-	"pct":     pctText,
-	"status":  statusLabel,
-	"reason":  reasonLabel,
-	"fix":     reasonFix,
-	"detail":  detailText,
-	"kind":    func(k string) string { return kindLabels[k] },
-	"closure": func(k string) string { return closureLabels[k] },
+	"when":      whenText,
+	"day":       dayText,
+	"dur":       durText,
+	"num":       numText,
+	"pct":       pctText,
+	"status":    statusLabel,
+	"reason":    reasonLabel,
+	"fix":       reasonFix,
+	"detail":    detailText,
+	"kind":      func(k string) string { return kindLabels[k] },
+	"closure":   outcomeLabel,
+	"call":      callLabel,
+	"result":    resultLabel,
+	"state":     stateLabel,
+	"jobkind":   jobKindLabel,
+	"workstate": workStateLabel,
 	"action": func(a string) string {
 		if l, ok := actionLabels[a]; ok {
 			return l
