@@ -1,0 +1,7 @@
+-- The console's worklist: an operator takes the next item due (by due
+-- time, not by arrival, so that a call back comes back at its hour), the
+-- item they hold, and every item about a number or a booking code.
+CREATE INDEX work_items_due ON work_items (status, claimed_by, due_at, id);
+CREATE INDEX work_items_held ON work_items (claimed_by, status);
+CREATE INDEX work_items_phone ON work_items (phone);
+CREATE INDEX work_items_code ON work_items (code);
