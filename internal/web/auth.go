@@ -26,17 +26,20 @@ import (
 // Role is what an account may do.
 type Role string
 
-// The roles. A CUP manager sees only its own CUP node; an auditor sees
-// everything and changes nothing; an administrator also manages accounts.
+// The roles. A team leader works the list like an operator and also runs
+// campaigns and decides clean-up requests, but manages no accounts; a CUP
+// manager sees only its own CUP node; an auditor sees everything and
+// changes nothing; an administrator also manages accounts.
 const (
 	RoleOperator   Role = "operator"
+	RoleTeamLeader Role = "team_leader"
 	RoleCUPManager Role = "cup_manager"
 	RoleAuditor    Role = "auditor"
 	RoleAdmin      Role = "admin"
 )
 
 // Roles lists the roles in the order they are offered.
-var Roles = []Role{RoleOperator, RoleCUPManager, RoleAuditor, RoleAdmin}
+var Roles = []Role{RoleOperator, RoleTeamLeader, RoleCUPManager, RoleAuditor, RoleAdmin}
 
 // ParseRole accepts a role's name.
 func ParseRole(s string) (Role, error) {
@@ -45,7 +48,7 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", fmt.Errorf("role %q is not one of operator, cup_manager, auditor, admin", s)
+	return "", fmt.Errorf("role %q is not one of operator, team_leader, cup_manager, auditor, admin", s)
 }
 
 // Label is the role's name in the interface.
@@ -53,6 +56,8 @@ func (r Role) Label() string {
 	switch r {
 	case RoleOperator:
 		return "Operatore"
+	case RoleTeamLeader:
+		return "Coordinatore"
 	case RoleCUPManager:
 		return "Referente CUP"
 	case RoleAuditor:
@@ -79,13 +84,20 @@ const (
 	permUsers       // the list of accounts
 	permManageUsers // add, disable, enable
 	permLevels      // the service-level reports
+	permWork        // the worklist: take the next item, record outcomes
+	permCampaigns   // see the campaigns and their contacts
+	permRunCampaign // start and pause a campaign
 )
 
 var rolePerms = map[Role][]perm{
-	RoleOperator:   {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels},
+	RoleOperator: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels,
+		permWork, permCampaigns},
+	RoleTeamLeader: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels,
+		permWork, permCampaigns, permRunCampaign},
 	RoleCUPManager: {permOverview, permDesk, permInbox, permWorkInbox},
-	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers, permLevels},
-	RoleAdmin:      {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permAudit, permUsers, permManageUsers, permLevels},
+	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers, permLevels, permCampaigns},
+	RoleAdmin: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permAudit, permUsers, permManageUsers, permLevels,
+		permWork, permCampaigns, permRunCampaign},
 }
 
 // account is the signed-in user.
@@ -190,7 +202,7 @@ func checkAccount(name string, role Role, node string) error {
 		}
 	}
 	if _, err := ParseRole(string(role)); err != nil {
-		return invalid("Ruolo %q non valido: operator, cup_manager, auditor o admin.", role)
+		return invalid("Ruolo %q non valido: operator, team_leader, cup_manager, auditor o admin.", role)
 	}
 	if role == RoleCUPManager && node == "" {
 		return invalid("Un referente CUP deve avere il suo nodo CUP.")
