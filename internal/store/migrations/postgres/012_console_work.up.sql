@@ -5,3 +5,6 @@ CREATE INDEX work_items_due ON work_items (status, claimed_by, due_at, id);
 CREATE INDEX work_items_held ON work_items (claimed_by, status);
 CREATE INDEX work_items_phone ON work_items (phone);
 CREATE INDEX work_items_code ON work_items (code);
+-- A patient's file on the item's page: bookings and messages by number.
+CREATE INDEX bookings_by_phone ON bookings (phone, at);
+CREATE INDEX replies_by_phone ON replies (phone, received_at);
