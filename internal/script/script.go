@@ -243,6 +243,9 @@ type Script struct {
 	// OperatorQueue is where a menu choice "transfer" sends the call.
 	OperatorQueue SIPURI   `yaml:"operator_queue"`
 	Transfer      Transfer `yaml:"transfer"`
+	// Operator is what an operator reads and may record for a contact the
+	// IVR could not close.
+	Operator Operator `yaml:"operator"`
 
 	lib   *say.Library
 	lines yamlfile.Lines // where each key was written, for the messages
@@ -305,6 +308,9 @@ func (s *Script) validate() error {
 		case ch.Result == "" || ch.Result == NoResponse || ch.Result == HungUp || ch.Result == Transferred || ch.Result == TransferFailed:
 			return at(key, "%q cannot be a menu result", ch.Result)
 		}
+	}
+	if err := s.checkOperator(); err != nil {
+		return err
 	}
 	if s.Transfer.Timeout < 0 {
 		return at("transfer.timeout", "%s must be positive", s.Transfer.Timeout.D())

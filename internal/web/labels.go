@@ -60,7 +60,7 @@ var codeLabels = map[codeKind]map[string]string{
 		store.ClosureDone:     "gestita",
 		outcomeConfirmed:      "confermato",
 		outcomeCancelled:      "disdetto",
-		outcomeMoved:          "spostato",
+		outcomeMoved:          "spostamento richiesto",
 		outcomeNotReached:     "non raggiunto",
 		outcomeWrongNumber:    "numero errato",
 		outcomeRefused:        "rifiutato",
