@@ -242,6 +242,15 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.route(mux, "GET /posta/{kind}/{id}/rispondi", permWorkInbox, c.answerForm)
 	c.route(mux, "POST /posta/{kind}/{id}/rispondi", permWorkInbox, c.answer)
 
+	c.route(mux, "GET /lavoro", permWork, c.work)
+	c.route(mux, "POST /lavoro/prossimo", permWork, c.takeNext)
+	c.route(mux, "GET /lavoro/cerca", permWork, c.searchWork)
+	c.route(mux, "GET /lavoro/{id}", permWork, c.workItemPage)
+	c.route(mux, "POST /lavoro/{id}/prendi", permWork, c.takeItem)
+	c.route(mux, "POST /lavoro/{id}/rilascia", permWork, c.releaseWork)
+	c.route(mux, "POST /lavoro/{id}/esito", permWork, c.recordOutcome)
+	c.route(mux, "POST /lavoro/{id}/richiama", permWork, c.callBackWork)
+
 	c.route(mux, "GET /utenti", permUsers, c.users)
 	c.route(mux, "POST /utenti", permManageUsers, c.addUser)
 	c.route(mux, "POST /utenti/{id}/disattiva", permManageUsers, c.disableUser)

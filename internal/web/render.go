@@ -24,6 +24,7 @@ var pageNames = []string{
 	"promemoria", "importazione", "scarti", "mancate", "cerca",
 	"posta", "rispondi", "utenti", "registro",
 	"livelli", "livello", "livelli-contatti",
+	"lavoro", "lavoro-elemento", "lavoro-cerca",
 }
 
 func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
@@ -52,6 +53,7 @@ var nav = []struct {
 }{
 	{"/panoramica", "Panoramica", permOverview},
 	{"/promemoria", "Promemoria SMS", permDesk},
+	{"/lavoro", "Lavoro", permWork},
 	{"/posta", "Posta operatori", permInbox},
 	{"/livelli", "Livelli di servizio", permLevels},
 	{"/utenti", "Utenti", permUsers},

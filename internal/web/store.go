@@ -17,6 +17,7 @@ type Store interface {
 	inboxStore
 	overviewStore
 	levelsStore
+	workStore
 	// Ping and SchemaCurrent decide readiness.
 	Ping(ctx context.Context) error
 	SchemaCurrent(ctx context.Context) error
