@@ -76,7 +76,7 @@ const (
 	permAny perm = iota
 	permOverview
 	permDesk        // runs, failures, search by booking code
-	permQuality     // rejected rows and their export: rows carry no node
+	permQuality     // rejected rows and their export, a CUP manager's node's only
 	permInbox       // see the inbox
 	permWorkInbox   // claim, answer, close
 	permFullPhone   // the inbox shows whole numbers, to call patients back
@@ -94,7 +94,7 @@ var rolePerms = map[Role][]perm{
 		permWork, permCampaigns},
 	RoleTeamLeader: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels,
 		permWork, permCampaigns, permRunCampaign},
-	RoleCUPManager: {permOverview, permDesk, permInbox, permWorkInbox},
+	RoleCUPManager: {permOverview, permDesk, permQuality, permInbox, permWorkInbox},
 	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers, permLevels, permCampaigns},
 	RoleAdmin: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permAudit, permUsers, permManageUsers, permLevels,
 		permWork, permCampaigns, permRunCampaign},

@@ -51,6 +51,9 @@ type deskStore interface {
 	RejectionReasons(ctx context.Context, importID int64) ([]store.ReasonCount, error)
 	RejectionsByReason(ctx context.Context, importID int64, reason string, limit int) ([]store.RejectionRow, error)
 	Rejections(ctx context.Context, importID int64, limit int) ([]store.RejectionRow, error)
+	NodeRejectionReasons(ctx context.Context, importID int64, node string) ([]store.ReasonCount, error)
+	NodeRejectionsByReason(ctx context.Context, importID int64, node, reason string, limit int) ([]store.RejectionRow, error)
+	NodeRejections(ctx context.Context, importID int64, node string, limit int) ([]store.RejectionRow, error)
 	DeliveryFailures(ctx context.Context, f store.FailureFilter) ([]store.DeliveryFailure, error)
 	FindBookings(ctx context.Context, code, node string) ([]store.BookingFound, error)
 }

@@ -62,7 +62,7 @@ type outcomeOption struct{ Code, Label string }
 
 type workItemView struct {
 	itemView
-	Href    string // /lavoro/<id>
+	Href string // /lavoro/<id>
 	// TelHref calls the number from the operator's own phone; it is made
 	// of an E.164 number only, so it is marked safe for the template.
 	TelHref template.URL

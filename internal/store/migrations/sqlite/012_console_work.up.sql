@@ -8,3 +8,8 @@ CREATE INDEX work_items_code ON work_items (code);
 -- A patient's file on the item's page: bookings and messages by number.
 CREATE INDEX bookings_by_phone ON bookings (phone, at);
 CREATE INDEX replies_by_phone ON replies (phone, received_at);
+
+-- The CUP node a rejected row names, so that a CUP manager sees the rows
+-- of its own node to correct ('' for rows kept before, or naming none).
+ALTER TABLE rejections ADD COLUMN node TEXT NOT NULL DEFAULT '';
+CREATE INDEX rejections_import_node ON rejections (import_id, node, reason);
