@@ -276,11 +276,12 @@ const (
 	actionUserDisable  = "user_disable"
 	actionUserEnable   = "user_enable"
 	actionContacts     = "contacts"
+	actionCampaign     = "campaign_state"
 )
 
 // auditActions are offered as filters of the audit log, in this order.
 var auditActions = []string{actionLoginOK, actionLoginFailed, actionLoginBlocked, actionLogout, actionExport, actionSearch,
-	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts}
+	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts, actionCampaign}
 
 var actionLabels = map[string]string{
 	actionLoginOK:      "accesso riuscito",
@@ -298,6 +299,7 @@ var actionLabels = map[string]string{
 	actionUserDisable:  "utente disattivato",
 	actionUserEnable:   "utente riattivato",
 	actionContacts:     "contatti dietro una cifra dei livelli di servizio",
+	actionCampaign:     "campagna avviata o messa in pausa",
 }
 
 func audit(ctx context.Context, st AccountStore, by Actor, now time.Time, action, target, detail string) error {

@@ -71,6 +71,11 @@ var codeLabels = map[codeKind]map[string]string{
 		store.WorkOpen:   "aperto",
 		store.WorkClosed: "chiuso",
 	},
+	codeContactStatus: {
+		"pending":     "in attesa",
+		"in_progress": "in chiamata",
+		"final":       "chiuso",
+	},
 }
 
 type codeKind int
@@ -82,6 +87,7 @@ const (
 	codeCampaignKind
 	codeWorkOutcome
 	codeWorkStatus
+	codeContactStatus
 )
 
 // The outcomes an operator records on a call job's work item.
@@ -107,9 +113,10 @@ func label(k codeKind, code string) string {
 	return code
 }
 
-func callLabel(code string) string      { return label(codeCall, code) }
-func resultLabel(code string) string    { return label(codeResult, code) }
-func stateLabel(code string) string     { return label(codeCampaignState, code) }
-func jobKindLabel(code string) string   { return label(codeCampaignKind, code) }
-func outcomeLabel(code string) string   { return label(codeWorkOutcome, code) }
-func workStateLabel(code string) string { return label(codeWorkStatus, code) }
+func callLabel(code string) string         { return label(codeCall, code) }
+func resultLabel(code string) string       { return label(codeResult, code) }
+func stateLabel(code string) string        { return label(codeCampaignState, code) }
+func jobKindLabel(code string) string      { return label(codeCampaignKind, code) }
+func outcomeLabel(code string) string      { return label(codeWorkOutcome, code) }
+func workStateLabel(code string) string    { return label(codeWorkStatus, code) }
+func contactStateLabel(code string) string { return label(codeContactStatus, code) }

@@ -25,6 +25,7 @@ var pageNames = []string{
 	"posta", "rispondi", "utenti", "registro",
 	"livelli", "livello", "livelli-contatti",
 	"lavoro", "lavoro-elemento", "lavoro-cerca",
+	"campagne", "campagna",
 }
 
 func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
@@ -54,6 +55,7 @@ var nav = []struct {
 	{"/panoramica", "Panoramica", permOverview},
 	{"/promemoria", "Promemoria SMS", permDesk},
 	{"/lavoro", "Lavoro", permWork},
+	{"/campagne", "Campagne", permCampaigns},
 	{"/posta", "Posta operatori", permInbox},
 	{"/livelli", "Livelli di servizio", permLevels},
 	{"/utenti", "Utenti", permUsers},
@@ -140,6 +142,9 @@ var notices = map[string]string{
 	"utente":      "Utente creato.",
 	"disattivato": "Utente disattivato: le sue sessioni sono state chiuse.",
 	"riattivato":  "Utente riattivato.",
+
+	"campagna-avviata":  "Campagna avviata: il dialer la chiama nell'orario di servizio.",
+	"campagna-in-pausa": "Campagna in pausa: nessuna nuova chiamata; quelle in corso finiscono normalmente.",
 }
 
 var weekdays = [...]string{"dom", "lun", "mar", "mer", "gio", "ven", "sab"}
@@ -291,22 +296,24 @@ var kindLabels = map[string]string{
 }
 
 var funcs = template.FuncMap{
-	"when":      whenText,
-	"day":       dayText,
-	"dur":       durText,
-	"num":       numText,
-	"pct":       pctText,
-	"status":    statusLabel,
-	"reason":    reasonLabel,
-	"fix":       reasonFix,
-	"detail":    detailText,
-	"kind":      func(k string) string { return kindLabels[k] },
-	"closure":   outcomeLabel,
-	"call":      callLabel,
-	"result":    resultLabel,
-	"state":     stateLabel,
-	"jobkind":   jobKindLabel,
-	"workstate": workStateLabel,
+	"when":         whenText,
+	"day":          dayText,
+	"dur":          durText,
+	"num":          numText,
+	"pct":          pctText,
+	"status":       statusLabel,
+	"reason":       reasonLabel,
+	"fix":          reasonFix,
+	"detail":       detailText,
+	"kind":         func(k string) string { return kindLabels[k] },
+	"closure":      outcomeLabel,
+	"call":         callLabel,
+	"result":       resultLabel,
+	"state":        stateLabel,
+	"jobkind":      jobKindLabel,
+	"workstate":    workStateLabel,
+	"contactstate": contactStateLabel,
+	"outcomeof":    contactOutcomeLabel,
 	"action": func(a string) string {
 		if l, ok := actionLabels[a]; ok {
 			return l

@@ -18,6 +18,7 @@ type Store interface {
 	overviewStore
 	levelsStore
 	workStore
+	campaignStore
 	// Ping and SchemaCurrent decide readiness.
 	Ping(ctx context.Context) error
 	SchemaCurrent(ctx context.Context) error
