@@ -13,3 +13,24 @@ CREATE INDEX replies_by_phone ON replies (phone, received_at);
 -- of its own node to correct ('' for rows kept before, or naming none).
 ALTER TABLE rejections ADD COLUMN node TEXT NOT NULL DEFAULT '';
 CREATE INDEX rejections_import_node ON rejections (import_id, node, reason);
+
+-- A CUP manager's request to clean up an agenda of its node over a range
+-- of appointment days; the back office accepts it (making a clean-up
+-- campaign of those bookings) or refuses it, once, with a note.
+CREATE TABLE cleanup_requests (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    node          TEXT    NOT NULL,
+    agenda        TEXT    NOT NULL,
+    from_day      TEXT    NOT NULL,
+    to_day        TEXT    NOT NULL,
+    reason        TEXT    NOT NULL,
+    status        TEXT    NOT NULL DEFAULT 'requested',
+    requested_by  TEXT    NOT NULL,
+    requested_at  INTEGER NOT NULL,
+    decided_by    TEXT    NOT NULL DEFAULT '',
+    decided_at    INTEGER NOT NULL DEFAULT 0,
+    decision_note TEXT    NOT NULL DEFAULT '',
+    campaign_id   INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX cleanup_requests_node ON cleanup_requests (node, requested_at);
+CREATE INDEX bookings_agenda_console ON bookings (node, agenda, at);
