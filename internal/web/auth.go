@@ -75,29 +75,32 @@ type perm int
 const (
 	permAny perm = iota
 	permOverview
-	permDesk        // runs, failures, search by booking code
-	permQuality     // rejected rows and their export, a CUP manager's node's only
-	permInbox       // see the inbox
-	permWorkInbox   // claim, answer, close
-	permFullPhone   // the inbox shows whole numbers, to call patients back
-	permAudit       // the audit log
-	permUsers       // the list of accounts
-	permManageUsers // add, disable, enable
-	permLevels      // the service-level reports
-	permWork        // the worklist: take the next item, record outcomes
-	permCampaigns   // see the campaigns and their contacts
-	permRunCampaign // start and pause a campaign
+	permDesk          // runs, failures, search by booking code
+	permQuality       // rejected rows and their export, a CUP manager's node's only
+	permInbox         // see the inbox
+	permWorkInbox     // claim, answer, close
+	permFullPhone     // the inbox shows whole numbers, to call patients back
+	permAudit         // the audit log
+	permUsers         // the list of accounts
+	permManageUsers   // add, disable, enable
+	permLevels        // the service-level reports
+	permWork          // the worklist: take the next item, record outcomes
+	permCampaigns     // see the campaigns and their contacts
+	permRunCampaign   // start and pause a campaign
+	permCleanUps      // see clean-up requests, a CUP manager its node's
+	permFileCleanUp   // ask for a clean-up of an agenda of one's node
+	permDecideCleanUp // accept or refuse a clean-up request
 )
 
 var rolePerms = map[Role][]perm{
 	RoleOperator: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels,
 		permWork, permCampaigns},
 	RoleTeamLeader: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels,
-		permWork, permCampaigns, permRunCampaign},
-	RoleCUPManager: {permOverview, permDesk, permQuality, permInbox, permWorkInbox},
-	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers, permLevels, permCampaigns},
+		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp},
+	RoleCUPManager: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permCleanUps, permFileCleanUp},
+	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers, permLevels, permCampaigns, permCleanUps},
 	RoleAdmin: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permAudit, permUsers, permManageUsers, permLevels,
-		permWork, permCampaigns, permRunCampaign},
+		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp},
 }
 
 // account is the signed-in user.
@@ -277,11 +280,12 @@ const (
 	actionUserEnable   = "user_enable"
 	actionContacts     = "contacts"
 	actionCampaign     = "campaign_state"
+	actionCleanUp      = "clean_up"
 )
 
 // auditActions are offered as filters of the audit log, in this order.
 var auditActions = []string{actionLoginOK, actionLoginFailed, actionLoginBlocked, actionLogout, actionExport, actionSearch,
-	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts, actionCampaign}
+	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts, actionCampaign, actionCleanUp}
 
 var actionLabels = map[string]string{
 	actionLoginOK:      "accesso riuscito",
@@ -300,6 +304,7 @@ var actionLabels = map[string]string{
 	actionUserEnable:   "utente riattivato",
 	actionContacts:     "contatti dietro una cifra dei livelli di servizio",
 	actionCampaign:     "campagna avviata o messa in pausa",
+	actionCleanUp:      "richiesta di pulitura",
 }
 
 func audit(ctx context.Context, st AccountStore, by Actor, now time.Time, action, target, detail string) error {

@@ -24,8 +24,10 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/richiamo/richiamo/campaigns"
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/job"
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/worklist"
@@ -97,6 +99,9 @@ type Config struct {
 	// holidays, 0 dialer.DefaultChannels.
 	Calendar *calendar.Calendar
 	Channels int
+	// CleanUpScript is the call script of the clean-up campaigns an
+	// accepted request makes; the shipped recall script when empty.
+	CleanUpScript job.Script
 }
 
 // Defaults.
@@ -144,6 +149,9 @@ func (c *Config) fill() error {
 	}
 	if c.Channels == 0 {
 		c.Channels = dialer.DefaultChannels
+	}
+	if len(c.CleanUpScript.Text) == 0 {
+		c.CleanUpScript = job.Script{Name: "campaigns/recall.yaml", Text: campaigns.Recall}
 	}
 	switch {
 	case c.SessionTTL < time.Minute:
@@ -271,6 +279,13 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.route(mux, "GET /campagne/{id}", permCampaigns, c.campaignPage)
 	c.route(mux, "POST /campagne/{id}/avvia", permRunCampaign, c.setCampaignState(store.CampaignActive))
 	c.route(mux, "POST /campagne/{id}/pausa", permRunCampaign, c.setCampaignState(store.CampaignPaused))
+
+	c.route(mux, "GET /pulizie", permCleanUps, c.cleanUps)
+	c.route(mux, "POST /pulizie", permFileCleanUp, c.fileCleanUp)
+	c.route(mux, "GET /pulizie/{id}", permCleanUps, c.cleanUpPage)
+	c.route(mux, "GET /pulizie/{id}/esiti.csv", permCleanUps, c.cleanUpCSV)
+	c.route(mux, "POST /pulizie/{id}/accetta", permDecideCleanUp, c.decideCleanUp(true))
+	c.route(mux, "POST /pulizie/{id}/rifiuta", permDecideCleanUp, c.decideCleanUp(false))
 
 	c.route(mux, "GET /utenti", permUsers, c.users)
 	c.route(mux, "POST /utenti", permManageUsers, c.addUser)

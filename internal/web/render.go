@@ -25,7 +25,7 @@ var pageNames = []string{
 	"posta", "rispondi", "utenti", "registro",
 	"livelli", "livello", "livelli-contatti",
 	"lavoro", "lavoro-elemento", "lavoro-cerca",
-	"campagne", "campagna",
+	"campagne", "campagna", "pulizie", "pulizia",
 }
 
 func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
@@ -56,6 +56,7 @@ var nav = []struct {
 	{"/promemoria", "Promemoria SMS", permDesk},
 	{"/lavoro", "Lavoro", permWork},
 	{"/campagne", "Campagne", permCampaigns},
+	{"/pulizie", "Richieste di pulitura", permCleanUps},
 	{"/posta", "Posta operatori", permInbox},
 	{"/livelli", "Livelli di servizio", permLevels},
 	{"/utenti", "Utenti", permUsers},
@@ -145,6 +146,10 @@ var notices = map[string]string{
 
 	"campagna-avviata":  "Campagna avviata: il dialer la chiama nell'orario di servizio.",
 	"campagna-in-pausa": "Campagna in pausa: nessuna nuova chiamata; quelle in corso finiscono normalmente.",
+
+	"pulitura-inviata":   "Richiesta inviata: il back office la accetterà o la rifiuterà con una nota.",
+	"pulitura-accettata": "Richiesta accettata: la campagna di pulitura è creata in pausa; si avvia da Campagne.",
+	"pulitura-rifiutata": "Richiesta rifiutata: il referente CUP vede la nota.",
 }
 
 var weekdays = [...]string{"dom", "lun", "mar", "mer", "gio", "ven", "sab"}

@@ -19,6 +19,7 @@ type Store interface {
 	levelsStore
 	workStore
 	campaignStore
+	cleanUpStore
 	// Ping and SchemaCurrent decide readiness.
 	Ping(ctx context.Context) error
 	SchemaCurrent(ctx context.Context) error
