@@ -90,17 +90,18 @@ const (
 	permCleanUps      // see clean-up requests, a CUP manager its node's
 	permFileCleanUp   // ask for a clean-up of an agenda of one's node
 	permDecideCleanUp // accept or refuse a clean-up request
+	permLive          // the Region's live view
 )
 
 var rolePerms = map[Role][]perm{
 	RoleOperator: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels,
 		permWork, permCampaigns},
 	RoleTeamLeader: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels,
-		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp},
+		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp, permLive},
 	RoleCUPManager: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permCleanUps, permFileCleanUp},
-	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers, permLevels, permCampaigns, permCleanUps},
+	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers, permLevels, permCampaigns, permCleanUps, permLive},
 	RoleAdmin: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permAudit, permUsers, permManageUsers, permLevels,
-		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp},
+		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp, permLive},
 }
 
 // account is the signed-in user.

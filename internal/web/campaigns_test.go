@@ -49,7 +49,7 @@ func TestCampaignsShowProgressAndWhyTheDialerWaits(t *testing.T) {
 	text := campaignText(t, auditor, "/campagne")
 	for _, want := range []string{
 		"recall-cardiologia richiamo di conferma in pausa 12 0 0 12 (100,0%) confermato 11, disdetto 1",
-		"richiamo-ecografie richiamo di conferma attiva 3 3 0 0 (0,0%) — 3 da chiamare ora sta chiamando",
+		"richiamo-ecografie richiamo di conferma attiva 3 3 0 0 (0,0%) — 3 da chiamare ora nessun motivo di attesa",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/campagne lacks %q:\n%s", want, text)

@@ -275,6 +275,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.route(mux, "POST /lavoro/{id}/esito", permWork, c.recordOutcome)
 	c.route(mux, "POST /lavoro/{id}/richiama", permWork, c.callBackWork)
 
+	c.route(mux, "GET /tempo-reale", permLive, c.live)
 	c.route(mux, "GET /campagne", permCampaigns, c.campaignList)
 	c.route(mux, "GET /campagne/{id}", permCampaigns, c.campaignPage)
 	c.route(mux, "POST /campagne/{id}/avvia", permRunCampaign, c.setCampaignState(store.CampaignActive))

@@ -25,7 +25,7 @@ var pageNames = []string{
 	"posta", "rispondi", "utenti", "registro",
 	"livelli", "livello", "livelli-contatti",
 	"lavoro", "lavoro-elemento", "lavoro-cerca",
-	"campagne", "campagna", "pulizie", "pulizia",
+	"campagne", "campagna", "pulizie", "pulizia", "tempo-reale",
 }
 
 func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
@@ -55,6 +55,7 @@ var nav = []struct {
 	{"/panoramica", "Panoramica", permOverview},
 	{"/promemoria", "Promemoria SMS", permDesk},
 	{"/lavoro", "Lavoro", permWork},
+	{"/tempo-reale", "Tempo reale", permLive},
 	{"/campagne", "Campagne", permCampaigns},
 	{"/pulizie", "Richieste di pulitura", permCleanUps},
 	{"/posta", "Posta operatori", permInbox},
