@@ -20,7 +20,9 @@ type NextWork struct {
 }
 
 // ClaimNextWorkItem gives by the open item due longest, unclaimed and not
-// asked back for someone else, in one conditional write; on PostgreSQL the
+// asked back for someone else, in one conditional write. An item asked
+// back for a time comes first once that time has come: the patient was
+// told when to expect the call. On PostgreSQL the
 // rows other operators are taking are skipped, not waited for. An operator
 // works one item at a time: one who already holds an item is given that
 // one again. ErrNotFound when nothing is due.
@@ -42,7 +44,7 @@ func (s *Store) ClaimNextWorkItem(ctx context.Context, n NextWork) (WorkItem, er
 		}
 		sub := `SELECT id FROM work_items WHERE status = 'open' AND claimed_by = '' AND due_at <= ?
 			AND (due_for = '' OR due_for = ?) AND (? = '' OR kind = ?) AND (? = '' OR node = ?)
-			ORDER BY due_at, id LIMIT 1`
+			ORDER BY CASE WHEN due_at > arrived_at THEN 0 ELSE 1 END, due_at, id LIMIT 1`
 		if s.dialect == Postgres {
 			sub += ` FOR UPDATE SKIP LOCKED`
 		}

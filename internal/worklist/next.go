@@ -11,7 +11,8 @@ import (
 // ErrNothingDue: no item is due for the operator who asked for the next.
 var ErrNothingDue = errors.New("worklist: nothing due")
 
-// Next gives by the item due longest (of kind, of node; "" for any), or
+// Next gives by the item due longest (of kind, of node; "" for any), an
+// item asked back coming first once its time has come, or
 // the one by already holds: an operator works one item at a time. Two
 // operators asking at the same moment are never given the same item.
 func (l *List) Next(ctx context.Context, by string, kind Kind, node string) (Item, error) {

@@ -73,3 +73,24 @@ func TestACallBackComesBackAtItsTime(t *testing.T) {
 		}
 	})
 }
+
+func TestACallBackDueComesBeforeOlderItems(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		older := b.add(t, worklist.Reply, 1, t0.Add(-time.Hour))
+		asked := b.add(t, worklist.Recall, 2, t0)
+		if err := b.list.Claim(ctx, asked, "anna"); err != nil {
+			t.Fatal(err)
+		}
+		at := t0.Add(30 * time.Minute)
+		if err := b.list.CallBack(ctx, asked, "anna", at, false, "richiamare alle 9:30"); err != nil {
+			t.Fatal(err)
+		}
+		b.clock.Set(at)
+		it, err := b.list.Next(ctx, "luca", "", "")
+		if err != nil || it.ID != asked {
+			t.Fatalf("at the call back's time luca got %d (%v), want the item asked back (%d) before the older %d", it.ID, err, asked, older)
+		}
+	})
+}
