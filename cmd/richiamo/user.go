@@ -35,8 +35,10 @@ var userCommands = []command{
 
 func cmdUser(ctx context.Context, e *env, args []string) error {
 	return subcommands(ctx, e, "user", `
-Manage the accounts of the web console. Roles: operator, cup_manager (limited
-to one CUP node, --node), auditor (reads everything, changes nothing), admin.
+Manage the accounts of the web console. Roles: operator, team_leader (an
+operator who also runs campaigns and decides clean-up requests), cup_manager
+(limited to one CUP node, --node), auditor (reads everything, changes
+nothing), admin.
 Every change is written to the console's audit log.`, userCommands, args)
 }
 
@@ -63,7 +65,7 @@ history. Example:
 
   printf '%s\n' "$PASSWORD" | richiamo user add --name mrossi --role operator --password-stdin`, &c)
 	fs.StringVar(&name, "name", "", "account name (letters, digits, . _ - @)")
-	fs.StringVar(&role, "role", "", "operator, cup_manager, auditor or admin")
+	fs.StringVar(&role, "role", "", "operator, team_leader, cup_manager, auditor or admin")
 	fs.StringVar(&node, "node", "", "the CUP node a cup_manager is limited to")
 	fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from standard input (required)")
 	if err := parse(fs, args); err != nil {

@@ -66,6 +66,10 @@ type Rejection struct {
 	// Detail says more for a person (which column, what was wrong), without
 	// repeating the phone number or other personal data.
 	Detail string `json:"detail,omitempty"`
+	// Node is the CUP node the row names (or the source's), so that each
+	// node's manager sees the rows to correct in its own CUP; "" when the
+	// row named none.
+	Node string `json:"node,omitempty"`
 }
 
 func (r Rejection) Error() string {

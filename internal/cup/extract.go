@@ -545,8 +545,13 @@ type Record interface{ Get(col string) string }
 // Detail never repeats the phone number. A landline row is rejected
 // (landline) but its Booking is returned with the rejection, complete, for
 // the jobs that call rather than text; every other rejection returns the
-// zero Booking.
-func ValidateRecord(rec Record, source string, line int, defaultNode string) (Booking, *Rejection) {
+// zero Booking. A rejection names the row's node.
+func ValidateRecord(rec Record, source string, line int, defaultNode string) (_ Booking, rej *Rejection) {
+	defer func() {
+		if rej != nil {
+			rej.Node = rowNode(rec, defaultNode)
+		}
+	}()
 	for i, col := range columns {
 		if at, r := controlChar(rec.Get(col), textColumn[i]); at >= 0 {
 			return Booking{}, reject(source, line, ReasonControlCharacter,
@@ -854,4 +859,17 @@ func newRomeDay(year, month, day int) *romeDay {
 		midnight: midnight,
 		regular:  h == 0 && m == 0 && sec == 0 && next.Sub(midnight) == 24*time.Hour,
 	}
+}
+
+// rowNode is the node a row names, or the source's; a node cell holding a
+// control character names none.
+func rowNode(rec Record, defaultNode string) string {
+	n := strings.TrimSpace(rec.Get(ColNode))
+	if at, _ := controlChar(n, false); at >= 0 {
+		return ""
+	}
+	if n == "" {
+		return defaultNode
+	}
+	return n
 }

@@ -177,7 +177,14 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 	})
 	// The console, /metrics and /readyz share the webhooks' listener.
 	camp := e.Campaign
+	// The campaign pages say why the dialer waits with the dialer's own
+	// calendar and channels.
+	dialCal, err := Calendar(cfg)
+	if err != nil {
+		return nil, err
+	}
 	e.Console, err = web.New(web.Config{Store: e.Store, Log: e.Log, Now: e.Now, PublicURL: cfg.Web.PublicURL,
+		Calendar: dialCal, Channels: cfg.Voice.Channels,
 		TrustedProxies: cfg.Web.TrustedProxies, SessionTTL: cfg.Web.SessionTTL.D(), IdleTimeout: cfg.Web.IdleTimeout.D(),
 		NextRuns: func(now time.Time) []web.ScheduledRun {
 			return []web.ScheduledRun{{Name: "Promemoria SMS (" + camp.Name + ")", At: camp.Next(now)}}

@@ -108,8 +108,9 @@ type Calls interface {
 	Plan(text []byte, caller *voice.Caller, h Hooks) (dialer.Plan, error)
 }
 
-// calls are the kinds the engine dials so far.
-var calls = map[Kind]Calls{Recall: recallCalls{}, Offer: offerCalls{}}
+// calls are the kinds the engine dials so far. A clean-up is a recall of
+// one agenda: its calls go the same way.
+var calls = map[Kind]Calls{Recall: recallCalls{}, CleanUp: recallCalls{}, Offer: offerCalls{}}
 
 // CallsFor is how campaigns of kind are called.
 func CallsFor(kind string) (Calls, error) {

@@ -343,12 +343,12 @@ func (r *run) read(ctx context.Context, sources []Source) error {
 				continue
 			}
 			if r.optOuts[b.Phone] {
-				r.reject(cup.Rejection{File: b.Source, Line: b.Line, Reason: cup.ReasonOptedOut, Detail: "the number asked for no more messages"})
+				r.reject(cup.Rejection{File: b.Source, Line: b.Line, Reason: cup.ReasonOptedOut, Detail: "the number asked for no more messages", Node: b.Node})
 				continue
 			}
 			pk, ok := phoneKey(b.Phone)
 			if !ok {
-				r.reject(cup.Rejection{File: b.Source, Line: b.Line, Reason: cup.ReasonInvalidPhone, Detail: "column cellulare: not a valid number"})
+				r.reject(cup.Rejection{File: b.Source, Line: b.Line, Reason: cup.ReasonInvalidPhone, Detail: "column cellulare: not a valid number", Node: b.Node})
 				continue
 			}
 			k := keyOf(b.Node, b.Code)

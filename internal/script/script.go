@@ -296,6 +296,9 @@ type Script struct {
 	// OperatorQueue is where a menu choice "transfer" sends the call.
 	OperatorQueue SIPURI   `yaml:"operator_queue"`
 	Transfer      Transfer `yaml:"transfer"`
+	// Operator is what an operator reads and may record for a contact the
+	// IVR could not close.
+	Operator Operator `yaml:"operator"`
 
 	// Now is the clock the greeting is chosen by; nil is the wall clock.
 	Now func() time.Time
@@ -368,6 +371,9 @@ func (s *Script) validate() error {
 		case ch.Result == "" || ch.Result == NoResponse || ch.Result == HungUp || ch.Result == Transferred || ch.Result == TransferFailed:
 			return at(key, "%q cannot be a menu result", ch.Result)
 		}
+	}
+	if err := s.checkOperator(); err != nil {
+		return err
 	}
 	if s.Transfer.Timeout < 0 {
 		return at("transfer.timeout", "%s must be positive", s.Transfer.Timeout.D())

@@ -108,14 +108,14 @@ func (t *Tx) AddRejections(ctx context.Context, importID int64, rs []cup.Rejecti
 	for len(rs) > 0 {
 		n := min(batch, len(rs))
 		var sb strings.Builder
-		sb.WriteString(`INSERT INTO rejections (import_id, file, line, reason, detail) VALUES `)
-		args := make([]any, 0, n*5)
+		sb.WriteString(`INSERT INTO rejections (import_id, file, line, reason, detail, node) VALUES `)
+		args := make([]any, 0, n*6)
 		for i, r := range rs[:n] {
 			if i > 0 {
 				sb.WriteByte(',')
 			}
-			sb.WriteString("(?,?,?,?,?)")
-			args = append(args, importID, r.File, r.Line, string(r.Reason), r.Detail)
+			sb.WriteString("(?,?,?,?,?,?)")
+			args = append(args, importID, r.File, r.Line, string(r.Reason), r.Detail, r.Node)
 		}
 		if _, err := t.tx.ExecContext(ctx, t.s.rebind(sb.String()), args...); err != nil {
 			return fmt.Errorf("store: rejections: %w", err)

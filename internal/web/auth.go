@@ -26,17 +26,20 @@ import (
 // Role is what an account may do.
 type Role string
 
-// The roles. A CUP manager sees only its own CUP node; an auditor sees
-// everything and changes nothing; an administrator also manages accounts.
+// The roles. A team leader works the list like an operator and also runs
+// campaigns and decides clean-up requests, but manages no accounts; a CUP
+// manager sees only its own CUP node; an auditor sees everything and
+// changes nothing; an administrator also manages accounts.
 const (
 	RoleOperator   Role = "operator"
+	RoleTeamLeader Role = "team_leader"
 	RoleCUPManager Role = "cup_manager"
 	RoleAuditor    Role = "auditor"
 	RoleAdmin      Role = "admin"
 )
 
 // Roles lists the roles in the order they are offered.
-var Roles = []Role{RoleOperator, RoleCUPManager, RoleAuditor, RoleAdmin}
+var Roles = []Role{RoleOperator, RoleTeamLeader, RoleCUPManager, RoleAuditor, RoleAdmin}
 
 // ParseRole accepts a role's name.
 func ParseRole(s string) (Role, error) {
@@ -45,7 +48,7 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", fmt.Errorf("role %q is not one of operator, cup_manager, auditor, admin", s)
+	return "", fmt.Errorf("role %q is not one of operator, team_leader, cup_manager, auditor, admin", s)
 }
 
 // Label is the role's name in the interface.
@@ -53,6 +56,8 @@ func (r Role) Label() string {
 	switch r {
 	case RoleOperator:
 		return "Operatore"
+	case RoleTeamLeader:
+		return "Coordinatore"
 	case RoleCUPManager:
 		return "Referente CUP"
 	case RoleAuditor:
@@ -70,22 +75,33 @@ type perm int
 const (
 	permAny perm = iota
 	permOverview
-	permDesk        // runs, failures, search by booking code
-	permQuality     // rejected rows and their export: rows carry no node
-	permInbox       // see the inbox
-	permWorkInbox   // claim, answer, close
-	permFullPhone   // the inbox shows whole numbers, to call patients back
-	permAudit       // the audit log
-	permUsers       // the list of accounts
-	permManageUsers // add, disable, enable
-	permLevels      // the service-level reports
+	permDesk          // runs, failures, search by booking code
+	permQuality       // rejected rows and their export, a CUP manager's node's only
+	permInbox         // see the inbox
+	permWorkInbox     // claim, answer, close
+	permFullPhone     // the inbox shows whole numbers, to call patients back
+	permAudit         // the audit log
+	permUsers         // the list of accounts
+	permManageUsers   // add, disable, enable
+	permLevels        // the service-level reports
+	permWork          // the worklist: take the next item, record outcomes
+	permCampaigns     // see the campaigns and their contacts
+	permRunCampaign   // start and pause a campaign
+	permCleanUps      // see clean-up requests, a CUP manager its node's
+	permFileCleanUp   // ask for a clean-up of an agenda of one's node
+	permDecideCleanUp // accept or refuse a clean-up request
+	permLive          // the Region's live view
 )
 
 var rolePerms = map[Role][]perm{
-	RoleOperator:   {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels},
-	RoleCUPManager: {permOverview, permDesk, permInbox, permWorkInbox},
-	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers, permLevels},
-	RoleAdmin:      {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permAudit, permUsers, permManageUsers, permLevels},
+	RoleOperator: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels,
+		permWork, permCampaigns},
+	RoleTeamLeader: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels,
+		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp, permLive},
+	RoleCUPManager: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permCleanUps, permFileCleanUp},
+	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers, permLevels, permCampaigns, permCleanUps, permLive},
+	RoleAdmin: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permAudit, permUsers, permManageUsers, permLevels,
+		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp, permLive},
 }
 
 // account is the signed-in user.
@@ -190,7 +206,7 @@ func checkAccount(name string, role Role, node string) error {
 		}
 	}
 	if _, err := ParseRole(string(role)); err != nil {
-		return invalid("Ruolo %q non valido: operator, cup_manager, auditor o admin.", role)
+		return invalid("Ruolo %q non valido: operator, team_leader, cup_manager, auditor o admin.", role)
 	}
 	if role == RoleCUPManager && node == "" {
 		return invalid("Un referente CUP deve avere il suo nodo CUP.")
@@ -264,11 +280,13 @@ const (
 	actionUserDisable  = "user_disable"
 	actionUserEnable   = "user_enable"
 	actionContacts     = "contacts"
+	actionCampaign     = "campaign_state"
+	actionCleanUp      = "clean_up"
 )
 
 // auditActions are offered as filters of the audit log, in this order.
 var auditActions = []string{actionLoginOK, actionLoginFailed, actionLoginBlocked, actionLogout, actionExport, actionSearch,
-	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts}
+	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts, actionCampaign, actionCleanUp}
 
 var actionLabels = map[string]string{
 	actionLoginOK:      "accesso riuscito",
@@ -286,6 +304,8 @@ var actionLabels = map[string]string{
 	actionUserDisable:  "utente disattivato",
 	actionUserEnable:   "utente riattivato",
 	actionContacts:     "contatti dietro una cifra dei livelli di servizio",
+	actionCampaign:     "campagna avviata o messa in pausa",
+	actionCleanUp:      "richiesta di pulitura",
 }
 
 func audit(ctx context.Context, st AccountStore, by Actor, now time.Time, action, target, detail string) error {

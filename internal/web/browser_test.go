@@ -58,7 +58,7 @@ func TestConsoleInChromium(t *testing.T) {
 		refused []string
 	}{
 		{RoleOperator, append(desk, run+"/scarti", "/posta", "/livelli"), []string{"/utenti", "/registro"}},
-		{RoleCUPManager, append(desk, "/posta"), []string{run + "/scarti", "/utenti", "/registro", "/livelli"}},
+		{RoleCUPManager, append(desk, run+"/scarti", "/posta"), []string{"/utenti", "/registro", "/livelli"}},
 		{RoleAuditor, append(desk, run+"/scarti", "/posta", "/utenti", "/registro", "/livelli"), nil},
 		{RoleAdmin, append(desk, run+"/scarti", "/posta", "/utenti", "/registro", "/livelli"), nil},
 	} {

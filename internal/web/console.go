@@ -24,7 +24,12 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/richiamo/richiamo/campaigns"
+	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/job"
 	"github.com/richiamo/richiamo/internal/slareport"
+	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/worklist"
 )
 
@@ -93,6 +98,14 @@ type Config struct {
 	// Levels are what the service-level reports are made from; nil leaves
 	// the service-level pages out.
 	Levels *slareport.Sources
+	// Calendar and Channels are the dialer's, for the campaign pages to
+	// say why it waits; nil is the contract's window with the national
+	// holidays, 0 dialer.DefaultChannels.
+	Calendar *calendar.Calendar
+	Channels int
+	// CleanUpScript is the call script of the clean-up campaigns an
+	// accepted request makes; the shipped recall script when empty.
+	CleanUpScript job.Script
 }
 
 // Defaults.
@@ -135,6 +148,15 @@ func (c *Config) fill() error {
 	if c.Refresh == 0 {
 		c.Refresh = DefaultRefresh
 	}
+	if c.Calendar == nil {
+		c.Calendar = defaultCalendar()
+	}
+	if c.Channels == 0 {
+		c.Channels = dialer.DefaultChannels
+	}
+	if len(c.CleanUpScript.Text) == 0 {
+		c.CleanUpScript = job.Script{Name: "campaigns/recall.yaml", Text: campaigns.Recall}
+	}
 	switch {
 	case c.SessionTTL < time.Minute:
 		return fmt.Errorf("web: Config.SessionTTL %s is shorter than a minute", c.SessionTTL)
@@ -144,6 +166,8 @@ func (c *Config) fill() error {
 		return fmt.Errorf("web: Config.BcryptCost %d is not between %d and %d", c.BcryptCost, MinBcryptCost, bcrypt.MaxCost)
 	case c.Login.PerAccount < 1 || c.Login.PerIP < 1 || c.Login.Window <= 0:
 		return fmt.Errorf("web: Config.Login %+v: limits and window must be positive", c.Login)
+	case c.Channels < 0:
+		return fmt.Errorf("web: Config.Channels %d is negative", c.Channels)
 	case c.Refresh < time.Second:
 		return fmt.Errorf("web: Config.Refresh %s is shorter than a second", c.Refresh)
 	}
@@ -245,6 +269,28 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.route(mux, "POST /posta/{kind}/{id}/richiama", permWorkInbox, c.callBack)
 	c.route(mux, "GET /posta/{kind}/{id}/rispondi", permWorkInbox, c.answerForm)
 	c.route(mux, "POST /posta/{kind}/{id}/rispondi", permWorkInbox, c.answer)
+
+	c.route(mux, "GET /lavoro", permWork, c.work)
+	c.route(mux, "POST /lavoro/prossimo", permWork, c.takeNext)
+	c.route(mux, "GET /lavoro/cerca", permWork, c.searchWork)
+	c.route(mux, "GET /lavoro/{id}", permWork, c.workItemPage)
+	c.route(mux, "POST /lavoro/{id}/prendi", permWork, c.takeItem)
+	c.route(mux, "POST /lavoro/{id}/rilascia", permWork, c.releaseWork)
+	c.route(mux, "POST /lavoro/{id}/esito", permWork, c.recordOutcome)
+	c.route(mux, "POST /lavoro/{id}/richiama", permWork, c.callBackWork)
+
+	c.route(mux, "GET /tempo-reale", permLive, c.live)
+	c.route(mux, "GET /campagne", permCampaigns, c.campaignList)
+	c.route(mux, "GET /campagne/{id}", permCampaigns, c.campaignPage)
+	c.route(mux, "POST /campagne/{id}/avvia", permRunCampaign, c.setCampaignState(store.CampaignActive))
+	c.route(mux, "POST /campagne/{id}/pausa", permRunCampaign, c.setCampaignState(store.CampaignPaused))
+
+	c.route(mux, "GET /pulizie", permCleanUps, c.cleanUps)
+	c.route(mux, "POST /pulizie", permFileCleanUp, c.fileCleanUp)
+	c.route(mux, "GET /pulizie/{id}", permCleanUps, c.cleanUpPage)
+	c.route(mux, "GET /pulizie/{id}/esiti.csv", permCleanUps, c.cleanUpCSV)
+	c.route(mux, "POST /pulizie/{id}/accetta", permDecideCleanUp, c.decideCleanUp(true))
+	c.route(mux, "POST /pulizie/{id}/rifiuta", permDecideCleanUp, c.decideCleanUp(false))
 
 	c.route(mux, "GET /utenti", permUsers, c.users)
 	c.route(mux, "POST /utenti", permManageUsers, c.addUser)

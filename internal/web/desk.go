@@ -115,8 +115,11 @@ type reasonGroup struct {
 }
 
 type rejectionsData struct {
-	Run    store.Run
-	Groups []reasonGroup
+	Run  store.Run
+	Node string // a CUP manager's node: only its rows
+	// NodeRejected counts the node's rows, of Run.Rejected in the file.
+	NodeRejected int
+	Groups       []reasonGroup
 }
 
 // shownPerReason bounds the rows listed under each reason; the export has
@@ -128,17 +131,18 @@ func (c *Console) rejections(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return err
 	}
-	reasons, err := c.st.RejectionReasons(r.Context(), run.ID)
+	reasons, err := c.st.NodeRejectionReasons(r.Context(), run.ID, s.acct.Node)
 	if err != nil {
 		return err
 	}
-	d := rejectionsData{Run: run}
+	d := rejectionsData{Run: run, Node: s.acct.Node}
 	for _, rc := range reasons {
-		rows, err := c.st.RejectionsByReason(r.Context(), run.ID, rc.Reason, shownPerReason)
+		rows, err := c.st.NodeRejectionsByReason(r.Context(), run.ID, s.acct.Node, rc.Reason, shownPerReason)
 		if err != nil {
 			return err
 		}
 		d.Groups = append(d.Groups, reasonGroup{Reason: rc.Reason, Count: rc.Rows, Rows: rows, More: rc.Rows - len(rows)})
+		d.NodeRejected += rc.Rows
 	}
 	c.render(w, r, s, http.StatusOK, "scarti", fmt.Sprintf("Righe scartate dell'importazione n. %d", run.ID), d)
 	return nil
@@ -152,13 +156,17 @@ func (c *Console) rejectionsCSV(w http.ResponseWriter, r *http.Request, s *sessi
 	if err != nil {
 		return err
 	}
-	rows, err := c.st.Rejections(r.Context(), run.ID, 10_000_000)
+	rows, err := c.st.NodeRejections(r.Context(), run.ID, s.acct.Node, 10_000_000)
 	if err != nil {
 		return err
 	}
 	c.audit(r, s, actionExport, fmt.Sprintf("importazione %d", run.ID), fmt.Sprintf("righe scartate in CSV: %d", len(rows)))
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="scarti-importazione-%d.csv"`, run.ID))
+	name := fmt.Sprintf("scarti-importazione-%d", run.ID)
+	if s.acct.Node != "" {
+		name += "-" + safeFileName(s.acct.Node)
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
 	_, _ = w.Write([]byte("\ufeff"))
 	cw := csv.NewWriter(w)
 	cw.Comma = ';'

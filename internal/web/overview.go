@@ -120,7 +120,9 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) e
 	if c.cfg.NextRuns != nil {
 		d.NextRuns = c.cfg.NextRuns(now)
 	}
-	g, err := c.st.GatewayHealth(ctx, now, gatewayWindow)
+	// A CUP manager reads its node's messages: the gateway is the Region's,
+	// the figures under the node's heading are the node's.
+	g, err := c.st.NodeGatewayHealth(ctx, now, gatewayWindow, s.acct.Node)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,8 @@ var pageNames = []string{
 	"promemoria", "importazione", "scarti", "mancate", "cerca",
 	"posta", "rispondi", "utenti", "registro",
 	"livelli", "livello", "livelli-contatti",
+	"lavoro", "lavoro-elemento", "lavoro-cerca",
+	"campagne", "campagna", "pulizie", "pulizia", "tempo-reale",
 }
 
 func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
@@ -52,6 +54,10 @@ var nav = []struct {
 }{
 	{"/panoramica", "Panoramica", permOverview},
 	{"/promemoria", "Promemoria SMS", permDesk},
+	{"/lavoro", "Lavoro", permWork},
+	{"/tempo-reale", "Tempo reale", permLive},
+	{"/campagne", "Campagne", permCampaigns},
+	{"/pulizie", "Richieste di pulitura", permCleanUps},
 	{"/posta", "Posta operatori", permInbox},
 	{"/livelli", "Livelli di servizio", permLevels},
 	{"/utenti", "Utenti", permUsers},
@@ -138,6 +144,13 @@ var notices = map[string]string{
 	"utente":      "Utente creato.",
 	"disattivato": "Utente disattivato: le sue sessioni sono state chiuse.",
 	"riattivato":  "Utente riattivato.",
+
+	"campagna-avviata":  "Campagna avviata: il dialer la chiama nell'orario di servizio.",
+	"campagna-in-pausa": "Campagna in pausa: nessuna nuova chiamata; quelle in corso finiscono normalmente.",
+
+	"pulitura-inviata":   "Richiesta inviata: il back office la accetterà o la rifiuterà con una nota.",
+	"pulitura-accettata": "Richiesta accettata: la campagna di pulitura è creata in pausa; si avvia da Campagne.",
+	"pulitura-rifiutata": "Richiesta rifiutata: il referente CUP vede la nota.",
 }
 
 var weekdays = [...]string{"dom", "lun", "mar", "mer", "gio", "ven", "sab"}
@@ -288,23 +301,25 @@ var kindLabels = map[string]string{
 	"answer":          "risposta dell'operatore",
 }
 
-var closureLabels = map[string]string{
-	store.ClosureAnswered: "risposta via SMS",
-	store.ClosureDone:     "gestita",
-}
-
 var funcs = template.FuncMap{
-	"when":    whenText,
-	"day":     dayText,
-	"dur":     durText,
-	"num":     numText,
-	"pct":     pctText,
-	"status":  statusLabel,
-	"reason":  reasonLabel,
-	"fix":     reasonFix,
-	"detail":  detailText,
-	"kind":    func(k string) string { return kindLabels[k] },
-	"closure": func(k string) string { return closureLabels[k] },
+	"when":         whenText,
+	"day":          dayText,
+	"dur":          durText,
+	"num":          numText,
+	"pct":          pctText,
+	"status":       statusLabel,
+	"reason":       reasonLabel,
+	"fix":          reasonFix,
+	"detail":       detailText,
+	"kind":         func(k string) string { return kindLabels[k] },
+	"closure":      outcomeLabel,
+	"call":         callLabel,
+	"result":       resultLabel,
+	"state":        stateLabel,
+	"jobkind":      jobKindLabel,
+	"workstate":    workStateLabel,
+	"contactstate": contactStateLabel,
+	"outcomeof":    contactOutcomeLabel,
 	"action": func(a string) string {
 		if l, ok := actionLabels[a]; ok {
 			return l

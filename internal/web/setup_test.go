@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,7 +80,7 @@ var allReasons = []cup.Reason{cup.ReasonMissingPhone, cup.ReasonInvalidPhone, cu
 
 // roleUsers are the seeded accounts, one per role, a second operator and a
 // disabled one.
-var roleUsers = map[Role]string{RoleOperator: "operatore", RoleCUPManager: "referente.asl2", RoleAuditor: "revisore", RoleAdmin: "amministratore"}
+var roleUsers = map[Role]string{RoleOperator: "operatore", RoleTeamLeader: "coordinatore", RoleCUPManager: "referente.asl2", RoleAuditor: "revisore", RoleAdmin: "amministratore"}
 
 const (
 	otherOperator = "operatore2"
@@ -87,8 +88,10 @@ const (
 )
 
 type bundle struct {
-	st       *store.Store
-	now      func() time.Time
+	st  *store.Store
+	now func() time.Time
+	// shift moves the console's clock ahead of the running one (advance).
+	shift    atomic.Int64
 	console  *Console
 	srv      *httptest.Server
 	importID int64
@@ -114,7 +117,9 @@ func setupWith(t *testing.T, o setupOpts) *bundle {
 	} else {
 		st = storetest.SQLite(t)
 	}
-	b := &bundle{st: st, now: testkit.RunningClock(mondayMorning)} // the pages show the same day whenever the tests run
+	b := &bundle{st: st}
+	running := testkit.RunningClock(mondayMorning) // the pages show the same day whenever the tests run
+	b.now = func() time.Time { return running().Add(time.Duration(b.shift.Load())) }
 	b.importID = seed(t, st, b.now, !o.postgres)
 	seedCalls(t, st)
 	for role, name := range roleUsers {
@@ -147,6 +152,9 @@ func setupWith(t *testing.T, o setupOpts) *bundle {
 	t.Cleanup(b.srv.Close)
 	return b
 }
+
+// advance moves the console's clock forward by d.
+func (b *bundle) advance(d time.Duration) { b.shift.Add(int64(d)) }
 
 // cliActor is who creates the seeded accounts, as `richiamo user add` does.
 var cliActor = Actor{Name: "cli:root", Role: "cli"}

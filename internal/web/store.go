@@ -17,6 +17,10 @@ type Store interface {
 	inboxStore
 	overviewStore
 	levelsStore
+	workStore
+	campaignStore
+	cleanUpStore
+	liveStore
 	// Ping and SchemaCurrent decide readiness.
 	Ping(ctx context.Context) error
 	SchemaCurrent(ctx context.Context) error
@@ -50,6 +54,9 @@ type deskStore interface {
 	RejectionReasons(ctx context.Context, importID int64) ([]store.ReasonCount, error)
 	RejectionsByReason(ctx context.Context, importID int64, reason string, limit int) ([]store.RejectionRow, error)
 	Rejections(ctx context.Context, importID int64, limit int) ([]store.RejectionRow, error)
+	NodeRejectionReasons(ctx context.Context, importID int64, node string) ([]store.ReasonCount, error)
+	NodeRejectionsByReason(ctx context.Context, importID int64, node, reason string, limit int) ([]store.RejectionRow, error)
+	NodeRejections(ctx context.Context, importID int64, node string, limit int) ([]store.RejectionRow, error)
 	DeliveryFailures(ctx context.Context, f store.FailureFilter) ([]store.DeliveryFailure, error)
 	FindBookings(ctx context.Context, code, node string) ([]store.BookingFound, error)
 }
@@ -65,6 +72,7 @@ type inboxStore interface {
 type overviewStore interface {
 	SMSActivity(ctx context.Context, from, to time.Time, node string) (store.Activity, error)
 	GatewayHealth(ctx context.Context, now time.Time, window time.Duration) (store.GatewayStats, error)
+	NodeGatewayHealth(ctx context.Context, now time.Time, window time.Duration, node string) (store.GatewayStats, error)
 	CallActivity(ctx context.Context, from, to time.Time) (made, answered int, err error)
 	LatestProbes(ctx context.Context) ([]store.Probe, error)
 	KnownNodes(ctx context.Context) ([]string, error)

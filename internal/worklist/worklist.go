@@ -66,6 +66,8 @@ type Store interface {
 	OpenWorkCounts(ctx context.Context, f store.WorkFilter) ([]store.KindCount, error)
 	WorkItemByID(ctx context.Context, id int64) (store.WorkItem, error)
 	ClaimWorkItem(ctx context.Context, id int64, by string, now time.Time) error
+	ClaimNextWorkItem(ctx context.Context, n store.NextWork) (store.WorkItem, error)
+	HeldWorkItem(ctx context.Context, by string) (store.WorkItem, error)
 	ReleaseWorkItem(ctx context.Context, id int64, by string) error
 	CallBackWorkItem(ctx context.Context, id int64, by string, at time.Time, forUser, note string) error
 	CloseWorkItem(ctx context.Context, id int64, by, outcome, note string, now time.Time) error

@@ -174,7 +174,7 @@ func TestNodeRowsBecomeWhatExtractRowsBecome(t *testing.T) {
 		t.Errorf("outcomes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	landline := cup.Rejection{File: "node ASL1", Line: 4, Reason: cup.ReasonLandline,
-		Detail: "column cellulare: a landline or another number that cannot receive SMS"}
+		Detail: "column cellulare: a landline or another number that cannot receive SMS", Node: "ASL1"}
 	if !reflect.DeepEqual(res.Rejections()[2], landline) {
 		t.Errorf("landline rejected as %+v, want %+v", res.Rejections()[2], landline)
 	}
@@ -274,7 +274,7 @@ func TestNULLsAreEmptyCells(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
-	want := []cup.Rejection{{File: "node ASL2", Line: 1, Reason: cup.ReasonMissingPhone, Detail: "column cellulare: empty"}}
+	want := []cup.Rejection{{File: "node ASL2", Line: 1, Reason: cup.ReasonMissingPhone, Detail: "column cellulare: empty", Node: "ASL2"}}
 	if !reflect.DeepEqual(res.Rejections(), want) || len(res.Bookings()) != 0 {
 		t.Errorf("bookings %v, rejections %v; want only %v", res.Bookings(), res.Rejections(), want)
 	}
