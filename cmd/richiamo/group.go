@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/richiamo/richiamo/internal/group"
+)
+
+func cmdGroup(ctx context.Context, e *env, args []string) error {
+	return subcommands(ctx, e, "group", "Sports-medicine bookings for whole clubs.",
+		[]command{{"plan", "plan a club's athletes onto the agreed slots (stores and sends nothing)", groupPlan}}, args)
+}
+
+func groupPlan(_ context.Context, e *env, args []string) error {
+	var (
+		c               common
+		athletes, slots string
+	)
+	fs := newFlags(e, "group plan", "--athletes FILE --slots FILE [--json]", `
+Plan a club's athletes onto the slots agreed with the facility, and print
+the plan; nothing is stored or sent.
+
+The athletes' list is a CSV (';' or ',') with the columns cognome, nome,
+data_nascita, codice_fiscale, cellulare, tipo_visita (agonistica or non
+agonistica) and societa; the slots' file has data, ora, tipo_visita and
+posti (how many athletes the slot takes), and optionally struttura. Every
+unusable row is reported with its file, line and reason, and the rest is
+planned.
+
+Every athlete gets a slot of their visit type, as far as the slots of that
+type hold (when they hold fewer, those listed last are left out); the plan
+uses the fewest days, then keeps each club on as few days as possible,
+then prefers the earliest days. The same files give the same plan. With
+--json: {"days", "dates", "assigned": [{"codice_fiscale", "date", "time",
+…}], "unplaced": [{"codice_fiscale", "reason", "detail"}], "rejected":
+[{"file", "line", "reason", "detail"}], "club_days", "optimal"}.`, &c)
+	fs.StringVar(&athletes, "athletes", "", "the club's list of athletes (CSV)")
+	fs.StringVar(&slots, "slots", "", "the slots agreed with the facility (CSV)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if athletes == "" || slots == "" {
+		return usageError{errors.New("--athletes and --slots are required")}
+	}
+	rep, err := group.PlanFiles(athletes, slots, e.now())
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return writeJSON(e.stdout, rep)
+	}
+	return rep.WriteText(e.stdout)
+}
