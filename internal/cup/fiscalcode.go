@@ -2,13 +2,6 @@ package cup
 
 import "strings"
 
-// ColFiscalCode and ColBirthDate are optional extract columns: with them a
-// patient's other bookings, and the numbers written on them, can be found.
-const (
-	ColFiscalCode = "codice_fiscale"
-	ColBirthDate  = "data_nascita"
-)
-
 // odd is the value of a character in an odd position (1st, 3rd, …) of a
 // codice fiscale for its check character (DM 12/03/1974, allegato).
 var odd = [36]int{
