@@ -14,3 +14,13 @@ var Reminder []byte
 //
 //go:embed recall.yaml
 var Recall []byte
+
+// Urgent is the shipped urgent-move call script with a new date offered
+// (urgent.yaml); UrgentRebook the one where the patient rebooks with an
+// operator (urgent-rebook.yaml).
+//
+//go:embed urgent.yaml
+var Urgent []byte
+
+//go:embed urgent-rebook.yaml
+var UrgentRebook []byte

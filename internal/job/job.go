@@ -107,8 +107,10 @@ type Calls interface {
 	Plan(text []byte, caller *voice.Caller) (dialer.Plan, error)
 }
 
-// calls are the kinds the engine dials so far.
-var calls = map[Kind]Calls{Recall: recallCalls{}}
+// calls are the kinds the engine dials so far. An urgent move's call is a
+// script with one menu (accept the new date, or an operator), as a
+// recall's is; what follows it is package urgent's.
+var calls = map[Kind]Calls{Recall: recallCalls{}, UrgentMove: recallCalls{}}
 
 // CallsFor is how campaigns of kind are called.
 func CallsFor(kind string) (Calls, error) {
