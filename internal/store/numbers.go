@@ -43,16 +43,11 @@ func (s *Store) PersonBookings(ctx context.Context, fiscalCode, birthDate string
 	if fiscalCode == "" && birthDate == "" {
 		return nil, nil
 	}
-	var rows []PersonBooking
-	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT node, code, phone, at, agenda, surname, name, fiscal_code, birth_date, updated_at
+	rows, err := s.personBookings(ctx, `SELECT `+personBookingCols+`
 		FROM bookings WHERE (fiscal_code <> '' AND fiscal_code = ?) OR (birth_date <> '' AND birth_date = ?)
-		ORDER BY updated_at DESC, node, code LIMIT ?`), fiscalCode, birthDate, limit)
+		ORDER BY updated_at DESC, node, code LIMIT ?`, fiscalCode, birthDate, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: person bookings: %w", err)
-	}
-	for i := range rows {
-		rows[i].At = time.UnixMilli(rows[i].AtMs).In(cup.Rome)
-		rows[i].UpdatedAt = time.UnixMilli(rows[i].UpdatedAtMs)
 	}
 	return rows, nil
 }
@@ -147,5 +142,64 @@ func (s *Store) NumberHistory(ctx context.Context, phones []string, since time.T
 	slices.SortStableFunc(out, func(a, b NumberEvent) int {
 		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Phone, b.Phone), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Outcome, b.Outcome))
 	})
+	return out, nil
+}
+
+// MaxMoveBookings bounds the bookings one urgent move names.
+const MaxMoveBookings = 5000
+
+const personBookingCols = `node, code, phone, at, agenda, surname, name, fiscal_code, birth_date, updated_at`
+
+func (s *Store) personBookings(ctx context.Context, q string, args ...any) ([]PersonBooking, error) {
+	var rows []PersonBooking
+	if err := s.db.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		rows[i].At = time.UnixMilli(rows[i].AtMs).In(cup.Rome)
+		rows[i].UpdatedAt = time.UnixMilli(rows[i].UpdatedAtMs)
+	}
+	return rows, nil
+}
+
+// AgendaBookings returns the bookings of an agenda of node from day
+// fromDay to day toDay (YYYY-MM-DD, Europe/Rome, both included) that are
+// after now, in time order, at most MaxMoveBookings.
+func (s *Store) AgendaBookings(ctx context.Context, node, agenda, fromDay, toDay string, now time.Time) ([]PersonBooking, error) {
+	rows, err := s.personBookings(ctx, `SELECT `+personBookingCols+` FROM bookings
+		WHERE node = ? AND agenda = ? AND day >= ? AND day <= ? AND at > ? ORDER BY at, code LIMIT ?`,
+		node, agenda, fromDay, toDay, ms(now), MaxMoveBookings)
+	if err != nil {
+		return nil, fmt.Errorf("store: agenda bookings: %w", err)
+	}
+	return rows, nil
+}
+
+// CodeBookings returns the bookings of node with the given codes that are
+// after now, in time order; a code with no such booking is left out.
+func (s *Store) CodeBookings(ctx context.Context, node string, codes []string, now time.Time) ([]PersonBooking, error) {
+	if len(codes) == 0 {
+		return nil, nil
+	}
+	if len(codes) > MaxMoveBookings {
+		return nil, fmt.Errorf("store: code bookings: %d codes, at most %d", len(codes), MaxMoveBookings)
+	}
+	var out []PersonBooking
+	for len(codes) > 0 {
+		n := min(len(codes), 500)
+		args := []any{node}
+		for _, c := range codes[:n] {
+			args = append(args, c)
+		}
+		args = append(args, ms(now))
+		rows, err := s.personBookings(ctx, `SELECT `+personBookingCols+` FROM bookings
+			WHERE node = ? AND code IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`) AND at > ?`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: code bookings: %w", err)
+		}
+		out = append(out, rows...)
+		codes = codes[n:]
+	}
+	slices.SortFunc(out, func(a, b PersonBooking) int { return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Code, b.Code)) })
 	return out, nil
 }

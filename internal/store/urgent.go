@@ -27,9 +27,12 @@ const UrgentPriority = 10
 
 // NewUrgentMove is an urgent move to create with its campaign.
 type NewUrgentMove struct {
-	Campaign  string // the campaign's name
-	Kind      string // the campaign's kind
-	Script    string
+	Campaign string // the campaign's name
+	Kind     string // the campaign's kind
+	Script   string
+	// Active starts the campaign at once; otherwise it waits, paused, for
+	// `campaign start`.
+	Active    bool
 	Node      string
 	Reason    string
 	NewAt     time.Time // zero: to be rebooked by phone
@@ -57,15 +60,18 @@ type CreatedUrgentMove struct {
 	NoNumber, Targets int
 }
 
-// CreateUrgentMove stores the move, its campaign (paused, of
-// UrgentPriority), a contact for the best number of each booking that has
+// CreateUrgentMove stores the move, its campaign (of UrgentPriority), a contact for the best number of each booking that has
 // one, its SMS, and a work item for each booking without a number, in one
 // transaction: a failure leaves nothing behind.
 func (s *Store) CreateUrgentMove(ctx context.Context, m NewUrgentMove, now time.Time) (CreatedUrgentMove, error) {
 	var out CreatedUrgentMove
 	err := s.InTx(ctx, func(t *Tx) error {
-		if err := t.tx.GetContext(ctx, &out.CampaignID, s.rebind(`INSERT INTO campaigns (name, kind, created_at, script, priority)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`), m.Campaign, m.Kind, ms(now), m.Script, UrgentPriority); err != nil {
+		state := CampaignPaused
+		if m.Active {
+			state = CampaignActive
+		}
+		if err := t.tx.GetContext(ctx, &out.CampaignID, s.rebind(`INSERT INTO campaigns (name, kind, created_at, script, state, priority)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), m.Campaign, m.Kind, ms(now), m.Script, state, UrgentPriority); err != nil {
 			return fmt.Errorf("campaign %q: %w", m.Campaign, err)
 		}
 		if err := t.tx.GetContext(ctx, &out.ID, s.rebind(`INSERT INTO urgent_moves (campaign_id, node, reason, new_at, by_at, created_by, created_at)
