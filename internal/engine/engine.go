@@ -28,6 +28,7 @@ import (
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/urgent"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/web"
 )
@@ -78,6 +79,9 @@ type Engine struct {
 	Caller *voice.Caller
 	Dialer *campaigns.Runner
 	Prober *continuity.Prober
+	// Urgent carries the bookings of urgent moves on to their next number
+	// or their result once a call is over; it runs with the dialer.
+	Urgent *urgent.Settler
 
 	mux       *http.ServeMux
 	ownsStore bool
@@ -198,6 +202,7 @@ func (e *Engine) newCalls() error {
 	}
 	e.Prober = &continuity.Prober{Targets: continuity.ForCaller(e.Caller), Store: e.Store,
 		Interval: cfg.Voice.ProbeInterval.D(), Log: e.Log, Now: e.Now}
+	e.Urgent = &urgent.Settler{Store: e.Store, Now: e.Now, Log: e.Log}
 	return nil
 }
 
@@ -212,7 +217,8 @@ type Service struct {
 
 // Services are what Run runs besides the web server: the reminder
 // schedule, the sender, the CUP nodes' health, the service-level reports,
-// and with voice the dialer and the continuity probe.
+// and with voice the dialer, the continuity probe and the urgent moves'
+// settler.
 func (e *Engine) Services() ([]Service, error) {
 	if e.Sender == nil {
 		return nil, e.GatewayErr
@@ -224,7 +230,7 @@ func (e *Engine) Services() ([]Service, error) {
 		{"reports", e.Reports.Run},
 	}
 	if e.Dialer != nil {
-		s = append(s, Service{"calls", e.Dialer.Run}, Service{"continuity", e.Prober.Run})
+		s = append(s, Service{"calls", e.Dialer.Run}, Service{"continuity", e.Prober.Run}, Service{"urgent-moves", e.Urgent.Run})
 	}
 	return s, nil
 }
