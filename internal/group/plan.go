@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // Assignment is an athlete's slot in a plan.
@@ -32,6 +33,9 @@ type Plan struct {
 	// Optimal says the search finished: no plan is better. Only a list
 	// and slots far larger than any club's stop it early (see MaxSteps).
 	Optimal bool
+	// Changed are, in a re-plan, the codici fiscali of the athletes given
+	// a new slot; the others kept theirs.
+	Changed []string
 }
 
 // MaxSteps bounds the search: a step is one set of days or one club's days
@@ -53,10 +57,13 @@ const MaxSteps = 1_000_000
 //
 // The same input gives the same plan, whatever the order of the slots.
 func Make(athletes []Athlete, slots []Slot) Plan {
-	return makePlan(athletes, slots, MaxSteps)
+	return makePlan(athletes, slots, nil, MaxSteps)
 }
 
-func makePlan(athletes []Athlete, slots []Slot, maxSteps int) Plan {
+// makePlan plans athletes onto slots. kept are the club-days a previous
+// plan already uses (club → day → true): a day or a club's day there
+// costs nothing, so a re-plan adds as few new days as it can.
+func makePlan(athletes []Athlete, slots []Slot, kept map[string]map[string]bool, maxSteps int) Plan {
 	slots = slices.Clone(slots)
 	slices.SortFunc(slots, func(a, b Slot) int {
 		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Line, b.Line))
@@ -115,7 +122,18 @@ func makePlan(athletes []Athlete, slots []Slot, maxSteps int) Plan {
 
 	s := &search{
 		days: days, capacity: capacity, clubs: clubs, need: need, want: taken,
-		steps: maxSteps,
+		steps: maxSteps, fixed: map[int]bool{}, clubFixed: map[string]map[int]bool{},
+	}
+	for i, d := range days {
+		for club, ds := range kept {
+			if ds[d] {
+				s.fixed[i] = true
+				if s.clubFixed[club] == nil {
+					s.clubFixed[club] = map[int]bool{}
+				}
+				s.clubFixed[club][i] = true
+			}
+		}
 	}
 	best := s.run()
 	if !best.found {
@@ -156,6 +174,22 @@ type search struct {
 	want     map[VisitType]int // athletes to place per type
 	steps    int
 	kept     map[string][]int // the clubs' days of the best shares so far
+	// fixed are the days a previous plan uses, and clubFixed each club's:
+	// they cost nothing.
+	fixed     map[int]bool
+	clubFixed map[string]map[int]bool
+}
+
+// lowerBound is the fewest club-days any plan can cost: one for each club
+// with no day of its own yet.
+func (s *search) lowerBound() int {
+	n := 0
+	for _, c := range s.clubs {
+		if len(s.clubFixed[c]) == 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // choice is a set of days (indexes into search.days) and, for each club,
@@ -169,7 +203,19 @@ type choice struct {
 
 func (s *search) run() choice {
 	var best choice
-	for k := 1; k <= len(s.days) && !best.found; k++ {
+	var fixed, free []int
+	for i := range s.days {
+		if s.fixed[i] {
+			fixed = append(fixed, i)
+		} else {
+			free = append(free, i)
+		}
+	}
+	lb := s.lowerBound()
+	for k := 0; k <= len(free) && !best.found; k++ {
+		if k == 0 && len(fixed) == 0 {
+			continue
+		}
 		comb := make([]int, k)
 		for i := range comb {
 			comb[i] = i
@@ -178,18 +224,23 @@ func (s *search) run() choice {
 			if s.steps--; s.steps <= 0 {
 				return best
 			}
-			if s.covers(comb) {
-				c := s.bestShares(comb, best)
+			days := slices.Clone(fixed)
+			for _, j := range comb {
+				days = append(days, free[j])
+			}
+			slices.Sort(days)
+			if s.covers(days) {
+				c := s.bestShares(days, best)
 				if c.found && (!best.found || c.cost < best.cost) {
 					best = c
-					if best.cost == len(s.clubs) {
-						// Every club on one day: nothing later can be better,
-						// and an earlier set of days wins a tie.
+					if best.cost == lb {
+						// Every club on one day (or on days it has): nothing
+						// later can be better, and earlier days win a tie.
 						return best
 					}
 				}
 			}
-			if !nextComb(comb, len(s.days)) {
+			if !nextComb(comb, len(free)) {
 				break
 			}
 		}
@@ -258,19 +309,50 @@ func (s *search) bestShares(days []int, best choice) choice {
 			}
 		}
 	}
+	// Each club's subsets by what they cost it (days it does not have
+	// yet), then size, then earliest: the search can stop at the first
+	// that cannot beat the best.
+	cost := func(club string, sub []int) int {
+		n := 0
+		for _, q := range sub {
+			if !s.clubFixed[club][days[q]] {
+				n++
+			}
+		}
+		return n
+	}
+	bySub := make(map[string][][]int, len(order))
+	for _, c := range order {
+		l := slices.Clone(subsets)
+		slices.SortStableFunc(l, func(a, b []int) int { return cmp.Compare(cost(c, a), cost(c, b)) })
+		bySub[c] = l
+	}
+	// rest[i] is the least the clubs from i on can cost.
+	rest := make([]int, len(order)+1)
+	for i := len(order) - 1; i >= 0; i-- {
+		rest[i] = rest[i+1]
+		has := false
+		for _, d := range days {
+			has = has || s.clubFixed[order[i]][d]
+		}
+		if !has {
+			rest[i]++
+		}
+	}
+	lb := rest[0]
 	allowed := make(map[string][]int, len(order))
-	var rec func(i, cost int) bool
-	rec = func(i, cost int) bool {
+	var rec func(i, spent int) bool
+	rec = func(i, spent int) bool {
 		if i == len(order) {
-			bound = cost
+			bound = spent
 			s.keep(allowed)
-			return cost == len(s.clubs)
+			return spent == lb
 		}
 		c := order[i]
-		for _, sub := range subsets {
-			// Each club still to choose needs at least one day.
-			if cost+len(sub)+len(order)-i-1 >= bound {
-				break // subsets only grow from here
+		for _, sub := range bySub[c] {
+			sc := cost(c, sub)
+			if spent+sc+rest[i+1] >= bound {
+				break // costs only grow from here
 			}
 			if s.steps--; s.steps <= 0 {
 				return true
@@ -280,7 +362,7 @@ func (s *search) bestShares(days []int, best choice) choice {
 				pos[j] = days[q]
 			}
 			allowed[c] = pos
-			if s.feasible(days, allowed) && rec(i+1, cost+len(sub)) {
+			if s.feasible(days, allowed) && rec(i+1, spent+sc) {
 				return true
 			}
 		}
@@ -421,7 +503,10 @@ func (s *search) assignment(days []int, allowed map[string][]int) choice {
 		}
 	}
 	for _, club := range s.clubs {
-		for j := range days {
+		for j, d := range days {
+			if s.clubFixed[club][d] {
+				continue
+			}
 			if ch.share[club][Competitive] != nil && ch.share[club][Competitive][j] > 0 ||
 				ch.share[club][NonCompetitive] != nil && ch.share[club][NonCompetitive][j] > 0 {
 				ch.cost++
@@ -491,4 +576,93 @@ func (s *search) place(placed []Athlete, slots []Slot, ch choice) []Assignment {
 		out = append(out, Assignment{Athlete: a, Slot: at[a.FiscalCode]})
 	}
 	return out
+}
+
+// Previous is an athlete's slot in an earlier plan.
+type Previous struct {
+	FiscalCode string
+	Type       VisitType
+	At         time.Time
+}
+
+// Replan plans a changed list against an earlier plan, changing only what
+// changed: an athlete still on the list with the same visit type keeps
+// the earlier slot while it is still agreed and has room; the others (new,
+// with another visit type, or whose slot went) are planned onto the places
+// left, adding as few days, then club-days, as possible, then the earliest.
+// Dropped are the codici fiscali of the earlier plan no longer on the list;
+// their places are free again.
+func Replan(prev []Previous, athletes []Athlete, slots []Slot) (p Plan, dropped []string) {
+	type key struct {
+		at int64
+		t  VisitType
+	}
+	left := map[key]int{}
+	slotOf := map[key]Slot{}
+	for _, s := range slots {
+		k := key{s.At.Unix(), s.Type}
+		left[k] += s.Places
+		slotOf[k] = s
+	}
+	was := map[string]Previous{}
+	for _, pr := range prev {
+		was[pr.FiscalCode] = pr
+	}
+	onList := map[string]bool{}
+	kept := map[string]Assignment{}
+	keptDays := map[string]map[string]bool{}
+	var rest []Athlete
+	for _, a := range athletes {
+		onList[a.FiscalCode] = true
+		pr, ok := was[a.FiscalCode]
+		k := key{pr.At.Unix(), pr.Type}
+		if ok && pr.Type == a.Type && left[k] > 0 {
+			left[k]--
+			kept[a.FiscalCode] = Assignment{Athlete: a, Slot: slotOf[k]}
+			if keptDays[a.Club] == nil {
+				keptDays[a.Club] = map[string]bool{}
+			}
+			keptDays[a.Club][slotOf[k].Day()] = true
+			continue
+		}
+		rest = append(rest, a)
+	}
+	for _, pr := range prev {
+		if !onList[pr.FiscalCode] {
+			dropped = append(dropped, pr.FiscalCode)
+		}
+	}
+	var free []Slot
+	for _, s := range slots {
+		k := key{s.At.Unix(), s.Type}
+		if n := left[k]; n > 0 {
+			s.Places = min(s.Places, n)
+			left[k] -= s.Places
+			free = append(free, s)
+		}
+	}
+	sub := makePlan(rest, free, keptDays, MaxSteps)
+	fresh := map[string]Assignment{}
+	for _, a := range sub.Assigned {
+		fresh[a.Athlete.FiscalCode] = a
+	}
+	p = Plan{Unplaced: sub.Unplaced, Optimal: sub.Optimal}
+	clubDays := map[string]bool{}
+	for _, a := range athletes {
+		as, ok := kept[a.FiscalCode]
+		if !ok {
+			if as, ok = fresh[a.FiscalCode]; !ok {
+				continue
+			}
+			p.Changed = append(p.Changed, a.FiscalCode)
+		}
+		p.Assigned = append(p.Assigned, as)
+		if d := as.Slot.Day(); !slices.Contains(p.Days, d) {
+			p.Days = append(p.Days, d)
+		}
+		clubDays[a.Club+"\x00"+as.Slot.Day()] = true
+	}
+	slices.Sort(p.Days)
+	p.ClubDays = len(clubDays)
+	return p, dropped
 }

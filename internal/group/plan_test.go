@@ -371,7 +371,7 @@ func TestABudgetTooSmallStillPlacesEveryone(t *testing.T) {
 	for d := 1; d <= 20; d++ {
 		slots = append(slots, slot(d, 9, 0, Competitive, 2))
 	}
-	p := makePlan(list, slots, 3)
+	p := makePlan(list, slots, nil, 3)
 	check(t, list, slots, p)
 	if p.Optimal || len(p.Assigned) != len(list) {
 		t.Fatalf("optimal %v, %d placed", p.Optimal, len(p.Assigned))
