@@ -14,10 +14,10 @@ func cmdGroup(ctx context.Context, e *env, args []string) error {
 
 func groupPlan(_ context.Context, e *env, args []string) error {
 	var (
-		c               common
-		athletes, slots string
+		c common
+		f group.Files
 	)
-	fs := newFlags(e, "group plan", "--athletes FILE --slots FILE [--json]", `
+	fs := newFlags(e, "group plan", "--athletes FILE --slots FILE [--previous PLAN.json] [--cup-list FILE] [--club-list FILE] [--json]", `
 Plan a club's athletes onto the slots agreed with the facility, and print
 the plan; nothing is stored or sent.
 
@@ -34,16 +34,26 @@ uses the fewest days, then keeps each club on as few days as possible,
 then prefers the earliest days. The same files give the same plan. With
 --json: {"days", "dates", "assigned": [{"codice_fiscale", "date", "time",
 …}], "unplaced": [{"codice_fiscale", "reason", "detail"}], "rejected":
-[{"file", "line", "reason", "detail"}], "club_days", "optimal"}.`, &c)
-	fs.StringVar(&athletes, "athletes", "", "the club's list of athletes (CSV)")
-	fs.StringVar(&slots, "slots", "", "the slots agreed with the facility (CSV)")
+[{"file", "line", "reason", "detail"}], "club_days", "optimal", "replanned",
+"changed", "dropped"}.
+
+With --previous (an earlier plan's --json output) a changed list is
+planned again changing only what changed: athletes still listed keep
+their slots while those stand; the new or changed ones are placed adding
+as few days as possible. --cup-list writes the bookings to make in the
+CUP, --club-list the club's list of who goes when (CSV, ';').`, &c)
+	fs.StringVar(&f.Athletes, "athletes", "", "the club's list of athletes (CSV)")
+	fs.StringVar(&f.Slots, "slots", "", "the slots agreed with the facility (CSV)")
+	fs.StringVar(&f.Previous, "previous", "", "an earlier plan (its --json output), to change only what changed")
+	fs.StringVar(&f.CUPList, "cup-list", "", "write the bookings to make in the CUP to this file")
+	fs.StringVar(&f.ClubList, "club-list", "", "write the club's list of who goes when to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if athletes == "" || slots == "" {
+	if f.Athletes == "" || f.Slots == "" {
 		return usageError{errors.New("--athletes and --slots are required")}
 	}
-	rep, err := group.PlanFiles(athletes, slots, e.now())
+	rep, err := group.PlanFiles(f, e.now())
 	if err != nil {
 		return err
 	}
