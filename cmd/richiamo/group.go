@@ -3,13 +3,18 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 
 	"github.com/richiamo/richiamo/internal/group"
 )
 
 func cmdGroup(ctx context.Context, e *env, args []string) error {
 	return subcommands(ctx, e, "group", "Sports-medicine bookings for whole clubs.",
-		[]command{{"plan", "plan a club's athletes onto the agreed slots (stores and sends nothing)", groupPlan}}, args)
+		[]command{
+			{"plan", "plan a club's athletes onto the agreed slots (stores and sends nothing)", groupPlan},
+			{"notify", "tell each athlete of a booked list their visit by SMS, once", groupNotify},
+		}, args)
 }
 
 func groupPlan(_ context.Context, e *env, args []string) error {
@@ -61,4 +66,46 @@ CUP, --club-list the club's list of who goes when (CSV, ';').`, &c)
 		return writeJSON(e.stdout, rep)
 	}
 	return rep.WriteText(e.stdout)
+}
+
+func groupNotify(ctx context.Context, e *env, args []string) error {
+	var (
+		c      common
+		booked string
+	)
+	fs := newFlags(e, "group notify", "--booked FILE [--json]", `
+Once the bookings of a list written by `+"`group plan --cup-list`"+` are in the
+CUP, put in the outbox an SMS to each athlete with a mobile telling them
+the visit's date, time and place; `+"`richiamo serve`"+` sends them. An athlete
+already told of a visit at that time is not told again, so the same list
+may be given twice; a visit already past is left out.`, &c)
+	fs.StringVar(&booked, "booked", "", "the booking list, as group plan --cup-list wrote it")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if booked == "" {
+		return usageError{errors.New("--booked is required")}
+	}
+	f, err := os.Open(booked)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, st, err := openConfigured(ctx, e, c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := group.Notify(ctx, st, f, booked, e.now())
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return writeJSON(e.stdout, n)
+	}
+	fmt.Fprintf(e.stdout, "SMS queued: %d; already told: %d; without a mobile: %d; visits past: %d.\n", n.Queued, n.Already, n.NoMobile, n.Past)
+	for _, r := range n.Rejected {
+		fmt.Fprintf(e.stdout, "  %s\n", r.Error())
+	}
+	return nil
 }

@@ -137,3 +137,33 @@ func TestGroupPlanAgainstAPreviousPlanWritesTheLists(t *testing.T) {
 		t.Fatalf("club list %v\n%s", err, club)
 	}
 }
+
+func TestGroupNotifyQueuesOnce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "richiamo.yaml")
+	if err := os.WriteFile(cfg, []byte("store:\n  sqlite: "+filepath.Join(dir, "richiamo.db")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	cupList := filepath.Join(dir, "cup.csv")
+	if code := run(context.Background(), testEnv(&out, &errb), []string{"group", "plan", "--cup-list", cupList,
+		"--athletes", filepath.Join("testdata", "group-athletes.csv"), "--slots", filepath.Join("testdata", "group-slots.csv")}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if code := run(context.Background(), testEnv(&out, &errb), []string{"migrate", "--config", cfg}); code != 0 {
+		t.Fatalf("migrate: exit %d: %s", code, errb.String())
+	}
+	for i, want := range []string{
+		"SMS queued: 1; already told: 0; without a mobile: 6; visits past: 0.\n",
+		"SMS queued: 0; already told: 1; without a mobile: 6; visits past: 0.\n",
+	} {
+		out.Reset()
+		if code := run(context.Background(), testEnv(&out, &errb), []string{"group", "notify", "--config", cfg, "--booked", cupList}); code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		if out.String() != want {
+			t.Fatalf("run %d: %q, want %q", i+1, out.String(), want)
+		}
+	}
+}

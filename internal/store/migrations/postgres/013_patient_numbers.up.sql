@@ -53,3 +53,13 @@ CREATE TABLE urgent_targets (
 );
 CREATE INDEX urgent_targets_contact ON urgent_targets (contact_id);
 CREATE INDEX urgent_targets_state ON urgent_targets (state, move_id);
+
+-- Sports-medicine visits an athlete was told of by SMS: one message per
+-- athlete and visit time, however often the list is sent.
+CREATE TABLE group_notices (
+    fiscal_code TEXT    NOT NULL,
+    at          BIGINT  NOT NULL,
+    message_id  BIGINT  NOT NULL DEFAULT 0,
+    created_at  BIGINT  NOT NULL,
+    PRIMARY KEY (fiscal_code, at)
+);
