@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/urgent"
 )
@@ -80,12 +81,12 @@ booking on to its next number when the first is wrong or never answers.`, &c)
 	if err := r.Validate(e.now()); err != nil {
 		return usageError{err}
 	}
-	_, st, err := openConfigured(ctx, e, c)
+	cfg, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	created, err := urgent.Create(ctx, st, r, urgent.DefaultSettings, e.now())
+	created, err := urgent.Create(ctx, st, r, engine.UrgentSettings(cfg), e.now())
 	if err != nil {
 		return err
 	}

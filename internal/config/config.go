@@ -32,6 +32,7 @@ type Config struct {
 	Log       Log       `yaml:"log"`
 	Voice     Voice     `yaml:"voice"`
 	SLA       SLA       `yaml:"sla"`
+	Urgent    Urgent    `yaml:"urgent"`
 
 	// Dir is the directory of the configuration file; relative paths in the
 	// file are resolved against it.
@@ -408,6 +409,7 @@ func (c Config) Validate() error {
 	}
 	c.Voice.validate(bad, set)
 	c.SLA.validate(bad)
+	c.Urgent.validate(bad, set)
 	return errors.Join(errs...)
 }
 
