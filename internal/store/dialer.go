@@ -343,7 +343,8 @@ func (s *Store) ClaimContactsWithin(ctx context.Context, owner string, campaign 
 	sub := `SELECT c.id FROM contacts c WHERE c.status = 'pending' AND c.next_attempt_at <= ? AND ` + which + `
 		AND NOT EXISTS (SELECT 1 FROM dnc d WHERE d.phone = c.phone)
 		AND NOT EXISTS (SELECT 1 FROM contacts b WHERE b.phone = c.phone AND b.status = 'in_progress')
-		AND c.id = (SELECT MIN(o.id) FROM contacts o WHERE o.phone = c.phone AND o.status = 'pending' AND o.next_attempt_at <= ?)
+		AND c.id = (SELECT o.id FROM contacts o JOIN campaigns p ON p.id = o.campaign_id
+			WHERE o.phone = c.phone AND o.status = 'pending' AND o.next_attempt_at <= ? ORDER BY p.priority DESC, o.id LIMIT 1)
 		ORDER BY (SELECT k.priority FROM campaigns k WHERE k.id = c.campaign_id) DESC, c.next_attempt_at, c.campaign_id, c.seq LIMIT ?`
 	if s.dialect == Postgres {
 		sub += ` FOR UPDATE SKIP LOCKED`

@@ -234,10 +234,11 @@ func (s *Store) UrgentTargetsToSettle(ctx context.Context, limit int) ([]UrgentT
 
 // NextUrgentNumber moves a booking from its closed contact fromContact to
 // the number numbers[tried+1], loading a contact for it in the move's
-// campaign, due at once. One conditional write decides: when several
-// engine processes see the same closed contact, one moves on and the
-// others get false.
-func (s *Store) NextUrgentNumber(ctx context.Context, target, fromContact int64, payload string, now time.Time) (int64, bool, error) {
+// campaign, due at once, and queueing msg when it is not nil (an SMS to
+// that number). One conditional write decides: when several engine
+// processes see the same closed contact, one moves on and the others get
+// false.
+func (s *Store) NextUrgentNumber(ctx context.Context, target, fromContact int64, payload string, msg *NewMessage, now time.Time) (int64, bool, error) {
 	var cid int64
 	var moved bool
 	err := s.InTx(ctx, func(t *Tx) error {
@@ -274,6 +275,18 @@ func (s *Store) NextUrgentNumber(ctx context.Context, target, fromContact int64,
 		}
 		if _, err := t.tx.ExecContext(ctx, s.rebind(`UPDATE urgent_targets SET contact_id = ? WHERE id = ?`), cid, target); err != nil {
 			return err
+		}
+		if msg != nil {
+			if msg.Phone != ns[u.Tried] {
+				return fmt.Errorf("the SMS is for another number than the next one")
+			}
+			ids, err := t.InsertMessages(ctx, []NewMessage{*msg}, now)
+			if err != nil {
+				return err
+			}
+			if _, err := t.tx.ExecContext(ctx, s.rebind(`UPDATE urgent_targets SET message_id = ? WHERE id = ?`), ids[msg.Phone], target); err != nil {
+				return err
+			}
 		}
 		moved = true
 		return nil

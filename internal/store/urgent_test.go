@@ -86,6 +86,30 @@ func TestUrgentContactsAreClaimedBeforeRoutineOnes(t *testing.T) {
 	})
 }
 
+func TestAnUrgentCallToANumberGoesBeforeARoutineOne(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		// The same patient is in a recall loaded earlier.
+		id, err := st.AddCampaign(ctx, "recall", "recall", t0.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.LoadContacts(ctx, id, []store.NewContact{{Phone: "+393330000061"}}, t0.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		m := newMove(t, st, "urgente", store.NewUrgentTarget{Node: "asl1", Code: "U1", BookingAt: t0, Numbers: []string{"+393330000061"}})
+		got, err := st.ClaimContacts(ctx, "d", 0, t0, t0.Add(time.Hour), 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One call per number at a time: the urgent one.
+		if len(got) != 1 || got[0].CampaignID != m.CampaignID {
+			t.Fatalf("claimed %+v, want the urgent contact alone", got)
+		}
+	})
+}
+
 // closeContact calls a target's contact once, with a final outcome.
 func closeContact(t *testing.T, st *store.Store, contact int64, outcome, result string) {
 	t.Helper()
@@ -127,7 +151,9 @@ func TestOnlyOneProcessMovesABookingToItsNextNumber(t *testing.T) {
 		moved := 0
 		for range 8 {
 			wg.Go(func() {
-				_, ok, err := st.NextUrgentNumber(ctx, ts[0].ID, ts[0].ContactID, `{}`, t0.Add(3*time.Minute))
+				msg := &store.NewMessage{Kind: "urgent", Phone: "+393330000032", Day: "2026-12-01", Body: "b", Encoding: "gsm7", Segments: 1,
+					NotBefore: t0, ExpiresAt: t0.Add(time.Hour)}
+				_, ok, err := st.NextUrgentNumber(ctx, ts[0].ID, ts[0].ContactID, `{}`, msg, t0.Add(3*time.Minute))
 				if err != nil {
 					t.Error(err)
 				}
@@ -140,12 +166,15 @@ func TestOnlyOneProcessMovesABookingToItsNextNumber(t *testing.T) {
 		}
 		wg.Wait()
 		after, _ := st.UrgentTargets(ctx, m.ID)
-		if moved != 1 || after[0].Tried != 1 || after[0].ContactStatus != "pending" {
+		if moved != 1 || after[0].Tried != 1 || after[0].ContactStatus != "pending" || after[0].MessageStatus != "planned" {
 			t.Fatalf("moved %d times, target %+v", moved, after[0])
 		}
 		var contacts int
 		if err := st.DB().Get(&contacts, st.DB().Rebind(`SELECT COUNT(*) FROM contacts WHERE campaign_id = ? AND phone = ?`), m.CampaignID, "+393330000032"); err != nil || contacts != 1 {
 			t.Fatalf("%d contacts for the second number (%v)", contacts, err)
+		}
+		if err := st.DB().Get(&contacts, st.DB().Rebind(`SELECT COUNT(*) FROM messages WHERE phone = ?`), "+393330000032"); err != nil || contacts != 1 {
+			t.Fatalf("%d SMS to the second number (%v)", contacts, err)
 		}
 	})
 }
