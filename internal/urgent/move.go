@@ -93,7 +93,7 @@ type MoveStore interface {
 	CodeBookings(ctx context.Context, node string, codes []string, now time.Time) ([]store.PersonBooking, error)
 	CreateUrgentMove(ctx context.Context, m store.NewUrgentMove, now time.Time) (store.CreatedUrgentMove, error)
 	UrgentTargetsToSettle(ctx context.Context, limit int) ([]store.UrgentTarget, error)
-	NextUrgentNumber(ctx context.Context, target, fromContact int64, payload string, now time.Time) (int64, bool, error)
+	NextUrgentNumber(ctx context.Context, target, fromContact int64, payload string, msg *store.NewMessage, now time.Time) (int64, bool, error)
 	SettleUrgentTarget(ctx context.Context, target, fromContact int64, state, choice, reached string, w *store.NewWorkItem, now time.Time) (bool, error)
 	UrgentMoveByID(ctx context.Context, id int64) (store.UrgentMove, error)
 	UrgentTargets(ctx context.Context, move int64) ([]store.UrgentTarget, error)
@@ -325,13 +325,20 @@ func (s Settler) settle(ctx context.Context, t store.UrgentTarget, now time.Time
 		return s.Store.SettleUrgentTarget(ctx, t.ID, t.ContactID, store.UrgentReached, choice, current, item, now)
 	case t.Tried+1 < len(ns):
 		b := store.PersonBooking{Code: t.Code, At: at}
-		var newAt time.Time
-		if m, err := s.Store.UrgentMoveByID(ctx, t.MoveID); err != nil {
+		m, err := s.Store.UrgentMoveByID(ctx, t.MoveID)
+		if err != nil {
 			return false, err
-		} else {
-			newAt = store.FromMillis(m.NewAt)
 		}
-		_, ok, err := s.Store.NextUrgentNumber(ctx, t.ID, t.ContactID, payload(b, newAt), now)
+		next := ns[t.Tried+1]
+		// The patient has had no SMS yet that arrived: the next number, if
+		// a mobile, gets one too (unless the move's deadline passed).
+		var msg *store.NewMessage
+		by := store.FromMillis(m.ByAt)
+		if _, kind := phone.Classify(next); kind == phone.Mobile && t.MessageStatus != store.StatusDelivered && now.Before(by) {
+			nm := message(b, next, Request{NewAt: store.FromMillis(m.NewAt), By: by}, now)
+			msg = &nm
+		}
+		_, ok, err := s.Store.NextUrgentNumber(ctx, t.ID, t.ContactID, payload(b, store.FromMillis(m.NewAt)), msg, now)
 		if ok {
 			log.Info("urgent: trying the next number", "outcome", t.LastOutcome, "next", phone.Mask(ns[t.Tried+1]))
 		}

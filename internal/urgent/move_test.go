@@ -196,6 +196,15 @@ func TestUrgentMoveAgainstSimulatedPatients(t *testing.T) {
 	if fmt.Sprint(calls) != "[{+393330000109 invalid_number } {+393330000112 answered accepted}]" {
 		t.Fatalf("calls %v", calls)
 	}
+	// The first SMS went to the wrong number too: the second number got
+	// its own.
+	var sms []string
+	if err := st.DB().Select(&sms, `SELECT phone FROM messages WHERE kind = 'urgent' ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(sms) != "[+393330000109 +393330000208 +393330000409 +393330000112]" {
+		t.Fatalf("urgent SMS to %v", sms)
+	}
 	items, err := st.OpenWorkItems(ctx, store.WorkFilter{Kind: store.WorkUrgent, Now: clock().Add(time.Minute)})
 	if err != nil {
 		t.Fatal(err)
