@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/urgent"
@@ -67,11 +68,11 @@ booking on to its next number when the first is wrong or never answers.`, &c)
 	if r.Codes, err = readCodes(codes); err != nil {
 		return usageError{fmt.Errorf("--codes: %w", err)}
 	}
-	if r.By, err = parseInstant(by); err != nil {
+	if r.By, err = calendar.ParseInstant(by); err != nil {
 		return usageError{fmt.Errorf("--by: %w", err)}
 	}
 	if newDate != "" {
-		if r.NewAt, err = parseInstant(newDate); err != nil {
+		if r.NewAt, err = calendar.ParseInstant(newDate); err != nil {
 			return usageError{fmt.Errorf("--new-date: %w", err)}
 		}
 	}

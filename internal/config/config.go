@@ -32,6 +32,7 @@ type Config struct {
 	Log       Log       `yaml:"log"`
 	Voice     Voice     `yaml:"voice"`
 	SLA       SLA       `yaml:"sla"`
+	Offers    Offers    `yaml:"offers"`
 	Urgent    Urgent    `yaml:"urgent"`
 
 	// Dir is the directory of the configuration file; relative paths in the
@@ -409,6 +410,7 @@ func (c Config) Validate() error {
 	}
 	c.Voice.validate(bad, set)
 	c.SLA.validate(bad)
+	c.Offers.validate(bad, set)
 	c.Urgent.validate(bad, set)
 	return errors.Join(errs...)
 }

@@ -24,6 +24,8 @@ import (
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/dialer/campaigns"
+	"github.com/richiamo/richiamo/internal/inbound"
+	"github.com/richiamo/richiamo/internal/offers"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/sms"
@@ -49,6 +51,9 @@ type Deps struct {
 	// Owner names this process in leases; "" is host, pid and a random
 	// part.
 	Owner string
+	// Mover moves a booking into a freed slot in the CUP; nil makes each
+	// move a work item for the back office.
+	Mover offers.Mover
 }
 
 // Engine is every service of one engine process. The fields are its parts,
@@ -67,13 +72,18 @@ type Engine struct {
 	Gateway    sms.Gateway
 	GatewayErr error
 	Sender     *remind.Sender
-	Webhooks   *remind.Webhooks
+	// Confirmer asks the provider for the delivery reports that never
+	// came; nil when the gateway cannot be asked.
+	Confirmer *remind.Confirmer
+	Webhooks  *remind.Webhooks
 	// Reminders is the scheduled reminder job.
 	Reminders *remind.Job
 	Nodes     *mssql.Health
 	Levels    *slareport.Sources
 	Reports   *slareport.Schedule
 	Console   *web.Console
+	// Offers offers freed slots and takes the answers.
+	Offers *offers.Service
 	// Caller, Dialer and Prober exist when voice is configured (a trunk
 	// to call through).
 	Caller *voice.Caller
@@ -131,6 +141,9 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 	}
 	if e.Gateway != nil {
 		e.Sender = NewSender(cfg, e.Store, e.Gateway, e.Log, e.Now, e.Owner)
+		if asker, ok := e.Gateway.(sms.StatusAsker); ok {
+			e.Confirmer = &remind.Confirmer{Store: e.Store, Gateway: asker, Now: e.Now, Log: e.Log}
+		}
 	}
 	e.Reminders = &remind.Job{Store: e.Store, Campaign: e.Campaign, Layout: ExtractLayout(cfg), Inbox: cfg.Path(cfg.Extract.Inbox),
 		Nodes: ns, Owner: e.Owner, Log: e.Log, Now: e.Now}
@@ -142,6 +155,10 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 
 	e.mux = http.NewServeMux()
 	e.Webhooks = &remind.Webhooks{Store: e.Store, Log: e.Log, Now: e.Now, AuthToken: cfg.SMS.Twilio.AuthToken, PublicURL: cfg.Web.PublicURL}
+	if e.Offers, err = NewOffers(cfg, e.Store, d.Mover, e.Log, e.Now, e.Owner); err != nil {
+		return nil, err
+	}
+	e.Webhooks.Handlers = map[string]inbound.Handler{store.JobOffer: e.Offers.Handler()}
 	e.Webhooks.Register(e.mux)
 	e.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := e.Store.DB().PingContext(r.Context()); err != nil {
@@ -219,15 +236,25 @@ type Service struct {
 // schedule, the sender, the CUP nodes' health, the service-level reports,
 // and with voice the dialer, the continuity probe and the urgent moves'
 // settler.
+//
+// Without SMS settings at all (no sms.twilio.account_sid) the engine runs
+// without the reminder job: the console, the reports and the calls still
+// serve. SMS settings given but unusable (a missing token) are an error.
 func (e *Engine) Services() ([]Service, error) {
-	if e.Sender == nil {
+	var s []Service
+	switch {
+	case e.Sender != nil:
+		s = append(s, Service{"reminders", e.Reminders.Run}, Service{"sender", e.Sender.Run})
+	case e.Config.SMS.Twilio.AccountSID != "":
 		return nil, e.GatewayErr
 	}
-	s := []Service{
-		{"reminders", e.Reminders.Run},
-		{"sender", e.Sender.Run},
-		{"cup-health", e.Nodes.Run},
-		{"reports", e.Reports.Run},
+	s = append(s, Service{"cup-health", e.Nodes.Run}, Service{"reports", e.Reports.Run})
+	if e.Sender != nil {
+		// Offers go out by SMS, through the outbox the sender drains.
+		s = append(s, Service{"offers", e.Offers.Run})
+	}
+	if e.Confirmer != nil {
+		s = append(s, Service{"confirmations", e.Confirmer.Run})
 	}
 	if e.Dialer != nil {
 		s = append(s, Service{"calls", e.Dialer.Run}, Service{"continuity", e.Prober.Run}, Service{"urgent-moves", e.Urgent.Run})
@@ -242,6 +269,9 @@ func (e *Engine) Run(ctx context.Context, ln net.Listener) error {
 	svcs, err := e.Services()
 	if err != nil {
 		return err
+	}
+	if e.Sender == nil {
+		e.Log.Warn("SMS not configured (sms.twilio.account_sid): no reminder is planned or sent; the console, the reports and the calls run")
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -298,6 +328,10 @@ func (e *Engine) Close() {
 // CheckServe refuses a configuration serve cannot run on, naming the
 // setting.
 func CheckServe(cfg config.Config) error {
+	if cfg.SMS.Twilio.AccountSID == "" {
+		// No reminders: nothing calls back, and no extract is read.
+		return nil
+	}
 	if cfg.Web.PublicURL == "" {
 		return errors.New("config: web.public_url: required by serve (the https address the SMS provider calls back)")
 	}

@@ -38,6 +38,9 @@ type Report struct {
 
 	Calls CallCharts `json:"calls"`
 	Trend []Day      `json:"trend"`
+	// Refills are the freed slots offered to patients booked later, per
+	// agenda; none when no slot was freed in the period.
+	Refills []Refill `json:"refills,omitempty"`
 }
 
 // DefaultPenaltyCapPct is the most a report charges, in % of the service
@@ -239,6 +242,10 @@ func Build(ctx context.Context, src Sources, kind string, from, to, now time.Tim
 				rep.Trend[i].Continuity = ptr(cd.Value)
 			}
 		}
+	}
+
+	if rep.Refills, err = refills(ctx, src, from, to); err != nil {
+		return nil, err
 	}
 
 	pen := &rep.Penalties
