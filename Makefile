@@ -30,6 +30,7 @@ lint: ## gofmt, go vet and staticcheck
 .PHONY: fuzz
 fuzz: ## fuzz every parser of outside input for 30 s each
 	$(GO) test -run '^$$' -fuzz '^FuzzExtractReader$$' -fuzztime 30s ./internal/cup/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadAthletes$$' -fuzztime 30s ./internal/group/
 	$(GO) test -run '^$$' -fuzz '^FuzzClassify$$' -fuzztime 30s ./internal/phone/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseReply$$' -fuzztime 30s -fuzzminimizetime 50x ./internal/sms/
 	$(GO) test -run '^$$' -fuzz '^FuzzTransliterate$$' -fuzztime 30s -fuzzminimizetime 50x ./internal/sms/

@@ -31,3 +31,13 @@ var RecallAgendas []byte
 //
 //go:embed recall-agende-chiamata.yaml
 var RecallAgendasCall []byte
+
+// Urgent is the shipped urgent-move call script with a new date offered
+// (urgent.yaml); UrgentRebook the one where the patient rebooks with an
+// operator (urgent-rebook.yaml).
+//
+//go:embed urgent.yaml
+var Urgent []byte
+
+//go:embed urgent-rebook.yaml
+var UrgentRebook []byte

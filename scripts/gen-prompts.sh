@@ -95,6 +95,12 @@ frase-richiamo-operatore	Un operatore la richiamerà per capire come migliorare 
 frase-parlare-operatore	Per parlare con un operatore prema 0.
 frase-trasferimento	La mettiamo in contatto con un operatore. Resti in linea, per favore.
 frase-trasferimento-non-riuscito	Al momento nessun operatore è disponibile. La richiameremo al più presto.
+frase-spostamento-nuova-data	Per un imprevisto la struttura deve spostare il suo appuntamento. La nuova data che le proponiamo è
+frase-accetta-o-operatore	Per accettare la nuova data premere 1, per parlare con un operatore premere 0.
+frase-conferma-in-arrivo	Riceverà la conferma del nuovo appuntamento appena il Cup lo avrà registrato.
+frase-spostamento-appuntamento-del	Per un imprevisto la struttura deve spostare il suo appuntamento del
+frase-riprenotare-operatore	Per fissare una nuova data con un operatore premere 0.
+frase-operatore-richiamera	Un operatore del Cup la richiamerà al più presto.
 EOF
 }
 

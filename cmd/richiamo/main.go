@@ -58,6 +58,8 @@ func init() {
 		{"recall", "the recall of monitored agendas (recall run|list|settle|dnc)", cmdRecall},
 		{"offers", "freed slots offered to patients booked later (offers candidates|free|list)", cmdOffers},
 		{"maintenance", "declare maintenance windows excluded from continuity (maintenance add|list|remove)", cmdMaintenance},
+		{"urgent", "urgent moves: reach patients on the numbers that work (urgent request|result)", cmdUrgent},
+		{"group", "plan sports-medicine visits for a club's athletes (group plan)", cmdGroup},
 		{"simulate", "answer calls as simulated patients (simulate patients --mix FILE)", cmdSimulate},
 		{"version", "print the version", cmdVersion},
 	}

@@ -97,6 +97,7 @@ func TestSimulateSummaryText(t *testing.T) {
   never_answer           0
   hang_up_during_prompt  0
   invalid_key            1
+  wrong_number           0
 `
 	if out.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", out.String(), want)

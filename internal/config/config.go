@@ -33,6 +33,7 @@ type Config struct {
 	Voice     Voice     `yaml:"voice"`
 	SLA       SLA       `yaml:"sla"`
 	Offers    Offers    `yaml:"offers"`
+	Urgent    Urgent    `yaml:"urgent"`
 
 	// Dir is the directory of the configuration file; relative paths in the
 	// file are resolved against it.
@@ -433,6 +434,7 @@ func (c Config) Validate() error {
 	c.Voice.validate(bad, set)
 	c.SLA.validate(bad)
 	c.Offers.validate(bad, set)
+	c.Urgent.validate(bad, set)
 	return errors.Join(errs...)
 }
 

@@ -36,6 +36,8 @@ type Booking struct {
 	BookedOn    time.Time
 	Surname     string
 	Name        string
+	FiscalCode  string    // codice_fiscale, "" when the source has none
+	BirthDate   time.Time // data_nascita, a day; zero when the source has none
 
 	// Where the row came from, for reports and rejections.
 	Source string

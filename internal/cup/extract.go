@@ -35,6 +35,10 @@ const (
 	ColBookedOn    = "data_prenotazione"
 	ColSurname     = "cognome"
 	ColName        = "nome"
+	// The patient's codice fiscale and birth date, optional: with them a
+	// patient's other bookings, and the numbers written on them, are found.
+	ColFiscalCode = "codice_fiscale"
+	ColBirthDate  = "data_nascita"
 )
 
 // columns lists the canonical columns; a column's index here is its slot in
@@ -42,7 +46,7 @@ const (
 var columns = [...]string{
 	ColNode, ColAgenda, ColCode, ColPhone, ColAt, ColServiceCode, ColService,
 	ColServiceType, ColFacility, ColAddress, ColPriority, ColBookedOn,
-	ColSurname, ColName,
+	ColSurname, ColName, ColFiscalCode, ColBirthDate,
 }
 
 // requiredColumns are the three cells the CUP promises in every extract; a
@@ -83,6 +87,10 @@ func columnIndex(col string) int {
 		return 12
 	case ColName:
 		return 13
+	case ColFiscalCode:
+		return 14
+	case ColBirthDate:
+		return 15
 	}
 	return -1
 }
@@ -542,6 +550,10 @@ type Record interface{ Get(col string) string }
 // being optional; one that cannot be read is the zero time, not a rejection,
 // because no reminder depends on it.
 //
+// codice_fiscale is kept upper-case when well formed (cup.FiscalCode) and
+// data_nascita when it is a date in the formats above; otherwise each is
+// left empty, not a rejection, because no reminder depends on them.
+//
 // Detail never repeats the phone number. A landline row is rejected
 // (landline) but its Booking is returned with the rejection, complete, for
 // the jobs that call rather than text; every other rejection returns the
@@ -586,6 +598,13 @@ func ValidateRecord(rec Record, source string, line int, defaultNode string) (_ 
 			bookedOn = time.Date(d.year, time.Month(d.month), d.day, d.hour, d.min, d.sec, 0, Rome)
 		}
 	}
+	fiscal, _ := FiscalCode(rec.Get(ColFiscalCode))
+	var born time.Time
+	if s := strings.TrimSpace(rec.Get(ColBirthDate)); s != "" {
+		if d, ok := scanDateTime(s); ok && d.validDate() {
+			born = time.Date(d.year, time.Month(d.month), d.day, 0, 0, 0, 0, Rome)
+		}
+	}
 	b := Booking{
 		Node:        node,
 		Code:        code,
@@ -601,6 +620,8 @@ func ValidateRecord(rec Record, source string, line int, defaultNode string) (_ 
 		BookedOn:    bookedOn,
 		Surname:     strings.TrimSpace(rec.Get(ColSurname)),
 		Name:        strings.TrimSpace(rec.Get(ColName)),
+		FiscalCode:  fiscal,
+		BirthDate:   born,
 		Source:      source,
 		Line:        line,
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/urgent"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/web"
 )
@@ -94,6 +95,9 @@ type Engine struct {
 	Caller *voice.Caller
 	Dialer *campaigns.Runner
 	Prober *continuity.Prober
+	// Urgent carries the bookings of urgent moves on to their next number
+	// or their result once a call is over; it runs with the dialer.
+	Urgent *urgent.Settler
 
 	mux       *http.ServeMux
 	ownsStore bool
@@ -243,6 +247,7 @@ func (e *Engine) newCalls() error {
 	}
 	e.Prober = &continuity.Prober{Targets: continuity.ForCaller(e.Caller), Store: e.Store,
 		Interval: cfg.Voice.ProbeInterval.D(), Log: e.Log, Now: e.Now}
+	e.Urgent = &urgent.Settler{Store: e.Store, Now: e.Now, Log: e.Log}
 	return nil
 }
 
@@ -257,7 +262,8 @@ type Service struct {
 
 // Services are what Run runs besides the web server: the reminder
 // schedule, the sender, the CUP nodes' health, the service-level reports,
-// the recall of the monitored agendas, and with voice the dialer and the continuity probe.
+// the recall of the monitored agendas, and with voice the dialer, the
+// continuity probe and the urgent moves' settler.
 //
 // Without SMS settings at all (no sms.twilio.account_sid) the engine runs
 // without the reminder job: the console, the reports and the calls still
@@ -279,7 +285,7 @@ func (e *Engine) Services() ([]Service, error) {
 		s = append(s, Service{"confirmations", e.Confirmer.Run})
 	}
 	if e.Dialer != nil {
-		s = append(s, Service{"calls", e.Dialer.Run}, Service{"continuity", e.Prober.Run})
+		s = append(s, Service{"calls", e.Dialer.Run}, Service{"continuity", e.Prober.Run}, Service{"urgent-moves", e.Urgent.Run})
 	}
 	return s, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/urgent"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/web"
 	"github.com/richiamo/richiamo/internal/yamlfile"
@@ -49,6 +50,13 @@ func CheckSettings(cfg config.Config) error {
 			key = "voice.channels"
 		}
 		errs = append(errs, lines.At(key, "the RTP ports %d–%d hold %d calls, fewer than voice.channels (%d)", minPort, maxPort, calls, channels))
+	}
+	if u := UrgentSettings(cfg); u.History < u.Recent {
+		key := "urgent.history"
+		if !lines.Written(key) {
+			key = "urgent.recent"
+		}
+		errs = append(errs, lines.At(key, "urgent.history (%s) must be at least urgent.recent (%s)", u.History, u.Recent))
 	}
 	ttl := cmp.Or(cfg.Web.SessionTTL.D(), web.DefaultSessionTTL)
 	if idle := cmp.Or(cfg.Web.IdleTimeout.D(), web.DefaultIdleTimeout); idle > ttl {
@@ -124,4 +132,17 @@ func CUPNode(cfg config.Config, n config.Node) mssql.Node {
 		Password: n.Password, Encrypt: n.Encrypt, TrustServerCertificate: n.TrustServerCertificate,
 		CAFile: cfg.Path(n.CAFile), ServerName: n.ServerName, ReadOnlyIntent: readOnly,
 		ConnectTimeout: n.ConnectTimeout.D(), QueryTimeout: n.QueryTimeout.D(), Query: n.Query}
+}
+
+// UrgentSettings maps the urgent section onto the ranking's Settings; a key
+// left out keeps urgent.DefaultSettings.
+func UrgentSettings(cfg config.Config) urgent.Settings {
+	s := urgent.DefaultSettings
+	if d := cfg.Urgent.Recent.D(); d != 0 {
+		s.Recent = d
+	}
+	if d := cfg.Urgent.History.D(); d != 0 {
+		s.History = d
+	}
+	return s
 }

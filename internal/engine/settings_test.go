@@ -15,6 +15,7 @@ import (
 	"github.com/richiamo/richiamo/internal/sla"
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/sms"
+	"github.com/richiamo/richiamo/internal/urgent"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/web"
 	"github.com/richiamo/richiamo/internal/yamlfile"
@@ -171,6 +172,8 @@ func TestTheExampleFileStatesTheDefaults(t *testing.T) {
 		{"voice.channels", ex.Voice.Channels, dialer.DefaultChannels},
 		{"voice.calls_per_second", ex.Voice.CallsPerSecond, float64(dialer.DefaultCallsPerSecond)},
 		{"voice.probe_interval", ex.Voice.ProbeInterval, def.Voice.ProbeInterval},
+		{"urgent.recent", ex.Urgent.Recent.D(), urgent.DefaultSettings.Recent},
+		{"urgent.history", ex.Urgent.History.D(), urgent.DefaultSettings.History},
 		{"cup.nodes[].port", node.Port, mssql.DefaultPort},
 		{"cup.nodes[].encrypt", node.Encrypt, mssql.DefaultEncrypt},
 		{"cup.nodes[].read_only_intent", node.ReadOnlyIntent != nil && *node.ReadOnlyIntent, mssql.DefaultReadOnlyIntent},
@@ -265,5 +268,23 @@ func TestOnlyTheEngineMapsTheConfiguration(t *testing.T) {
 	}
 	if checked < 5 {
 		t.Fatalf("go list listed %d packages under internal/: %s", checked, out)
+	}
+}
+
+func TestUrgentHistoryShorterThanRecentStopsStartUp(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadFile(t, "store:\n  sqlite: x.db\nurgent:\n  recent: 48h\n  history: 24h\n", nil)
+	if err == nil {
+		err = CheckSettings(cfg)
+	}
+	if err == nil || !strings.Contains(err.Error(), "urgent.history") || !strings.Contains(err.Error(), "line 5") {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := loadFile(t, "store:\n  sqlite: x.db\nurgent:\n  recent: -1h\n", nil); err == nil || !strings.Contains(err.Error(), "urgent.recent") {
+		t.Fatalf("a negative urgent.recent: %v", err)
+	}
+	cfg, err = loadFile(t, "store:\n  sqlite: x.db\nurgent:\n  recent: 720h\n", nil)
+	if err != nil || UrgentSettings(cfg).Recent != 720*time.Hour || UrgentSettings(cfg).History != urgent.DefaultSettings.History {
+		t.Fatalf("%v %+v", err, UrgentSettings(cfg))
 	}
 }

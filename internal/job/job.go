@@ -109,8 +109,10 @@ type Calls interface {
 }
 
 // calls are the kinds the engine dials so far. A clean-up is a recall of
-// one agenda: its calls go the same way.
-var calls = map[Kind]Calls{Recall: recallCalls{}, CleanUp: recallCalls{}, Offer: offerCalls{}}
+// one agenda, and an urgent move's call a script with one menu (accept the
+// new date, or an operator): their calls go as a recall's do; what follows
+// an urgent move's is package urgent's.
+var calls = map[Kind]Calls{Recall: recallCalls{}, CleanUp: recallCalls{}, UrgentMove: recallCalls{}, Offer: offerCalls{}}
 
 // CallsFor is how campaigns of kind are called.
 func CallsFor(kind string) (Calls, error) {

@@ -329,9 +329,11 @@ const claimLock = 7247110003
 // ClaimContacts leases up to limit due contacts to owner until until. It
 // never hands out a number that is already being called (by any contact,
 // any owner) or two contacts with the same number at once, nor a number on
-// the do-not-call list. Contacts come in campaign load order; campaign
-// limits the claim to one campaign (0: any; AnyActive: the active ones), so
-// that a campaign being run is not starved by another's due contacts.
+// the do-not-call list. Contacts of the campaigns of highest priority come
+// first (an urgent move before routine recalls), then in due and load
+// order; campaign limits the claim to one campaign (0: any; AnyActive: the
+// active ones), so that a campaign being run is not starved by another's
+// due contacts.
 func (s *Store) ClaimContacts(ctx context.Context, owner string, campaign int64, now, until time.Time, limit int) ([]Contact, error) {
 	return s.ClaimContactsWithin(ctx, owner, campaign, now, until, limit, 0)
 }
@@ -351,8 +353,9 @@ func (s *Store) ClaimContactsWithin(ctx context.Context, owner string, campaign 
 	sub := `SELECT c.id FROM contacts c WHERE c.status = 'pending' AND c.next_attempt_at <= ? AND ` + which + `
 		AND NOT EXISTS (SELECT 1 FROM dnc d WHERE d.phone = c.phone)
 		AND NOT EXISTS (SELECT 1 FROM contacts b WHERE b.phone = c.phone AND b.status = 'in_progress')
-		AND c.id = (SELECT MIN(o.id) FROM contacts o WHERE o.phone = c.phone AND o.status = 'pending' AND o.next_attempt_at <= ?)
-		ORDER BY c.next_attempt_at, c.campaign_id, c.seq LIMIT ?`
+		AND c.id = (SELECT o.id FROM contacts o JOIN campaigns p ON p.id = o.campaign_id
+			WHERE o.phone = c.phone AND o.status = 'pending' AND o.next_attempt_at <= ? ORDER BY p.priority DESC, o.id LIMIT 1)
+		ORDER BY (SELECT k.priority FROM campaigns k WHERE k.id = c.campaign_id) DESC, c.next_attempt_at, c.campaign_id, c.seq LIMIT ?`
 	if s.dialect == Postgres {
 		sub += ` FOR UPDATE SKIP LOCKED`
 	}

@@ -49,35 +49,38 @@ func (t *Tx) FinishImport(ctx context.Context, id int64, c ImportCounts, now tim
 	return err
 }
 
-const bookingCols = 17
+const bookingCols = 19
 
 // UpsertBookings records the bookings of an import, replacing what an
 // earlier import said about the same (node, code).
 func (t *Tx) UpsertBookings(ctx context.Context, importID int64, bs []cup.Booking, now time.Time) error {
-	const batch = 400 // 17 × 400 parameters stays under every driver's limit
+	const batch = 400 // 19 × 400 parameters stays under every driver's limit
 	for len(bs) > 0 {
 		n := min(batch, len(bs))
 		var sb strings.Builder
-		sb.WriteString(`INSERT INTO bookings (node, code, phone, at, day, agenda, service_code, service, service_type, facility, address, priority, booked_on, surname, name, import_id, updated_at) VALUES `)
+		sb.WriteString(`INSERT INTO bookings (node, code, phone, at, day, agenda, service_code, service, service_type, facility, address, priority, booked_on, surname, name, fiscal_code, birth_date, import_id, updated_at) VALUES `)
 		args := make([]any, 0, n*bookingCols)
 		for i, b := range bs[:n] {
 			if i > 0 {
 				sb.WriteByte(',')
 			}
-			sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-			booked := ""
+			sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+			booked, born := "", ""
 			if !b.BookedOn.IsZero() {
 				booked = b.BookedOn.In(cup.Rome).Format(DayLayout)
 			}
+			if !b.BirthDate.IsZero() {
+				born = b.BirthDate.In(cup.Rome).Format(DayLayout)
+			}
 			args = append(args, b.Node, b.Code, b.Phone, ms(b.At), b.At.In(cup.Rome).Format(DayLayout),
 				b.Agenda, b.ServiceCode, b.Service, string(b.ServiceType), b.Facility, b.Address, b.Priority,
-				booked, b.Surname, b.Name, importID, ms(now))
+				booked, b.Surname, b.Name, b.FiscalCode, born, importID, ms(now))
 		}
 		sb.WriteString(` ON CONFLICT (node, code) DO UPDATE SET phone = excluded.phone, at = excluded.at, day = excluded.day,
 			agenda = excluded.agenda, service_code = excluded.service_code, service = excluded.service,
 			service_type = excluded.service_type, facility = excluded.facility, address = excluded.address,
 			priority = excluded.priority, booked_on = excluded.booked_on, surname = excluded.surname,
-			name = excluded.name, import_id = excluded.import_id, updated_at = excluded.updated_at`)
+			name = excluded.name, fiscal_code = excluded.fiscal_code, birth_date = excluded.birth_date, import_id = excluded.import_id, updated_at = excluded.updated_at`)
 		if err := t.execBatch(ctx, sb.String(), args...); err != nil {
 			return fmt.Errorf("store: upsert bookings: %w", err)
 		}

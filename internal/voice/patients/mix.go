@@ -37,11 +37,14 @@ const (
 	// InvalidKey answers and presses Digits (a key the menu does not
 	// offer) After the answer, then stays on the line.
 	InvalidKey Behaviour = "invalid_key"
+	// WrongNumber answers the INVITE with 404 Not Found: the number does
+	// not exist (any more), as an old number on a booking often does.
+	WrongNumber Behaviour = "wrong_number"
 )
 
 // Behaviours are every behaviour, in the order picks and summaries use:
 // the order is part of what a seed reproduces.
-var Behaviours = []Behaviour{AnswerAndPress, Busy, NeverAnswer, HangUpDuringPrompt, InvalidKey}
+var Behaviours = []Behaviour{AnswerAndPress, Busy, NeverAnswer, HangUpDuringPrompt, InvalidKey, WrongNumber}
 
 func (b Behaviour) valid() bool {
 	for _, v := range Behaviours {

@@ -295,6 +295,13 @@ func (s *Server) play(sess *sipgo.DialogServerSession, b Behaviour, rule Rule, l
 		log.Info("patients: busy")
 		return
 	}
+	if b == WrongNumber {
+		if err := sess.Respond(sip.StatusNotFound, "Not Found", nil); err != nil {
+			log.Warn("patients: 404 not sent", "err", err)
+		}
+		log.Info("patients: wrong number")
+		return
+	}
 
 	offer, err := voice.ParseOffer(sess.InviteRequest.Body())
 	if err != nil {

@@ -1,0 +1,10 @@
+package group
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the tests if goroutines outlive them.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
