@@ -54,8 +54,9 @@ type Deps struct {
 	// Owner names this process in leases; "" is host, pid and a random
 	// part.
 	Owner string
-	// Mover moves a booking into a freed slot in the CUP; nil makes each
-	// move a work item for the back office.
+	// Mover moves a booking into a freed slot in the CUP; nil uses the
+	// nodes' write_back.move statements, and a node without one has its
+	// moves done by the back office (a work item).
 	Mover offers.Mover
 }
 
@@ -166,7 +167,11 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 
 	e.mux = http.NewServeMux()
 	e.Webhooks = &remind.Webhooks{Store: e.Store, Log: e.Log, Now: e.Now, AuthToken: cfg.SMS.Twilio.AuthToken, PublicURL: cfg.Web.PublicURL}
-	if e.Offers, err = NewOffers(cfg, e.Store, d.Mover, e.Log, e.Now, e.Owner); err != nil {
+	mover := d.Mover
+	if mover == nil {
+		mover = CUPMover(e.Recall.Settle.Exec)
+	}
+	if e.Offers, err = NewOffers(cfg, e.Store, mover, e.Log, e.Now, e.Owner); err != nil {
 		return nil, err
 	}
 	e.Webhooks.Handlers = map[string]inbound.Handler{store.JobOffer: e.Offers.Handler()}

@@ -30,6 +30,10 @@ type Mover interface {
 // ErrSlotTaken is a move the CUP refused because the slot was taken.
 var ErrSlotTaken = errors.New("offers: the slot is no longer free in the CUP")
 
+// ErrNoMover is a Mover's answer for a node it cannot move bookings on:
+// the move is then a work item, as without a Mover.
+var ErrNoMover = errors.New("offers: no write-back move for this node")
+
 // Outcome is what an acceptance or a refusal came to.
 type Outcome string
 
@@ -138,6 +142,8 @@ func (s *Service) move(ctx context.Context, r Result) (Result, error) {
 		return s.finish(ctx, r, true, "")
 	case errors.Is(err, ErrSlotTaken):
 		return s.finish(ctx, r, false, "il CUP ha dato il posto ad altri")
+	case errors.Is(err, ErrNoMover):
+		return s.askBackOffice(ctx, r, "")
 	default:
 		// The CUP's answer is not known: a person checks in the CUP and
 		// closes the move; the patient keeps the appointment meanwhile.

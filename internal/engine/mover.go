@@ -1,0 +1,45 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/cup/mssql"
+	"github.com/richiamo/richiamo/internal/offers"
+)
+
+// cupMover carries an accepted offer's move out through the node's
+// write-back move statement. A node without one has no executor here, and
+// its moves go to the back office as work items (offers.ErrNoMover).
+type cupMover struct {
+	exec map[string]*mssql.Executor
+}
+
+// CUPMover is the mover over the nodes that declare write_back.move, or
+// nil when none does.
+func CUPMover(exec map[string]*mssql.Executor) offers.Mover {
+	m := cupMover{exec: map[string]*mssql.Executor{}}
+	for name, x := range exec {
+		if x.Can("move") {
+			m.exec[name] = x
+		}
+	}
+	if len(m.exec) == 0 {
+		return nil
+	}
+	return m
+}
+
+func (m cupMover) Move(ctx context.Context, r offers.MoveRequest) error {
+	x, ok := m.exec[r.Node]
+	if !ok {
+		return fmt.Errorf("node %s: %w", r.Node, offers.ErrNoMover)
+	}
+	err := x.Move(ctx, cup.Booking{Node: r.Node, Agenda: r.Agenda, Code: r.Code, At: r.From}, r.From, r.To)
+	if errors.Is(err, mssql.ErrSlotTaken) {
+		return fmt.Errorf("%w: %w", offers.ErrSlotTaken, err)
+	}
+	return err
+}
