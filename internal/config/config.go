@@ -32,6 +32,8 @@ type Config struct {
 	Log       Log       `yaml:"log"`
 	Voice     Voice     `yaml:"voice"`
 	SLA       SLA       `yaml:"sla"`
+	Survey    Survey    `yaml:"survey"`
+	CallLog   CallLog   `yaml:"call_log"`
 
 	// Dir is the directory of the configuration file; relative paths in the
 	// file are resolved against it.
@@ -251,6 +253,8 @@ func (c *Config) applyEnv(getenv func(string) string) {
 		c.SMS.Twilio.AuthToken = v
 	}
 	c.Voice.Trunk.Password = getenv(EnvSIPPassword)
+	c.Survey.Seed = getenv(EnvSurveySeed)
+	c.CallLog.Secret = getenv(EnvCallLogSecret)
 	for i := range c.CUP.Nodes {
 		n := &c.CUP.Nodes[i]
 		n.Password = getenv(NodePasswordEnv(n.Name))
@@ -408,6 +412,8 @@ func (c Config) Validate() error {
 	}
 	c.Voice.validate(bad, set)
 	c.SLA.validate(bad)
+	c.Survey.validate(bad, set)
+	c.CallLog.validate(bad)
 	return errors.Join(errs...)
 }
 
