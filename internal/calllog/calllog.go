@@ -354,7 +354,40 @@ func parseTime(s, layout string, loc *time.Location) (time.Time, error) {
 	if s == "" || strings.HasPrefix(s, "1970-01-01") {
 		return time.Time{}, nil
 	}
+	if layout == DefaultTimeLayout {
+		if t, ok := parseDefault(s, loc); ok {
+			return t, nil
+		}
+	}
 	return time.ParseInLocation(layout, s, loc)
+}
+
+// parseDefault reads dd/mm/yyyy HH:MM:SS without the general parser, which
+// is most of the time of reading a year's log; anything unusual is left to
+// time.ParseInLocation to read or refuse.
+func parseDefault(s string, loc *time.Location) (time.Time, bool) {
+	if len(s) != 19 || s[2] != '/' || s[5] != '/' || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	d, m, y, hh, mm, ss := num(0, 2), num(3, 2), num(6, 4), num(11, 2), num(14, 2), num(17, 2)
+	if d < 1 || m < 1 || m > 12 || y < 0 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(m), d, hh, mm, ss, 0, loc)
+	if t.Day() != d { // 31/11 and the like: let the parser refuse it
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // channelPeer takes the peer of a channel name: SIP/1042-0000a1 and

@@ -88,8 +88,9 @@ type Sampled struct {
 	Operator string    `json:"operator"`
 	EndedAt  time.Time `json:"ended_at"`
 	// Number is the caller's E.164 number, to call; never printed.
-	Number string       `json:"-"`
-	Call   calllog.Call `json:"-"`
+	Number string `json:"-"`
+	// Call is the whole call, when the sampler keeps them.
+	Call *calllog.Call `json:"-"`
 }
 
 // Day is the sample of one day's calls.
@@ -112,7 +113,7 @@ type candidate struct {
 	number   string
 	operator string
 	short    bool
-	call     calllog.Call
+	call     *calllog.Call // only when the sampler keeps the calls
 }
 
 // Sampler draws samples. It is not safe for concurrent use.
@@ -182,7 +183,7 @@ func (s *Sampler) Add(c calllog.Call) {
 	cd := candidate{end: c.End.UnixNano(), id: strings.Clone(c.ID), number: num, operator: code,
 		short: c.Talk() < s.cfg.MinTalk}
 	if s.keep {
-		cd.call = c
+		cd.call = &c
 	}
 	d.cands = append(d.cands, cd)
 }
