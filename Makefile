@@ -54,6 +54,10 @@ bench-sla: ## compute the service levels of a 1,000,000-attempt log; prints the 
 bench-calls: ## hold 1,000 concurrent calls with G.711 both ways; prints the figures
 	scripts/bench-calls.sh
 
+.PHONY: bench-survey
+bench-survey: ## sample a year of inbound calls (750,000) for the survey; prints the figures
+	scripts/bench-survey.sh
+
 .PHONY: probe-web
 probe-web: ## send the web server oversized, slow and flooding requests; prints the figures
 	scripts/probe-web.sh
