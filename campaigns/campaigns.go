@@ -14,3 +14,8 @@ var Reminder []byte
 //
 //go:embed recall.yaml
 var Recall []byte
+
+// Survey is the shipped satisfaction survey interview (survey.yaml).
+//
+//go:embed survey.yaml
+var Survey []byte

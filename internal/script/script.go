@@ -60,6 +60,8 @@ type Item struct {
 	// Appointment says the booking's date and time; Date and Time one of
 	// them.
 	Appointment, Date, Time bool
+	// Operator says an operator's code digit by digit (interviews only).
+	Operator bool
 }
 
 // UnmarshalYAML reads a segment name, or a mapping such as
@@ -74,7 +76,7 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	case yaml.MappingNode:
 		if len(n.Content) != 2 {
-			return fmt.Errorf("line %d: a booking field is one key: appointment, date or time", n.Line)
+			return fmt.Errorf("line %d: a booking field is one key: appointment, date, time or operator", n.Line)
 		}
 		k, v := n.Content[0], n.Content[1]
 		var on bool
@@ -88,8 +90,10 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 			it.Date = true
 		case "time":
 			it.Time = true
+		case "operator":
+			it.Operator = true
 		default:
-			return fmt.Errorf("line %d: unknown key %q (want appointment, date or time)", k.Line, k.Value)
+			return fmt.Errorf("line %d: unknown key %q (want appointment, date, time or operator)", k.Line, k.Value)
 		}
 		return nil
 	}
@@ -104,6 +108,8 @@ func (it Item) String() string {
 		return "{date}"
 	case it.Time:
 		return "{time}"
+	case it.Operator:
+		return "{operator}"
 	}
 	return it.Segment
 }
@@ -472,6 +478,9 @@ func names(items []Item, appointment time.Time) ([]string, error) {
 		if it.Segment != "" {
 			out = append(out, it.Segment)
 			continue
+		}
+		if it.Operator {
+			return nil, fmt.Errorf("script: %s is said only in an interview", it)
 		}
 		if appointment.IsZero() {
 			return nil, fmt.Errorf("script: %s: the contact has no appointment", it)
