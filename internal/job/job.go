@@ -108,7 +108,7 @@ type Calls interface {
 }
 
 // calls are the kinds the engine dials so far.
-var calls = map[Kind]Calls{Recall: recallCalls{}}
+var calls = map[Kind]Calls{Recall: recallCalls{}, Survey: surveyCalls{}}
 
 // CallsFor is how campaigns of kind are called.
 func CallsFor(kind string) (Calls, error) {

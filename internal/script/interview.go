@@ -2,6 +2,7 @@ package script
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -213,7 +214,7 @@ func (iv *Interview) say(items []Item, sub Subject) (*media.Audio, error) {
 func (iv *Interview) Run(ctx context.Context, call Player, sub Subject) (result string, answers []store.Answer, digits string, err error) {
 	hungUp := func(err error) bool { return errors.Is(err, voice.ErrHungUp) }
 	end := func(r string) string {
-		if len(answers) > 0 && r != RefusedSurveys && r != Completed {
+		if CountAnswered(answers) > 0 && r != RefusedSurveys && r != Completed {
 			return Partial
 		}
 		return r
@@ -327,4 +328,56 @@ func CountAnswered(answers []store.Answer) int {
 		}
 	}
 	return n
+}
+
+// SurveyPayload is what a survey contact carries for its interview, as
+// JSON in store.Contact.Payload: the call it is about.
+type SurveyPayload struct {
+	CallID   string    `json:"call_id"`
+	Operator string    `json:"operator"`
+	Queue    string    `json:"queue,omitempty"`
+	EndedAt  time.Time `json:"ended_at"`
+	// NotAfter is when the survey call is too late to be made.
+	NotAfter time.Time `json:"not_after,omitzero"`
+}
+
+// InterviewFunc is the dialer's Call for a campaign run by iv: it calls
+// the contact, holds the interview when answered and hangs up. The
+// attempt carries the interview's result and one answer per question
+// answered; the call's Digits are every key taken.
+func InterviewFunc(caller *voice.Caller, iv *Interview, ring time.Duration) func(context.Context, store.Contact) dialer.Attempt {
+	return interviewWith(func(ctx context.Context, req voice.Request) (Answered, voice.Result) {
+		call, r := caller.Place(ctx, req)
+		if call == nil {
+			return nil, r
+		}
+		return call, r
+	}, iv, ring)
+}
+
+func interviewWith(place func(context.Context, voice.Request) (Answered, voice.Result), iv *Interview, ring time.Duration) func(context.Context, store.Contact) dialer.Attempt {
+	return func(ctx context.Context, c store.Contact) dialer.Attempt {
+		var p SurveyPayload
+		if err := json.Unmarshal([]byte(c.Payload), &p); err != nil || p.Operator == "" {
+			return dialer.Attempt{Call: voice.Result{Outcome: voice.Failed, Err: fmt.Errorf("script: contact %d: not a survey payload", c.ID)}}
+		}
+		call, r := place(ctx, voice.Request{To: c.Phone, RingTimeout: ring})
+		if call == nil {
+			return dialer.Attempt{Call: r}
+		}
+		result, answers, digits, err := iv.Run(ctx, call, Subject{At: p.EndedAt, Operator: p.Operator})
+		r = call.Hangup()
+		if err != nil {
+			result = ScriptError
+			r.Err = err
+		}
+		r.Digits = digits
+		return dialer.Attempt{Call: r, Result: result, Answers: answers}
+	}
+}
+
+// Positive says an interview got what it is for: at least one answer, or
+// the patient's refusal, which is an answer too.
+func (iv *Interview) Positive(a dialer.Attempt) bool {
+	return a.Call.Outcome == voice.Answered && (a.Result == RefusedSurveys || CountAnswered(a.Answers) > 0)
 }

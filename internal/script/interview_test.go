@@ -43,6 +43,7 @@ func TestInterview(t *testing.T) {
 		{"silence twice ends it with the answers given", []string{"5", "4", silence, silence}, 0, Partial,
 			[]store.Answer{a("servizio", "5", "5"), a("cortesia", "4", "4")}},
 		{"silence from the start is no response", []string{silence, silence}, 0, NoResponse, nil},
+		{"wrong keys only are no response, and kept", []string{"7", "8"}, 0, NoResponse, []store.Answer{a("servizio", "", "78")}},
 		{"a hang-up keeps the answers given", []string{"2", hangup}, 0, Partial, []store.Answer{a("servizio", "2", "2")}},
 		{"a hang-up during the introduction", nil, 1, HungUp, nil},
 		{"the refusal key refuses surveys", []string{"4", "9"}, 0, RefusedSurveys, []store.Answer{a("servizio", "4", "4")}},
