@@ -1,20 +1,29 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"time"
+
+	"github.com/richiamo/richiamo/campaigns"
 
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/calllog"
 	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/survey"
+	"github.com/richiamo/richiamo/internal/voice"
 )
 
 func cmdSurvey(ctx context.Context, e *env, args []string) error {
 	return subcommands(ctx, e, "survey", "The hot satisfaction survey of the day's handled calls.",
-		[]command{{"sample", "draw the sample of a call log, storing and calling nothing", surveySample}}, args)
+		[]command{
+			{"sample", "draw the sample of a call log, storing and calling nothing", surveySample},
+			{"try", "place one survey call and print the answers", surveyTry},
+		}, args)
 }
 
 func surveySample(_ context.Context, e *env, args []string) error {
@@ -84,4 +93,75 @@ for one day, {"from", "to", "days": [those objects]} for several.`, &c)
 		return writeJSON(e.stdout, d.JSON())
 	}
 	return d.WriteText(e.stdout)
+}
+
+func surveyTry(ctx context.Context, e *env, args []string) error {
+	var (
+		c            common
+		to, operator string
+		scriptPath   string
+	)
+	fs := newFlags(e, "survey try", "--to URI|NUMBER [--operator CODE] [--script FILE] [--json]", `
+Place one survey call, as the engine places them, and print what the
+patient answered: through the configured trunk (voice.trunk), or straight
+to a SIP URI when no trunk is set. The interview is campaigns/survey.yaml
+(built in) or --script; it is about a call taken now by --operator.
+Nothing is stored. With --json: {"outcome", "result", "answers":
+[{"question", "value", "keys"}], "follow_up": true|false, "sip_code",
+"digits", "talk_ms"}; follow_up says whether an answer is below
+survey.follow_up_below.
+
+Results: completed, partial (some answers, then silence, wrong keys or a
+hang-up), no_response, refused (the key that refuses surveys), hung_up.
+The exit status is 3 when the trunk or this side failed the call.`, &c)
+	fs.StringVar(&to, "to", "", "a SIP URI (sip:user@host:port) or a number to call through the trunk")
+	fs.StringVar(&operator, "operator", "1", "the operator code the introduction names")
+	fs.StringVar(&scriptPath, "script", "", "the interview (default: the built-in campaigns/survey.yaml)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if to == "" {
+		return usageError{errors.New("--to is required")}
+	}
+	text := campaigns.Survey
+	if scriptPath != "" {
+		var err error
+		if text, err = os.ReadFile(scriptPath); err != nil {
+			return usageError{err}
+		}
+	}
+	cfg, err := loadConfig(e, c)
+	if err != nil {
+		return err
+	}
+	if cfg.Voice.Trunk.Proxy == "" && !strings.HasPrefix(to, "sip:") && !strings.HasPrefix(to, "sips:") {
+		return usageError{errors.New("--to must be a sip: URI when no trunk is configured (voice.trunk.proxy)")}
+	}
+	vc := engine.VoiceConfig(cfg)
+	vc.Log = engine.NewLogger(e.stderr, cfg)
+	caller, err := voice.NewCaller(vc)
+	if err != nil {
+		return err
+	}
+	defer caller.Close()
+	sc := engine.SurveyConfig(cfg)
+	res, err := survey.Try(ctx, caller, text, to, operator, e.now(), sc)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		if err := writeJSON(e.stdout, res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(e.stdout, "%s %s", res.Outcome, res.Result)
+		for _, a := range res.Answers {
+			fmt.Fprintf(e.stdout, " %s=%s", a.Question, cmp.Or(a.Value, "-"))
+		}
+		fmt.Fprintf(e.stdout, " follow_up=%v\n", res.FollowUp)
+	}
+	if res.Outcome == voice.Congestion || res.Outcome == voice.Failed {
+		return exitError{code: exitCallFailed, error: errors.New(string(res.Outcome) + " " + res.Error)}
+	}
+	return nil
 }

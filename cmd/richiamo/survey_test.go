@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/richiamo/richiamo/internal/testkit"
 )
 
 // TestSurveySampleGolden pins what an auditor reads of a day's sample, and
@@ -93,4 +95,40 @@ func TestSurveySampleNeedsTheSeed(t *testing.T) {
 	if code == 0 || !strings.Contains(stderr.String(), "RICHIAMO_SURVEY_SEED") {
 		t.Errorf("exit %d, stderr %q: want the seed's variable named", code, stderr.String())
 	}
+}
+
+// TestSurveyTryAgainstSIPp has SIPp press the keys over RFC 4733 while
+// the interview plays: the answers come back per question, and the 2
+// calls for a follow-up.
+func TestSurveyTryAgainstSIPp(t *testing.T) {
+	t.Parallel()
+	testkit.Need(t, "raw-sockets")
+	uri, wait := sippCall(t, "survey_answers.xml")
+	var out, errb bytes.Buffer
+	code := run(t.Context(), testEnv(&out, &errb),
+		[]string{"survey", "try", "--config", callConfig(t), "--to", uri, "--operator", "042", "--json"})
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
+	}
+	var got struct {
+		Outcome string `json:"outcome"`
+		Result  string `json:"result"`
+		Answers []struct {
+			Question string `json:"question"`
+			Value    string `json:"value"`
+		} `json:"answers"`
+		FollowUp *bool `json:"follow_up"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	var answers []string
+	for _, a := range got.Answers {
+		answers = append(answers, a.Question+"="+a.Value)
+	}
+	want := []string{"servizio=4", "cortesia=2", "competenza=5", "risolto=3"}
+	if got.Outcome != "answered" || got.Result != "completed" || !reflect.DeepEqual(answers, want) || got.FollowUp == nil || !*got.FollowUp {
+		t.Errorf("got %s, want completed with %v and a follow-up", out.String(), want)
+	}
+	wait()
 }
