@@ -68,19 +68,22 @@ type SurveyHistory struct {
 	Last map[string]int64
 }
 
-// SurveyHistorySince loads the do-not-call list, the refusals and the
-// numbers sampled from calls that ended at since or later.
-func (s *Store) SurveyHistorySince(ctx context.Context, since time.Time) (SurveyHistory, error) {
+// SurveyHistoryBetween loads what was known before until: the do-not-call
+// list and the refusals added before it, and the numbers sampled from
+// calls that ended in [since, until). A day's draw reads it up to the
+// day's start, so that what happens during the day (a sample, a refusal)
+// does not move the numbering of the day's calls.
+func (s *Store) SurveyHistoryBetween(ctx context.Context, since, until time.Time) (SurveyHistory, error) {
 	h := SurveyHistory{DoNotCall: map[string]bool{}, Refusals: map[string]bool{}, Last: map[string]int64{}}
 	var phones []string
-	if err := s.db.SelectContext(ctx, &phones, `SELECT phone FROM dnc`); err != nil {
+	if err := s.db.SelectContext(ctx, &phones, s.rebind(`SELECT phone FROM dnc WHERE added_at < ?`), ms(until)); err != nil {
 		return h, fmt.Errorf("store: survey history: %w", err)
 	}
 	for _, p := range phones {
 		h.DoNotCall[p] = true
 	}
 	phones = nil
-	if err := s.db.SelectContext(ctx, &phones, `SELECT phone FROM survey_refusals`); err != nil {
+	if err := s.db.SelectContext(ctx, &phones, s.rebind(`SELECT phone FROM survey_refusals WHERE refused_at < ?`), ms(until)); err != nil {
 		return h, fmt.Errorf("store: survey history: %w", err)
 	}
 	for _, p := range phones {
@@ -90,7 +93,8 @@ func (s *Store) SurveyHistorySince(ctx context.Context, since time.Time) (Survey
 		Phone string `db:"phone"`
 		At    int64  `db:"at"`
 	}
-	if err := s.db.SelectContext(ctx, &last, s.rebind(`SELECT phone, MAX(ended_at) AS at FROM survey_samples WHERE ended_at >= ? GROUP BY phone`), ms(since)); err != nil {
+	if err := s.db.SelectContext(ctx, &last, s.rebind(`SELECT phone, MAX(ended_at) AS at FROM survey_samples WHERE ended_at >= ? AND ended_at < ? GROUP BY phone`),
+		ms(since), ms(until)); err != nil {
 		return h, fmt.Errorf("store: survey history: %w", err)
 	}
 	for _, l := range last {

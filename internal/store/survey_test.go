@@ -81,15 +81,15 @@ func TestSurveySamplesGetAContactOnceAndMakeTheHistory(t *testing.T) {
 		if err := st.AddDNC(ctx, "+393338888888", t0); err != nil {
 			t.Fatal(err)
 		}
-		h, err := st.SurveyHistorySince(ctx, t0.Add(-30*24*time.Hour))
+		h, err := st.SurveyHistoryBetween(ctx, t0.Add(-30*24*time.Hour), t0.Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !h.Refusals["+393339999999"] || !h.DoNotCall["+393338888888"] || h.Last["+393331000002"] != t0.Add(time.Minute).UnixMilli() || len(h.Last) != 3 {
 			t.Errorf("history %+v", h)
 		}
-		if h, _ := st.SurveyHistorySince(ctx, t0.Add(time.Hour)); len(h.Last) != 0 {
-			t.Errorf("history since later %+v, want no numbers", h.Last)
+		if h, _ := st.SurveyHistoryBetween(ctx, t0.Add(-30*24*time.Hour), t0); len(h.Last) != 0 || h.Refusals["+393339999999"] {
+			t.Errorf("history before the samples and the refusal %+v", h)
 		}
 	})
 }
