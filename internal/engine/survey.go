@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"fmt"
+
+	"github.com/richiamo/richiamo/campaigns"
 	"github.com/richiamo/richiamo/internal/calllog"
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/survey"
@@ -27,4 +30,32 @@ func CallLogLayout(cfg config.Config) calllog.Layout {
 		out.Delimiter = rune(l.Delimiter[0])
 	}
 	return out
+}
+
+// newSurvey builds the survey's service when its seed is set, and the
+// phone system's endpoint when its secret is set too. Without the seed
+// the survey is off; a call log configured without it is a mistake that
+// stops start-up.
+func (e *Engine) newSurvey() error {
+	cfg := e.Config
+	if cfg.Survey.Seed == "" {
+		if cfg.CallLog.Inbox != "" || cfg.CallLog.Secret != "" {
+			return fmt.Errorf("call_log is configured but %s is not set: the survey cannot draw its sample", config.EnvSurveySeed)
+		}
+		e.Log.Info("survey disabled: " + config.EnvSurveySeed + " is not set")
+		return nil
+	}
+	e.Survey = &survey.Service{Config: SurveyConfig(cfg), Store: e.Store, Script: campaigns.Survey,
+		Inbox: cfg.Path(cfg.CallLog.Inbox), Layout: CallLogLayout(cfg), Now: e.Now, Log: e.Log}
+	if err := e.Survey.Validate(); err != nil {
+		return err
+	}
+	if cfg.CallLog.Secret != "" {
+		e.CallLog = &calllog.Endpoint{Secret: []byte(cfg.CallLog.Secret), Recorder: e.Survey, Log: e.Log, Now: e.Now}
+		if err := e.CallLog.Validate(); err != nil {
+			return err
+		}
+		e.CallLog.Register(e.mux)
+	}
+	return nil
 }

@@ -37,6 +37,7 @@ type Store interface {
 	SetSurveyFollowUp(ctx context.Context, callID string, item int64) error
 	AddWorkItem(ctx context.Context, w store.NewWorkItem) (int64, bool, error)
 	LoadCampaign(ctx context.Context, l store.CampaignLoad, now time.Time) (int64, bool, error)
+	SetCampaignState(ctx context.Context, id int64, state string) (bool, error)
 }
 
 // Service runs the survey while the day goes on: it takes the phone
@@ -149,9 +150,16 @@ func (s *Service) Round(ctx context.Context) (Rounded, error) {
 	var r Rounded
 	now := s.Now()
 	if s.campaign == 0 {
-		id, _, err := s.Store.LoadCampaign(ctx, store.CampaignLoad{Name: CampaignName, Kind: "survey", Script: string(s.Script)}, now)
+		id, created, err := s.Store.LoadCampaign(ctx, store.CampaignLoad{Name: CampaignName, Kind: "survey", Script: string(s.Script)}, now)
 		if err != nil {
 			return r, err
+		}
+		// The survey is hot or not at all: its campaign is dialled from
+		// the start. Paused later by an operator, it stays paused.
+		if created {
+			if _, err := s.Store.SetCampaignState(ctx, id, store.CampaignActive); err != nil {
+				return r, err
+			}
 		}
 		s.campaign = id
 	}
