@@ -2,13 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/richiamo/richiamo/campaigns"
+	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/survey"
 	"github.com/richiamo/richiamo/internal/testkit"
 )
 
@@ -131,4 +137,83 @@ func TestSurveyTryAgainstSIPp(t *testing.T) {
 		t.Errorf("got %s, want completed with %v and a follow-up", out.String(), want)
 	}
 	wait()
+}
+
+// TestSurveyFiguresOfAMonth seeds a store through the survey's service
+// (the sample's log, one interview with a low rating) and reads the month
+// back: the figures, one operator's own, and the raw answers.
+func TestSurveyFiguresOfAMonth(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, store.Options{SQLitePath: filepath.Join(dir, "richiamo.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 1, 11, 0, 0, 0, cup.Rome)
+	svc := &survey.Service{Config: survey.Config{Rate: 0.5, Seed: []byte("seme-di-prova-2026")}, Store: st, Script: campaigns.Survey,
+		Inbox: filepath.Join("..", "..", "testdata", "chiamate-sample.csv"), Now: func() time.Time { return now }, Log: testkit.Logger(t)}
+	if err := svc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := svc.Round(ctx); err != nil || r.Sampled != 4 {
+		t.Fatalf("round %+v %v", r, err)
+	}
+	cs, err := st.ClaimContacts(ctx, "d", 0, now, now.Add(time.Hour), 1)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("claimed %v %v", cs, err)
+	}
+	if err := st.RecordAttempt(ctx, store.AttemptRecord{ContactID: cs[0].ID, Owner: "d", Counted: true, StartedAt: now, AnsweredAt: now,
+		EndedAt: now.Add(time.Minute), Outcome: "answered", Result: "completed", Final: true, Positive: true,
+		Answers: []store.Answer{{Question: "servizio", Value: "2", Keys: "2"}, {Question: "cortesia", Value: "4", Keys: "4"},
+			{Question: "competenza", Value: "4", Keys: "4"}, {Question: "risolto", Value: "5", Keys: "5"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := svc.Round(ctx); err != nil || r.FollowUps != 1 {
+		t.Fatalf("round %+v %v", r, err)
+	}
+	cfg := filepath.Join(dir, "richiamo.yaml")
+	if err := os.WriteFile(cfg, []byte("store:\n  sqlite: richiamo.db\nsurvey:\n  rate: 0.5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := runCLI(t, "survey", "figures", "--config", cfg, "--month", "2026-12")
+	path := filepath.Join("testdata", "survey-figures.golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if out != string(want) {
+		t.Fatalf("output differs from %s (go test -update rewrites it):\n%s", path, out)
+	}
+	csvOut := filepath.Join(dir, "risposte.csv")
+	js, _ := runCLI(t, "survey", "figures", "--config", cfg, "--month", "2026-12", "--operator", "042", "--answers", csvOut, "--json")
+	var f struct {
+		Months []struct {
+			Operator  string `json:"operator"`
+			Handled   int    `json:"handled"`
+			Completed int    `json:"completed"`
+		} `json:"months"`
+	}
+	if err := json.Unmarshal([]byte(js), &f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Months) != 1 || f.Months[0].Operator != "042" || f.Months[0].Handled != 6 {
+		t.Errorf("operator 042's months: %+v", f.Months)
+	}
+	data, err := os.ReadFile(csvOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), strings.Join(survey.AnswerColumns, ",")+"\n") || strings.Contains(string(data), "333") {
+		t.Errorf("answers CSV:\n%s", data)
+	}
 }

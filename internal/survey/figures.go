@@ -10,6 +10,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"text/tabwriter"
 	"time"
 
 	"github.com/richiamo/richiamo/internal/calendar"
@@ -231,4 +232,46 @@ func WriteAnswers(w io.Writer, ivs []store.SurveyInterview) error {
 		return fmt.Errorf("survey: answers: %w", err)
 	}
 	return nil
+}
+
+// Only keeps the rows of one operator: an operator sees their own.
+func (f Figures) Only(operator string) Figures {
+	keep := func(rs []*Row) []*Row {
+		var out []*Row
+		for _, r := range rs {
+			if r.Operator == operator {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	f.Days, f.Months = keep(f.Days), keep(f.Months)
+	return f
+}
+
+// Questions are the shipped interview's questions, in the order asked.
+var Questions = []string{"servizio", "cortesia", "competenza", "risolto"}
+
+// WriteText writes the months' figures as a person reads them.
+func (f Figures) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "Survey figures %s to %s (insufficient: below %d)\n\n", f.From, f.To, f.Below)
+	fmt.Fprintf(tw, "month\toperator\thandled\teligible\tsampled\tcalled\tcompleted\tpartial\trefused\texpired\tfollow-ups\t")
+	for _, q := range Questions {
+		fmt.Fprintf(tw, "%s\t", q)
+	}
+	fmt.Fprintln(tw)
+	for _, r := range f.Months {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d/%d\t", r.Period, r.Operator, r.Handled, r.Eligible, r.Sampled,
+			r.Called, r.Completed, r.Partial, r.Refused, r.Expired, r.FollowUpsOpened, r.FollowUpsClosed)
+		for _, name := range Questions {
+			if q := r.Questions[name]; q != nil {
+				fmt.Fprintf(tw, "%.2f (%d, %.0f%% low)\t", q.Mean, q.Answers, 100*q.Insufficient)
+			} else {
+				fmt.Fprintf(tw, "-\t")
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	return tw.Flush()
 }
