@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,7 +16,9 @@ import (
 	"github.com/richiamo/richiamo/internal/calllog"
 	"github.com/richiamo/richiamo/internal/clock"
 	"github.com/richiamo/richiamo/internal/config"
+	"github.com/richiamo/richiamo/internal/survey"
 	"github.com/richiamo/richiamo/internal/testkit"
+	"github.com/richiamo/richiamo/internal/yamlfile"
 )
 
 func TestTheEngineRunsTheSurveyWithTheCallLogEndpoint(t *testing.T) {
@@ -86,5 +89,27 @@ func TestACallLogWithoutTheSeedStopsStartUp(t *testing.T) {
 	_, err = New(context.Background(), cfg, Deps{Log: testkit.Logger(t)})
 	if err == nil || !strings.Contains(err.Error(), config.EnvSurveySeed) {
 		t.Errorf("err %v, want the seed's variable named", err)
+	}
+}
+
+// The example file writes the survey's settings with the survey
+// package's defaults.
+func TestTheExampleFileStatesTheSurveyDefaults(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("..", "..", "richiamo.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ex config.Config
+	if err := yamlfile.Decode(data, &ex); err != nil {
+		t.Fatal(err)
+	}
+	got := SurveyConfig(ex)
+	got.Seed = nil
+	if want := (survey.Config{}).WithDefaults(); !reflect.DeepEqual(got, want) {
+		t.Errorf("example %+v, defaults %+v", got, want)
+	}
+	if l := CallLogLayout(ex); l.Preset != "" || l.Delimiter != 0 || l.TimeLayout != "" || len(l.Columns) != 0 {
+		t.Errorf("example layout %+v, want the default", l)
 	}
 }

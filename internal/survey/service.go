@@ -7,15 +7,19 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/calllog"
 	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/script"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/voice/say"
 )
 
 // CampaignName is the call campaign the survey's calls are made in.
@@ -76,6 +80,14 @@ func (s *Service) Validate() error {
 	if s.Every == 0 {
 		s.Every = time.Minute
 	}
+	text, err := withAttempts(s.Script, s.Config.Attempts)
+	if err != nil {
+		return err
+	}
+	if _, err := script.LoadInterview(text, say.Italian()); err != nil {
+		return err
+	}
+	s.Script = text
 	if s.Inbox != "" {
 		if _, err := calllog.Files(s.Inbox); err != nil {
 			return err
@@ -336,4 +348,35 @@ func FollowUpText(iv store.SurveyInterview) string {
 	}
 	b.WriteString(".")
 	return b.String()
+}
+
+// withAttempts is the interview text with retry.max_attempts set to n, so
+// that survey.attempts is what the dialer follows.
+func withAttempts(text []byte, n int) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(text, &doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("survey: the interview is not a YAML mapping")
+	}
+	root := doc.Content[0]
+	var retry *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "retry" {
+			retry = root.Content[i+1]
+		}
+	}
+	if retry == nil {
+		retry = &yaml.Node{Kind: yaml.MappingNode}
+		root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "retry"}, retry)
+	}
+	value := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(n)}
+	set := false
+	for i := 0; i+1 < len(retry.Content); i += 2 {
+		if retry.Content[i].Value == "max_attempts" {
+			retry.Content[i+1], set = value, true
+		}
+	}
+	if !set {
+		retry.Content = append(retry.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "max_attempts"}, value)
+	}
+	return yaml.Marshal(&doc)
 }

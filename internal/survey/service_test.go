@@ -11,9 +11,11 @@ import (
 
 	"github.com/richiamo/richiamo/campaigns"
 	"github.com/richiamo/richiamo/internal/calllog"
+	"github.com/richiamo/richiamo/internal/script"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/store/storetest"
 	"github.com/richiamo/richiamo/internal/testkit"
+	"github.com/richiamo/richiamo/internal/voice/say"
 )
 
 // morning writes a call log of n handled calls by operator 042, one every
@@ -144,4 +146,25 @@ func TestACallNotMadeInTimeExpires(t *testing.T) {
 			t.Errorf("counts %+v %v", counts, err)
 		}
 	})
+}
+
+func TestSurveyAttemptsIsWhatTheDialerFollows(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{1, 2, 4} {
+		text, err := withAttempts(campaigns.Survey, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		iv, err := script.LoadInterview(text, say.Italian())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, got := iv.Rules(); got != n {
+			t.Errorf("survey.attempts %d: the interview allows %d", n, got)
+		}
+	}
+	text, err := withAttempts([]byte("questions:\n  - name: a\n    say: [frase-buongiorno]\n"), 3)
+	if err != nil || !strings.Contains(string(text), "max_attempts: 3") {
+		t.Errorf("without a retry section: %s %v", text, err)
+	}
 }
