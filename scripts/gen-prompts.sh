@@ -66,12 +66,13 @@ parola-alle-ore	alle ore
 parola-e	e
 parola-primo	primo
 frase-buongiorno	Buongiorno, la chiamiamo dal Cup della Regione.
+frase-buonasera	Buonasera, la chiamiamo dal Cup della Regione.
 frase-ricordiamo-appuntamento	Le ricordiamo l'appuntamento prenotato per
-frase-conferma-o-disdici	Per confermare l'appuntamento premere 1, per disdirlo premere 2.
+frase-conferma-o-disdici	Per confermare l'appuntamento prema 1; per disdirlo prema 2.
 frase-appuntamento-confermato	L'appuntamento è confermato.
-frase-appuntamento-disdetto	L'appuntamento è stato disdetto. Il posto sarà offerto ad altri pazienti.
+frase-disdetta-registrata	La sua richiesta di disdetta è stata registrata.
 frase-posto-anticipato	Si è liberato un posto per la prestazione che lei ha prenotato, in una data più vicina:
-frase-accetta-o-mantieni	Per accettare il nuovo appuntamento premere 1, per mantenere quello attuale premere 2.
+frase-accetta-o-mantieni	Per accettare il nuovo appuntamento prema 1; per mantenere quello attuale prema 2.
 frase-risposta-non-valida	Non abbiamo ricevuto una risposta valida.
 frase-ripetiamo	Ripetiamo.
 frase-risposta-registrata	La sua risposta è stata registrata.
@@ -82,7 +83,7 @@ frase-soddisfazione-servizio	quanto è soddisfatto del servizio ricevuto?
 frase-soddisfazione-operatore	quanto è soddisfatto della cortesia e della competenza dell'operatore?
 frase-premere-voto	Prema il tasto corrispondente al suo voto.
 frase-richiamo-operatore	Un operatore la richiamerà per capire come migliorare il servizio.
-frase-parlare-operatore	Per parlare con un operatore premere 0.
+frase-parlare-operatore	Per parlare con un operatore prema 0.
 frase-trasferimento	La mettiamo in contatto con un operatore. Resti in linea, per favore.
 frase-trasferimento-non-riuscito	Al momento nessun operatore è disponibile. La richiameremo al più presto.
 frase-questionario-telefonata	La chiamiamo per un breve questionario sulla telefonata che ha fatto oggi al Cup,

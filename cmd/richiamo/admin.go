@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/richiamo/richiamo/internal/cup"
-	"github.com/richiamo/richiamo/internal/engine"
-	"github.com/richiamo/richiamo/internal/phone"
-	"github.com/richiamo/richiamo/internal/sms"
+	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/store"
 )
 
@@ -27,6 +26,13 @@ want to do it on purpose, and is safe to run any number of times.`, &c)
 	if err != nil {
 		return err
 	}
+	where := "PostgreSQL (store.postgres)"
+	if cfg.Store.Postgres == "" {
+		where, _ = filepath.Abs(cfg.Path(cfg.Store.SQLite))
+	}
+	if c.config == "" && !fileExists("richiamo.yaml") {
+		fmt.Fprintf(e.stderr, "no configuration file (--config, or richiamo.yaml here): using the built-in settings, store %s\n", where)
+	}
 	st, err := store.Open(ctx, store.Options{SQLitePath: cfg.Path(cfg.Store.SQLite), PostgresDSN: cfg.Store.Postgres})
 	if err != nil {
 		return err
@@ -40,13 +46,13 @@ want to do it on purpose, and is safe to run any number of times.`, &c)
 		if applied == nil {
 			applied = []string{}
 		}
-		return writeJSON(e.stdout, map[string]any{"dialect": st.Dialect(), "applied": applied})
+		return writeJSON(e.stdout, map[string]any{"dialect": st.Dialect(), "store": where, "applied": applied})
 	}
 	if len(applied) == 0 {
-		fmt.Fprintf(e.stdout, "%s store is up to date\n", st.Dialect())
+		fmt.Fprintf(e.stdout, "%s store %s is up to date\n", st.Dialect(), where)
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "%s store: applied %s\n", st.Dialect(), strings.Join(applied, ", "))
+	fmt.Fprintf(e.stdout, "%s store %s: applied %s\n", st.Dialect(), where, strings.Join(applied, ", "))
 	return nil
 }
 
@@ -64,97 +70,20 @@ code, and the rows of the latest import that could not be used.`, &c)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e, c)
-	if err != nil {
-		return err
-	}
-	today := e.now().In(cup.Rome)
-	if from == "" {
-		from = today.Format(store.DayLayout)
-	}
-	f, err := time.ParseInLocation(store.DayLayout, from, cup.Rome)
-	if err != nil {
-		return usageError{fmt.Errorf("--from %q is not YYYY-MM-DD", from)}
-	}
-	if to == "" {
-		to = f.AddDate(0, 0, 7).Format(store.DayLayout)
-	}
-	if _, err := time.ParseInLocation(store.DayLayout, to, cup.Rome); err != nil {
-		return usageError{fmt.Errorf("--to %q is not YYYY-MM-DD", to)}
-	}
-	st, err := engine.OpenStore(ctx, cfg)
+	_, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	counts, err := st.MessageCounts(ctx, from, to)
+	status, err := remind.StatusOf(ctx, st, from, to, e.now())
 	if err != nil {
 		return err
-	}
-	fails, err := st.Failures(ctx, from, to, 1000)
-	if err != nil {
-		return err
-	}
-	imps, err := st.LastImports(ctx, 1)
-	if err != nil {
-		return err
-	}
-	var rejs []store.RejectionRow
-	if len(imps) > 0 {
-		if rejs, err = st.Rejections(ctx, imps[0].ID, 100000); err != nil {
-			return err
-		}
-	}
-	for i := range fails {
-		fails[i].Reason = sms.ErrorText(fails[i].ErrorCode)
 	}
 	if c.json {
-		for i := range fails {
-			fails[i].Phone = phone.Mask(fails[i].Phone)
-		}
-		out := map[string]any{"from": from, "to": to, "by_status": nonNil(counts), "failures": nonNil(fails), "rejected": nonNil(rejs)}
-		if len(imps) > 0 {
-			out["last_import"] = imps[0]
-		}
-		return writeJSON(e.stdout, out)
+		return writeJSON(e.stdout, status)
 	}
-	w := e.stdout
-	fmt.Fprintf(w, "Reminders for appointments from %s to %s\n", from, to)
-	if len(counts) == 0 {
-		fmt.Fprintln(w, "  none")
-	}
-	for _, s := range counts {
-		fmt.Fprintf(w, "  %-12s %6d messages %7d segments\n", s.Status, s.Messages, s.Segments)
-	}
-	if len(fails) > 0 {
-		fmt.Fprintln(w, "\nNot delivered:")
-		for _, f := range fails {
-			reason := f.Reason
-			if reason == "" {
-				reason = f.Error
-			}
-			fmt.Fprintf(w, "  #%d %s %s %-11s %5d  %s\n", f.ID, f.Day, phone.Mask(f.Phone), f.Status, f.ErrorCode, reason)
-		}
-	}
-	if len(imps) > 0 {
-		i := imps[0]
-		fmt.Fprintf(w, "\nLatest import #%d (%s): %d rows, %d valid, %d duplicates, %d rejected\n", i.ID, i.Source, i.Rows, i.Valid, i.Duplicates, i.Rejected)
-		for _, r := range rejs {
-			fmt.Fprintf(w, "  %s:%d: %s", r.File, r.Line, r.Reason)
-			if r.Detail != "" {
-				fmt.Fprintf(w, " (%s)", r.Detail)
-			}
-			fmt.Fprintln(w)
-		}
-	}
+	status.WriteText(e.stdout)
 	return nil
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 func cmdInbox(ctx context.Context, e *env, args []string) error {
@@ -217,4 +146,16 @@ first, with their arrival time. --close marks one as dealt with.`, &c)
 		fmt.Fprintf(e.stdout, "#%d  %s  %s  %q\n", it.ID, it.Received, it.Phone, it.Body)
 	}
 	return nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/voice/media"
@@ -39,7 +40,9 @@ talked. With --json: {"outcome", "sip_code", "digits", "ring_ms",
 Outcomes: answered, busy, no_answer, rejected, unavailable, invalid_number,
 congestion, failed. The exit status is 0 when the far end answered, refused
 or let it ring, and 3 for congestion or failed (the trunk or this side).
-The trunk's password comes from RICHIAMO_SIP_PASSWORD.`, &c)
+A number is called only inside the operating window (see the calendar
+settings), unless --anytime. Times are in Europe/Rome. The trunk's password
+comes from RICHIAMO_SIP_PASSWORD.`, &c)
 	fs.StringVar(&to, "to", "", "a SIP URI (sip:user@host:port) or a number to call through the trunk")
 	fs.DurationVar(&ringTimeout, "ring-timeout", 0, "how long to let it ring (default: voice.ring_timeout)")
 	fs.StringVar(&say, "say", "", "the prompt to play when answered")
@@ -47,6 +50,8 @@ The trunk's password comes from RICHIAMO_SIP_PASSWORD.`, &c)
 	fs.DurationVar(&first, "first-key", 10*time.Second, "how long to wait for the first key")
 	fs.DurationVar(&inter, "next-key", 5*time.Second, "how long to wait for each following key")
 	fs.StringVar(&bind, "bind", "", "local SIP address host:port (default: voice.bind; port 0 picks a free one)")
+	var anytime bool
+	fs.BoolVar(&anytime, "anytime", false, "call a number even outside the operating window (a test phone of yours)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -65,6 +70,16 @@ The trunk's password comes from RICHIAMO_SIP_PASSWORD.`, &c)
 	}
 	if cfg.Voice.Trunk.Proxy == "" && !strings.HasPrefix(to, "sip:") && !strings.HasPrefix(to, "sips:") {
 		return usageError{errors.New("--to must be a sip: URI when no trunk is configured (voice.trunk.proxy)")}
+	}
+	if number := !strings.HasPrefix(to, "sip:") && !strings.HasPrefix(to, "sips:"); number && !anytime {
+		cal, err := engine.Calendar(cfg)
+		if err != nil {
+			return err
+		}
+		if now := e.now(); !cal.Open(now) {
+			return usageError{fmt.Errorf("it is %s in Rome, outside the operating window: a patient is not called now (next opening %s); --anytime calls a test phone of yours all the same",
+				calendar.Minute(now), calendar.Minute(cal.NextOpen(now)))}
+		}
 	}
 	var prompt *media.Audio
 	if say != "" {
@@ -97,6 +112,12 @@ The trunk's password comes from RICHIAMO_SIP_PASSWORD.`, &c)
 		res = call.Hangup()
 	}
 
+	// Times are read by people: Rome's wall clock, with its offset.
+	for _, t := range []*time.Time{&res.Start, &res.Ringing, &res.Answer, &res.End} {
+		if !t.IsZero() {
+			*t = t.In(calendar.Rome)
+		}
+	}
 	if c.json {
 		out := struct {
 			voice.Result

@@ -12,7 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/richiamo/richiamo/internal/clock"
+	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/testkit"
 )
 
@@ -133,5 +136,22 @@ func TestCallNumberNeedsATrunk(t *testing.T) {
 		[]string{"call", "--config", callConfig(t), "--to", "333 1234567"})
 	if code != exitUsage || !strings.Contains(errb.String(), "voice.trunk.proxy") {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+func TestCallingANumberAtNightIsRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "richiamo.yaml")
+	if err := os.WriteFile(cfg, []byte("store:\n  sqlite: r.db\nvoice:\n  trunk:\n    proxy: sip:192.0.2.10:5060\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb strings.Builder
+	e := testEnv(&out, &errb)
+	e.now = clock.From(time.Date(2027, 3, 10, 3, 5, 0, 0, cup.Rome))
+	code := run(context.Background(), e, []string{"call", "--config", cfg, "--to", "3331234567"})
+	if code != exitUsage || !strings.Contains(errb.String(), "it is 2027-03-10 03:05 in Rome, outside the operating window") ||
+		!strings.Contains(errb.String(), "next opening 2027-03-10 08:00") {
+		t.Errorf("exit %d: %s", code, errb.String())
 	}
 }

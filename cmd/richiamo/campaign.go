@@ -8,12 +8,11 @@ import (
 	"maps"
 	"os"
 	"slices"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/richiamo/richiamo/internal/calendar"
-	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/dialer/campaigns"
 	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/job"
 	"github.com/richiamo/richiamo/internal/store"
@@ -116,16 +115,6 @@ the prompt library stops the load.`, &c)
 	return nil
 }
 
-// runSummary is what `campaign run` prints when it stops.
-type runSummary struct {
-	Campaign string         `json:"campaign"`
-	Attempts int            `json:"attempts"`
-	Outcomes map[string]int `json:"outcomes"`
-	Results  map[string]int `json:"results"`
-	Positive int            `json:"positive"`
-	Open     int            `json:"open"` // contacts not yet closed
-}
-
 func cmdCampaignRun(ctx context.Context, e *env, args []string) error {
 	var (
 		c                common
@@ -191,54 +180,12 @@ RICHIAMO_SIP_PASSWORD.`, &c)
 		return err
 	}
 	defer caller.Close()
-
-	plan, err := job.Plan(camp, caller)
-	if err != nil {
-		return err
-	}
-	tally := &tally{Store: st, campaign: camp.ID, outcomes: map[string]int{}, results: map[string]int{}}
-	d, err := dialer.New(dialer.Config{
-		Store:          tally,
-		Campaign:       camp.ID,
-		Call:           plan.Call,
-		Positive:       plan.Positive,
-		Calendar:       cal,
-		Channels:       cfg.Voice.Channels,
-		CallsPerSecond: cfg.Voice.CallsPerSecond,
-		MaxAttempts:    plan.MaxAttempts,
-		SameDay:        plan.SameDay,
-		Rules:          plan.Rules,
-		Now:            e.now,
-		Log:            log,
+	sum, err := campaigns.RunOnce(ctx, campaigns.OnceConfig{
+		Store: st, Campaign: camp, Caller: caller, UntilDone: untilDone,
+		Calendar: cal, Channels: cfg.Voice.Channels, CallsPerSecond: cfg.Voice.CallsPerSecond,
+		Now: e.now, Log: log,
 	})
 	if err != nil {
-		return err
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	if untilDone {
-		go func() {
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			for {
-				if n, err := openContacts(runCtx, st, camp.ID); err == nil && n == 0 {
-					stop()
-					return
-				}
-				select {
-				case <-runCtx.Done():
-					return
-				case <-t.C:
-				}
-			}
-		}()
-	}
-	if err := d.Run(runCtx); err != nil {
-		return err
-	}
-	sum := tally.summary(name)
-	// Counted on a fresh context: an interrupted run still reports.
-	if sum.Open, err = openContacts(context.WithoutCancel(ctx), st, camp.ID); err != nil {
 		return err
 	}
 	if c.json {
@@ -252,52 +199,6 @@ RICHIAMO_SIP_PASSWORD.`, &c)
 		fmt.Fprintf(e.stdout, "  result  %-16s %d\n", k, sum.Results[k])
 	}
 	return nil
-}
-
-// openContacts counts the contacts of a campaign not yet closed.
-func openContacts(ctx context.Context, st *store.Store, campaign int64) (int, error) {
-	var n int
-	err := st.DB().GetContext(ctx, &n, st.DB().Rebind(`SELECT COUNT(*) FROM contacts WHERE campaign_id = ? AND status <> 'final'`), campaign)
-	if err != nil {
-		return 0, fmt.Errorf("count open contacts: %w", err)
-	}
-	return n, nil
-}
-
-// tally keeps the dialer to one campaign and counts what it records. The
-// store claims due contacts of every campaign, so a contact of another one
-// is handed back at once, due as it was.
-type tally struct {
-	*store.Store
-	campaign int64
-
-	mu                 sync.Mutex
-	attempts, positive int
-	outcomes, results  map[string]int
-}
-
-func (t *tally) RecordAttempt(ctx context.Context, a store.AttemptRecord) error {
-	if err := t.Store.RecordAttempt(ctx, a); err != nil {
-		return err
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.attempts++
-	t.outcomes[a.Outcome]++
-	if a.Result != "" {
-		t.results[a.Result]++
-	}
-	if a.Positive {
-		t.positive++
-	}
-	return nil
-}
-
-func (t *tally) summary(name string) runSummary {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return runSummary{Campaign: name, Attempts: t.attempts, Positive: t.positive,
-		Outcomes: maps.Clone(t.outcomes), Results: maps.Clone(t.results)}
 }
 
 // stateSummary is what `campaign start` and `campaign pause` print.

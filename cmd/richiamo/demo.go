@@ -16,7 +16,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		keep    bool
 		rateArg float64
 	)
-	fs := newFlags(e, "demo", "[--extract FILE] [--rate N] [--keep] [--json]", `
+	fs := newFlags(e, "demo", "[--extract FILE] [--rate N] [--no-calls] [--keep] [--pdf FILE] [--html FILE] [--json]", `
 Run the reminder job end to end with nothing to set up: a temporary SQLite
 store, the synthetic extract built into the binary (four CUP nodes, 4,000
 bookings and a sprinkling of bad rows; the same as testdata/extract-demo.csv),
@@ -69,7 +69,15 @@ the appointments.`, &c)
 	}
 	sum.Print(e.stdout)
 	if keep {
-		fmt.Fprintf(e.stdout, "\nStore kept at %s\n", d.Dir)
+		cfg, err := d.WriteConfig()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "\nStore kept at %s; read it with --config %s", d.StorePath(), cfg)
+		if sum.Levels != nil {
+			fmt.Fprintf(e.stdout, ", e.g.\n  richiamo sla report --config %s --id %d", cfg, sum.Levels.Report)
+		}
+		fmt.Fprintln(e.stdout)
 	}
 	return nil
 }

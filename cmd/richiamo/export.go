@@ -2,19 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
-	"iter"
 	"os"
-	"path/filepath"
-	"strconv"
-	"time"
 
-	"github.com/richiamo/richiamo/internal/cup"
-	"github.com/richiamo/richiamo/internal/sla"
-	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/slareport"
 )
 
 func cmdExport(ctx context.Context, e *env, args []string) error {
@@ -48,16 +41,9 @@ standard output; with -o and --json a summary is printed.`, &c)
 	if from == "" || to == "" {
 		return usageError{errors.New("--from and --to are required")}
 	}
-	f0, err := time.ParseInLocation("2006-01-02", from, cup.Rome)
+	start, end, err := calendar.DayRange(from, to)
 	if err != nil {
-		return usageError{fmt.Errorf("--from %q is not YYYY-MM-DD", from)}
-	}
-	t0, err := time.ParseInLocation("2006-01-02", to, cup.Rome)
-	if err != nil {
-		return usageError{fmt.Errorf("--to %q is not YYYY-MM-DD", to)}
-	}
-	if t0.Before(f0) {
-		return usageError{fmt.Errorf("--to %s is before --from %s", to, from)}
+		return usageError{err}
 	}
 	_, st, err := openConfigured(ctx, e, c)
 	if err != nil {
@@ -69,29 +55,16 @@ standard output; with -o and --json a summary is printed.`, &c)
 			return err
 		}
 	}
-	w := e.stdout
-	var f *os.File
-	if out != "" {
-		// Written beside the target and renamed at the end, so that a
-		// failed export never leaves a truncated log that looks complete.
-		if f, err = os.CreateTemp(filepath.Dir(out), ".attempts-*.csv"); err != nil {
-			return err
-		}
-		defer os.Remove(f.Name())
-		defer f.Close()
-		w = f
-	}
-	n, err := writeAttemptLog(w, st.Attempts(ctx, f0, t0.AddDate(0, 0, 1), campaign))
-	if err != nil {
+	rows := st.Attempts(ctx, start, end, campaign)
+	if out == "" {
+		_, err := slareport.WriteAttemptLog(e.stdout, rows)
 		return err
 	}
-	if f == nil {
-		return nil
-	}
-	if err := f.Close(); err != nil {
+	var n int
+	if err := writeFileAtomic(out, func(f *os.File) (err error) {
+		n, err = slareport.WriteAttemptLog(f, rows)
 		return err
-	}
-	if err := os.Rename(f.Name(), out); err != nil {
+	}); err != nil {
 		return err
 	}
 	if c.json {
@@ -99,34 +72,4 @@ standard output; with -o and --json a summary is printed.`, &c)
 	}
 	fmt.Fprintf(e.stderr, "%d attempts written to %s\n", n, out)
 	return nil
-}
-
-// writeAttemptLog writes the rows as they come from the store, so that a
-// year's log never sits in memory.
-func writeAttemptLog(w io.Writer, rows iter.Seq2[store.ExportedAttempt, error]) (int, error) {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(sla.Columns); err != nil {
-		return 0, err
-	}
-	stamp := func(ms int64) string { return store.FromMillis(ms).In(cup.Rome).Format(time.RFC3339) }
-	rec := make([]string, len(sla.Columns))
-	n := 0
-	for a, err := range rows {
-		if err != nil {
-			return n, err
-		}
-		rec[0], rec[1] = a.Campaign, strconv.FormatInt(a.ContactID, 10)
-		rec[2] = strconv.Itoa(a.Seq)
-		rec[3] = stamp(a.LoadedAt)
-		rec[4] = strconv.Itoa(a.Attempt)
-		rec[5], rec[6] = stamp(a.StartedAt), stamp(a.EndedAt)
-		rec[7] = a.Outcome
-		rec[8], rec[9] = strconv.FormatBool(a.Final), strconv.FormatBool(a.Positive)
-		if err := cw.Write(rec); err != nil {
-			return n, err
-		}
-		n++
-	}
-	cw.Flush()
-	return n, cw.Error()
 }

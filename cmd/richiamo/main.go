@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/clock"
 )
 
@@ -105,29 +106,67 @@ func run(ctx context.Context, e *env, args []string) int {
 		if c.name != args[0] {
 			continue
 		}
-		err := c.run(ctx, e, args[1:])
+		out := &countingWriter{w: e.stdout}
+		ce := *e
+		ce.stdout = out
+		err := c.run(ctx, &ce, args[1:])
 		switch {
 		case err == nil:
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
 		}
-		var xe exitError
-		if errors.As(err, &xe) {
-			fmt.Fprintf(e.stderr, "richiamo %s: %v\n", c.name, err)
-			return xe.code
-		}
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintf(e.stderr, "richiamo %s: %v\n", c.name, err)
-			return exitUsage
+		code := 1
+		var (
+			xe exitError
+			ue usageError
+			de *calendar.DayError
+		)
+		switch {
+		case errors.As(err, &xe):
+			code = xe.code
+		case errors.As(err, &ue) || errors.As(err, &de):
+			code = exitUsage
 		}
 		fmt.Fprintf(e.stderr, "richiamo %s: %v\n", c.name, err)
-		return 1
+		if out.n == 0 && wantsJSON(args[1:]) {
+			// A program that asked for JSON reads JSON, failures included.
+			_ = writeJSON(e.stdout, map[string]any{"error": err.Error(), "exit_code": code})
+		}
+		return code
 	}
-	fmt.Fprintf(e.stderr, "richiamo: unknown command %q\n\n", args[0])
-	usage(e.stderr)
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	fmt.Fprintf(e.stderr, "richiamo: unknown command %q%s; richiamo --help lists the commands\n", args[0], didYouMean(args[0], names, ""))
 	return exitUsage
+}
+
+// countingWriter counts what a command wrote, so that a failure is
+// printed as JSON only when the command printed nothing.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// wantsJSON says whether the command line asks for --json.
+func wantsJSON(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "--json", "-json", "--json=true", "-json=true":
+			return true
+		}
+	}
+	return false
 }
 
 // subcommands runs one of cmds, the subcommands of the command name; about
@@ -158,7 +197,7 @@ func subcommands(ctx context.Context, e *env, name, about string, cmds []command
 			return c.run(ctx, e, args[1:])
 		}
 	}
-	return usageError{fmt.Errorf("unknown subcommand %q (%s)", args[0], strings.Join(names, ", "))}
+	return usageError{fmt.Errorf("unknown subcommand %q%s (%s)", args[0], didYouMean(args[0], names, ""), strings.Join(names, ", "))}
 }
 
 func usage(w io.Writer) {
@@ -197,17 +236,78 @@ func newFlags(e *env, name, synopsis, about string, c *common) *flag.FlagSet {
 	return fs
 }
 
+// parse reads the flags. A mistake is said in one line, with the nearest
+// flag's name when there is one, and the help only when it is asked for.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	help, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = help
+	fs.SetOutput(out)
+	if errors.Is(err, flag.ErrHelp) {
+		help()
+		return err
+	}
+	if err != nil {
+		const undefined = "flag provided but not defined: -"
+		if name, ok := strings.CutPrefix(err.Error(), undefined); ok {
+			var names []string
+			fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+			err = fmt.Errorf("unknown flag --%s%s", name, didYouMean(name, names, "--"))
 		}
-		return usageError{err}
+		return usageError{fmt.Errorf("%w; richiamo %s --help lists the flags", err, fs.Name())}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	return nil
+}
+
+// didYouMean names the nearest of names to typed, as " (did you mean
+// PREFIX+name?)", or "" when none is near: two edits at most, or a prefix.
+func didYouMean(typed string, names []string, prefix string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		d := editDistance(strings.ToLower(typed), n)
+		if strings.HasPrefix(n, typed) && len(typed) >= 3 {
+			d = min(d, 1)
+		}
+		if d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return " (did you mean " + prefix + best + "?)"
+}
+
+// editDistance is the Levenshtein distance, with a swap of two
+// neighbouring letters counted as one edit.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
 }
 
 func versionString() string {

@@ -313,3 +313,67 @@ func TestRemindOutputGolden(t *testing.T) {
 		t.Fatalf("output differs from %s (go test -update rewrites it):\n%s", path, got)
 	}
 }
+
+func TestMistakesAreOneLineWithTheNearestName(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"remnd"}, `richiamo: unknown command "remnd" (did you mean remind?); richiamo --help lists the commands`},
+		{[]string{"remind", "--extrct", "x.csv"}, "richiamo remind: unknown flag --extrct (did you mean --extract?); richiamo remind --help lists the flags"},
+		{[]string{"campaign", "strat"}, `richiamo campaign: unknown subcommand "strat" (did you mean start?) (load, start, pause, list, run)`},
+		{[]string{"sla", "--form", "2027-03-01"}, "richiamo sla: unknown flag --form (did you mean --from?); richiamo sla --help lists the flags"},
+		{[]string{"remind", "--zzzzzz"}, "richiamo remind: unknown flag --zzzzzz; richiamo remind --help lists the flags"},
+	} {
+		var out, errb strings.Builder
+		if code := run(context.Background(), testEnv(&out, &errb), tc.args); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", tc.args, code, exitUsage)
+		}
+		if got := strings.TrimSpace(errb.String()); got != tc.want || out.Len() != 0 {
+			t.Errorf("%v:\n got %q\nwant %q\n(and nothing on stdout: %q)", tc.args, got, tc.want, out.String())
+		}
+	}
+}
+
+func TestAFailureAskedForJSONIsJSON(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "richiamo.yaml")
+	if err := os.WriteFile(cfg, []byte("store:\n  sqlite: "+filepath.Join(dir, "r.db")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb strings.Builder
+	code := run(context.Background(), testEnv(&out, &errb), []string{"cup", "check", "--config", cfg, "--json"})
+	var got struct {
+		Error    string `json:"error"`
+		ExitCode int    `json:"exit_code"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out.String())
+	}
+	if code != 1 || got.ExitCode != 1 || !strings.Contains(got.Error, "no CUP node configured") {
+		t.Errorf("exit %d, %+v", code, got)
+	}
+	out.Reset()
+	run(context.Background(), testEnv(&out, &errb), []string{"cup", "check", "--config", cfg})
+	if out.Len() != 0 {
+		t.Errorf("without --json the failure went to stdout: %q", out.String())
+	}
+}
+
+func TestMigrateWithoutConfigurationSaysWhereTheStoreIs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "migrate")
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	db, _ := filepath.EvalSymlinks(dir)
+	if !strings.Contains(errb.String(), "no configuration file") || !strings.Contains(out.String()+errb.String(), "richiamo.db") {
+		t.Errorf("a store was made in %s without a word:\nstdout %s\nstderr %s", db, out.String(), errb.String())
+	}
+}

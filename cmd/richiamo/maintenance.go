@@ -25,46 +25,6 @@ service level (minutes working ÷ total minutes, 24×7). Times are Europe/Rome
 wall clock, YYYY-MM-DD HH:MM, or RFC 3339.`, maintenanceCommands, args)
 }
 
-// minuteLayout is how the commands read and write a time in Rome.
-const minuteLayout = "2006-01-02 15:04"
-
-// parseInstant reads 'YYYY-MM-DD HH:MM' in Europe/Rome, or RFC 3339. A wall
-// time that does not exist (the hour skipped in March) or that happens twice
-// (the hour repeated in October) is refused: RFC 3339 with its offset says
-// which instant is meant.
-func parseInstant(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	t, err := time.ParseInLocation(minuteLayout, s, calendar.Rome)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither YYYY-MM-DD HH:MM (Europe/Rome) nor RFC 3339", s)
-	}
-	if t.Format(minuteLayout) != s {
-		return time.Time{}, fmt.Errorf("%q does not exist in Europe/Rome (the clocks skip it)", s)
-	}
-	if t.Add(-time.Hour).Format(minuteLayout) == s || t.Add(time.Hour).Format(minuteLayout) == s {
-		return time.Time{}, fmt.Errorf("%q happens twice in Europe/Rome (the clocks go back): give it in RFC 3339 with its offset", s)
-	}
-	return t, nil
-}
-
-// parseBound reads a bound of a listing: a time as parseInstant does, or a
-// date, which is its midnight (for an end, the next midnight: the day is
-// included).
-func parseBound(s string, end bool) (time.Time, error) {
-	if d, err := calendar.ParseDate(strings.TrimSpace(s)); err == nil {
-		if end {
-			d = d.AddDays(1)
-		}
-		return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, calendar.Rome), nil
-	}
-	return parseInstant(s)
-}
-
-func romeMinute(t time.Time) string { return t.In(calendar.Rome).Format(minuteLayout) }
-
 // maintenanceLine is one window as the commands print it.
 type maintenanceLine struct {
 	ID         int64     `json:"id"`
@@ -82,8 +42,8 @@ func lineOf(m store.Maintenance) maintenanceLine {
 }
 
 func (l maintenanceLine) String() string {
-	return fmt.Sprintf("%d  %s – %s  %g min  %s (declared by %s on %s)", l.ID, romeMinute(l.From), romeMinute(l.To), l.Minutes,
-		l.Reason, l.DeclaredBy, romeMinute(l.DeclaredAt))
+	return fmt.Sprintf("%d  %s – %s  %g min  %s (declared by %s on %s)", l.ID, calendar.Minute(l.From), calendar.Minute(l.To), l.Minutes,
+		l.Reason, l.DeclaredBy, calendar.Minute(l.DeclaredAt))
 }
 
 func cmdMaintenanceAdd(ctx context.Context, e *env, args []string) error {
@@ -106,16 +66,16 @@ Region's audit.`, &c)
 	if from == "" || to == "" || strings.TrimSpace(reason) == "" {
 		return usageError{errors.New("--from, --to and --reason are required")}
 	}
-	f, err := parseInstant(from)
+	f, err := calendar.ParseInstant(from)
 	if err != nil {
 		return usageError{fmt.Errorf("--from: %w", err)}
 	}
-	t, err := parseInstant(to)
+	t, err := calendar.ParseInstant(to)
 	if err != nil {
 		return usageError{fmt.Errorf("--to: %w", err)}
 	}
 	if !t.After(f) {
-		return usageError{fmt.Errorf("--to %s is not after --from %s: a maintenance window must end after it starts", romeMinute(t), romeMinute(f))}
+		return usageError{fmt.Errorf("--to %s is not after --from %s: a maintenance window must end after it starts", calendar.Minute(t), calendar.Minute(f))}
 	}
 	if by == "" {
 		by = e.getenv("USER")
@@ -136,7 +96,7 @@ Region's audit.`, &c)
 	if c.json {
 		return writeJSON(e.stdout, l)
 	}
-	fmt.Fprintf(e.stdout, "maintenance window %d declared: %s – %s (Europe/Rome), %g minutes: %s\n", l.ID, romeMinute(l.From), romeMinute(l.To), l.Minutes, l.Reason)
+	fmt.Fprintf(e.stdout, "maintenance window %d declared: %s – %s (Europe/Rome), %g minutes: %s\n", l.ID, calendar.Minute(l.From), calendar.Minute(l.To), l.Minutes, l.Reason)
 	return nil
 }
 
@@ -157,12 +117,12 @@ day), or a time as maintenance add takes it.`, &c)
 	var f, t time.Time
 	var err error
 	if from != "" {
-		if f, err = parseBound(from, false); err != nil {
+		if f, err = calendar.ParseBound(from, false); err != nil {
 			return usageError{fmt.Errorf("--from: %w", err)}
 		}
 	}
 	if to != "" {
-		if t, err = parseBound(to, true); err != nil {
+		if t, err = calendar.ParseBound(to, true); err != nil {
 			return usageError{fmt.Errorf("--to: %w", err)}
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -92,76 +90,14 @@ could not be read.`, &c)
 			return usageError{fmt.Errorf("--for-date %s is before today (%s): those appointments are past", forDate, today)}
 		}
 	}
-	log := engine.NewLogger(e.stderr, cfg)
-	if !dryRun {
-		// Refuse before importing anything if sending is impossible.
-		if _, err := engine.Gateway(cfg, camp); err != nil {
-			return err
-		}
-	}
-	st, err := engine.OpenStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
-	var files []*os.File
-	defer func() {
-		for _, f := range files {
-			f.Close()
-		}
-	}()
-	var sources []remind.Source
-	for _, p := range extracts {
-		f, err := os.Open(p)
-		if err != nil {
-			return fmt.Errorf("extract: %w", err)
-		}
-		files = append(files, f)
-		sources = append(sources, remind.Source{Name: p, R: f})
-	}
 	prog := newProgress(e, c.json)
-	pl := &remind.Planner{Store: st, Campaign: camp, Layout: engine.ExtractLayout(cfg), Log: log, Now: e.now,
-		Progress: func(rows int) { prog.Printf("reading extracts: %d rows", rows) }}
-	var nodeReports []remind.NodeReport
-	if allNodes || nodeName != "" {
-		ns, err := engine.CUPNodes(cfg, nodeName, log)
-		if err != nil {
-			return err
-		}
-		days, err := pl.Days(o)
-		if err != nil {
-			return err
-		}
-		prog.Printf("reading %d CUP node(s)", len(ns))
-		srcs, reports, release := remind.FetchNodes(ctx, ns, days, log)
-		defer release()
-		nodeReports = reports
-		sources = append(sources, srcs...)
-	}
-	rep, err := pl.Plan(ctx, sources, o)
-	prog.Done()
+	rep, err := engine.RemindOnce(ctx, cfg, engine.Reminders{Extracts: extracts, Nodes: allNodes, Node: nodeName,
+		Options: o, Now: e.now, Log: engine.NewLogger(e.stderr, cfg), Progress: prog})
 	if err != nil {
-		return err
-	}
-	rep.Nodes = nodeReports
-	if !dryRun {
-		gw, _ := engine.Gateway(cfg, camp)
-		snd := engine.NewSender(cfg, st, gw, log, e.now, "")
-		due, _, err := st.PendingCount(ctx, e.now())
-		if err != nil {
-			return err
-		}
-		snd.Progress = func(sent, failed int64) {
-			prog.Count("sending", sent+failed, int64(due), fmt.Sprintf("%d refused", failed))
-		}
-		stats, err := snd.Drain(ctx)
-		prog.Done()
-		rep.Sent = &stats
-		if err != nil {
+		if rep != nil && rep.Sent != nil {
 			printRemind(e, c.json, rep)
-			return err
 		}
+		return err
 	}
 	if err := printRemind(e, c.json, rep); err != nil {
 		return err
@@ -182,56 +118,6 @@ func printRemind(e *env, asJSON bool, rep *remind.Report) error {
 	if asJSON {
 		return writeJSON(e.stdout, rep)
 	}
-	w := e.stdout
-	mode := ""
-	if rep.DryRun {
-		mode = " (dry run: nothing stored or sent)"
-	}
-	fmt.Fprintf(w, "Promemoria SMS%s\n", mode)
-	fmt.Fprintf(w, "  appointment days    %s\n", strings.Join(rep.Days, ", "))
-	fmt.Fprintf(w, "  rows read           %d\n", rep.Rows)
-	fmt.Fprintf(w, "  valid bookings      %d\n", rep.Valid)
-	fmt.Fprintf(w, "  duplicates          %d", rep.Duplicates)
-	if rep.Conflicts > 0 {
-		fmt.Fprintf(w, " (%d with a different time or number: first row kept)", rep.Conflicts)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  rejected rows       %d\n", len(rep.Rejected))
-	reasons := make([]string, 0, len(rep.ByReason))
-	for r := range rep.ByReason {
-		reasons = append(reasons, r)
-	}
-	sort.Strings(reasons)
-	for _, r := range reasons {
-		fmt.Fprintf(w, "    %-20s %d\n", r, rep.ByReason[r])
-	}
-	fmt.Fprintf(w, "  bookings reminded   %d\n", rep.Bookings)
-	fmt.Fprintf(w, "  new messages        %d (%d segments; %d GSM-7, %d UCS-2)\n", rep.Messages, rep.Segments, rep.GSM7, rep.UCS2)
-	if rep.Updated > 0 || rep.Withdrawn > 0 {
-		fmt.Fprintf(w, "  planned messages    %d rewritten, %d withdrawn (bookings moved or gone)\n", rep.Updated, rep.Withdrawn)
-	}
-	for _, n := range rep.Nodes {
-		if n.OK {
-			fmt.Fprintf(w, "  node %-14s %d rows, %d bookings, %d rejected\n", n.Node, n.Rows, n.Bookings, n.Rejected)
-		} else {
-			fmt.Fprintf(w, "  node %-14s NOT READ (%s): %s\n", n.Node, n.Cause, n.Error)
-		}
-	}
-	if s := rep.Sent; s != nil {
-		fmt.Fprintf(w, "  sent                %d (%.1f/s), %d failed, %d retried, %d reconciled\n", s.Sent, s.RatePerSec, s.Failed, s.Retried, s.Reconciled+s.Resent)
-		if s.FatalReason != "" {
-			fmt.Fprintf(w, "  STOPPED             %s\n", s.FatalReason)
-		}
-	}
-	if n := len(rep.Rejected); n > 0 {
-		fmt.Fprintln(w, "\nRejected rows:")
-		for i, r := range rep.Rejected {
-			if i == 20 {
-				fmt.Fprintf(w, "  … and %d more (--json lists them all; `richiamo report` shows them later)\n", n-20)
-				break
-			}
-			fmt.Fprintf(w, "  %s\n", r.Error())
-		}
-	}
+	rep.WriteText(e.stdout)
 	return nil
 }

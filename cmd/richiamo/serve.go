@@ -11,11 +11,16 @@ import (
 func cmdServe(ctx context.Context, e *env, args []string) error {
 	var c common
 	fs := newFlags(e, "serve", "[--config FILE] [--json]", `
-Run the engine: the reminder schedule (the campaign's cron expression, in
-Europe/Rome), the sender that drains the outbox, and the webhooks for
-delivery reports and patients' replies on web.listen. Several processes may
-share one PostgreSQL store: each schedule fires once, each message is sent
-once.
+Run the engine until stopped, with the web console, the webhooks and
+/metrics on web.listen.
+
+With SMS settings (sms.twilio) it runs the reminder job on the campaign's
+cron expression (Europe/Rome): the extracts in extract.inbox and the
+cup.nodes are read, the reminders planned and sent, the delivery reports
+and patients' replies received on the webhooks, and reports Twilio never
+delivered are asked of it. Without sms.twilio.account_sid no reminder is
+planned or sent, and the rest runs. Several processes may share one
+PostgreSQL store: each scheduled run fires once, each message is sent once.
 
 With voice configured (voice.trunk.proxy set) it also dials every active
 campaign (campaign start / pause, noticed within a few seconds), each with

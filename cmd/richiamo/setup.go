@@ -26,10 +26,8 @@ func writeJSON(w io.Writer, v any) error {
 // it exists, or the built-in defaults.
 func loadConfig(e *env, c common) (config.Config, error) {
 	path := c.config
-	if path == "" {
-		if _, err := os.Stat("richiamo.yaml"); err == nil {
-			path = "richiamo.yaml"
-		}
+	if path == "" && fileExists("richiamo.yaml") {
+		path = "richiamo.yaml"
 	}
 	return engine.LoadConfig(path, e.getenv)
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/web"
@@ -51,42 +50,14 @@ the web console at web.public_url. Without them a summary is printed; with
 		return err
 	}
 	var p slareport.Period
-	n := 0
-	for _, s := range []string{month, week, from + to} {
-		if s != "" {
-			n++
-		}
-	}
-	if id != 0 {
-		n++
-	}
-	if n != 1 {
+	if id != 0 && month+week+from+to != "" {
 		return usageError{errors.New("give one of --month, --week, --from and --to, or --id")}
 	}
-	switch {
-	case month != "":
-		m, err := time.ParseInLocation("2006-01", month, cup.Rome)
-		if err != nil {
-			return usageError{fmt.Errorf("--month %q is not YYYY-MM", month)}
+	if id == 0 {
+		var err error
+		if p, err = slareport.ParsePeriod(month, week, from, to); err != nil {
+			return usageError{fmt.Errorf("%w, or --id", err)}
 		}
-		p = slareport.Period{Kind: slareport.Monthly, From: m, To: m.AddDate(0, 1, 0)}
-	case week != "":
-		d, err := time.ParseInLocation(time.DateOnly, week, cup.Rome)
-		if err != nil {
-			return usageError{fmt.Errorf("--week %q is not YYYY-MM-DD", week)}
-		}
-		monday := d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
-		p = slareport.Period{Kind: slareport.Weekly, From: monday, To: monday.AddDate(0, 0, 7)}
-	case id == 0:
-		f0, err := time.ParseInLocation(time.DateOnly, from, cup.Rome)
-		if err != nil {
-			return usageError{fmt.Errorf("--from %q is not YYYY-MM-DD", from)}
-		}
-		t0, err := time.ParseInLocation(time.DateOnly, to, cup.Rome)
-		if err != nil || t0.Before(f0) {
-			return usageError{fmt.Errorf("--to %q is not a day (YYYY-MM-DD) on or after --from", to)}
-		}
-		p = slareport.Period{Kind: slareport.Custom, From: f0, To: t0.AddDate(0, 0, 1)}
 	}
 	if keep && (id != 0 || p.Kind == slareport.Custom) {
 		return usageError{errors.New("--keep keeps monthly and weekly reports: use --month or --week")}
@@ -152,7 +123,7 @@ the web console at web.public_url. Without them a summary is printed; with
 	if c.json {
 		return writeJSON(e.stdout, rep)
 	}
-	printLevels(e, rep)
+	rep.WriteText(e.stdout)
 	return nil
 }
 
@@ -172,50 +143,4 @@ func writeFileAtomic(path string, write func(f *os.File) error) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
-}
-
-func printLevels(e *env, r *slareport.Report) {
-	printSLA(e, r.Outbound)
-	w := e.stdout
-	if c := r.Continuity; c != nil && c.NotMeasurable {
-		fmt.Fprintf(w, "\nContinuity of the unattended service: not measurable (no minute counted in the period), no penalty\n")
-	} else if c != nil {
-		fmt.Fprintf(w, "\nContinuity of the unattended service (24×7, maintenance excluded)\n")
-		fmt.Fprintf(w, "  %d of %d minutes up = %.3f%%, %d in maintenance; threshold %.1f%%: %s, penalty %.2f%%\n",
-			c.Up, c.Minutes, c.Value*100, c.MaintenanceMinutes, c.Threshold*100, verdict(false, c.Met), c.PenaltyPct)
-		for _, o := range c.Outages {
-			fmt.Fprintf(w, "  down %s – %s  %d min  %s\n", o.From.In(cup.Rome).Format("02/01 15:04"), o.To.In(cup.Rome).Format("02/01 15:04"), o.Minutes, strings.Join(o.Failed, ", "))
-		}
-	} else {
-		fmt.Fprintf(w, "\nContinuity of the unattended service: not measured (no SIP probe was ever made)\n")
-	}
-	rp := r.Replies
-	fmt.Fprintf(w, "\nReply time to written contacts (SMS to the inbox; clock: %s)\n", rp.Clock)
-	fmt.Fprintf(w, "  %d received: %d within %.0f h, %d late, %d open and still in time; %s in time, target %.0f%%: %s, penalty %.2f%%\n",
-		rp.Received, rp.Within, rp.ThresholdHours, rp.Late, rp.Pending, share(rp.Within+rp.Late, rp.Value), rp.Target*100, verdict(rp.NotMeasurable, rp.Met), rp.PenaltyPct)
-	pen := r.Penalties
-	eur := func(v float64) string {
-		if pen.ServiceValueEUR > 0 {
-			return " = " + slareport.EUR(v)
-		}
-		return ""
-	}
-	fmt.Fprintf(w, "\nPenalties, in %% of the outbound service value")
-	if pen.ServiceValueEUR > 0 {
-		fmt.Fprintf(w, " (%s)", slareport.EUR(pen.ServiceValueEUR))
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  sum of the levels' penalties %7.2f%%%s\n", pen.UncappedPct, eur(pen.UncappedEUR))
-	applies := "the sum applies, within the cap"
-	switch {
-	case pen.CapPct == 0:
-		fmt.Fprintf(w, "  cap (D.Lgs. 36/2023 art. 126)      – (the report was made before penalties were capped)\n")
-		applies = "the sum applies"
-	case pen.Capped:
-		applies = "the cap applies"
-		fallthrough
-	default:
-		fmt.Fprintf(w, "  cap (D.Lgs. 36/2023 art. 126) %6.2f%%\n", pen.CapPct)
-	}
-	fmt.Fprintf(w, "  charged                      %7.2f%%%s (%s)\n", pen.TotalPct, eur(pen.TotalEUR), applies)
 }

@@ -8,9 +8,12 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/web"
 )
@@ -81,11 +84,16 @@ history. Example:
 		return fmt.Errorf("reading the password from standard input: %w", err)
 	}
 	pw = strings.TrimRight(pw, "\r\n")
-	_, st, err := openConfigured(ctx, e, c)
+	cfg, st, err := openConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if node != "" {
+		if err := checkNode(ctx, e, cfg, st, node); err != nil {
+			return err
+		}
+	}
 	u, err := web.AddAccount(ctx, st, web.NewAccount{Name: name, Role: r, Node: node, Password: pw}, cliActor(), e.now())
 	var inv *web.InvalidError
 	switch {
@@ -104,6 +112,29 @@ history. Example:
 		fmt.Fprintf(e.stdout, ", node %s", u.Node)
 	}
 	fmt.Fprintln(e.stdout, ")")
+	return nil
+}
+
+// checkNode refuses a CUP node the engine has never heard of, configured
+// or imported: a misspelt node would give a CUP manager an empty console.
+func checkNode(ctx context.Context, e *env, cfg config.Config, st *store.Store, node string) error {
+	known, err := st.KnownNodes(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range cfg.CUP.Nodes {
+		known = append(known, n.Name)
+	}
+	known = slices.DeleteFunc(known, func(n string) bool { return n == "" }) // rows without a node
+	slices.Sort(known)
+	known = slices.Compact(known)
+	if len(known) == 0 {
+		fmt.Fprintf(e.stderr, "warning: no CUP node is configured or imported yet: check that %q is spelt as in the extracts\n", node)
+		return nil
+	}
+	if !slices.Contains(known, node) {
+		return usageError{fmt.Errorf("--node %q is not a CUP node this engine knows (known: %s)", node, strings.Join(known, ", "))}
+	}
 	return nil
 }
 
@@ -136,7 +167,7 @@ func cmdUserList(ctx context.Context, e *env, args []string) error {
 		if u.Disabled {
 			state = "disabled"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, u.Node, state, store.FromMillis(u.CreatedAt).Format("2006-01-02 15:04"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, u.Node, state, calendar.Minute(store.FromMillis(u.CreatedAt)))
 	}
 	return tw.Flush()
 }

@@ -486,3 +486,19 @@ func BenchmarkOpen(b *testing.B) {
 		cal.Open(at)
 	}
 }
+
+func TestDayRangeIncludesTheLastDay(t *testing.T) {
+	start, end, err := DayRange("2027-03-27", "2027-03-28")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The clocks go forward on 28 March 2027: the period is 47 hours.
+	if got := end.Sub(start); got != 47*time.Hour || start.Location() != Rome {
+		t.Errorf("%v – %v lasts %v, want 47h in Europe/Rome", start, end, got)
+	}
+	for _, bad := range [][2]string{{"27/03/2027", "2027-03-28"}, {"2027-03-27", "tomorrow"}, {"2027-03-28", "2027-03-27"}} {
+		if _, _, err := DayRange(bad[0], bad[1]); err == nil {
+			t.Errorf("DayRange(%q, %q) accepted", bad[0], bad[1])
+		}
+	}
+}

@@ -89,3 +89,28 @@ func dateFromDays(z int) Date {
 	}
 	return Date{y, time.Month(m), d}
 }
+
+// DayError is a day typed wrong: a person's mistake, not the engine's.
+type DayError struct{ msg string }
+
+func (e *DayError) Error() string { return e.msg }
+
+func dayError(format string, a ...any) error { return &DayError{fmt.Sprintf(format, a...)} }
+
+// DayRange reads the first and last day of a period, both YYYY-MM-DD and
+// both included, as the instants [from 00:00, the day after to 00:00) in
+// Europe/Rome. The errors are DayErrors that name the flags a person typed.
+func DayRange(from, to string) (start, end time.Time, err error) {
+	start, err = time.ParseInLocation(time.DateOnly, from, Rome)
+	if err != nil {
+		return start, end, dayError("--from %q is not YYYY-MM-DD", from)
+	}
+	last, err := time.ParseInLocation(time.DateOnly, to, Rome)
+	if err != nil {
+		return start, end, dayError("--to %q is not YYYY-MM-DD", to)
+	}
+	if last.Before(start) {
+		return start, end, dayError("--to %s is before --from %s", to, from)
+	}
+	return start, last.AddDate(0, 0, 1), nil
+}

@@ -534,3 +534,12 @@ func (d *Demo) levels(ctx context.Context, sum *Summary) (*slareport.Report, err
 
 // StorePath is where the demo's store is (kept with Close(true)).
 func (d *Demo) StorePath() string { return filepath.Join(d.Dir, "richiamo.db") }
+
+// WriteConfig writes, beside the store, a configuration that points every
+// command at it, and returns its path: a kept demo store can then be read
+// with --config.
+func (d *Demo) WriteConfig() (string, error) {
+	path := filepath.Join(d.Dir, "richiamo.yaml")
+	text := "# The demo's store, kept: richiamo COMMAND --config " + path + "\nstore:\n  sqlite: richiamo.db\n"
+	return path, os.WriteFile(path, []byte(text), 0o600)
+}

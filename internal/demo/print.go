@@ -77,7 +77,7 @@ func (l *Levels) print(w io.Writer) {
 	} else {
 		fmt.Fprintf(w, "  penalties %.2f%%, within the %.2f%% cap (D.Lgs. 36/2023 art. 126): charged as they are\n", l.PenaltyPct, l.CapPct)
 	}
-	fmt.Fprintln(w, "  (demo --pdf FILE writes it; with --keep, richiamo sla report --id N shows it from the kept store)")
+	fmt.Fprintln(w, "  (demo --pdf FILE writes it; with --keep the store is kept with a configuration to read it)")
 }
 
 func (c *Calls) print(w io.Writer) {

@@ -68,7 +68,10 @@ type Engine struct {
 	Gateway    sms.Gateway
 	GatewayErr error
 	Sender     *remind.Sender
-	Webhooks   *remind.Webhooks
+	// Confirmer asks the provider for the delivery reports that never
+	// came; nil when the gateway cannot be asked.
+	Confirmer *remind.Confirmer
+	Webhooks  *remind.Webhooks
 	// Reminders is the scheduled reminder job.
 	Reminders *remind.Job
 	Nodes     *mssql.Health
@@ -133,6 +136,9 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 	}
 	if e.Gateway != nil {
 		e.Sender = NewSender(cfg, e.Store, e.Gateway, e.Log, e.Now, e.Owner)
+		if asker, ok := e.Gateway.(sms.StatusAsker); ok {
+			e.Confirmer = &remind.Confirmer{Store: e.Store, Gateway: asker, Now: e.Now, Log: e.Log}
+		}
 	}
 	e.Reminders = &remind.Job{Store: e.Store, Campaign: e.Campaign, Layout: ExtractLayout(cfg), Inbox: cfg.Path(cfg.Extract.Inbox),
 		Nodes: ns, Owner: e.Owner, Log: e.Log, Now: e.Now}
@@ -222,15 +228,21 @@ type Service struct {
 // Services are what Run runs besides the web server: the reminder
 // schedule, the sender, the CUP nodes' health, the service-level reports,
 // and with voice the dialer and the continuity probe.
+//
+// Without SMS settings at all (no sms.twilio.account_sid) the engine runs
+// without the reminder job: the console, the reports and the calls still
+// serve. SMS settings given but unusable (a missing token) are an error.
 func (e *Engine) Services() ([]Service, error) {
-	if e.Sender == nil {
+	var s []Service
+	switch {
+	case e.Sender != nil:
+		s = append(s, Service{"reminders", e.Reminders.Run}, Service{"sender", e.Sender.Run})
+	case e.Config.SMS.Twilio.AccountSID != "":
 		return nil, e.GatewayErr
 	}
-	s := []Service{
-		{"reminders", e.Reminders.Run},
-		{"sender", e.Sender.Run},
-		{"cup-health", e.Nodes.Run},
-		{"reports", e.Reports.Run},
+	s = append(s, Service{"cup-health", e.Nodes.Run}, Service{"reports", e.Reports.Run})
+	if e.Confirmer != nil {
+		s = append(s, Service{"confirmations", e.Confirmer.Run})
 	}
 	if e.Dialer != nil {
 		s = append(s, Service{"calls", e.Dialer.Run}, Service{"continuity", e.Prober.Run})
@@ -248,6 +260,9 @@ func (e *Engine) Run(ctx context.Context, ln net.Listener) error {
 	svcs, err := e.Services()
 	if err != nil {
 		return err
+	}
+	if e.Sender == nil {
+		e.Log.Warn("SMS not configured (sms.twilio.account_sid): no reminder is planned or sent; the console, the reports and the calls run")
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -304,6 +319,10 @@ func (e *Engine) Close() {
 // CheckServe refuses a configuration serve cannot run on, naming the
 // setting.
 func CheckServe(cfg config.Config) error {
+	if cfg.SMS.Twilio.AccountSID == "" {
+		// No reminders: nothing calls back, and no extract is read.
+		return nil
+	}
 	if cfg.Web.PublicURL == "" {
 		return errors.New("config: web.public_url: required by serve (the https address the SMS provider calls back)")
 	}

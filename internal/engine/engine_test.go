@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/clock"
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup"
@@ -96,7 +97,7 @@ template: "CUP: appuntamento di {{(index .Appuntamenti 0).Quando}}, prenotazione
 	for _, s := range svcs {
 		names = append(names, s.Name)
 	}
-	if got := strings.Join(names, " "); got != "reminders sender cup-health reports" {
+	if got := strings.Join(names, " "); got != "reminders sender cup-health reports confirmations" {
 		t.Errorf("services without voice: %s", got)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -146,9 +147,10 @@ template: "CUP: appuntamento di {{(index .Appuntamenti 0).Quando}}, prenotazione
 	}
 }
 
-func TestServeNeedsItsSettings(t *testing.T) {
+func TestServeWithSMSNeedsItsSettings(t *testing.T) {
 	t.Parallel()
 	cfg := config.Default()
+	cfg.SMS.Twilio.AccountSID = "AC0123456789abcdef0123456789abcdef"
 	if err := CheckServe(cfg); err == nil || !strings.Contains(err.Error(), "web.public_url") {
 		t.Errorf("no public URL: %v", err)
 	}
@@ -159,5 +161,43 @@ func TestServeNeedsItsSettings(t *testing.T) {
 	cfg.Extract.Inbox = "in/*.csv"
 	if err := CheckServe(cfg); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestServeRunsWithoutSMSSettings(t *testing.T) {
+	t.Parallel()
+	cfg := config.Default()
+	cfg.Dir = t.TempDir()
+	if err := CheckServe(cfg); err != nil {
+		t.Fatalf("no SMS settings at all: %v", err)
+	}
+	eng, err := New(context.Background(), cfg, Deps{Now: clock.From(time.Date(2027, 3, 10, 9, 30, 0, 0, calendar.Rome)), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	svcs, err := eng.Services()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range svcs {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, " "); got != "cup-health reports" {
+		t.Errorf("services without SMS: %s", got)
+	}
+	// Settings given but unusable still stop start-up.
+	cfg.SMS.Twilio.AccountSID = "AC0123456789abcdef0123456789abcdef"
+	broken, err := New(context.Background(), cfg, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broken.Close()
+	if _, err := broken.Services(); err == nil {
+		t.Error("an account without its token was accepted")
+	}
+	if err := CheckServe(cfg); err == nil || !strings.Contains(err.Error(), "web.public_url") {
+		t.Errorf("SMS without web.public_url: %v", err)
 	}
 }

@@ -46,7 +46,11 @@ type Campaign struct {
 	Transliterate *bool `yaml:"transliterate"`
 	// FieldLimits caps booking fields (in characters) before rendering.
 	FieldLimits map[string]int `yaml:"field_limits"`
-	Template    string         `yaml:"template"`
+	// ShortNames gives a facility's name as the extract writes it the
+	// shorter name a message may use (StrutturaBreve), so that a message
+	// listing several bookings stays readable without cutting names.
+	ShortNames map[string]string `yaml:"short_names"`
+	Template   string            `yaml:"template"`
 
 	tmpl     *template.Template
 	shows    map[string]bool // template fields the text refers to
@@ -170,6 +174,11 @@ func (c *Campaign) init() error {
 		limits[k] = v
 	}
 	c.FieldLimits = limits
+	for full, short := range c.ShortNames {
+		if n := len([]rune(short)); short == "" || n > limits["Struttura"] {
+			bad(fmt.Sprintf("short_names[%q]", full), "%q must have 1 to %d characters (field_limits.Struttura)", short, limits["Struttura"])
+		}
+	}
 	if strings.TrimSpace(c.Template) == "" {
 		bad("template", "required")
 	} else {
@@ -207,6 +216,9 @@ var funcs = template.FuncMap{
 	"tronca": func(n int, s string) string { return truncate(s, n) },
 }
 
+// truncate shortens s to at most n characters, never in the middle of a
+// word: what is left is whole words and "...". A single word longer than
+// n (a code) is cut where it must be.
 func truncate(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
@@ -215,7 +227,22 @@ func truncate(s string, n int) string {
 	if n <= 3 {
 		return string(r[:n])
 	}
-	return strings.TrimRight(string(r[:n-3]), " ,.;-") + "..."
+	keep := r[:n-3]
+	if r[n-3] != ' ' {
+		if i := lastSpace(keep); i > 0 {
+			keep = keep[:i]
+		}
+	}
+	return strings.TrimRight(string(keep), " ,.;:-–") + "..."
+}
+
+func lastSpace(r []rune) int {
+	for i := len(r) - 1; i >= 0; i-- {
+		if r[i] == ' ' {
+			return i
+		}
+	}
+	return -1
 }
 
 // Appuntamento is what a template sees of one booking (Italian names,
@@ -224,13 +251,20 @@ type Appuntamento struct {
 	Quando, Giorno, Ora, Data                 string
 	Codice, CodiceBreve                       string
 	Prestazione, Struttura, Indirizzo, Agenda string
-	Nome, Cognome, Nodo                       string
+	// StrutturaBreve is the facility's short name (short_names), or its
+	// name when none is given.
+	StrutturaBreve      string
+	Nome, Cognome, Nodo string
 }
 
 // Dati is the whole template input.
 type Dati struct {
 	Giorno       string // the day, "martedì 1 dicembre"
 	Appuntamenti []Appuntamento
+	// Struttura and Indirizzo are the facility and address every booking
+	// of the message shares, so that a text can say them once; both are
+	// empty when the bookings are at different facilities.
+	Struttura, Indirizzo string
 }
 
 func (c *Campaign) appuntamento(b cup.Booking) Appuntamento {
@@ -240,9 +274,13 @@ func (c *Campaign) appuntamento(b cup.Booking) Appuntamento {
 	if r := []rune(b.Code); len(r) > 6 {
 		short = string(r[len(r)-6:])
 	}
+	breve := truncate(b.Facility, l["Struttura"])
+	if n, ok := c.ShortNames[strings.TrimSpace(b.Facility)]; ok {
+		breve = n
+	}
 	return Appuntamento{
 		Quando: Quando(b.At), Giorno: Giorno(b.At), Ora: Ora(b.At), Data: b.At.In(cup.Rome).Format("02/01/2006"),
-		Codice: code, CodiceBreve: short,
+		Codice: code, CodiceBreve: short, StrutturaBreve: breve,
 		Prestazione: truncate(b.Service, l["Prestazione"]), Struttura: truncate(b.Facility, l["Struttura"]),
 		Indirizzo: truncate(b.Address, l["Indirizzo"]), Agenda: truncate(b.Agenda, l["Agenda"]),
 		Nome: truncate(b.Name, l["Nome"]), Cognome: truncate(b.Surname, l["Cognome"]), Nodo: truncate(b.Node, l["Nodo"]),
@@ -261,8 +299,15 @@ func (c *Campaign) Render(bs []cup.Booking) (Rendered, error) {
 		return Rendered{}, errors.New("campaign: nothing to render")
 	}
 	d := Dati{Giorno: Giorno(bs[0].At)}
+	same := true
 	for _, b := range bs {
-		d.Appuntamenti = append(d.Appuntamenti, c.appuntamento(b))
+		a := c.appuntamento(b)
+		d.Appuntamenti = append(d.Appuntamenti, a)
+		first := d.Appuntamenti[0]
+		same = same && a.Struttura == first.Struttura && a.Indirizzo == first.Indirizzo
+	}
+	if same {
+		d.Struttura, d.Indirizzo = d.Appuntamenti[0].Struttura, d.Appuntamenti[0].Indirizzo
 	}
 	return c.render(d)
 }
@@ -290,20 +335,27 @@ func (c *Campaign) checkWorstCase() error {
 		Quando: Quando(long), Giorno: Giorno(long), Ora: Ora(long), Data: "30/09/2026",
 		Codice: fill(l["Codice"]), CodiceBreve: fill(6),
 		Prestazione: fill(l["Prestazione"]), Struttura: fill(l["Struttura"]), Indirizzo: fill(l["Indirizzo"]),
-		Agenda: fill(l["Agenda"]), Nome: fill(l["Nome"]), Cognome: fill(l["Cognome"]), Nodo: fill(l["Nodo"]),
+		StrutturaBreve: fill(l["Struttura"]),
+		Agenda:         fill(l["Agenda"]), Nome: fill(l["Nome"]), Cognome: fill(l["Cognome"]), Nodo: fill(l["Nodo"]),
 	}
+	// Bookings at one facility, and at different ones.
 	for n := 1; n <= c.MaxPerMessage; n++ {
-		d := Dati{Giorno: Giorno(long)}
-		for range n {
-			d.Appuntamenti = append(d.Appuntamenti, a)
-		}
-		r, err := c.render(d)
-		if err != nil {
-			return fmt.Errorf("template: %w", err)
-		}
-		if r.Info.Segments > c.MaxSegments {
-			return fmt.Errorf("template: with %d booking(s) and every field at its limit the message is %d characters, %d segments (%s), more than max_segments %d; shorten the text, lower field_limits or use tronca, or lower max_per_message",
-				n, r.Info.Chars, r.Info.Segments, r.Info.Encoding, c.MaxSegments)
+		for _, shared := range []bool{true, false} {
+			d := Dati{Giorno: Giorno(long)}
+			if shared {
+				d.Struttura, d.Indirizzo = a.Struttura, a.Indirizzo
+			}
+			for range n {
+				d.Appuntamenti = append(d.Appuntamenti, a)
+			}
+			r, err := c.render(d)
+			if err != nil {
+				return fmt.Errorf("template: %w", err)
+			}
+			if r.Info.Segments > c.MaxSegments {
+				return fmt.Errorf("template: with %d booking(s) and every field at its limit the message is %d characters, %d segments (%s), more than max_segments %d; shorten the text, lower field_limits or use tronca, or lower max_per_message",
+					n, r.Info.Chars, r.Info.Segments, r.Info.Encoding, c.MaxSegments)
+			}
 		}
 	}
 	return nil

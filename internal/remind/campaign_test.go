@@ -45,11 +45,17 @@ func TestShippedCampaignMessages(t *testing.T) {
 		Facility: "Poliambulatorio Città Nuova", Address: "Via Nazionale 12, Città di Castello"}
 	two := cup.Booking{Node: "AO", Code: "AO-2026-0098765", At: time.Date(2026, 12, 1, 15, 0, 0, 0, cup.Rome),
 		Facility: "Azienda Ospedaliera San Giovanni Battista – Padiglione Nord", Address: "Piazzale dell'Università 1"}
+	three := one
+	three.Code, three.At = "ASL1-2026-0012399", one.At.Add(90*time.Minute)
 	var sb strings.Builder
 	for _, tc := range []struct {
 		name string
 		bs   []cup.Booking
-	}{{"one booking", []cup.Booking{one}}, {"two bookings on the same day", []cup.Booking{one, two}}} {
+	}{
+		{"one booking", []cup.Booking{one}},
+		{"two bookings on the same day, at one facility", []cup.Booking{one, three}},
+		{"two bookings on the same day, at two facilities", []cup.Booking{one, two}},
+	} {
 		r, err := c.Render(tc.bs)
 		if err != nil {
 			t.Fatal(err)
@@ -60,6 +66,46 @@ func TestShippedCampaignMessages(t *testing.T) {
 		sb.WriteString(fmt.Sprintf("# %s\n%s\n(%d characters, %s, %d segments)\n\n", tc.name, r.Body, r.Info.Chars, r.Info.Encoding, r.Info.Segments))
 	}
 	golden(t, "messages.golden", sb.String())
+}
+
+func TestNamesAreNeverCutMidWord(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"Azienda Ospedaliera San Giovanni Battista", 30, "Azienda Ospedaliera San..."},
+		{"Poliambulatorio Città Nuova", 30, "Poliambulatorio Città Nuova"},
+		{"Ospedale Civile, Padiglione B", 20, "Ospedale Civile..."},
+		{"PRENOTAZIONE-ASL1-0012345", 12, "PRENOTAZI..."}, // one word: cut where it must be
+	} {
+		if got := truncate(tc.s, tc.n); got != tc.want || len([]rune(got)) > tc.n {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestShortNamesOfFacilities(t *testing.T) {
+	text := strings.Replace(string(campaigns.Reminder), "# short_names:\n#   \"Azienda", "short_names:\n  \"Azienda", 1)
+	c, err := ParseCampaign([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 1, 10, 30, 0, 0, cup.Rome)
+	r, err := c.Render([]cup.Booking{
+		{Code: "A1", At: at, Facility: "Poliambulatorio Città Nuova", Address: "Via Nazionale 12"},
+		{Code: "A2", At: at.Add(time.Hour), Facility: "Azienda Ospedaliera San Giovanni Battista – Padiglione Nord", Address: "Piazzale dell'Università 1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Body, "presso AO San Giovanni, Pad. Nord, Piazzale dell'Università 1 (pren. A2)") {
+		t.Errorf("the short name is not used: %s", r.Body)
+	}
+	bad := strings.Replace(text, `"AO San Giovanni, Pad. Nord"`, `""`, 1)
+	if _, err := ParseCampaign([]byte(bad)); err == nil || !strings.Contains(err.Error(), "short_names") {
+		t.Errorf("an empty short name was accepted: %v", err)
+	}
 }
 
 func golden(t *testing.T, name, got string) {

@@ -70,6 +70,9 @@ type Interview struct {
 	Closing InterviewClosing `yaml:"closing"`
 	Retry   Retry            `yaml:"retry"`
 
+	// Now is the clock the greeting is chosen by; nil is the wall clock.
+	Now func() time.Time
+
 	lib   *say.Library
 	lines yamlfile.Lines
 }
@@ -197,7 +200,11 @@ func (iv *Interview) say(items []Item, sub Subject) (*media.Audio, error) {
 				ns = append(ns, fmt.Sprintf("num-%c", d))
 			}
 		default:
-			more, err := names([]Item{it}, sub.At)
+			now := time.Now
+			if iv.Now != nil {
+				now = iv.Now
+			}
+			more, err := names([]Item{it}, sub.At, now())
 			if err != nil {
 				return nil, err
 			}

@@ -68,6 +68,8 @@ func TestTheIntroductionNamesTheCallAndTheOperator(t *testing.T) {
 	var got []string
 	for _, it := range iv.Intro {
 		switch {
+		case it.Greeting:
+			got = append(got, "{greeting}")
 		case it.Operator:
 			got = append(got, "{operator}")
 		case it.Time:
@@ -76,7 +78,7 @@ func TestTheIntroductionNamesTheCallAndTheOperator(t *testing.T) {
 			got = append(got, it.Segment)
 		}
 	}
-	want := "frase-buongiorno frase-questionario-telefonata parola-alle-ore num-9 parola-e num-30 frase-con-operatore {operator} frase-questionario-tasti frase-rifiuto-istruzioni"
+	want := "{greeting} frase-questionario-telefonata parola-alle-ore num-9 parola-e num-30 frase-con-operatore {operator} frase-questionario-tasti frase-rifiuto-istruzioni"
 	if strings.Join(got, " ") != want {
 		t.Errorf("intro %v, want %s", got, want)
 	}

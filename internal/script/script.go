@@ -18,6 +18,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/dialer"
 	"github.com/richiamo/richiamo/internal/sla"
 	"github.com/richiamo/richiamo/internal/voice"
@@ -60,8 +61,25 @@ type Item struct {
 	// Appointment says the booking's date and time; Date and Time one of
 	// them.
 	Appointment, Date, Time bool
+	// Greeting says good morning or good evening by the time of the call.
+	Greeting bool
 	// Operator says an operator's code digit by digit (interviews only).
 	Operator bool
+}
+
+// The greetings {greeting: true} says: "Buongiorno" until 14:00 in Rome,
+// then "Buonasera", as one greets in Italy after lunch.
+const (
+	GreetMorning = "frase-buongiorno"
+	GreetEvening = "frase-buonasera"
+)
+
+// Greeting is the greeting segment for a call at t.
+func Greeting(t time.Time) string {
+	if t.In(calendar.Rome).Hour() < 14 {
+		return GreetMorning
+	}
+	return GreetEvening
 }
 
 // UnmarshalYAML reads a segment name, or a mapping such as
@@ -76,7 +94,7 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	case yaml.MappingNode:
 		if len(n.Content) != 2 {
-			return fmt.Errorf("line %d: a booking field is one key: appointment, date, time or operator", n.Line)
+			return fmt.Errorf("line %d: a booking field is one key: appointment, date, time, greeting or operator", n.Line)
 		}
 		k, v := n.Content[0], n.Content[1]
 		var on bool
@@ -90,10 +108,12 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 			it.Date = true
 		case "time":
 			it.Time = true
+		case "greeting":
+			it.Greeting = true
 		case "operator":
 			it.Operator = true
 		default:
-			return fmt.Errorf("line %d: unknown key %q (want appointment, date, time or operator)", k.Line, k.Value)
+			return fmt.Errorf("line %d: unknown key %q (want appointment, date, time, greeting or operator)", k.Line, k.Value)
 		}
 		return nil
 	}
@@ -108,6 +128,8 @@ func (it Item) String() string {
 		return "{date}"
 	case it.Time:
 		return "{time}"
+	case it.Greeting:
+		return "{greeting}"
 	case it.Operator:
 		return "{operator}"
 	}
@@ -250,8 +272,18 @@ type Script struct {
 	OperatorQueue SIPURI   `yaml:"operator_queue"`
 	Transfer      Transfer `yaml:"transfer"`
 
+	// Now is the clock the greeting is chosen by; nil is the wall clock.
+	Now func() time.Time
+
 	lib   *say.Library
 	lines yamlfile.Lines // where each key was written, for the messages
+}
+
+func (s *Script) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // Load reads a script and checks it against lib: every segment it names
@@ -358,11 +390,17 @@ func (s *Script) validate() error {
 // with where the script uses it.
 func (s *Script) check(where string, items []Item) error {
 	for i, it := range items {
-		if it.Segment == "" {
+		segs := []string{it.Segment}
+		switch {
+		case it.Greeting:
+			segs = []string{GreetMorning, GreetEvening}
+		case it.Segment == "":
 			continue
 		}
-		if _, err := s.lib.Segment(it.Segment); err != nil {
-			return s.lines.At(fmt.Sprintf("%s[%d]", where, i), "%v", err)
+		for _, seg := range segs {
+			if _, err := s.lib.Segment(seg); err != nil {
+				return s.lines.At(fmt.Sprintf("%s[%d]", where, i), "%v", err)
+			}
 		}
 	}
 	return nil
@@ -472,11 +510,15 @@ func (s *Script) Positive(a dialer.Attempt) bool {
 
 // names turns items into segment names, the booking fields spoken for
 // appointment.
-func names(items []Item, appointment time.Time) ([]string, error) {
+func names(items []Item, appointment, now time.Time) ([]string, error) {
 	var out []string
 	for _, it := range items {
 		if it.Segment != "" {
 			out = append(out, it.Segment)
+			continue
+		}
+		if it.Greeting {
+			out = append(out, Greeting(now))
 			continue
 		}
 		if it.Operator {
@@ -507,7 +549,7 @@ type prompts struct {
 func (s *Script) prompts(appointment time.Time) (*prompts, error) {
 	p := &prompts{}
 	for i, st := range s.Steps {
-		ns, err := names(st.Say, appointment)
+		ns, err := names(st.Say, appointment, s.now())
 		if err != nil {
 			return nil, err
 		}
@@ -532,7 +574,7 @@ func (s *Script) compose(items []Item, appointment time.Time) (*media.Audio, err
 	if len(items) == 0 {
 		return nil, nil
 	}
-	ns, err := names(items, appointment)
+	ns, err := names(items, appointment, s.now())
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -483,5 +484,46 @@ func TestTheShippedRecallRulesFitTheDefaultProfile(t *testing.T) {
 	}
 	if w := s.EfficiencyWarnings(sla.Profiles["piano-2021"]); len(w) != 0 {
 		t.Errorf("campaigns/recall.yaml under piano-2021: %q", w)
+	}
+}
+
+// firstPlay keeps the first prompt a call plays, then hangs up.
+type firstPlay struct {
+	fakeCall
+	first *media.Audio
+}
+
+func (f *firstPlay) Play(ctx context.Context, a *media.Audio) (bool, error) {
+	if f.first == nil {
+		f.first = a
+	}
+	return false, voice.ErrHungUp
+}
+
+func TestTheGreetingFollowsTheTimeOfDay(t *testing.T) {
+	t.Parallel()
+	lib := say.Italian()
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2027, 3, 10, 9, 5, 0, 0, calendar.Rome), GreetMorning},
+		{time.Date(2027, 3, 10, 13, 59, 0, 0, calendar.Rome), GreetMorning},
+		{time.Date(2027, 3, 10, 14, 0, 0, 0, calendar.Rome), GreetEvening},
+		{time.Date(2027, 3, 10, 18, 0, 0, 0, time.UTC), GreetEvening}, // 19:00 in Rome
+	} {
+		s := recall(t)
+		s.Now = func() time.Time { return tc.at }
+		call := &firstPlay{}
+		if result, _, err := s.Run(context.Background(), call, appointment); err != nil || result != HungUp {
+			t.Fatalf("run: %s, %v", result, err)
+		}
+		want, err := lib.Compose(append([]string{tc.want, "frase-ricordiamo-appuntamento"}, say.Appointment(appointment)...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(call.first.Samples, want.Samples) {
+			t.Errorf("at %s the call does not open with %s", tc.at.In(calendar.Rome).Format("15:04"), tc.want)
+		}
 	}
 }

@@ -3,9 +3,12 @@ package slareport
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/store"
 )
 
@@ -131,4 +134,39 @@ func (s *Schedule) keepDue(ctx context.Context, made map[string]bool) {
 			s.Log.Info("service-level report made", "kind", p.Kind, "from", p.From.Format(time.DateOnly), "id", id)
 		}
 	}
+}
+
+// ParsePeriod reads the period a person asks for: a month (YYYY-MM), the
+// week of a day (Monday to Sunday), or the days from and to, both
+// included; exactly one of the three, in Europe/Rome.
+func ParsePeriod(month, week, from, to string) (Period, error) {
+	n := 0
+	for _, s := range []string{month, week, from + to} {
+		if s != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return Period{}, errors.New("give one of --month, --week, or --from with --to")
+	}
+	switch {
+	case month != "":
+		m, err := time.ParseInLocation("2006-01", month, calendar.Rome)
+		if err != nil {
+			return Period{}, fmt.Errorf("--month %q is not YYYY-MM", month)
+		}
+		return Period{Kind: Monthly, From: m, To: m.AddDate(0, 1, 0)}, nil
+	case week != "":
+		d, err := time.ParseInLocation(time.DateOnly, week, calendar.Rome)
+		if err != nil {
+			return Period{}, fmt.Errorf("--week %q is not YYYY-MM-DD", week)
+		}
+		monday := d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+		return Period{Kind: Weekly, From: monday, To: monday.AddDate(0, 0, 7)}, nil
+	}
+	start, end, err := calendar.DayRange(from, to)
+	if err != nil {
+		return Period{}, err
+	}
+	return Period{Kind: Custom, From: start, To: end}, nil
 }

@@ -42,6 +42,12 @@ type Gateway interface {
 	Find(ctx context.Context, to string, since time.Time) ([]Found, error)
 }
 
+// StatusAsker is a Gateway that can be asked for one message's current
+// status, for a message whose delivery report never came.
+type StatusAsker interface {
+	Status(ctx context.Context, providerID string) (Found, error)
+}
+
 // Class says what a failed send means for the message and for the sender.
 type Class string
 

@@ -359,6 +359,22 @@ func (t *Twilio) Find(ctx context.Context, to string, since time.Time) ([]Found,
 	}
 }
 
+// Status fetches one message's resource: what Twilio knows of it now, for
+// a message whose delivery report was lost (the webhook was down).
+func (t *Twilio) Status(ctx context.Context, providerID string) (Found, error) {
+	if providerID == "" {
+		return Found{}, errors.New("sms: twilio status: no message id")
+	}
+	api, _, done := t.call(ctx)
+	defer done()
+	m, err := api.FetchMessage(providerID, nil)
+	if err != nil {
+		redact(err)
+		return Found{}, fmt.Errorf("sms: twilio status of %s: %w", providerID, err)
+	}
+	return toFound(*m), nil
+}
+
 // nextPage follows Twilio's next_page_uri, which is relative to the API's
 // host, the way twilio-go's own paging does.
 func nextPage(api *openapi.ApiService, uri string) (*openapi.ListMessageResponse, error) {
@@ -498,6 +514,10 @@ func ValidateWebhook(authToken, publicURL string, r *http.Request) error {
 	sig := r.Header.Get("X-Twilio-Signature")
 	if sig == "" {
 		return ErrNoSignature
+	}
+	if authToken == "" {
+		// A signature made with an empty key proves nothing.
+		return fmt.Errorf("%w: no auth token is configured", ErrBadSignature)
 	}
 	if err := r.ParseForm(); err != nil {
 		return fmt.Errorf("sms: webhook form: %w", err)

@@ -443,6 +443,7 @@ func TestValidateWebhook(t *testing.T) {
 		{"signature with another token is refused", "http://10.0.0.5:8080/sms/inbound", form, public, "another0token", false, sms.ErrBadSignature},
 		{"tampered body is refused", "http://10.0.0.5:8080/sms/inbound", url.Values{"MessageSid": {"SM1"}, "From": {patient}, "Body": {"NO"}, "NumMedia": {"0"}}, public, token, false, sms.ErrBadSignature},
 		{"missing signature is refused", "http://10.0.0.5:8080/sms/inbound", form, public, token, true, sms.ErrNoSignature},
+		{"without a token nothing is valid, not even a signature with the empty key", "http://10.0.0.5:8080/sms/inbound", form, public, "", false, sms.ErrBadSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -452,7 +453,11 @@ func TestValidateWebhook(t *testing.T) {
 			if !tt.noSig {
 				r.Header.Set("X-Twilio-Signature", twiliotest.Signature(tt.sigToken, tt.signURL, form))
 			}
-			if err := sms.ValidateWebhook(token, public, r); !errors.Is(err, tt.want) {
+			ours := token
+			if tt.sigToken == "" {
+				ours = "" // serve without SMS settings
+			}
+			if err := sms.ValidateWebhook(ours, public, r); !errors.Is(err, tt.want) {
 				t.Fatalf("ValidateWebhook() = %v, want %v", err, tt.want)
 			}
 			if tt.want == nil && r.PostForm.Get("Body") != "Sì, confermo!" {

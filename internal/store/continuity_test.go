@@ -149,6 +149,11 @@ func TestOnlyActiveCampaignsAreClaimedAsActive(t *testing.T) {
 				t.Errorf("stats[%d] = %+v, want %+v", i, g, w)
 			}
 		}
+		for id, want := range map[int64]int{a: 1, b: 1, 999: 0} {
+			if n, err := st.OpenContacts(ctx, id); err != nil || n != want {
+				t.Errorf("open contacts of %d: %d (%v), want %d", id, n, err, want)
+			}
+		}
 		if c, err := st.CampaignByID(ctx, b); err != nil || c.Name != "b" || c.State != store.CampaignActive {
 			t.Errorf("campaign b by id: %+v %v", c, err)
 		}

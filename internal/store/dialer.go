@@ -195,6 +195,16 @@ func (s *Store) CampaignByName(ctx context.Context, name string) (Campaign, erro
 	return c, nil
 }
 
+// OpenContacts counts the contacts of a campaign not yet closed.
+func (s *Store) OpenContacts(ctx context.Context, campaign int64) (int, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM contacts WHERE campaign_id = ? AND status <> 'final'`), campaign)
+	if err != nil {
+		return 0, fmt.Errorf("store: count open contacts: %w", err)
+	}
+	return n, nil
+}
+
 // CampaignByID looks a campaign up by its id.
 func (s *Store) CampaignByID(ctx context.Context, id int64) (Campaign, error) {
 	var c Campaign

@@ -51,6 +51,9 @@ type GatewayStats struct {
 	InFlight int `db:"in_flight" json:"in_flight"`
 	// OldestDue is the not-before time of the longest-waiting due message.
 	OldestDue int64 `db:"oldest_due" json:"oldest_due"`
+	// Unconfirmed were sent more than ConfirmAfter ago (and within
+	// ConfirmWithin) and still have no delivery report.
+	Unconfirmed int `db:"unconfirmed" json:"unconfirmed"`
 }
 
 // GatewayHealth reads the gateway's recent record from the outbox.
@@ -64,8 +67,9 @@ func (s *Store) GatewayHealth(ctx context.Context, now time.Time, window time.Du
 		(SELECT COUNT(*) FROM messages WHERE status = 'unknown') AS unknown,
 		(SELECT COUNT(*) FROM messages WHERE status = 'planned' AND not_before <= ? AND expires_at > ?) AS due,
 		(SELECT COUNT(*) FROM messages WHERE status IN ('claimed', 'sending')) AS in_flight,
-		(SELECT COALESCE(MIN(not_before), 0) FROM messages WHERE status = 'planned' AND not_before <= ? AND expires_at > ?) AS oldest_due`),
-		since, since, ms(now), ms(now), ms(now), ms(now))
+		(SELECT COALESCE(MIN(not_before), 0) FROM messages WHERE status = 'planned' AND not_before <= ? AND expires_at > ?) AS oldest_due,
+		(SELECT COUNT(*) FROM messages WHERE status = 'sent' AND sent_at BETWEEN ? AND ?) AS unconfirmed`),
+		since, since, ms(now), ms(now), ms(now), ms(now), ms(now.Add(-ConfirmWithin)), ms(now.Add(-ConfirmAfter)))
 	if err != nil {
 		return GatewayStats{}, fmt.Errorf("store: gateway health: %w", err)
 	}

@@ -19,7 +19,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -73,6 +75,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	if o.SQLitePath == "" {
 		return nil, errors.New("store: no SQLite path and no PostgreSQL DSN")
+	}
+	if err := canCreate(o.SQLitePath); err != nil {
+		return nil, err
 	}
 	// IMMEDIATE transactions take the write lock at BEGIN, so two writers
 	// queue on busy_timeout instead of failing on a lock upgrade.
@@ -309,4 +314,28 @@ func notFound(err error) error {
 		return ErrNotFound
 	}
 	return err
+}
+
+// canCreate says, in words an installer can act on, why the SQLite file
+// cannot be opened: SQLite itself says only "unable to open database file".
+func canCreate(path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("store: the folder %s of store.sqlite (%s) does not exist: create it, writable by the engine's user", dir, path)
+	case err != nil:
+		return fmt.Errorf("store: the folder of store.sqlite: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("store: %s, the folder of store.sqlite (%s), is not a folder", dir, path)
+	}
+	f, err := os.CreateTemp(dir, ".richiamo-probe-*")
+	if err != nil {
+		return fmt.Errorf("store: cannot create files in %s, the folder of store.sqlite: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

@@ -3,6 +3,9 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -288,4 +291,21 @@ func TestDeliveryReportRacingTheSendIsNeverLost(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestOpenSaysWhyTheSQLiteFileCannotBeCreated(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "var", "lib", "richiamo", "richiamo.db")
+	_, err := store.Open(context.Background(), store.Options{SQLitePath: missing})
+	if err == nil || !strings.Contains(err.Error(), "folder "+filepath.Dir(missing)+" of store.sqlite") || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("a missing folder: %v", err)
+	}
+	file := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Open(context.Background(), store.Options{SQLitePath: filepath.Join(file, "r.db")}); err == nil || !strings.Contains(err.Error(), "is not a folder") {
+		t.Errorf("a file as the folder: %v", err)
+	}
 }

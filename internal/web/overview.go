@@ -81,6 +81,8 @@ func gatewayState(g store.GatewayStats, now time.Time) (state, class string) {
 		return "Guasto: la maggior parte degli invii recenti non riesce", "bad"
 	case g.Unknown > 0 || stuck || (g.Attempted > 0 && 10*g.Errors >= g.Attempted):
 		return "Attenzione: errori, esiti da verificare o messaggi in attesa", "warn"
+	case g.Unconfirmed > 0:
+		return "Attenzione: consegne non confermate dal gestore", "warn"
 	case g.Attempted == 0 && g.Due == 0:
 		return "Nessun invio nell'ultima ora", "idle"
 	}

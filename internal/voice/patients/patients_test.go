@@ -3,11 +3,14 @@ package patients
 import (
 	"context"
 	"errors"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/richiamo/richiamo/internal/voice"
 )
 
@@ -217,5 +220,19 @@ func TestOverridesWinOverTheWeights(t *testing.T) {
 		if b, _ := p.Pick(number); b != want {
 			t.Errorf("%s: %s, want %s", number, b, want)
 		}
+	}
+}
+
+func TestPatientsAnswerOptionsAsATrunkWould(t *testing.T) {
+	t.Parallel()
+	b := setup(t, testMix())
+	host, port, err := net.SplitHostPort(b.patients.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	r := b.caller.Options(t.Context(), sip.Uri{Scheme: "sip", Host: host, Port: p})
+	if !r.Up || r.Code != 200 {
+		t.Errorf("OPTIONS to the simulated patients: %+v", r)
 	}
 }

@@ -168,6 +168,12 @@ func NewServer(cfg Config) (*Server, error) {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 		}
 	})
+	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
+		// Standing in for a trunk: it answers the engine's keep-alive.
+		res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"))
+		_ = tx.Respond(res)
+	})
 	s.serving.Go(func() { _ = serve(srv) })
 	return s, nil
 }

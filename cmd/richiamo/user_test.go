@@ -1,0 +1,45 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/sms/twiliotest"
+)
+
+func TestUserAddRefusesAnUnknownNode(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, twiliotest.Options{})
+	add := func(name, node string) (string, error) {
+		cmd := c.cmd("user", "add", "--config", c.config, "--name", name, "--role", "cup_manager", "--node", node, "--password-stdin")
+		cmd.Stdin = strings.NewReader("una-password-lunga\n")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	// Nothing imported yet: the node cannot be checked, and that is said.
+	if out, err := add("lbianchi", "ASL-NORD"); err != nil || !strings.Contains(out, "no CUP node is configured or imported yet") {
+		t.Fatalf("first account: %v\n%s", err, out)
+	}
+	day := testNow.In(cup.Rome).AddDate(0, 0, 2)
+	path := filepath.Join(c.dir, "nodi.csv")
+	csv := "nodo;codice_prenotazione;cellulare;data_ora_appuntamento\n" +
+		"ASL-NORD;PR-1;+393330000001;" + day.Format("02/01/2006") + " 09:00\n" +
+		"ASL-SUD;PR-2;+393330000002;" + day.Format("02/01/2006") + " 10:00\n"
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c.cmd("remind", "--config", c.config, "--extract", path, "--for-date", day.Format(time.DateOnly)).CombinedOutput(); err != nil {
+		t.Fatalf("remind: %v\n%s", err, out)
+	}
+	out, err := add("mverdi", "ASL-NROD")
+	if err == nil || !strings.Contains(out, `--node "ASL-NROD" is not a CUP node this engine knows (known: ASL-NORD, ASL-SUD)`) {
+		t.Fatalf("a misspelt node was accepted: %v\n%s", err, out)
+	}
+	if out, err := add("mverdi", "ASL-SUD"); err != nil || strings.Contains(out, "warning") {
+		t.Fatalf("a node the extracts named was refused: %v\n%s", err, out)
+	}
+}
