@@ -41,6 +41,8 @@ fuzz: ## fuzz every parser of outside input for 30 s each
 	$(GO) test -run '^$$' -fuzz '^FuzzAnalyze$$' -fuzztime 30s ./internal/sms/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadBookings$$' -fuzztime 30s ./internal/job/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 30s ./internal/yamlfile/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime 30s ./internal/calllog/
+	$(GO) test -run '^$$' -fuzz '^FuzzEvent$$' -fuzztime 30s ./internal/calllog/
 
 .PHONY: bench-remind
 bench-remind: ## plan a 1,000,000-row extract and send 20,000 SMS; prints the figures

@@ -2,6 +2,7 @@ package calllog
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -113,4 +114,19 @@ func TestTheEndpointNeedsALongEnoughSecret(t *testing.T) {
 	if err := e.Validate(); err == nil || !strings.Contains(err.Error(), EnvSecret) {
 		t.Errorf("err = %v, want the secret's variable named", err)
 	}
+}
+
+func FuzzEvent(f *testing.F) {
+	f.Add(event)
+	f.Add(`{"id_chiamata":"x","inizio":"2026-12-01T09:00:00Z","fine":"2026-12-01T08:00:00Z"}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		var ev Event
+		if json.Unmarshal([]byte(body), &ev) != nil {
+			return
+		}
+		c, err := ev.Call()
+		if err == nil && (c.ID == "" || c.End.Before(c.Start)) {
+			t.Fatalf("event %q let through as %+v", body, c)
+		}
+	})
 }
