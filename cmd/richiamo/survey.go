@@ -30,13 +30,14 @@ func cmdSurvey(ctx context.Context, e *env, args []string) error {
 		}, args)
 }
 
-func surveySample(_ context.Context, e *env, args []string) error {
+func surveySample(ctx context.Context, e *env, args []string) error {
 	var (
 		c           common
 		calls, date string
 		seed        string
+		history     bool
 	)
-	fs := newFlags(e, "survey sample", "--calls FILE|GLOB [--date YYYY-MM-DD] [--seed S] [--json]", `
+	fs := newFlags(e, "survey sample", "--calls FILE|GLOB [--date YYYY-MM-DD] [--seed S] [--history] [--json]", `
 Draw the survey's sample of the phone system's call log, as the engine
 draws it, storing and calling nothing. Each operator's eligible calls of
 the day, in order of end (ties by call id), are numbered 0, 1, 2 …; with
@@ -50,7 +51,9 @@ the caller's first handled call of the day; over several days, a number
 sampled is not sampled again within survey.quiet_days. The files are read
 with the call_log settings; a bad row is reported with file, line and
 reason and the rest is used. Without --date every day of the files is
-drawn.
+drawn. With --history the do-not-call list, the refusals and the calls
+sampled before the first day are read from the engine's store, as serve
+reads them; without it the draw knows only the files.
 
 With --json: {"date", "rate", "k", "handled", "eligible", "by_operator":
 {"CODE": {"handled", "eligible", "start", "sampled"}}, "sampled":
@@ -59,6 +62,7 @@ for one day, {"from", "to", "days": [those objects]} for several.`, &c)
 	fs.StringVar(&calls, "calls", "", "the call log: a CSV file or a glob of them")
 	fs.StringVar(&date, "date", "", "the day to draw (default: every day in the files)")
 	fs.StringVar(&seed, "seed", "", "the seed (default: RICHIAMO_SURVEY_SEED)")
+	fs.BoolVar(&history, "history", false, "read the do-not-call list, refusals and earlier samples from the store")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -85,9 +89,21 @@ for one day, {"from", "to", "days": [those objects]} for several.`, &c)
 	if len(files) == 0 {
 		return usageError{fmt.Errorf("--calls %q: no such file", calls)}
 	}
+	mem := &survey.Memory{QuietDays: sc.WithDefaults().QuietDays}
+	if history {
+		st, err := engine.OpenStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		err = survey.LoadHistory(ctx, st, mem, files, engine.CallLogLayout(cfg), date)
+		st.Close()
+		if err != nil {
+			return err
+		}
+	}
 	prog := newProgress(e, c.json)
 	d, err := survey.DrawFiles(sc.WithDefaults(), survey.FromFiles{Files: files, Layout: engine.CallLogLayout(cfg), Date: date,
-		History:  &survey.Memory{QuietDays: sc.WithDefaults().QuietDays},
+		History:  mem,
 		Progress: func(n int) { prog.Printf("%d calls read", n) }})
 	prog.Done()
 	if err != nil {

@@ -217,3 +217,38 @@ func TestSurveyFiguresOfAMonth(t *testing.T) {
 		t.Errorf("answers CSV:\n%s", data)
 	}
 }
+
+// TestSurveySampleReadsTheStoresHistory: with --history a number on the
+// do-not-call list is left out as serve leaves it out.
+func TestSurveySampleReadsTheStoresHistory(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, store.Options{SQLitePath: filepath.Join(dir, "richiamo.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddDNC(ctx, "+393331000013", time.Date(2026, 11, 1, 9, 0, 0, 0, cup.Rome)); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	cfg := filepath.Join(dir, "richiamo.yaml")
+	if err := os.WriteFile(cfg, []byte("store:\n  sqlite: richiamo.db\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join("..", "..", "testdata", "chiamate-sample.csv")
+	var got struct {
+		Eligible int            `json:"eligible"`
+		Excluded map[string]int `json:"excluded"`
+	}
+	out, _ := runCLI(t, "survey", "sample", "--config", cfg, "--calls", log, "--seed", "seme-di-prova-2026", "--history", "--json")
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Eligible != 8 || got.Excluded["do_not_call"] != 1 {
+		t.Errorf("eligible %d, excluded %v: want the do-not-call number left out", got.Eligible, got.Excluded)
+	}
+}

@@ -1,6 +1,7 @@
 package survey
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/calllog"
+	"github.com/richiamo/richiamo/internal/store"
 )
 
 // FromFiles is a draw over call log files.
@@ -161,4 +163,45 @@ func (d Drawn) JSON() any {
 	}
 	return map[string]any{"from": from, "to": to, "days": days, "calls": d.Calls,
 		"rejected": len(d.Rejections), "rejections": shown}
+}
+
+// HistoryStore is what LoadHistory reads; *store.Store has it.
+type HistoryStore interface {
+	SurveyHistoryBetween(ctx context.Context, since, until time.Time) (store.SurveyHistory, error)
+}
+
+// LoadHistory fills mem with what the store knew before the first day the
+// draw covers (date, or the files' first day): the do-not-call list, the
+// refusals and the numbers sampled within mem.QuietDays before it.
+func LoadHistory(ctx context.Context, st HistoryStore, mem *Memory, files []string, l calllog.Layout, date string) error {
+	first := date
+	if first == "" {
+		if _, err := calllog.ReadFiles(files, l, func(c calllog.Call) error {
+			if d := c.End.In(calendar.Rome).Format(time.DateOnly); first == "" || d < first {
+				first = d
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	if first == "" {
+		return nil
+	}
+	start, err := time.ParseInLocation(time.DateOnly, first, calendar.Rome)
+	if err != nil {
+		return err
+	}
+	h, err := st.SurveyHistoryBetween(ctx, start.AddDate(0, 0, -mem.QuietDays), start)
+	if err != nil {
+		return err
+	}
+	mem.DoNotCall, mem.Refusals = h.DoNotCall, h.Refusals
+	if mem.Last == nil {
+		mem.Last = map[string]time.Time{}
+	}
+	for p, at := range h.Last {
+		mem.Last[p] = dayStart(time.UnixMilli(at))
+	}
+	return nil
 }
