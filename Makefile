@@ -52,6 +52,10 @@ bench-remind: ## plan a 1,000,000-row extract and send 20,000 SMS; prints the fi
 bench-sla: ## compute the service levels of a 1,000,000-attempt log; prints the time
 	scripts/bench-sla.sh
 
+.PHONY: bench-offers
+bench-offers: ## rank a slot among 1,000,000 bookings and take 100 slots with 1,000 acceptances; prints the figures
+	scripts/bench-offers.sh
+
 .PHONY: bench-calls
 bench-calls: ## hold 1,000 concurrent calls with G.711 both ways; prints the figures
 	scripts/bench-calls.sh

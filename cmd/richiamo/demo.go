@@ -43,7 +43,7 @@ the appointments.`, &c)
 	prog := newProgress(e, c.json)
 	// The demo stages its own trouble (a lost answer, a rate limit): its
 	// warnings would drown the summary, which reports them. Errors show.
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	log := slog.New(slog.NewTextHandler(prog.Under(e.stderr), &slog.HandlerOptions{Level: slog.LevelError}))
 	d, err := demo.New(ctx, demo.Options{Extract: extract, Rate: rateArg, NoCalls: noCalls,
 		Progress: prog, Log: log})
 	if err != nil {

@@ -55,6 +55,7 @@ func init() {
 		{"cup", "check the connection to the CUP nodes' databases (cup check)", cmdCUP},
 		{"call", "place one test call through the trunk or to a SIP URI", cmdCall},
 		{"campaign", "load, start, pause, list and run call campaigns (campaign load|start|pause|list|run)", cmdCampaign},
+		{"offers", "freed slots offered to patients booked later (offers candidates|free|list)", cmdOffers},
 		{"maintenance", "declare maintenance windows excluded from continuity (maintenance add|list|remove)", cmdMaintenance},
 		{"survey", "the satisfaction survey: draw a call log's sample (survey sample)", cmdSurvey},
 		{"simulate", "answer calls as simulated patients (simulate patients --mix FILE)", cmdSimulate},

@@ -377,3 +377,40 @@ func TestMigrateWithoutConfigurationSaysWhereTheStoreIs(t *testing.T) {
 		t.Errorf("a store was made in %s without a word:\nstdout %s\nstderr %s", db, out.String(), errb.String())
 	}
 }
+
+// A run that plans nothing says why, and one outside the sending hours
+// says how many wait and until when.
+func TestRemindSaysWhyNothingWentOut(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, twiliotest.Options{})
+	cfg, err := os.ReadFile(c.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The shipped campaign: sending hours 09:00–20:00, reminders the day before.
+	shipped := strings.Replace(string(cfg), "campaigns:\n  reminder: reminder.yaml\n", "", 1)
+	if err := os.WriteFile(c.config, []byte(shipped), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path, day, _ := c.extract(t, 3) // the day after tomorrow
+	remind := func(now time.Time, args ...string) string {
+		cmd := exec.Command(binary, append([]string{"remind", "--config", c.config, "--extract", path}, args...)...)
+		cmd.Dir = c.dir
+		cmd.Env = append(os.Environ(), "RICHIAMO_TWILIO_AUTH_TOKEN="+token, clock.EnvVar+"="+now.Format(time.RFC3339))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return string(out)
+	}
+	out := remind(testNow, "--dry-run")
+	tomorrow := testNow.In(cup.Rome).AddDate(0, 0, 1).Format(time.DateOnly)
+	if want := "No new reminder: the run reminds the appointments of " + tomorrow + ", and the bookings read are of " + day + " (3)."; !strings.Contains(out, want) {
+		t.Errorf("a dry run planning nothing does not say why:\n%s\nwant %q", out, want)
+	}
+	early := time.Date(testNow.Year(), testNow.Month(), testNow.Day()+1, 7, 0, 0, 0, cup.Rome) // the day before the appointments, 07:00
+	out = remind(early)
+	if want := "waiting             3, to go out from " + early.Format("02/01/2006") + " 09:00"; !strings.Contains(out, want) {
+		t.Errorf("a run before the sending hours does not say what waits:\n%s\nwant %q", out, want)
+	}
+}

@@ -92,7 +92,7 @@ could not be read.`, &c)
 	}
 	prog := newProgress(e, c.json)
 	rep, err := engine.RemindOnce(ctx, cfg, engine.Reminders{Extracts: extracts, Nodes: allNodes, Node: nodeName,
-		Options: o, Now: e.now, Log: engine.NewLogger(e.stderr, cfg), Progress: prog})
+		Options: o, Now: e.now, Log: engine.NewLogger(prog.Under(e.stderr), cfg), Progress: prog})
 	if err != nil {
 		if rep != nil && rep.Sent != nil {
 			printRemind(e, c.json, rep)

@@ -34,6 +34,7 @@ type Config struct {
 	SLA       SLA       `yaml:"sla"`
 	Survey    Survey    `yaml:"survey"`
 	CallLog   CallLog   `yaml:"call_log"`
+	Offers    Offers    `yaml:"offers"`
 
 	// Dir is the directory of the configuration file; relative paths in the
 	// file are resolved against it.
@@ -414,6 +415,7 @@ func (c Config) Validate() error {
 	c.SLA.validate(bad)
 	c.Survey.validate(bad, set)
 	c.CallLog.validate(bad)
+	c.Offers.validate(bad, set)
 	return errors.Join(errs...)
 }
 

@@ -25,6 +25,8 @@ import (
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/dialer/campaigns"
+	"github.com/richiamo/richiamo/internal/inbound"
+	"github.com/richiamo/richiamo/internal/offers"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/sms"
@@ -50,6 +52,9 @@ type Deps struct {
 	// Owner names this process in leases; "" is host, pid and a random
 	// part.
 	Owner string
+	// Mover moves a booking into a freed slot in the CUP; nil makes each
+	// move a work item for the back office.
+	Mover offers.Mover
 }
 
 // Engine is every service of one engine process. The fields are its parts,
@@ -78,6 +83,8 @@ type Engine struct {
 	Levels    *slareport.Sources
 	Reports   *slareport.Schedule
 	Console   *web.Console
+	// Offers offers freed slots and takes the answers.
+	Offers *offers.Service
 	// Caller, Dialer and Prober exist when voice is configured (a trunk
 	// to call through).
 	Caller *voice.Caller
@@ -150,6 +157,10 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 
 	e.mux = http.NewServeMux()
 	e.Webhooks = &remind.Webhooks{Store: e.Store, Log: e.Log, Now: e.Now, AuthToken: cfg.SMS.Twilio.AuthToken, PublicURL: cfg.Web.PublicURL}
+	if e.Offers, err = NewOffers(cfg, e.Store, d.Mover, e.Log, e.Now, e.Owner); err != nil {
+		return nil, err
+	}
+	e.Webhooks.Handlers = map[string]inbound.Handler{store.JobOffer: e.Offers.Handler()}
 	e.Webhooks.Register(e.mux)
 	e.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := e.Store.DB().PingContext(r.Context()); err != nil {
@@ -241,6 +252,10 @@ func (e *Engine) Services() ([]Service, error) {
 		return nil, e.GatewayErr
 	}
 	s = append(s, Service{"cup-health", e.Nodes.Run}, Service{"reports", e.Reports.Run})
+	if e.Sender != nil {
+		// Offers go out by SMS, through the outbox the sender drains.
+		s = append(s, Service{"offers", e.Offers.Run})
+	}
 	if e.Confirmer != nil {
 		s = append(s, Service{"confirmations", e.Confirmer.Run})
 	}

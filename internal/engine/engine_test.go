@@ -97,7 +97,7 @@ template: "CUP: appuntamento di {{(index .Appuntamenti 0).Quando}}, prenotazione
 	for _, s := range svcs {
 		names = append(names, s.Name)
 	}
-	if got := strings.Join(names, " "); got != "reminders sender cup-health reports confirmations" {
+	if got := strings.Join(names, " "); got != "reminders sender cup-health reports offers confirmations" {
 		t.Errorf("services without voice: %s", got)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -32,11 +32,20 @@ import (
 func NewLogger(w io.Writer, cfg config.Config) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(cfg.Log.Level))
-	o := &slog.HandlerOptions{Level: lvl}
+	o := &slog.HandlerOptions{Level: lvl, ReplaceAttr: romeTime}
 	if cfg.Log.Format == "json" {
 		return slog.New(slog.NewJSONHandler(w, o))
 	}
 	return slog.New(slog.NewTextHandler(w, o))
+}
+
+// romeTime writes a log line's time on Rome's clock, with its offset, as
+// the console and the reports show times.
+func romeTime(groups []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.TimeKey && len(groups) == 0 && a.Value.Kind() == slog.KindTime {
+		a.Value = slog.TimeValue(a.Value.Time().In(calendar.Rome))
+	}
+	return a
 }
 
 // OpenStore opens and migrates the configured store.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -41,5 +42,15 @@ func TestReportPlanDue(t *testing.T) {
 		if got := show(plan.Due(tc.now, calendar.Rome)); got != tc.want {
 			t.Errorf("at %s: %s, want %s", tc.now.Format(time.DateTime), got, tc.want)
 		}
+	}
+}
+
+func TestLogTimesAreRomes(t *testing.T) {
+	var b strings.Builder
+	log := NewLogger(&b, config.Default())
+	log.Info("prova")
+	// Whatever the machine's zone, the offset is Rome's (+01:00 or +02:00).
+	if !regexp.MustCompile(`^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0[12]:00 `).MatchString(b.String()) {
+		t.Errorf("log line %q is not in Rome time", b.String())
 	}
 }

@@ -102,5 +102,9 @@ func RemindOnce(ctx context.Context, cfg config.Config, r Reminders) (*remind.Re
 	stats, err := snd.Drain(ctx)
 	prog.Done()
 	rep.Sent = &stats
+	if err != nil {
+		return rep, err
+	}
+	rep.Waiting, rep.WaitingFrom, err = st.Waiting(ctx, r.Now())
 	return rep, err
 }

@@ -18,6 +18,7 @@ type Line struct {
 	on    bool
 	last  time.Time
 	drew  bool
+	text  string // what the line shows, to draw again after a log line
 	start time.Time
 	since func(time.Time) time.Duration
 }
@@ -87,7 +88,36 @@ func (l *Line) draw(s string) {
 	}
 	l.last = time.Now()
 	fmt.Fprint(l.w, "\r\033[K"+s)
-	l.drew = true
+	l.drew, l.text = true, s
+}
+
+// Under returns a writer for what else goes to the same terminal, such as
+// log lines: each write clears the progress line first and draws it again
+// after, so that a log line never lands on the end of the progress line.
+// Off a terminal it is w itself.
+func (l *Line) Under(w io.Writer) io.Writer {
+	if l == nil || !l.on {
+		return w
+	}
+	return under{l, w}
+}
+
+type under struct {
+	l *Line
+	w io.Writer
+}
+
+func (u under) Write(p []byte) (int, error) {
+	u.l.mu.Lock()
+	defer u.l.mu.Unlock()
+	if u.l.drew {
+		fmt.Fprint(u.l.w, "\r\033[K")
+	}
+	n, err := u.w.Write(p)
+	if u.l.drew {
+		fmt.Fprint(u.l.w, u.l.text)
+	}
+	return n, err
 }
 
 // Done clears the line, so that what is printed next starts on a clean
@@ -100,7 +130,7 @@ func (l *Line) Done() {
 	defer l.mu.Unlock()
 	if l.drew {
 		fmt.Fprint(l.w, "\r\033[K")
-		l.drew = false
+		l.drew, l.text = false, ""
 	}
 	l.start = time.Time{}
 }

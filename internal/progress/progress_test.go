@@ -2,6 +2,7 @@ package progress
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -46,5 +47,29 @@ func TestOffATerminalNothingIsDrawn(t *testing.T) {
 	on.Done()
 	if !strings.Contains(b.String(), "sending: 1 of 2 (50%)") || !strings.HasSuffix(b.String(), "\r\033[K") {
 		t.Errorf("drew %q", b.String())
+	}
+}
+
+func TestALogLineNeverLandsOnTheProgressLine(t *testing.T) {
+	var b bytes.Buffer
+	l := New(&b, true)
+	l.Printf("reading extracts: %d rows", 5000)
+	log := l.Under(&b)
+	if _, err := log.Write([]byte("level=WARN msg=\"booking repeated\"\n")); err != nil {
+		t.Fatal(err)
+	}
+	want := "\r\033[Kreading extracts: 5000 rows" + "\r\033[K" + "level=WARN msg=\"booking repeated\"\n" + "reading extracts: 5000 rows"
+	if got := b.String(); got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	l.Done()
+	b.Reset()
+	log.Write([]byte("after\n"))
+	if got := b.String(); got != "after\n" {
+		t.Errorf("with no line drawn a log line is written as it is: %q", got)
+	}
+	var off bytes.Buffer
+	if w := New(&off, false).Under(&off); w != io.Writer(&off) {
+		t.Error("off a terminal the writer is not the terminal's own")
 	}
 }

@@ -69,6 +69,15 @@ type Report struct {
 	DryRun     bool            `json:"dry_run"`
 	ByReason   map[string]int  `json:"rejected_by_reason"`
 	Sent       *SendStats      `json:"sent,omitempty"`
+	// NotDue counts the valid bookings whose appointment day no reminder
+	// of this run is for, by day (at most 31 days; the rest under
+	// "later"); TooLate those on a day due but within min_notice.
+	NotDue  map[string]int `json:"not_due_by_day,omitempty"`
+	TooLate int            `json:"too_late,omitempty"`
+	// Waiting are planned messages not yet due, because of the sending
+	// hours, from WaitingFrom.
+	Waiting     int       `json:"waiting,omitempty"`
+	WaitingFrom time.Time `json:"waiting_from,omitzero"`
 	// Nodes is what each CUP node's database gave, when nodes were read.
 	Nodes []NodeReport `json:"nodes,omitempty"`
 }
@@ -359,7 +368,21 @@ func (r *run) read(ctx context.Context, sources []Source) error {
 			rep.Valid++
 			day := b.At.In(cup.Rome).Format(store.DayLayout)
 			r.cover[store.NodeDay{Node: b.Node, Day: day}] = true
-			if ti, due := r.byDay[day]; due && b.At.After(minAt) {
+			ti, due := r.byDay[day]
+			switch {
+			case !due:
+				if rep.NotDue == nil {
+					rep.NotDue = map[string]int{}
+				}
+				if _, ok := rep.NotDue[day]; ok || len(rep.NotDue) < 31 {
+					rep.NotDue[day]++
+				} else {
+					rep.NotDue["later"]++
+				}
+			case !b.At.After(minAt):
+				rep.TooLate++
+			}
+			if due && b.At.After(minAt) {
 				if _, done := r.reminded[reminderKey(b.Node, b.Code, b.At, r.targets[ti].offset)]; !done {
 					gk := groupKey{pk, ti}
 					head, ok := r.groups[gk]

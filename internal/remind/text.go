@@ -5,6 +5,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/richiamo/richiamo/internal/calendar"
 )
 
 // WriteText writes the report for a person at a terminal.
@@ -49,6 +51,12 @@ func (rep *Report) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "  STOPPED             %s\n", s.FatalReason)
 		}
 	}
+	if rep.Waiting > 0 {
+		fmt.Fprintf(w, "  waiting             %d, to go out from %s (the campaign's sending hours)\n", rep.Waiting, rep.WaitingFrom.In(calendar.Rome).Format("02/01/2006 15:04"))
+	}
+	if rep.Messages == 0 && rep.Updated == 0 && rep.Valid > 0 {
+		rep.writeWhyNone(w)
+	}
 	if n := len(rep.Rejected); n > 0 {
 		fmt.Fprintln(w, "\nRejected rows:")
 		for i, r := range rep.Rejected {
@@ -59,4 +67,33 @@ func (rep *Report) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "  %s\n", r.Error())
 		}
 	}
+}
+
+// writeWhyNone says why valid bookings gave no reminder: their days are
+// not the run's, or they are too close.
+func (rep *Report) writeWhyNone(w io.Writer) {
+	fmt.Fprintf(w, "\nNo new reminder: the run reminds the appointments of %s", strings.Join(rep.Days, ", "))
+	if len(rep.NotDue) > 0 {
+		days := make([]string, 0, len(rep.NotDue))
+		for d := range rep.NotDue {
+			days = append(days, d)
+		}
+		sort.Strings(days)
+		var parts []string
+		for i, d := range days {
+			if i == 5 {
+				parts = append(parts, fmt.Sprintf("and %d more days", len(days)-5))
+				break
+			}
+			parts = append(parts, fmt.Sprintf("%s (%d)", d, rep.NotDue[d]))
+		}
+		fmt.Fprintf(w, ", and the bookings read are of %s. --for-date DAY reminds the appointments of one day", strings.Join(parts, ", "))
+	}
+	if rep.TooLate > 0 {
+		fmt.Fprintf(w, "; %d are too close to remind (min_notice)", rep.TooLate)
+	}
+	if rep.Bookings == 0 && len(rep.NotDue) == 0 && rep.TooLate == 0 {
+		fmt.Fprint(w, ", and every booking due was reminded already")
+	}
+	fmt.Fprintln(w, ".")
 }

@@ -42,6 +42,9 @@ type Report struct {
 	// Survey is the satisfaction survey's figures; nil when the survey
 	// is not run.
 	Survey *SurveySection `json:"survey,omitempty"`
+	// Refills are the freed slots offered to patients booked later, per
+	// agenda; none when no slot was freed in the period.
+	Refills []Refill `json:"refills,omitempty"`
 }
 
 // DefaultPenaltyCapPct is the most a report charges, in % of the service
@@ -245,6 +248,10 @@ func Build(ctx context.Context, src Sources, kind string, from, to, now time.Tim
 				rep.Trend[i].Continuity = ptr(cd.Value)
 			}
 		}
+	}
+
+	if rep.Refills, err = refills(ctx, src, from, to); err != nil {
+		return nil, err
 	}
 
 	pen := &rep.Penalties

@@ -123,6 +123,15 @@ func (r *Report) CSV(w io.Writer) error {
 		put("trend", d.Date, "replies", opt(d.Replies))
 	}
 	r.Survey.csv(put)
+	for _, rf := range r.Refills {
+		item := rf.Node + "/" + rf.Agenda
+		put("refills", item, "freed", i(rf.Freed))
+		put("refills", item, "offered", i(rf.Offered))
+		put("refills", item, "taken", i(rf.Taken))
+		put("refills", item, "moved", i(rf.Moved))
+		put("refills", item, "expired", i(rf.Expired))
+		put("refills", item, "mean_refill_minutes", f(rf.MeanRefillMinutes))
+	}
 	cw.Flush()
 	return cw.Error()
 }

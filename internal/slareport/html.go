@@ -68,6 +68,7 @@ var page = template.Must(template.New("report.html").Funcs(template.FuncMap{
 	"reading":  Reading,
 	"capnote":  CapNote,
 	"packages": packagesText,
+	"refill":   RefillTime,
 	"css":      func() template.CSS { return template.CSS(CSS) },
 	"failed":   failedNames,
 	// fig, figq and figp give a figure with the address of its contacts.

@@ -170,6 +170,17 @@ func (r *Report) PDF(w io.Writer, links Links) error {
 	f.SetY(y + 104)
 	f.SetAutoPageBreak(true, 15)
 	d.note("La linea tratteggiata rossa è la soglia del profilo " + p.Name + ". Efficacia ed efficienza si ricalcolano dal registro grezzo dei tentativi: " + r.AuditCommands() + ".")
+	if len(r.Refills) > 0 {
+		d.need(40)
+		d.heading("Posti liberati e riassegnati")
+		rc := []float64{18, 40, 18, 18, 20, 18, 18, 30}
+		d.row(rc, true, "", "Nodo", "Agenda", "Liberati", "Offerti", "Accettati", "Spostati", "Scaduti", "Tempo medio")
+		for _, rf := range r.Refills {
+			d.row(rc, false, "", rf.Node, rf.Agenda, strconv.Itoa(rf.Freed), strconv.Itoa(rf.Offered), strconv.Itoa(rf.Taken),
+				strconv.Itoa(rf.Moved), strconv.Itoa(rf.Expired), RefillTime(rf.MeanRefillMinutes, rf.Moved))
+		}
+		d.note("Un posto accettato è spostato solo quando il CUP conferma lo spostamento; il tempo va dalla liberazione all'accettazione dei posti spostati.")
+	}
 	if err := f.Error(); err != nil {
 		return fmt.Errorf("slareport: pdf: %w", err)
 	}

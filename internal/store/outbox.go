@@ -150,6 +150,24 @@ func (s *Store) ExpirePlanned(ctx context.Context, now time.Time) (int64, error)
 	return res.RowsAffected()
 }
 
+// Waiting counts planned messages that are not due yet (their sending
+// hours have not come) and the earliest time one is.
+func (s *Store) Waiting(ctx context.Context, now time.Time) (n int, from time.Time, err error) {
+	var row struct {
+		N    int   `db:"n"`
+		From int64 `db:"first"`
+	}
+	err = s.db.GetContext(ctx, &row, s.rebind(`SELECT COUNT(*) AS n, COALESCE(MIN(not_before), 0) AS first FROM messages
+		WHERE status = 'planned' AND not_before > ? AND expires_at > not_before`), ms(now))
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("store: waiting messages: %w", err)
+	}
+	if row.N > 0 {
+		from = FromMillis(row.From)
+	}
+	return row.N, from, nil
+}
+
 // PendingCount counts messages not yet settled with the provider: planned
 // and due, or in flight.
 func (s *Store) PendingCount(ctx context.Context, now time.Time) (due, inflight int, err error) {

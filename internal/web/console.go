@@ -47,6 +47,9 @@ type NodeHealth struct {
 	OK        bool
 	Detail    string
 	CheckedAt time.Time
+	// FilesOnly: the node is known from its extract files, and the engine
+	// has no connection to its database to check.
+	FilesOnly bool
 }
 
 // LoginLimits bound sign-in attempts. Failures are counted in memory, per
@@ -83,8 +86,9 @@ type Config struct {
 	Refresh time.Duration
 	// NextRuns tells the scheduled jobs to come; nil shows none.
 	NextRuns func(now time.Time) []ScheduledRun
-	// Nodes reports the CUP nodes' health; nil shows the nodes known from
-	// the imports, without a state.
+	// Nodes reports the health of the CUP nodes whose databases are
+	// read; the nodes known only from the imports are listed after them,
+	// without a state.
 	Nodes func(ctx context.Context) []NodeHealth
 	// Levels are what the service-level reports are made from; nil leaves
 	// the service-level pages out.

@@ -499,7 +499,7 @@ func TestPagesShowTheSeededFacts(t *testing.T) {
 		path string
 		want []string
 	}{
-		{"/panoramica", []string{"Ultima ora", "Questo mese", "Gateway SMS", "Promemoria SMS (promemoria)", "ASL1", "IRCCS", "stato non disponibile"}},
+		{"/panoramica", []string{"Ultima ora", "Questo mese", "Gateway SMS", "Promemoria SMS (promemoria)", "ASL1", "IRCCS", "dai file di estratto"}},
 		{"/promemoria", []string{"estratto-2026-11-30.csv", "mar 01/12/2026"}},
 		{fmt.Sprintf("/promemoria/importazioni/%d", b.importID), []string{"ASL1", "ASL2", "AO", "IRCCS"}},
 		{fmt.Sprintf("/promemoria/importazioni/%d/scarti", b.importID), []string{"Cellulare mancante", "Numero fisso", "colonna cellulare"}},
@@ -661,3 +661,20 @@ func TestHideNumbersInFreeText(t *testing.T) {
 }
 
 func bcryptCost(hash string) (int, error) { return bcrypt.Cost([]byte(hash)) }
+
+func TestTheOverviewListsCheckedNodesAndThoseOnlyInFiles(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, setupOpts{nodes: func(context.Context) []NodeHealth {
+		return []NodeHealth{{Name: "ASL1", OK: true, CheckedAt: mondayMorning}, {Name: "NODO-X", Detail: "login failed"}}
+	}})
+	c := b.signedIn(t, roleUsers[RoleAdmin])
+	p := c.get("/panoramica")
+	for _, want := range []string{"ASL1</strong> · raggiungibile", "NODO-X</strong> · non raggiungibile (login failed)", "IRCCS</strong> · <span class=\"muted\">dai file di estratto"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the overview lacks %q", want)
+		}
+	}
+	if strings.Count(p.body, "ASL1</strong>") != 1 {
+		t.Error("a checked node is listed twice")
+	}
+}

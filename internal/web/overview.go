@@ -35,17 +35,16 @@ type probeView struct {
 }
 
 type overviewData struct {
-	Node      string
-	Activity  []activityRow
-	Calls     []callRow
-	Probes    []probeView
-	NextRuns  []ScheduledRun
-	Gateway   gatewayView
-	Nodes     []NodeHealth
-	NodesLive bool
-	Replies   int
-	Cancels   int
-	Oldest    time.Duration
+	Node     string
+	Activity []activityRow
+	Calls    []callRow
+	Probes   []probeView
+	NextRuns []ScheduledRun
+	Gateway  gatewayView
+	Nodes    []NodeHealth
+	Replies  int
+	Cancels  int
+	Oldest   time.Duration
 }
 
 // windows are the overview's periods, in Rome: the last hour, today, this
@@ -127,22 +126,24 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) e
 	}
 	d.Gateway = gatewayView{GatewayStats: g, ErrorRate: pctText(g.Errors, g.Attempted), Window: "ultima ora"}
 	d.Gateway.State, d.Gateway.Class = gatewayState(g, now)
+	// The nodes whose databases are checked, then those known only from
+	// the extract files.
+	live := map[string]bool{}
 	if c.cfg.Nodes != nil {
-		d.NodesLive = true
 		for _, n := range c.cfg.Nodes(ctx) {
+			live[n.Name] = true
 			if s.acct.Node == "" || n.Name == s.acct.Node {
 				d.Nodes = append(d.Nodes, n)
 			}
 		}
-	} else {
-		names, err := c.st.KnownNodes(ctx)
-		if err != nil {
-			return err
-		}
-		for _, n := range names {
-			if s.acct.Node == "" || n == s.acct.Node {
-				d.Nodes = append(d.Nodes, NodeHealth{Name: n})
-			}
+	}
+	names, err := c.st.KnownNodes(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if n != "" && !live[n] && (s.acct.Node == "" || n == s.acct.Node) {
+			d.Nodes = append(d.Nodes, NodeHealth{Name: n, FilesOnly: true})
 		}
 	}
 	f := worklist.Filter{Node: s.acct.Node, Viewer: s.acct.Name, Limit: 1}

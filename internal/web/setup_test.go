@@ -97,6 +97,7 @@ type bundle struct {
 type setupOpts struct {
 	login    LoginLimits
 	postgres bool
+	nodes    func(ctx context.Context) []NodeHealth
 }
 
 // setup seeds a SQLite store through the real reminder job, sender and
@@ -133,6 +134,7 @@ func setupWith(t *testing.T, o setupOpts) *bundle {
 		// Long enough that a page never reloads itself under a test.
 		Refresh: 10 * time.Minute,
 		Levels:  levelSources(t, st),
+		Nodes:   o.nodes,
 		NextRuns: func(now time.Time) []ScheduledRun {
 			return []ScheduledRun{{Name: "Promemoria SMS (promemoria)", At: time.Date(2026, 12, 1, 10, 0, 0, 0, cup.Rome)}}
 		}})
