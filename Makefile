@@ -42,6 +42,8 @@ fuzz: ## fuzz every parser of outside input for 30 s each
 	$(GO) test -run '^$$' -fuzz '^FuzzAnalyze$$' -fuzztime 30s ./internal/sms/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadBookings$$' -fuzztime 30s ./internal/job/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 30s ./internal/yamlfile/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime 30s ./internal/calllog/
+	$(GO) test -run '^$$' -fuzz '^FuzzEvent$$' -fuzztime 30s ./internal/calllog/
 
 .PHONY: bench-remind
 bench-remind: ## plan a 1,000,000-row extract and send 20,000 SMS; prints the figures
@@ -58,6 +60,10 @@ bench-offers: ## rank a slot among 1,000,000 bookings and take 100 slots with 1,
 .PHONY: bench-calls
 bench-calls: ## hold 1,000 concurrent calls with G.711 both ways; prints the figures
 	scripts/bench-calls.sh
+
+.PHONY: bench-survey
+bench-survey: ## sample a year of inbound calls (750,000) for the survey; prints the figures
+	scripts/bench-survey.sh
 
 .PHONY: probe-web
 probe-web: ## send the web server oversized, slow and flooding requests; prints the figures

@@ -41,3 +41,8 @@ var Urgent []byte
 
 //go:embed urgent-rebook.yaml
 var UrgentRebook []byte
+
+// Survey is the shipped satisfaction survey interview (survey.yaml).
+//
+//go:embed survey.yaml
+var Survey []byte

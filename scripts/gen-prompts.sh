@@ -96,11 +96,21 @@ frase-parlare-operatore	Per parlare con un operatore prema 0.
 frase-trasferimento	La mettiamo in contatto con un operatore. Resti in linea, per favore.
 frase-trasferimento-non-riuscito	Al momento nessun operatore è disponibile. La richiameremo al più presto.
 frase-spostamento-nuova-data	Per un imprevisto la struttura deve spostare il suo appuntamento. La nuova data che le proponiamo è
-frase-accetta-o-operatore	Per accettare la nuova data premere 1, per parlare con un operatore premere 0.
+frase-accetta-o-operatore	Per accettare la nuova data prema 1; per parlare con un operatore prema 0.
 frase-conferma-in-arrivo	Riceverà la conferma del nuovo appuntamento appena il Cup lo avrà registrato.
 frase-spostamento-appuntamento-del	Per un imprevisto la struttura deve spostare il suo appuntamento del
-frase-riprenotare-operatore	Per fissare una nuova data con un operatore premere 0.
+frase-riprenotare-operatore	Per fissare una nuova data con un operatore prema 0.
 frase-operatore-richiamera	Un operatore del Cup la richiamerà al più presto.
+frase-questionario-telefonata	La chiamiamo per un breve questionario sulla telefonata che ha fatto oggi al Cup,
+frase-con-operatore	con l'operatore numero
+frase-questionario-tasti	Sono quattro domande, a cui può rispondere con i tasti del telefono.
+frase-rifiuto-istruzioni	Se non desidera ricevere questionari, prema 9.
+frase-domanda-cortesia	quanto è soddisfatto della cortesia dell'operatore?
+frase-domanda-competenza	quanto è soddisfatto della competenza dell'operatore?
+frase-domanda-risolto	Il motivo della sua telefonata è stato risolto? Prema 1 se per niente, 5 se del tutto.
+frase-voto-da-1-a-5	Prema un tasto da 1 a 5.
+frase-grazie-risposte	Grazie per le sue risposte.
+frase-nessun-questionario	Non riceverà altri questionari dal Cup.
 EOF
 }
 

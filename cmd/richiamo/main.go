@@ -60,6 +60,7 @@ func init() {
 		{"maintenance", "declare maintenance windows excluded from continuity (maintenance add|list|remove)", cmdMaintenance},
 		{"urgent", "urgent moves: reach patients on the numbers that work (urgent request|result)", cmdUrgent},
 		{"group", "plan sports-medicine visits for a club's athletes (group plan)", cmdGroup},
+		{"survey", "the satisfaction survey: draw a call log's sample (survey sample)", cmdSurvey},
 		{"simulate", "answer calls as simulated patients (simulate patients --mix FILE)", cmdSimulate},
 		{"version", "print the version", cmdVersion},
 	}

@@ -32,6 +32,8 @@ type Config struct {
 	Log       Log       `yaml:"log"`
 	Voice     Voice     `yaml:"voice"`
 	SLA       SLA       `yaml:"sla"`
+	Survey    Survey    `yaml:"survey"`
+	CallLog   CallLog   `yaml:"call_log"`
 	Offers    Offers    `yaml:"offers"`
 	Urgent    Urgent    `yaml:"urgent"`
 
@@ -276,6 +278,8 @@ func (c *Config) applyEnv(getenv func(string) string) {
 		c.SMS.Twilio.AuthToken = v
 	}
 	c.Voice.Trunk.Password = getenv(EnvSIPPassword)
+	c.Survey.Seed = getenv(EnvSurveySeed)
+	c.CallLog.Secret = getenv(EnvCallLogSecret)
 	for i := range c.CUP.Nodes {
 		n := &c.CUP.Nodes[i]
 		n.Password = getenv(NodePasswordEnv(n.Name))
@@ -433,6 +437,8 @@ func (c Config) Validate() error {
 	}
 	c.Voice.validate(bad, set)
 	c.SLA.validate(bad)
+	c.Survey.validate(bad, set)
+	c.CallLog.validate(bad)
 	c.Offers.validate(bad, set)
 	c.Urgent.validate(bad, set)
 	return errors.Join(errs...)

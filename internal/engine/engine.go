@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/calllog"
 	"github.com/richiamo/richiamo/internal/clock"
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/continuity"
@@ -33,6 +34,7 @@ import (
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/survey"
 	"github.com/richiamo/richiamo/internal/urgent"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/web"
@@ -99,6 +101,10 @@ type Engine struct {
 	// Urgent carries the bookings of urgent moves on to their next number
 	// or their result once a call is over; it runs with the dialer.
 	Urgent *urgent.Settler
+	// Survey exists when the survey's seed is set; CallLog, the phone
+	// system's endpoint, when its secret is set too.
+	Survey  *survey.Service
+	CallLog *calllog.Endpoint
 
 	mux       *http.ServeMux
 	ownsStore bool
@@ -208,6 +214,9 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 	if err := e.newCalls(); err != nil {
 		return nil, err
 	}
+	if err := e.newSurvey(); err != nil {
+		return nil, err
+	}
 	ok = true
 	return e, nil
 }
@@ -291,6 +300,9 @@ func (e *Engine) Services() ([]Service, error) {
 	}
 	if e.Dialer != nil {
 		s = append(s, Service{"calls", e.Dialer.Run}, Service{"continuity", e.Prober.Run}, Service{"urgent-moves", e.Urgent.Run})
+	}
+	if e.Survey != nil {
+		s = append(s, Service{"survey", e.Survey.Run})
 	}
 	return s, nil
 }

@@ -160,8 +160,13 @@ func LevelSources(cfg config.Config, st *store.Store) (*slareport.Sources, error
 			return nil, err
 		}
 	}
-	return &slareport.Sources{Store: st, Profile: p, Working: working, ReplyClock: clock, Location: cup.Rome,
-		PenaltyCapPct: cfg.SLA.PenaltyCapPct}, nil
+	src := &slareport.Sources{Store: st, Profile: p, Working: working, ReplyClock: clock, Location: cup.Rome,
+		PenaltyCapPct: cfg.SLA.PenaltyCapPct}
+	if cfg.Survey.Seed != "" {
+		sc := SurveyConfig(cfg)
+		src.Survey = &sc
+	}
+	return src, nil
 }
 
 // ReportPlan is which periodic reports the configuration asks for.

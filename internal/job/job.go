@@ -112,7 +112,7 @@ type Calls interface {
 // one agenda, and an urgent move's call a script with one menu (accept the
 // new date, or an operator): their calls go as a recall's do; what follows
 // an urgent move's is package urgent's.
-var calls = map[Kind]Calls{Recall: recallCalls{}, CleanUp: recallCalls{}, UrgentMove: recallCalls{}, Offer: offerCalls{}}
+var calls = map[Kind]Calls{Recall: recallCalls{}, CleanUp: recallCalls{}, UrgentMove: recallCalls{}, Offer: offerCalls{}, Survey: surveyCalls{}}
 
 // CallsFor is how campaigns of kind are called.
 func CallsFor(kind string) (Calls, error) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/richiamo/richiamo/campaigns"
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/job"
 	"github.com/richiamo/richiamo/internal/store"
@@ -157,8 +158,19 @@ func TestKinds(t *testing.T) {
 	if _, err := job.CallsFor("recall"); err != nil {
 		t.Errorf("recall calls: %v", err)
 	}
-	if _, err := job.CallsFor("survey"); err == nil || err.Error() != "job: survey campaigns are not dialled yet" {
-		t.Errorf("survey calls: %v", err)
+	for _, k := range []string{"recall", "offer", "survey", "clean_up", "urgent_move"} {
+		if _, err := job.CallsFor(k); err != nil {
+			t.Errorf("%s calls: %v", k, err)
+		}
+	}
+	if _, err := job.CallsFor("follow_up"); err == nil || err.Error() != "job: follow_up campaigns are not dialled yet" {
+		t.Errorf("follow-up calls (made by operators): %v", err)
+	}
+	if err := job.Check("survey", "survey.yaml", campaigns.Survey); err != nil {
+		t.Errorf("the shipped survey: %v", err)
+	}
+	if err := job.Check("survey", "recall.yaml", campaigns.Recall); err == nil || !strings.Contains(err.Error(), "recall.yaml") {
+		t.Errorf("a recall script run as a survey: %v", err)
 	}
 	if _, err := job.Plan(store.Campaign{Kind: "recall"}, nil, job.Hooks{}); err == nil {
 		t.Error("a campaign without a script was given a plan")

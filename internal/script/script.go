@@ -70,6 +70,8 @@ type Item struct {
 	// Offered says the date and time of the slot an offer call offers;
 	// Until the time the offer stands until.
 	Offered, Until bool
+	// Operator says an operator's code digit by digit (interviews only).
+	Operator bool
 }
 
 // The greetings {greeting: true} says: "Buongiorno" until 14:00 in Rome,
@@ -99,7 +101,7 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	case yaml.MappingNode:
 		if len(n.Content) != 2 {
-			return fmt.Errorf("line %d: a booking field is one key: appointment, date, time, greeting, facility, offered or until", n.Line)
+			return fmt.Errorf("line %d: a booking field is one key: appointment, date, time, greeting, facility, offered, until or operator", n.Line)
 		}
 		k, v := n.Content[0], n.Content[1]
 		var on bool
@@ -121,8 +123,10 @@ func (it *Item) UnmarshalYAML(n *yaml.Node) error {
 			it.Offered = true
 		case "until":
 			it.Until = true
+		case "operator":
+			it.Operator = true
 		default:
-			return fmt.Errorf("line %d: unknown key %q (want appointment, date, time, greeting, facility, offered or until)", k.Line, k.Value)
+			return fmt.Errorf("line %d: unknown key %q (want appointment, date, time, greeting, facility, offered, until or operator)", k.Line, k.Value)
 		}
 		return nil
 	}
@@ -145,6 +149,8 @@ func (it Item) String() string {
 		return "{offered}"
 	case it.Until:
 		return "{until}"
+	case it.Operator:
+		return "{operator}"
 	}
 	return it.Segment
 }
@@ -589,6 +595,9 @@ func names(items []Item, f Fields, now time.Time) ([]string, error) {
 		if it.Greeting {
 			out = append(out, Greeting(now))
 			continue
+		}
+		if it.Operator {
+			return nil, fmt.Errorf("script: %s is said only in an interview", it)
 		}
 		if it.Offered || it.Until {
 			t := f.Offered

@@ -13,6 +13,7 @@ import (
 
 	"github.com/richiamo/richiamo/internal/sla"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/survey"
 )
 
 // Kinds of report.
@@ -38,6 +39,9 @@ type Report struct {
 
 	Calls CallCharts `json:"calls"`
 	Trend []Day      `json:"trend"`
+	// Survey is the satisfaction survey's figures; nil when the survey
+	// is not run.
+	Survey *SurveySection `json:"survey,omitempty"`
 	// Refills are the freed slots offered to patients booked later, per
 	// agenda; none when no slot was freed in the period.
 	Refills []Refill `json:"refills,omitempty"`
@@ -107,6 +111,8 @@ type Sources struct {
 	// PenaltyCapPct is the most a report charges in all, in % of the
 	// service value (0: DefaultPenaltyCapPct).
 	PenaltyCapPct float64
+	// Survey, when set, adds the satisfaction survey's section.
+	Survey *survey.Config
 }
 
 // Build computes the report of [from, to) as of now.
@@ -267,6 +273,11 @@ func Build(ctx context.Context, src Sources, kind string, from, to, now time.Tim
 	pen.ServiceValueEUR = p.ServiceValueEUR
 	pen.UncappedEUR = math.Round(pen.UncappedPct*p.ServiceValueEUR) / 100
 	pen.TotalEUR = math.Round(pen.TotalPct*p.ServiceValueEUR) / 100
+	if src.Survey != nil {
+		if rep.Survey, err = surveySection(ctx, src, rep); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 

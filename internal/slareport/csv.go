@@ -122,6 +122,7 @@ func (r *Report) CSV(w io.Writer) error {
 		put("trend", d.Date, "continuity", opt(d.Continuity))
 		put("trend", d.Date, "replies", opt(d.Replies))
 	}
+	r.Survey.csv(put)
 	for _, rf := range r.Refills {
 		item := rf.Node + "/" + rf.Agenda
 		put("refills", item, "freed", i(rf.Freed))

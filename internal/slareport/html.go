@@ -44,6 +44,7 @@ var CSS = func() string {
 
 var page = template.Must(template.New("report.html").Funcs(template.FuncMap{
 	"pct":   Pct,
+	"smean": surveyMean,
 	"hours": Hours,
 	"eur":   EUR,
 	"num":   func(v float64) string { return strings.ReplaceAll(strconv.FormatFloat(v, 'f', -1, 64), ".", ",") },
