@@ -78,3 +78,27 @@ func (s *Store) ContactCampaign(ctx context.Context, contactID int64) (Campaign,
 	}
 	return c, nil
 }
+
+// WorkItemCampaign is the call campaign a call job's work item came from.
+// Each job keys its items by its own records: a survey's by the contact,
+// a monitored agenda's recall by the booking asked about, an urgent move's
+// by its target; an offer's item has no campaign (ErrNotFound).
+func (s *Store) WorkItemCampaign(ctx context.Context, kind string, ref int64) (Campaign, error) {
+	const cols = `k.id, k.name, k.kind, k.created_at, k.script, k.state`
+	var q string
+	switch kind {
+	case "survey":
+		q = `SELECT ` + cols + ` FROM contacts c JOIN campaigns k ON k.id = c.campaign_id WHERE c.id = ?`
+	case "recall":
+		q = `SELECT ` + cols + ` FROM recall_bookings b JOIN campaigns k ON k.id = b.campaign_id WHERE b.id = ?`
+	case WorkUrgent:
+		q = `SELECT ` + cols + ` FROM urgent_targets t JOIN urgent_moves m ON m.id = t.move_id JOIN campaigns k ON k.id = m.campaign_id WHERE t.id = ?`
+	default:
+		return Campaign{}, fmt.Errorf("store: campaign of a %s work item: %w", kind, ErrNotFound)
+	}
+	var c Campaign
+	if err := s.db.GetContext(ctx, &c, s.rebind(q), ref); err != nil {
+		return Campaign{}, fmt.Errorf("store: campaign of %s work item %d: %w", kind, ref, notFound(err))
+	}
+	return c, nil
+}

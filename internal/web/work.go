@@ -28,7 +28,7 @@ type workStore interface {
 	PhoneCalls(ctx context.Context, phone string, limit int) ([]store.PhoneCall, error)
 	PhoneReplies(ctx context.Context, phone string, limit int) ([]store.PhoneReply, error)
 	Messages(ctx context.Context, phone string, limit int) ([]store.MessageRow, error)
-	ContactCampaign(ctx context.Context, contactID int64) (store.Campaign, error)
+	WorkItemCampaign(ctx context.Context, kind string, ref int64) (store.Campaign, error)
 	PhoneWorkItems(ctx context.Context, phone, node string, limit int) ([]store.WorkItem, error)
 	CodeWorkItems(ctx context.Context, code, node string, limit int) ([]store.WorkItem, error)
 }
@@ -36,8 +36,9 @@ type workStore interface {
 // fileRows bounds each part of a patient's file.
 const fileRows = 20
 
-// callJobKinds are the work items about a contact of a call campaign: their
-// RefID is the contact, whose campaign's script has the operator's text.
+// callJobKinds are the work items of call campaigns: their RefID leads to
+// the campaign (store.WorkItemCampaign), whose script has the operator's
+// text.
 var callJobKinds = []worklist.Kind{worklist.Recall, worklist.Offer, worklist.Survey, worklist.Urgent}
 
 // kindOutcomes are the outcomes an item of a kind may be closed with when
@@ -235,7 +236,7 @@ func (c *Console) itemScript(ctx context.Context, it store.WorkItem) (store.Camp
 	if it.RefID == 0 || !slices.Contains(callJobKinds, worklist.Kind(it.Kind)) {
 		return store.Campaign{}, script.Operator{}, nil
 	}
-	camp, err := c.st.ContactCampaign(ctx, it.RefID)
+	camp, err := c.st.WorkItemCampaign(ctx, it.Kind, it.RefID)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Campaign{}, script.Operator{}, nil
 	}

@@ -40,7 +40,21 @@ func seedRecallItem(t *testing.T, b *bundle) int64 {
 		StartedAt: at(8, 30), EndedAt: at(8, 31), Outcome: "no_answer", SIPCode: 480, Final: true}); err != nil {
 		t.Fatal(err)
 	}
-	item, ok, err := b.st.AddWorkItem(ctx, store.NewWorkItem{Kind: "recall", RefID: got[0].ID, Phone: phoneDelivered,
+	// As the recall of a monitored agenda does: the run records the
+	// bookings it asks about, and the item names the booking.
+	booked := time.Date(2026, 12, 1, 10, 30, 0, 0, cup.Rome)
+	if ok, err := b.st.ClaimRecallRun(ctx, "cardiologia", "2026-11-30", "test", at(8, 0)); err != nil || !ok {
+		t.Fatalf("recall run: %v %v", ok, err)
+	}
+	if err := b.st.FinishRecallRun(ctx, "cardiologia", "2026-11-30", id, 1,
+		[]store.RecallBooking{{Node: "ASL1", Code: codeDelivered, Phone: phoneDelivered, At: booked}}); err != nil {
+		t.Fatal(err)
+	}
+	rbs, err := b.st.RecallBookings(ctx, id)
+	if err != nil || len(rbs) != 1 {
+		t.Fatalf("recall bookings %+v: %v", rbs, err)
+	}
+	item, ok, err := b.st.AddWorkItem(ctx, store.NewWorkItem{Kind: "recall", RefID: rbs[0].ID, Phone: phoneDelivered,
 		Node: "ASL1", Code: codeDelivered, BookingAt: time.Date(2026, 12, 1, 10, 30, 0, 0, cup.Rome), ArrivedAt: at(8, 31),
 		Body: "Non raggiunto dal risponditore"})
 	if err != nil || !ok {
