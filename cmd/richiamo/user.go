@@ -102,7 +102,7 @@ history. Example:
 	case errors.Is(err, store.ErrExists):
 		return fmt.Errorf("an account named %q already exists", name)
 	case errors.As(err, &inv):
-		return usageError{inv}
+		return usageError{errors.New(inv.CLI)}
 	case err != nil:
 		return err
 	}

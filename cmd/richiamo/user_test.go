@@ -43,3 +43,20 @@ func TestUserAddRefusesAnUnknownNode(t *testing.T) {
 		t.Fatalf("a node the extracts named was refused: %v\n%s", err, out)
 	}
 }
+
+func TestUserAddSpeaksTheCLIsLanguage(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, twiliotest.Options{})
+	for args, want := range map[string]string{
+		"--name mrossi --role cup_manager":   "a cup_manager account needs its CUP node (--node)",
+		"--name m!rossi --role operator":     `the account name may hold letters, digits and . _ - @, not '!'`,
+		"--name mrossi --role operator --x=": "unknown flag --x",
+	} {
+		cmd := c.cmd(append(append([]string{"user", "add", "--config", c.config}, strings.Fields(args)...), "--password-stdin")...)
+		cmd.Stdin = strings.NewReader("una-password-lunga\n")
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), want) {
+			t.Errorf("user add %s: %v\n%s\nwant %q", args, err, out, want)
+		}
+	}
+}

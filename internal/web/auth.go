@@ -144,13 +144,17 @@ const (
 	MaxPasswordLen = 72
 )
 
-// InvalidError is a value refused, with the message for the user.
-type InvalidError struct{ Msg string }
+// InvalidError is a value refused, with the message for the console's
+// user (Italian, the console's language) and for the command line
+// (English, the CLI's).
+type InvalidError struct{ Msg, CLI string }
 
 func (e *InvalidError) Error() string { return e.Msg }
 
-func invalid(format string, args ...any) error {
-	return &InvalidError{Msg: fmt.Sprintf(format, args...)}
+// invalid is a value refused: it, en are the Italian and English formats
+// of the message, with the same arguments.
+func invalid(it, en string, args ...any) error {
+	return &InvalidError{Msg: fmt.Sprintf(it, args...), CLI: fmt.Sprintf(en, args...)}
 }
 
 // CheckPassword refuses a password too short or too long to be hashed
@@ -158,9 +162,9 @@ func invalid(format string, args ...any) error {
 func CheckPassword(p string) error {
 	switch {
 	case len([]rune(p)) < MinPasswordLen:
-		return invalid("La password deve avere almeno %d caratteri.", MinPasswordLen)
+		return invalid("La password deve avere almeno %d caratteri.", "the password must have at least %d characters", MinPasswordLen)
 	case len(p) > MaxPasswordLen:
-		return invalid("La password non può superare %d byte.", MaxPasswordLen)
+		return invalid("La password non può superare %d byte.", "the password cannot exceed %d bytes", MaxPasswordLen)
 	}
 	return nil
 }
@@ -198,21 +202,21 @@ type Actor struct {
 // checkAccount validates an account's name, role and node.
 func checkAccount(name string, role Role, node string) error {
 	if name == "" || len(name) > 64 {
-		return invalid("Il nome utente deve avere da 1 a 64 caratteri.")
+		return invalid("Il nome utente deve avere da 1 a 64 caratteri.", "the account name must have 1 to 64 characters")
 	}
 	for _, r := range name {
 		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-@", r)) {
-			return invalid("Il nome utente può contenere lettere, cifre e . _ - @, non %q.", r)
+			return invalid("Il nome utente può contenere lettere, cifre e . _ - @, non %q.", "the account name may hold letters, digits and . _ - @, not %q", r)
 		}
 	}
 	if _, err := ParseRole(string(role)); err != nil {
-		return invalid("Ruolo %q non valido: operator, team_leader, cup_manager, auditor o admin.", role)
+		return invalid("Ruolo %q non valido: operator, team_leader, cup_manager, auditor o admin.", "role %q is not one of operator, team_leader, cup_manager, auditor, admin", role)
 	}
 	if role == RoleCUPManager && node == "" {
-		return invalid("Un referente CUP deve avere il suo nodo CUP.")
+		return invalid("Un referente CUP deve avere il suo nodo CUP.", "a cup_manager account needs its CUP node (--node)")
 	}
 	if role != RoleCUPManager && node != "" {
-		return invalid("Solo un referente CUP è legato a un nodo CUP.")
+		return invalid("Solo un referente CUP è legato a un nodo CUP.", "only a cup_manager account is tied to a CUP node (--node)")
 	}
 	return nil
 }
