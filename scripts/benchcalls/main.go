@@ -363,6 +363,7 @@ func run(b bench) error {
 		}
 		line += fmt.Sprintf(" sipp_held=%d sipp_cpu_ms_per_call=%.1f cpu_ratio=%.2f", sr.ok, theirs, ratio)
 	}
+	fmt.Println("machine:", machine())
 	fmt.Println(line)
 	return nil
 }

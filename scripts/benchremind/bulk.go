@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -118,4 +119,18 @@ func pgCopy(bin, dsn, csvPath string) (time.Duration, error) {
 	}
 	_ = exec.Command(bin, "-X", "-q", "-d", dsn, "-c", "DROP TABLE bench_extract").Run()
 	return d, nil
+}
+
+// machine names the CPU and the cores the figures were taken on.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for l := range strings.SplitSeq(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d cores", model, runtime.NumCPU())
 }

@@ -9,7 +9,7 @@
 // that process). import_s times the same command without --dry-run: the
 // plan stored, nothing sent, because the clock is pinned (RICHIAMO_NOW) at
 // 03:00 of the day before the appointments, outside the sending hours.
-// sqlite3_s times the sqlite3 shell's .stored of the same rows into a table
+// sqlite3_s times the sqlite3 shell's .import of the same rows into a table
 // of the extract's columns, in one transaction; import_ratio is import_s
 // over it. pg_import_s and copy_s are the same on PostgreSQL (the store at
 // RICHIAMO_TEST_POSTGRES_DSN, which scripts/with-postgres.sh provides, and
@@ -180,6 +180,7 @@ func (b *bencher) run() error {
 		return err
 	}
 
+	fmt.Println("machine:", machine())
 	fmt.Println("growth (plan: dry run; import: stored, nothing sent; SQLite)")
 	fmt.Printf("%10s %8s %12s %10s %14s\n", "rows", "plan_s", "plan_rss_mb", "import_s", "import_rss_mb")
 	for _, g := range table {
