@@ -7,7 +7,7 @@
 # patients and the CPU per call of both is printed with the ratio (target:
 # ours at most 1.5 times SIPp's). Flags go to the program (-calls, -rate,
 # -hold, -sipp, …). The last line is:
-#   calls target=… held=… late_frames_pct=… cpu_ms_per_call=… rss_mb=… setup_rate=… sipp_held=… sipp_cpu_ms_per_call=… cpu_ratio=…
+#   calls target=… held=… late_frames_pct=… cpu_ms_per_call=… rss_mb=… setup_rate=… sipp_held=… sipp_cpu_ms_per_call=… cpu_ratio=… sipp_unread_cpu_ms_per_call=… cpu_ratio_unread=…
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bin

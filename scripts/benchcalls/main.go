@@ -1,7 +1,7 @@
 // Command benchcalls measures how many concurrent calls the voice engine
 // holds on this machine, and prints, as its last line:
 //
-//	calls target=… held=… late_frames_pct=… cpu_ms_per_call=… rss_mb=… setup_rate=… sipp_held=… sipp_cpu_ms_per_call=… cpu_ratio=…
+//	calls target=… held=… late_frames_pct=… cpu_ms_per_call=… rss_mb=… setup_rate=… sipp_held=… sipp_cpu_ms_per_call=… cpu_ratio=… sipp_unread_cpu_ms_per_call=… cpu_ratio_unread=…
 //
 // It starts the simulated patients in a child process of the same binary
 // (so that their CPU and memory are not counted as the caller's), with a
@@ -26,8 +26,12 @@
 // call-seconds as ours. sipp_held is the calls SIPp completed;
 // sipp_cpu_ms_per_call is the user+system CPU of the SIPp process, start
 // to exit, divided by the calls placed; cpu_ratio is ours over SIPp's.
-// SIPp keeps no record of its frames' timing, so late frames are ours
-// only. -sipp "" leaves SIPp out.
+// SIPp 3.6 reads the audio sent to it only with -rtp_echo, which also
+// sends every packet back: work ours does not do. So SIPp runs a second
+// time without it (-sipp-unread), leaving the audio unread, and
+// sipp_unread_cpu_ms_per_call and cpu_ratio_unread bound the comparison
+// from the other side. SIPp keeps no record of its frames' timing, so
+// late frames are ours only. -sipp "" leaves SIPp out.
 //
 // Run it through scripts/bench-calls.sh (make bench-calls).
 package main
@@ -67,7 +71,7 @@ func main() {
 		peer     = flag.String("peer", "", "SIP address of an answering peer already running (SIPp -sn uas -rtp_echo, say) instead of the simulated patients")
 		procs    = flag.Int("patients-gomaxprocs", 0, "GOMAXPROCS of the simulated patients' process (0: Go's default)")
 		sipp     = flag.String("sipp", "sipp", "SIPp binary that places the same calls for comparison (\"\": leave SIPp out)")
-		sippEcho = flag.Bool("sipp-echo", true, "SIPp reads the patients' audio (-rtp_echo, which also sends it back); false: SIPp leaves it unread")
+		sippBoth = flag.Bool("sipp-unread", true, "also run SIPp leaving the patients' audio unread (no -rtp_echo): its CPU without reading or echoing")
 		sippRTP  = flag.Int("sipp-rtp-port-min", 40000, "SIPp's -mp: its calls' RTP ports are taken from there up")
 	)
 	flag.Parse()
@@ -79,7 +83,7 @@ func main() {
 		err = run(bench{
 			calls: *calls, rate: *rate, hold: *hold, rtpMin: *rtpMin,
 			noRTP: *noRTP, ring: *ring, listen: *listen, verbose: *verbose, procs: *procs, patientsAddr: *peer,
-			sippBin: *sipp, sippRTPMin: *sippRTP, sippEcho: *sippEcho,
+			sippBin: *sipp, sippRTPMin: *sippRTP, sippUnread: *sippBoth,
 		})
 	}
 	if err != nil {
@@ -141,7 +145,7 @@ type bench struct {
 	patientsStdin io.Closer
 	sippBin       string
 	sippRTPMin    int
-	sippEcho      bool
+	sippUnread    bool
 }
 
 // startPatients runs this binary again as the simulated patients and
@@ -349,19 +353,21 @@ func run(b bench) error {
 		if err != nil {
 			return err
 		}
-		sr, err := runSIPp(b, dir)
+		sr, err := runSIPp(b, dir, true)
 		if err != nil {
 			return fmt.Errorf("sipp: %w (its files are in %s)", err, dir)
 		}
-		os.RemoveAll(dir)
-		theirs := float64(sr.cpu.Microseconds()) / 1000 / float64(b.calls)
-		fmt.Fprintf(os.Stderr, "benchcalls: SIPp: %d placed, %d completed, %d failed; CPU %.2fs over %.2fs (%.0f%% of one core), peak RSS %.0f MB\n",
-			sr.placed, sr.ok, sr.failed, sr.cpu.Seconds(), sr.wall.Seconds(), 100*sr.cpu.Seconds()/sr.wall.Seconds(), sr.rssMB)
-		ratio := 0.0
-		if theirs > 0 {
-			ratio = ours / theirs
+		theirs := sr.perCall(b.calls)
+		line += fmt.Sprintf(" sipp_held=%d sipp_cpu_ms_per_call=%.1f cpu_ratio=%.2f", sr.ok, theirs, ours/theirs)
+		if b.sippUnread {
+			ur, err := runSIPp(b, dir, false)
+			if err != nil {
+				return fmt.Errorf("sipp without -rtp_echo: %w (its files are in %s)", err, dir)
+			}
+			u := ur.perCall(b.calls)
+			line += fmt.Sprintf(" sipp_unread_cpu_ms_per_call=%.1f cpu_ratio_unread=%.2f", u, ours/u)
 		}
-		line += fmt.Sprintf(" sipp_held=%d sipp_cpu_ms_per_call=%.1f cpu_ratio=%.2f", sr.ok, theirs, ratio)
+		os.RemoveAll(dir)
 	}
 	fmt.Println("machine:", machine())
 	fmt.Println(line)

@@ -39,7 +39,7 @@ type sippRun struct {
 // add up to the same call-seconds as ours (ours are all hung up together
 // at the end of the hold; call i of ours lasts ramp - i/rate + hold), and
 // all of them are up together for hold - ramp/2.
-func runSIPp(b bench, dir string) (sippRun, error) {
+func runSIPp(b bench, dir string, echo bool) (sippRun, error) {
 	ramp := time.Duration(float64(b.calls) / b.rate * float64(time.Second))
 	hold := b.hold + ramp/2
 	scen := strings.ReplaceAll(uacScenario, "HOLD_MS", strconv.FormatInt(hold.Milliseconds(), 10))
@@ -59,6 +59,7 @@ func runSIPp(b bench, dir string) (sippRun, error) {
 		return sippRun{}, err
 	}
 	statFile := filepath.Join(dir, "stat.csv")
+	_ = os.Remove(statFile) // from the run before
 	args := []string{
 		b.patientsAddr,
 		"-sf", "uac_g711.xml",
@@ -71,7 +72,7 @@ func runSIPp(b bench, dir string) (sippRun, error) {
 		"-nostdin", "-trace_stat", "-stf", statFile, "-fd", "1",
 		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
 	}
-	if b.sippEcho {
+	if echo {
 		// SIPp 3.6 offers its one media port in every call's SDP and reads
 		// it only with -rtp_echo, which sends each packet back: without it
 		// the patients' audio is dropped by the kernel, unread.
@@ -103,7 +104,18 @@ func runSIPp(b bench, dir string) (sippRun, error) {
 	if err := r.readStats(statFile); err != nil {
 		return r, err
 	}
+	how := "reading the patients' audio and echoing it"
+	if !echo {
+		how = "leaving the patients' audio unread"
+	}
+	fmt.Fprintf(os.Stderr, "benchcalls: SIPp %s: %d placed, %d completed, %d failed; CPU %.2fs over %.2fs (%.0f%% of one core), peak RSS %.0f MB\n",
+		how, r.placed, r.ok, r.failed, r.cpu.Seconds(), r.wall.Seconds(), 100*r.cpu.Seconds()/r.wall.Seconds(), r.rssMB)
 	return r, nil
+}
+
+// perCall is SIPp's CPU per call placed, in milliseconds.
+func (r sippRun) perCall(calls int) float64 {
+	return float64(r.cpu.Microseconds()) / 1000 / float64(calls)
 }
 
 // readStats takes the cumulative counters of the last line of SIPp's
