@@ -46,7 +46,7 @@ fuzz: ## fuzz every parser of outside input for 30 s each
 	$(GO) test -run '^$$' -fuzz '^FuzzEvent$$' -fuzztime 30s ./internal/calllog/
 
 .PHONY: bench-remind
-bench-remind: ## plan a 1,000,000-row extract and send 20,000 SMS; prints the figures
+bench-remind: ## plan and import 1,000,000 rows beside sqlite3 .import and COPY, growth to 4,000,000, 20,000 SMS; prints the ratios
 	scripts/bench-remind.sh
 
 .PHONY: bench-sla
@@ -58,7 +58,7 @@ bench-offers: ## rank a slot among 1,000,000 bookings and take 100 slots with 1,
 	scripts/bench-offers.sh
 
 .PHONY: bench-calls
-bench-calls: ## hold 1,000 concurrent calls with G.711 both ways; prints the figures
+bench-calls: ## hold 1,000 concurrent calls with G.711 both ways, then SIPp the same; prints the CPU ratio
 	scripts/bench-calls.sh
 
 .PHONY: bench-survey

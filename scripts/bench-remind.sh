@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
-# Measures the reminder job: a dry-run plan of a generated 1,000,000-row
-# extract on SQLite (targets: at most 20 s and 500 MB on 2 cores), and
-# 20,000 sends to an imitation of Twilio with the limit at 500/s (target:
-# the provider sees at least 95% of the limit). The last line is:
-#   plan rows=… seconds=… rss_mb=… send_rate=… limit=… ratio=…
+# Measures the reminder job on SQLite and PostgreSQL next to each
+# database's bulk tool on the same rows, in the same run:
+# - a dry-run plan of a generated 1,000,000-row extract (targets: at most
+#   20 s and 500 MB on 2 cores);
+# - the real (stored) import of the same extract, next to the sqlite3
+#   shell's .import and PostgreSQL's COPY of the same rows (target: at
+#   most 3 times each), with the console's and the webhooks' worst answer
+#   while the SQLite import runs;
+# - the plan and the import at 100,000, 1,000,000 and 4,000,000 rows, time
+#   and peak RSS (target: memory does not grow with the rows);
+# - 20,000 sends to an imitation of Twilio with the limit at 500/s
+#   (target: the provider sees at least 95% of the limit).
+# PostgreSQL is the server at RICHIAMO_TEST_POSTGRES_DSN, or a throwaway
+# one (scripts/with-postgres.sh). Flags go to the program (-rows, -growth,
+# -send, …). The growth table comes before the last line:
+#   plan rows=… seconds=… rss_mb=… send_rate=… limit=… ratio=… import_s=… sqlite3_s=… import_ratio=… pg_import_s=… copy_s=… pg_ratio=… console_worst_ms=… webhook_worst_ms=…
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bin
 go build -o bin/richiamo ./cmd/richiamo
-go run ./scripts/benchremind -bin bin/richiamo "$@"
+go build -o bin/benchremind ./scripts/benchremind
+if [[ -n "${RICHIAMO_TEST_POSTGRES_DSN:-}" ]]; then
+	exec bin/benchremind -bin bin/richiamo "$@"
+fi
+exec scripts/with-postgres.sh bin/benchremind -bin bin/richiamo "$@"

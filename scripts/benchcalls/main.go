@@ -1,7 +1,7 @@
 // Command benchcalls measures how many concurrent calls the voice engine
 // holds on this machine, and prints, as its last line:
 //
-//	calls target=… held=… late_frames_pct=… cpu_ms_per_call=… rss_mb=… setup_rate=…
+//	calls target=… held=… late_frames_pct=… cpu_ms_per_call=… rss_mb=… setup_rate=… sipp_held=… sipp_cpu_ms_per_call=… cpu_ratio=… sipp_unread_cpu_ms_per_call=… cpu_ratio_unread=…
 //
 // It starts the simulated patients in a child process of the same binary
 // (so that their CPU and memory are not counted as the caller's), with a
@@ -18,6 +18,20 @@
 // placed; rss_mb is this process's peak RSS; setup_rate is the calls
 // answered per second of the ramp, from the first INVITE to the end of the
 // last attempt.
+//
+// Then SIPp, a caller written in C++ for this load, places the same calls
+// to the same simulated patients at the same rate (uac_g711.xml: PCMU
+// both ways, a tone streamed with rtp_stream, the patients' audio read
+// with -rtp_echo), each held so that its calls add up to the same
+// call-seconds as ours. sipp_held is the calls SIPp completed;
+// sipp_cpu_ms_per_call is the user+system CPU of the SIPp process, start
+// to exit, divided by the calls placed; cpu_ratio is ours over SIPp's.
+// SIPp 3.6 reads the audio sent to it only with -rtp_echo, which also
+// sends every packet back: work ours does not do. So SIPp runs a second
+// time without it (-sipp-unread), leaving the audio unread, and
+// sipp_unread_cpu_ms_per_call and cpu_ratio_unread bound the comparison
+// from the other side. SIPp keeps no record of its frames' timing, so
+// late frames are ours only. -sipp "" leaves SIPp out.
 //
 // Run it through scripts/bench-calls.sh (make bench-calls).
 package main
@@ -45,17 +59,20 @@ import (
 
 func main() {
 	var (
-		calls   = flag.Int("calls", 1000, "concurrent calls to hold")
-		rate    = flag.Float64("rate", 200, "call set-ups offered per second")
-		hold    = flag.Duration("hold", 20*time.Second, "how long the calls are held once all are up")
-		rtpMin  = flag.Int("rtp-port-min", 20000, "lowest RTP port of the caller")
-		noRTP   = flag.Duration("no-rtp-timeout", 5*time.Second, "hang up a call whose far end sends no audio for this long (0: never)")
-		ring    = flag.Duration("ring-timeout", 10*time.Second, "ring timeout of each call")
-		serve   = flag.Bool("serve-patients", false, "internal: run the simulated patients (the child process)")
-		listen  = flag.String("listen", "127.0.0.1:0", "SIP address of the simulated patients")
-		verbose = flag.Bool("v", false, "more progress on stderr")
-		peer    = flag.String("peer", "", "SIP address of an answering peer already running (SIPp -sn uas -rtp_echo, say) instead of the simulated patients")
-		procs   = flag.Int("patients-gomaxprocs", 0, "GOMAXPROCS of the simulated patients' process (0: Go's default)")
+		calls    = flag.Int("calls", 1000, "concurrent calls to hold")
+		rate     = flag.Float64("rate", 200, "call set-ups offered per second")
+		hold     = flag.Duration("hold", 20*time.Second, "how long the calls are held once all are up")
+		rtpMin   = flag.Int("rtp-port-min", 20000, "lowest RTP port of the caller")
+		noRTP    = flag.Duration("no-rtp-timeout", 5*time.Second, "hang up a call whose far end sends no audio for this long (0: never)")
+		ring     = flag.Duration("ring-timeout", 10*time.Second, "ring timeout of each call")
+		serve    = flag.Bool("serve-patients", false, "internal: run the simulated patients (the child process)")
+		listen   = flag.String("listen", "127.0.0.1:0", "SIP address of the simulated patients")
+		verbose  = flag.Bool("v", false, "more progress on stderr")
+		peer     = flag.String("peer", "", "SIP address of an answering peer already running (SIPp -sn uas -rtp_echo, say) instead of the simulated patients")
+		procs    = flag.Int("patients-gomaxprocs", 0, "GOMAXPROCS of the simulated patients' process (0: Go's default)")
+		sipp     = flag.String("sipp", "sipp", "SIPp binary that places the same calls for comparison (\"\": leave SIPp out)")
+		sippBoth = flag.Bool("sipp-unread", true, "also run SIPp leaving the patients' audio unread (no -rtp_echo): its CPU without reading or echoing")
+		sippRTP  = flag.Int("sipp-rtp-port-min", 40000, "SIPp's -mp: its calls' RTP ports are taken from there up")
 	)
 	flag.Parse()
 	raiseFileLimit()
@@ -66,6 +83,7 @@ func main() {
 		err = run(bench{
 			calls: *calls, rate: *rate, hold: *hold, rtpMin: *rtpMin,
 			noRTP: *noRTP, ring: *ring, listen: *listen, verbose: *verbose, procs: *procs, patientsAddr: *peer,
+			sippBin: *sipp, sippRTPMin: *sippRTP, sippUnread: *sippBoth,
 		})
 	}
 	if err != nil {
@@ -125,6 +143,9 @@ type bench struct {
 	procs         int
 	patientsAddr  string
 	patientsStdin io.Closer
+	sippBin       string
+	sippRTPMin    int
+	sippUnread    bool
 }
 
 // startPatients runs this binary again as the simulated patients and
@@ -173,6 +194,13 @@ type placed struct {
 func run(b bench) error {
 	if b.calls <= 0 || b.rate <= 0 || b.hold <= 0 {
 		return errors.New("-calls, -rate and -hold must be above 0")
+	}
+	if b.sippBin != "" {
+		p, err := exec.LookPath(b.sippBin)
+		if err != nil {
+			return fmt.Errorf("-sipp %s: %w (apt-get install sip-tester, or -sipp \"\" to leave SIPp out)", b.sippBin, err)
+		}
+		b.sippBin = p
 	}
 	peerPID := 0
 	if b.patientsAddr == "" {
@@ -317,9 +345,32 @@ func run(b bench) error {
 	if due > 0 {
 		latePct = 100 * float64(late) / float64(due)
 	}
-	fmt.Printf("calls target=%d held=%d late_frames_pct=%.3f cpu_ms_per_call=%.1f rss_mb=%.0f setup_rate=%.1f\n",
-		b.calls, held, latePct, float64(cpu.Milliseconds())/float64(b.calls), peakRSSMB(),
-		float64(n)/rampDur.Seconds())
+	ours := float64(cpu.Microseconds()) / 1000 / float64(b.calls)
+	line := fmt.Sprintf("calls target=%d held=%d late_frames_pct=%.3f cpu_ms_per_call=%.1f rss_mb=%.0f setup_rate=%.1f",
+		b.calls, held, latePct, ours, peakRSSMB(), float64(n)/rampDur.Seconds())
+	if b.sippBin != "" {
+		dir, err := os.MkdirTemp("", "richiamo-bench-sipp-")
+		if err != nil {
+			return err
+		}
+		sr, err := runSIPp(b, dir, true)
+		if err != nil {
+			return fmt.Errorf("sipp: %w (its files are in %s)", err, dir)
+		}
+		theirs := sr.perCall(b.calls)
+		line += fmt.Sprintf(" sipp_held=%d sipp_cpu_ms_per_call=%.1f cpu_ratio=%.2f", sr.ok, theirs, ours/theirs)
+		if b.sippUnread {
+			ur, err := runSIPp(b, dir, false)
+			if err != nil {
+				return fmt.Errorf("sipp without -rtp_echo: %w (its files are in %s)", err, dir)
+			}
+			u := ur.perCall(b.calls)
+			line += fmt.Sprintf(" sipp_unread_cpu_ms_per_call=%.1f cpu_ratio_unread=%.2f", u, ours/u)
+		}
+		os.RemoveAll(dir)
+	}
+	fmt.Println("machine:", machine())
+	fmt.Println(line)
 	return nil
 }
 
