@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // The recall of monitored agendas: its runs, one per agenda and day, and
@@ -132,6 +134,13 @@ func (s *Store) RecallBookings(ctx context.Context, campaignID int64) ([]RecallB
 	if err != nil {
 		return nil, fmt.Errorf("store: recall bookings: %w", err)
 	}
+	return scanRecallBookings(rows, "recall bookings")
+}
+
+// scanRecallBookings reads rows of recall_bookings columns in the order of
+// RecallBooking's fields; what
+// names the query in errors.
+func scanRecallBookings(rows *sqlx.Rows, what string) ([]RecallBooking, error) {
 	defer rows.Close()
 	var out []RecallBooking
 	for rows.Next() {
@@ -139,7 +148,7 @@ func (s *Store) RecallBookings(ctx context.Context, campaignID int64) ([]RecallB
 		var at, decided int64
 		if err := rows.Scan(&b.ID, &b.CampaignID, &b.Agenda, &b.Node, &b.Code, &b.Phone, &at, &b.AgendaCode,
 			&b.ServiceType, &b.Facility, &b.Outcome, &decided, &b.Cancel, &b.CancelNote); err != nil {
-			return nil, fmt.Errorf("store: recall bookings: %w", err)
+			return nil, fmt.Errorf("store: %s: %w", what, err)
 		}
 		b.At, b.DecidedAt = FromMillis(at), FromMillis(decided)
 		out = append(out, b)
@@ -258,19 +267,7 @@ func (s *Store) RecallCancelsDoneByOperators(ctx context.Context) ([]RecallBooki
 	if err != nil {
 		return nil, fmt.Errorf("store: recall cancels done by operators: %w", err)
 	}
-	defer rows.Close()
-	var out []RecallBooking
-	for rows.Next() {
-		var b RecallBooking
-		var at, decided int64
-		if err := rows.Scan(&b.ID, &b.CampaignID, &b.Agenda, &b.Node, &b.Code, &b.Phone, &at, &b.AgendaCode,
-			&b.ServiceType, &b.Facility, &b.Outcome, &decided, &b.Cancel, &b.CancelNote); err != nil {
-			return nil, fmt.Errorf("store: recall cancels done by operators: %w", err)
-		}
-		b.At, b.DecidedAt = FromMillis(at), FromMillis(decided)
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return scanRecallBookings(rows, "recall cancels done by operators")
 }
 
 // MarkRecallCancelDone records that a cancellation handed to the back
