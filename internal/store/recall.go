@@ -138,8 +138,7 @@ func (s *Store) RecallBookings(ctx context.Context, campaignID int64) ([]RecallB
 }
 
 // scanRecallBookings reads rows of recall_bookings columns in the order of
-// RecallBooking's fields; what
-// names the query in errors.
+// RecallBooking's fields; what names the query in errors.
 func scanRecallBookings(rows *sqlx.Rows, what string) ([]RecallBooking, error) {
 	defer rows.Close()
 	var out []RecallBooking
