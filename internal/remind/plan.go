@@ -164,12 +164,30 @@ type groupKey struct {
 	target int
 }
 
-const batchSize = 400
+// batchSize is how many bookings one short transaction of the reading
+// records: small enough that others wait at most a few milliseconds.
+const batchSize = 2000
 
-// Plan reads the sources and plans the reminders due. The plan is computed
-// in memory against the current state and then written in one transaction:
-// a crash or an error leaves the store as it was, and a dry run is the same
-// computation without the writing.
+// inTx runs f in a transaction of its own and commits it.
+func (p *Planner) inTx(ctx context.Context, f func(*store.Tx) error) error {
+	tx, err := p.Store.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := f(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("remind: commit: %w", err)
+	}
+	return nil
+}
+
+// Plan reads the sources and plans the reminders due. The bookings are
+// recorded as they are read; the plan is computed in memory and written in
+// one transaction, so a crash or an error plans nothing of it; a dry run is
+// the same computation without the writing.
 func (p *Planner) Plan(ctx context.Context, sources []Source, o Options) (*Report, error) {
 	now := p.Now()
 	targets, err := p.targets(now, o)
@@ -185,27 +203,49 @@ func (p *Planner) Plan(ctx context.Context, sources []Source, o Options) (*Repor
 		r.byDay[t.day] = i
 		r.rep.Days = append(r.rep.Days, t.day)
 	}
+	names := make([]string, len(sources))
+	for i, s := range sources {
+		names[i] = s.Name
+	}
+	// The extract is read and its bookings recorded in short transactions
+	// of their own, so that the console and the webhooks are answered
+	// while a long extract is read; the plan itself (withdrawals, messages,
+	// reminders, the import's totals) is then computed against the state
+	// of one transaction and written in it, so that two runs at once never
+	// plan the same reminder, and a crash leaves no message half-planned.
+	// What a crash can leave is an import without totals whose bookings
+	// are recorded: the next run records them again and plans them.
+	if !o.DryRun {
+		err := p.inTx(ctx, func(tx *store.Tx) (err error) {
+			r.rep.ImportID, err = tx.StartImport(ctx, strings.Join(names, ", "), now)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if r.optOuts, err = p.Store.View().OptOuts(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.read(ctx, sources); err != nil {
+		return nil, err
+	}
 	if o.DryRun {
 		r.tx = p.Store.View()
 	} else if r.tx, err = p.Store.Begin(ctx); err != nil {
 		return nil, err
 	}
 	defer r.tx.Rollback()
-
-	names := make([]string, len(sources))
-	for i, s := range sources {
-		names[i] = s.Name
-	}
-	if !o.DryRun {
-		if r.rep.ImportID, err = r.tx.StartImport(ctx, strings.Join(names, ", "), now); err != nil {
-			return nil, err
-		}
+	if err := r.tx.LockPlanning(ctx); err != nil {
+		return nil, err
 	}
 	if err := r.loadState(ctx); err != nil {
 		return nil, err
 	}
-	if err := r.read(ctx, sources); err != nil {
-		return nil, err
+	if !o.DryRun {
+		if err := r.recordRead(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := r.withdraw(ctx); err != nil {
 		return nil, err
@@ -272,13 +312,9 @@ func (p *Planner) targets(now time.Time, o Options) ([]target, error) {
 	return out, nil
 }
 
-// loadState reads what planning depends on: opt-outs, the reminders of the
-// target days, and their unsent messages.
+// loadState reads what planning depends on: the reminders of the target
+// days, and their unsent messages.
 func (r *run) loadState(ctx context.Context) error {
-	var err error
-	if r.optOuts, err = r.tx.OptOuts(ctx); err != nil {
-		return err
-	}
 	days := make([]string, len(r.targets))
 	for i, t := range r.targets {
 		days[i] = t.day
@@ -383,14 +419,14 @@ func (r *run) read(ctx context.Context, sources []Source) error {
 				rep.TooLate++
 			}
 			if due && b.At.After(minAt) {
-				if _, done := r.reminded[reminderKey(b.Node, b.Code, b.At, r.targets[ti].offset)]; !done {
-					gk := groupKey{pk, ti}
-					head, ok := r.groups[gk]
-					if !ok {
-						head = noRecord
-					}
-					r.groups[gk] = r.arena.add(&b, head)
+				// Whether it was reminded already is known only in the
+				// plan's transaction: jobsFor leaves those out.
+				gk := groupKey{pk, ti}
+				head, ok := r.groups[gk]
+				if !ok {
+					head = noRecord
 				}
+				r.groups[gk] = r.arena.add(&b, head)
 			}
 			if !r.rep.DryRun {
 				r.batch = append(r.batch, b)
@@ -408,9 +444,13 @@ func (r *run) read(ctx context.Context, sources []Source) error {
 	if rep.DryRun {
 		return nil
 	}
-	if err := r.flushBookings(ctx); err != nil {
-		return err
-	}
+	return r.flushBookings(ctx)
+}
+
+// recordRead records, in the plan's transaction, the import's rejected
+// rows and what it covered.
+func (r *run) recordRead(ctx context.Context) error {
+	rep := r.rep
 	if err := r.tx.AddRejections(ctx, rep.ImportID, rep.Rejected); err != nil {
 		return err
 	}
@@ -431,7 +471,9 @@ func (r *run) flushBookings(ctx context.Context) error {
 	if len(r.batch) == 0 {
 		return nil
 	}
-	err := r.tx.UpsertBookings(ctx, r.rep.ImportID, r.batch, r.now)
+	err := r.p.inTx(ctx, func(tx *store.Tx) error {
+		return tx.UpsertBookings(ctx, r.rep.ImportID, r.batch, r.now)
+	})
 	clear(r.batch) // the bookings hold their row's text: let it go
 	r.batch = r.batch[:0]
 	return err
@@ -550,14 +592,19 @@ func (r *run) planGroups(ctx context.Context) error {
 // unsent message when there is one with room, at most MaxPerMessage each.
 func (r *run) jobsFor(ctx context.Context, k groupKey) ([]job, error) {
 	ph := phoneString(k.phone)
+	t := r.targets[k.target]
 	var bs []cup.Booking
 	for ref := r.groups[k]; ref != noRecord; {
 		var b cup.Booking
 		b, ref = r.arena.get(ref, ph)
-		bs = append(bs, b)
+		if _, done := r.reminded[reminderKey(b.Node, b.Code, b.At, t.offset)]; !done {
+			bs = append(bs, b)
+		}
+	}
+	if len(bs) == 0 {
+		return nil, nil
 	}
 	slices.SortStableFunc(bs, func(a, b cup.Booking) int { return a.At.Compare(b.At) })
-	t := r.targets[k.target]
 	max := r.p.Campaign.MaxPerMessage
 	var out []job
 	if id, ok := r.planned[k]; ok && !r.gone[id] {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -218,6 +219,118 @@ func TestDryRunReportsWhatTheRealRunDoes(t *testing.T) {
 		}
 		if real.Messages != 2 || real.Withdrawn != 2 || real.Updated != 1 || real.Bookings != 3 {
 			t.Fatalf("real run %+v", *real)
+		}
+	})
+}
+
+// longExtract is n rows of distinct patients, all due on the test's day.
+func longExtract(n int) string {
+	var sb strings.Builder
+	sb.WriteString(header)
+	for i := range n {
+		sb.WriteString(row("ASL1", fmt.Sprintf("L-%06d", i), fmt.Sprintf("33%08d", i), "01/12/2026 10:30"))
+	}
+	return sb.String()
+}
+
+func TestTheStoreAnswersWhileALongExtractIsRead(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		var probes int
+		var failed error
+		b.planner.Progress = func(int) {
+			// The import's own goroutine asks the store: on a store of one
+			// connection this waits for a transaction held by the import.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if _, err := b.st.Messages(ctx, "+393331234567", 10); err != nil && failed == nil {
+				failed = err
+			}
+			probes++
+		}
+		rep, err := b.planner.Plan(context.Background(), []Source{{Name: "lungo.csv", R: strings.NewReader(longExtract(25000))}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if failed != nil {
+			t.Fatalf("the store did not answer while the extract was read: %v", failed)
+		}
+		if probes < 3 || rep.Messages != 25000 {
+			t.Fatalf("%d probes, %d messages; want at least 3 and 25000", probes, rep.Messages)
+		}
+	})
+}
+
+// failingRows gives the rows of an extract and fails after the first n.
+type failingRows struct {
+	r    *cup.ExtractReader
+	n    int
+	seen int
+}
+
+func (f *failingRows) Next() (cup.Booking, *cup.Rejection, error) {
+	if f.seen == f.n {
+		return cup.Booking{}, nil, fmt.Errorf("connection reset")
+	}
+	f.seen++
+	return f.r.Next()
+}
+
+func TestAnImportCutShortPlansNothingAndTheNextRunPlansEachReminderOnce(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		text := longExtract(5000)
+		er, err := cup.NewExtractReader(strings.NewReader(text), "lungo.csv", cup.Layout{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.planner.Plan(context.Background(), []Source{{Name: "lungo.csv", Rows: &failingRows{r: er, n: 4500}}}, Options{}); err == nil {
+			t.Fatal("an extract cut short was taken as whole")
+		}
+		if ms := b.messages(t, "+393300000001"); len(ms) != 0 {
+			t.Fatalf("an import cut short planned %d messages", len(ms))
+		}
+		rep, err := b.planner.Plan(context.Background(), []Source{{Name: "lungo.csv", R: strings.NewReader(text)}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again := b.plan(t, Options{}, strings.Split(strings.TrimSuffix(text, "\n"), "\n")[1:][0]+"\n")
+		if ms := b.messages(t, "+393300000001"); len(ms) != 1 {
+			t.Fatalf("after the cut, one patient has %d messages, want 1", len(ms))
+		}
+		if rep.Messages != 5000 || again.Messages != 0 {
+			t.Fatalf("after the cut: %d messages, then %d; want 5000, then 0", rep.Messages, again.Messages)
+		}
+	})
+}
+
+func TestTwoRunsOfOneExtractAtOncePlanEachReminderOnce(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		text := longExtract(6000)
+		reps := make([]*Report, 4)
+		errs := make([]error, 4)
+		var wg sync.WaitGroup
+		for i := range reps {
+			wg.Go(func() {
+				p := *b.planner
+				reps[i], errs[i] = p.Plan(context.Background(), []Source{{Name: "lungo.csv", R: strings.NewReader(text)}}, Options{})
+			})
+		}
+		wg.Wait()
+		total := 0
+		for i := range reps {
+			if errs[i] != nil {
+				t.Fatal(errs[i])
+			}
+			total += reps[i].Messages
+		}
+		var n int
+		for _, ph := range []string{"+393300000000", "+393300002999", "+393300005999"} {
+			n += len(b.messages(t, ph))
+		}
+		if total != 6000 || n != 3 {
+			t.Fatalf("four runs at once planned %d messages (want 6000), %d for three patients (want 3)", total, n)
 		}
 	})
 }

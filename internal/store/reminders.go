@@ -37,6 +37,23 @@ func (t *Tx) StartImport(ctx context.Context, source string, now time.Time) (int
 	return id, nil
 }
 
+// planLock serialises reminder plans on PostgreSQL; on SQLite a write
+// transaction already holds the only write lock.
+const planLock = 7247110004
+
+// LockPlanning waits until no other reminder plan is being written, so
+// that a plan computed in this transaction reads every reminder planned
+// before it. Call it first in the plan's transaction.
+func (t *Tx) LockPlanning(ctx context.Context) error {
+	if t.s.dialect != Postgres || t.real == nil {
+		return nil
+	}
+	if _, err := t.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(planLock)); err != nil {
+		return fmt.Errorf("store: wait for other plans: %w", err)
+	}
+	return nil
+}
+
 // ImportCounts are an import's totals.
 type ImportCounts struct {
 	Rows, Valid, Duplicates, Rejected int
