@@ -18,13 +18,14 @@ if ! have_pg; then
 	have_pg || { echo "test: the PostgreSQL server (initdb, pg_ctl) is required; install postgresql" >&2; exit 1; }
 fi
 
-# The console's browser tests drive Debian's headless chromium. Under
+# The console's browser tests drive Debian's headless chromium, in Italian
+# (chromium-l10n holds its Italian, which date fields follow). Under
 # CI=true they fail without it; elsewhere they skip with a message.
-if ! command -v chromium >/dev/null 2>&1; then
+if ! command -v chromium >/dev/null 2>&1 || [[ -d /usr/lib/chromium/locales && ! -e /usr/lib/chromium/locales/it.pak ]]; then
 	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
 		echo "test: installing chromium for the browser tests…" >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null ||
-			{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-l10n >/dev/null ||
+			{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-l10n >/dev/null; } ||
 			echo "test: chromium could not be installed" >&2
 	fi
 	command -v chromium >/dev/null 2>&1 || echo "test: chromium not found; the browser tests will $([[ ${CI:-} == true ]] && echo fail || echo be skipped)" >&2

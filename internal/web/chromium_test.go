@@ -31,6 +31,16 @@ type browser struct {
 func startBrowser(t *testing.T) *browser {
 	t.Helper()
 	path := testkit.Need(t, "chromium")
+	// Debian's chromium speaks only American English unless chromium-l10n
+	// is installed; the console's date fields would then read mm/dd/yyyy.
+	if _, err := os.Stat("/usr/lib/chromium/locales"); err == nil {
+		if _, err := os.Stat("/usr/lib/chromium/locales/it.pak"); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("chromium has no Italian (apt-get install chromium-l10n); under CI=true the browser tests must see the console as its users do")
+			}
+			t.Skip("chromium has no Italian (apt-get install chromium-l10n)")
+		}
+	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(path),
 		chromedp.Headless, // also hides the scrollbars and mutes audio
@@ -44,6 +54,10 @@ func startBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
+		// An Italian browser, as the operators' are: date fields then read
+		// gg/mm/aaaa, not the American mm/dd/yyyy.
+		chromedp.Flag("lang", "it-IT"),
+		chromedp.Env("LANG=it_IT.UTF-8", "LANGUAGE=it"),
 	)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {
