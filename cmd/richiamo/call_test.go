@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/clock"
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/testkit"
@@ -134,7 +135,7 @@ func TestCallNumberNeedsATrunk(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := run(context.Background(), testEnv(&out, &errb),
 		[]string{"call", "--config", callConfig(t), "--to", "333 1234567"})
-	if code != exitUsage || !strings.Contains(errb.String(), "voice.trunk.proxy") {
+	if code != base.ExitUsage || !strings.Contains(errb.String(), "voice.trunk.proxy") {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
 }
@@ -148,9 +149,9 @@ func TestCallingANumberAtNightIsRefused(t *testing.T) {
 	}
 	var out, errb strings.Builder
 	e := testEnv(&out, &errb)
-	e.now = clock.From(time.Date(2027, 3, 10, 3, 5, 0, 0, cup.Rome))
+	e.Now = clock.From(time.Date(2027, 3, 10, 3, 5, 0, 0, cup.Rome))
 	code := run(context.Background(), e, []string{"call", "--config", cfg, "--to", "3331234567"})
-	if code != exitUsage || !strings.Contains(errb.String(), "it is 2027-03-10 03:05 in Rome, outside the operating window") ||
+	if code != base.ExitUsage || !strings.Contains(errb.String(), "it is 2027-03-10 03:05 in Rome, outside the operating window") ||
 		!strings.Contains(errb.String(), "next opening 2027-03-10 08:00") {
 		t.Errorf("exit %d: %s", code, errb.String())
 	}

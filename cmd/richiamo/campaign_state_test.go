@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/richiamo/richiamo/internal/cli/base"
+	"github.com/richiamo/richiamo/internal/cli/campaign"
 	"github.com/richiamo/richiamo/internal/store"
 )
 
@@ -77,7 +79,7 @@ func TestCampaignStartPauseAndList(t *testing.T) {
 	c.loadCampaign(t, "recall-dicembre", 3)
 	c.loadCampaign(t, "pulizia-agenda-rm", 2)
 
-	var list struct{ Campaigns []campaignLine }
+	var list struct{ Campaigns []campaign.Line }
 	if code := runJSON(t, c.cmd("campaign", "list", "--config", c.config, "--json"), &list); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -98,9 +100,9 @@ func TestCampaignStartPauseAndList(t *testing.T) {
 	run("campaign pulizia-agenda-rm started: serve dials it\n", "campaign", "start", "--name", "pulizia-agenda-rm")
 	run("campaign pulizia-agenda-rm paused: serve places no new call to it\n", "campaign", "pause", "--name", "pulizia-agenda-rm")
 
-	var sum stateSummary
+	var sum campaign.StateSummary
 	if code := runJSON(t, c.cmd("campaign", "pause", "--config", c.config, "--name", "pulizia-agenda-rm", "--json"), &sum); code != 0 ||
-		sum != (stateSummary{Campaign: "pulizia-agenda-rm", State: "paused", Changed: false}) {
+		sum != (campaign.StateSummary{Campaign: "pulizia-agenda-rm", State: "paused", Changed: false}) {
 		t.Errorf("pause --json: exit %d, %+v", code, sum)
 	}
 	out, err := c.cmd("campaign", "start", "--config", c.config, "--name", "nessuna").CombinedOutput()
@@ -108,7 +110,7 @@ func TestCampaignStartPauseAndList(t *testing.T) {
 		t.Errorf("starting an unknown campaign: %v\n%s", err, out)
 	}
 	out, err = c.cmd("campaign", "start", "--config", c.config).CombinedOutput()
-	if code := exitCode(err); code != exitUsage || !strings.Contains(string(out), "--name is required") {
+	if code := exitCode(err); code != base.ExitUsage || !strings.Contains(string(out), "--name is required") {
 		t.Errorf("start without --name: exit %d\n%s", code, out)
 	}
 

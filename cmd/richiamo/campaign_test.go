@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/cli/campaign"
 	"github.com/richiamo/richiamo/internal/script"
 	"github.com/richiamo/richiamo/internal/store"
 )
@@ -50,13 +51,13 @@ func TestCampaignLoadKeepsTheFileOrder(t *testing.T) {
 	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var sum loadSummary
+	var sum campaign.LoadSummary
 	cmd := c.cmd("campaign", "load", "--config", c.config, "--name", "recall-dicembre", "--script", recallScript(t), "--contacts", path, "--json")
 	if code := runJSON(t, cmd, &sum); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	want := loadSummary{Campaign: "recall-dicembre", Created: true, Loaded: 3, Skipped: []row{
-		{4, "number invalid"}, {6, "booking code already in the file"}, {7, "bad data_ora_appuntamento"},
+	want := campaign.LoadSummary{Campaign: "recall-dicembre", Created: true, Loaded: 3, Skipped: []campaign.Row{
+		{Line: 4, Reason: "number invalid"}, {Line: 6, Reason: "booking code already in the file"}, {Line: 7, Reason: "bad data_ora_appuntamento"},
 	}}
 	if got, _ := json.Marshal(sum); !bytes.Equal(got, must(json.Marshal(want))) {
 		t.Errorf("summary %s, want %s", got, must(json.Marshal(want)))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/sla"
 	"github.com/richiamo/richiamo/internal/store"
 )
@@ -143,7 +144,7 @@ func TestExportAttemptsHelp(t *testing.T) {
 			t.Errorf("help lacks %q:\n%s", s, stdout.String())
 		}
 	}
-	if code := run(context.Background(), e, []string{"export", "attempts", "--from", "2026-11-01"}); code != exitUsage {
-		t.Errorf("missing --to: exit %d, want %d", code, exitUsage)
+	if code := run(context.Background(), e, []string{"export", "attempts", "--from", "2026-11-01"}); code != base.ExitUsage {
+		t.Errorf("missing --to: exit %d, want %d", code, base.ExitUsage)
 	}
 }

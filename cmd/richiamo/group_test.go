@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/richiamo/richiamo/internal/cli/base"
 )
 
 func TestGroupPlanPrintsThePlanAndTheRowsNotRead(t *testing.T) {
@@ -71,7 +73,7 @@ func TestGroupPlanJSONHasTheIssuesShape(t *testing.T) {
 func TestGroupPlanNeedsBothFiles(t *testing.T) {
 	t.Parallel()
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), testEnv(&out, &errb), []string{"group", "plan", "--athletes", "x.csv"}); code != exitUsage {
+	if code := run(context.Background(), testEnv(&out, &errb), []string{"group", "plan", "--athletes", "x.csv"}); code != base.ExitUsage {
 		t.Fatalf("exit %d", code)
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
 	"go.uber.org/goleak"
+
+	"github.com/richiamo/richiamo/internal/cli/base"
 )
 
 var binary string
@@ -42,8 +44,8 @@ func pinnedNow() time.Time {
 
 // testEnv is a command's environment under test: buffers, no variables,
 // the pinned clock.
-func testEnv(stdout, stderr io.Writer) *env {
-	return &env{stdout: stdout, stderr: stderr, getenv: func(string) string { return "" }, now: clock.From(testNow)}
+func testEnv(stdout, stderr io.Writer) *base.Env {
+	return &base.Env{Stdout: stdout, Stderr: stderr, Getenv: func(string) string { return "" }, Now: clock.From(testNow)}
 }
 
 func TestMain(m *testing.M) {
@@ -241,7 +243,7 @@ func TestRemindRefusesAPastDayOnce(t *testing.T) {
 	yesterday := testNow.In(cup.Rome).AddDate(0, 0, -1).Format("2006-01-02")
 	code := run(context.Background(), testEnv(&out, &errb), []string{"remind", "--extract", "x.csv", "--for-date", yesterday, "--dry-run"})
 	msg := errb.String()
-	if code != exitUsage || !strings.Contains(msg, "--for-date "+yesterday+" is before today") || strings.Count(msg, "remind:") != 1 {
+	if code != base.ExitUsage || !strings.Contains(msg, "--for-date "+yesterday+" is before today") || strings.Count(msg, "remind:") != 1 {
 		t.Fatalf("exit %d: %q", code, msg)
 	}
 }
@@ -249,10 +251,10 @@ func TestRemindRefusesAPastDayOnce(t *testing.T) {
 func TestEveryCommandHasHelp(t *testing.T) {
 	t.Parallel()
 	for _, cmd := range commands {
-		t.Run(cmd.name, func(t *testing.T) {
+		t.Run(cmd.Name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			code := run(context.Background(), testEnv(&out, &errb), []string{cmd.name, "--help"})
-			if code != 0 || !strings.Contains(out.String(), "Usage: richiamo "+cmd.name) || !strings.Contains(out.String(), "-json") {
+			code := run(context.Background(), testEnv(&out, &errb), []string{cmd.Name, "--help"})
+			if code != 0 || !strings.Contains(out.String(), "Usage: richiamo "+cmd.Name) || !strings.Contains(out.String(), "-json") {
 				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
 			}
 		})
@@ -327,8 +329,8 @@ func TestMistakesAreOneLineWithTheNearestName(t *testing.T) {
 		{[]string{"remind", "--zzzzzz"}, "richiamo remind: unknown flag --zzzzzz; richiamo remind --help lists the flags"},
 	} {
 		var out, errb strings.Builder
-		if code := run(context.Background(), testEnv(&out, &errb), tc.args); code != exitUsage {
-			t.Errorf("%v: exit %d, want %d", tc.args, code, exitUsage)
+		if code := run(context.Background(), testEnv(&out, &errb), tc.args); code != base.ExitUsage {
+			t.Errorf("%v: exit %d, want %d", tc.args, code, base.ExitUsage)
 		}
 		if got := strings.TrimSpace(errb.String()); got != tc.want || out.Len() != 0 {
 			t.Errorf("%v:\n got %q\nwant %q\n(and nothing on stdout: %q)", tc.args, got, tc.want, out.String())

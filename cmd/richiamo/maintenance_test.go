@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/cli/base"
+	"github.com/richiamo/richiamo/internal/cli/maintenance"
 )
 
 func TestMaintenanceAddListRemove(t *testing.T) {
@@ -26,7 +28,7 @@ func TestMaintenanceAddListRemove(t *testing.T) {
 	if out, code = run("maintenance", "add", "--from", "2026-10-25T02:30:00+01:00", "--to", "2026-10-25 04:00", "--reason", "patch", "--by", "noc"); code != 0 {
 		t.Fatalf("add in RFC 3339: exit %d\n%s", code, out)
 	}
-	var l maintenanceLine
+	var l maintenance.Line
 	cmd := c.cmd("maintenance", "add", "--config", c.config, "--from", "2026-12-01 00:00", "--to", "2026-12-01 01:00", "--reason", "backup", "--by", "noc", "--json")
 	if code := runJSON(t, cmd, &l); code != 0 || l.ID != 3 || l.Minutes != 60 || !l.From.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, calendar.Rome)) || l.DeclaredBy != "noc" {
 		t.Fatalf("add --json: exit %d, %+v", code, l)
@@ -40,11 +42,11 @@ func TestMaintenanceAddListRemove(t *testing.T) {
 		{"not a time", "domani", "2026-10-25 04:00", `--from: "domani" is neither YYYY-MM-DD HH:MM (Europe/Rome) nor RFC 3339`},
 	} {
 		out, code := run("maintenance", "add", "--from", tc.from, "--to", tc.to, "--reason", "x")
-		if code != exitUsage || !strings.Contains(out, tc.want) {
+		if code != base.ExitUsage || !strings.Contains(out, tc.want) {
 			t.Errorf("%s: exit %d\n%s\nwant %q", tc.name, code, out, tc.want)
 		}
 	}
-	if out, code := run("maintenance", "add", "--from", "2026-11-02 10:00", "--to", "2026-11-02 11:00"); code != exitUsage || !strings.Contains(out, "--reason") {
+	if out, code := run("maintenance", "add", "--from", "2026-11-02 10:00", "--to", "2026-11-02 11:00"); code != base.ExitUsage || !strings.Contains(out, "--reason") {
 		t.Errorf("add without a reason: exit %d\n%s", code, out)
 	}
 
@@ -53,7 +55,7 @@ func TestMaintenanceAddListRemove(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "1  2026-11-02 10:10 – 2026-11-02 10:30  20 min  aggiornamento del trunk (declared by mrossi on ") || strings.Count(out, "\n") != 1 {
 		t.Errorf("list November: exit %d\n%s", code, out)
 	}
-	var all struct{ Maintenance []maintenanceLine }
+	var all struct{ Maintenance []maintenance.Line }
 	if code := runJSON(t, c.cmd("maintenance", "list", "--config", c.config, "--json"), &all); code != 0 || len(all.Maintenance) != 3 ||
 		all.Maintenance[0].Minutes != 90 || all.Maintenance[0].Reason != "patch" {
 		t.Fatalf("list --json: exit %d, %+v", code, all)

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/richiamo/richiamo/internal/cli/base"
+	"github.com/richiamo/richiamo/internal/cli/offers"
 )
 
 // TestOffersCandidatesFromAnExtract ranks a slot's candidates from a file
@@ -38,7 +41,7 @@ func TestOffersCandidatesFromAnExtract(t *testing.T) {
 	}
 
 	out, err = c.cmd("offers", "candidates", "--config", c.config, "--node", "ASL1", "--agenda", "RM", "--slot", "domani").CombinedOutput()
-	if exitCode(err) != exitUsage || !strings.Contains(string(out), "--slot:") {
+	if exitCode(err) != base.ExitUsage || !strings.Contains(string(out), "--slot:") {
 		t.Fatalf("a bad slot: exit %d\n%s", exitCode(err), out)
 	}
 }
@@ -50,7 +53,7 @@ func TestOffersFreeThenList(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(out), "slot 1 declared: ASL1 RM 2027-04-20 10:00 (-, manual), open after 0 waves; offers stand until 2027-04-17 10:00") {
 		t.Fatalf("free: %v\n%s", err, out)
 	}
-	var l struct{ Slots []slotLine }
+	var l struct{ Slots []offers.SlotLine }
 	if code := runJSON(t, c.cmd("offers", "list", "--config", c.config, "--json"), &l); code != 0 || len(l.Slots) != 1 || l.Slots[0].Status != "open" {
 		t.Fatalf("list: exit %d %+v", code, l)
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/richiamo/richiamo/internal/cli/base"
 )
 
 // recallSetup writes a configuration with its store, an agendas' file and
@@ -126,7 +128,7 @@ func TestRecallDoNotCallByAnOperator(t *testing.T) {
 		t.Errorf("remove %s", out)
 	}
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), testEnv(&out, &errb), []string{"recall", "dnc", "add", "mamma", "--config", cfg}); code != exitUsage {
+	if code := run(context.Background(), testEnv(&out, &errb), []string{"recall", "dnc", "add", "mamma", "--config", cfg}); code != base.ExitUsage {
 		t.Errorf("a bad number: exit %d, %s", code, errb.String())
 	}
 }

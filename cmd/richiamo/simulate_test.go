@@ -17,6 +17,7 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
 	"github.com/richiamo/richiamo/internal/voice"
@@ -87,29 +88,12 @@ func TestSimulatedPatientsCountTheirCallsUntilStopped(t *testing.T) {
 	}
 }
 
-func TestSimulateSummaryText(t *testing.T) {
-	t.Parallel()
-	var out bytes.Buffer
-	writeSummary(&env{stdout: &out}, patients.Summary{Seed: 7, Calls: 3, By: map[patients.Behaviour]int{patients.Busy: 2, patients.InvalidKey: 1}})
-	want := `calls received: 3 (seed 7)
-  answer_and_press       0
-  busy                   2
-  never_answer           0
-  hang_up_during_prompt  0
-  invalid_key            1
-  wrong_number           0
-`
-	if out.String() != want {
-		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
-	}
-}
-
 func TestSimulateRefusesABadMix(t *testing.T) {
 	t.Parallel()
 	var out, errb bytes.Buffer
 	code := run(context.Background(), testEnv(&out, &errb),
 		[]string{"simulate", "patients", "--listen", "127.0.0.1:0", "--mix", "no-such-mix.yaml"})
-	if code != exitUsage || !strings.Contains(errb.String(), "no-such-mix.yaml") {
+	if code != base.ExitUsage || !strings.Contains(errb.String(), "no-such-mix.yaml") {
 		t.Errorf("exit %d, %q", code, errb.String())
 	}
 }

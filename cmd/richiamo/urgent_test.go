@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/store"
 )
@@ -76,7 +77,7 @@ func TestUrgentRequestAndResult(t *testing.T) {
 	}
 	// A move by in the past is a usage error, before the store is opened.
 	if code := run(ctx, testEnv(&out, &errb), []string{"urgent", "request", "--config", cfg, "--node", "asl1", "--codes", "PRE001",
-		"--by", "2027-03-01 18:00"}); code != exitUsage {
+		"--by", "2027-03-01 18:00"}); code != base.ExitUsage {
 		t.Fatalf("exit %d", code)
 	}
 }

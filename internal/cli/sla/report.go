@@ -1,30 +1,30 @@
-package main
+package sla
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/web"
 )
 
 // cmdSLAReport makes, keeps or shows a service-level report from the store.
-func cmdSLAReport(ctx context.Context, e *env, args []string) error {
+func cmdSLAReport(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c                   common
+		c                   base.Common
 		month, week         string
 		from, to            string
 		id                  int64
 		keep                bool
 		pdfOut, csvOut, htm string
 	)
-	fs := newFlags(e, "sla report", "(--month YYYY-MM | --week YYYY-MM-DD | --from D --to D | --id N) [--keep] [--pdf FILE] [--csv FILE] [--html FILE] [--json]", `
+	fs := base.NewFlags(e, "sla report", "(--month YYYY-MM | --week YYYY-MM-DD | --from D --to D | --id N) [--keep] [--pdf FILE] [--csv FILE] [--html FILE] [--json]", `
 Make the service-level report of a period from the engine's own records:
 data-acquisition effectiveness, operational efficiency (packages of 100),
 continuity of the unattended service (the SIP probes, maintenance
@@ -46,28 +46,28 @@ the web console at web.public_url. Without them a summary is printed; with
 	fs.StringVar(&pdfOut, "pdf", "", "write the PDF here")
 	fs.StringVar(&csvOut, "csv", "", "write the CSV here")
 	fs.StringVar(&htm, "html", "", "write a printable HTML page here")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	var p slareport.Period
 	if id != 0 && month+week+from+to != "" {
-		return usageError{errors.New("give one of --month, --week, --from and --to, or --id")}
+		return base.Usage(errors.New("give one of --month, --week, --from and --to, or --id"))
 	}
 	if id == 0 {
 		var err error
 		if p, err = slareport.ParsePeriod(month, week, from, to); err != nil {
-			return usageError{fmt.Errorf("%w, or --id", err)}
+			return base.Usage(fmt.Errorf("%w, or --id", err))
 		}
 	}
 	if keep && (id != 0 || p.Kind == slareport.Custom) {
-		return usageError{errors.New("--keep keeps monthly and weekly reports: use --month or --week")}
+		return base.Usage(errors.New("--keep keeps monthly and weekly reports: use --month or --week"))
 	}
-	if keep && e.now().Before(p.To) {
+	if keep && e.Now().Before(p.To) {
 		// A kept report is never replaced: keeping one of a period still
 		// running would freeze half of it.
-		return usageError{fmt.Errorf("--keep: the period ends on %s; a report is kept once its period is over", p.To.Format(time.DateOnly))}
+		return base.Usage(fmt.Errorf("--keep: the period ends on %s; a report is kept once its period is over", p.To.Format(time.DateOnly)))
 	}
-	cfg, st, err := openConfigured(ctx, e, c)
+	cfg, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -83,18 +83,18 @@ the web console at web.public_url. Without them a summary is printed; with
 			return err
 		}
 	case keep:
-		kid, kept, err := slareport.Keep(ctx, *src, p, cliActor().Name, e.now())
+		kid, kept, err := slareport.Keep(ctx, *src, p, base.CLIActor().Name, e.Now())
 		if err != nil {
 			return err
 		}
 		if !kept {
-			fmt.Fprintf(e.stderr, "the %s report from %s was kept already (id %d): showing it as it was made\n", p.Kind, p.From.Format(time.DateOnly), kid)
+			fmt.Fprintf(e.Stderr, "the %s report from %s was kept already (id %d): showing it as it was made\n", p.Kind, p.From.Format(time.DateOnly), kid)
 		}
 		if rep, err = slareport.Kept(ctx, st, kid); err != nil {
 			return err
 		}
 	default:
-		if rep, err = slareport.Build(ctx, *src, p.Kind, p.From, p.To, e.now()); err != nil {
+		if rep, err = slareport.Build(ctx, *src, p.Kind, p.From, p.To, e.Now()); err != nil {
 			return err
 		}
 	}
@@ -113,34 +113,16 @@ the web console at web.public_url. Without them a summary is printed; with
 		if out.path == "" {
 			continue
 		}
-		if err := writeFileAtomic(out.path, out.write); err != nil {
+		if err := base.WriteFileAtomic(out.path, out.write); err != nil {
 			return err
 		}
-		if !c.json {
-			fmt.Fprintf(e.stderr, "written %s\n", out.path)
+		if !c.JSON {
+			fmt.Fprintf(e.Stderr, "written %s\n", out.path)
 		}
 	}
-	if c.json {
-		return writeJSON(e.stdout, rep)
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, rep)
 	}
-	rep.WriteText(e.stdout)
+	rep.WriteText(e.Stdout)
 	return nil
-}
-
-// writeFileAtomic writes beside path and renames, so that a failure never
-// leaves a truncated file that looks complete.
-func writeFileAtomic(path string, write func(f *os.File) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	if err := write(f); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

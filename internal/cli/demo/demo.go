@@ -1,4 +1,6 @@
-package main
+// Package demo is the `richiamo demo` command: reminders and calls end to
+// end on synthetic data, on loopback only.
+package demo
 
 import (
 	"context"
@@ -6,17 +8,21 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/demo"
 )
 
-func cmdDemo(ctx context.Context, e *env, args []string) error {
+// Cmd is the `demo` command.
+var Cmd = base.Command{Name: "demo", Summary: "reminders and calls end to end on synthetic data, on loopback only", Run: cmdDemo}
+
+func cmdDemo(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c       common
+		c       base.Common
 		extract string
 		keep    bool
 		rateArg float64
 	)
-	fs := newFlags(e, "demo", "[--extract FILE] [--rate N] [--no-calls] [--keep] [--pdf FILE] [--html FILE] [--json]", `
+	fs := base.NewFlags(e, "demo", "[--extract FILE] [--rate N] [--no-calls] [--keep] [--pdf FILE] [--html FILE] [--json]", `
 Run the reminder job end to end with nothing to set up: a temporary SQLite
 store, the synthetic extract built into the binary (four CUP nodes, 4,000
 bookings and a sprinkling of bad rows; the same as testdata/extract-demo.csv),
@@ -37,13 +43,13 @@ the appointments.`, &c)
 	var pdfOut, htmlOut string
 	fs.StringVar(&pdfOut, "pdf", "", "write the month's service-level report as PDF here")
 	fs.StringVar(&htmlOut, "html", "", "write the month's service-level report as a printable HTML page here")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
-	prog := newProgress(e, c.json)
+	prog := base.NewProgress(e, c.JSON)
 	// The demo stages its own trouble (a lost answer, a rate limit): its
 	// warnings would drown the summary, which reports them. Errors show.
-	log := slog.New(slog.NewTextHandler(prog.Under(e.stderr), &slog.HandlerOptions{Level: slog.LevelError}))
+	log := slog.New(slog.NewTextHandler(prog.Under(e.Stderr), &slog.HandlerOptions{Level: slog.LevelError}))
 	d, err := demo.New(ctx, demo.Options{Extract: extract, Rate: rateArg, NoCalls: noCalls,
 		Progress: prog, Log: log})
 	if err != nil {
@@ -55,29 +61,29 @@ the appointments.`, &c)
 		return err
 	}
 	if pdfOut != "" {
-		if err := writeFileAtomic(pdfOut, func(f *os.File) error { return rep.PDF(f, nil) }); err != nil {
+		if err := base.WriteFileAtomic(pdfOut, func(f *os.File) error { return rep.PDF(f, nil) }); err != nil {
 			return err
 		}
 	}
 	if htmlOut != "" {
-		if err := writeFileAtomic(htmlOut, func(f *os.File) error { return rep.Document(f, nil) }); err != nil {
+		if err := base.WriteFileAtomic(htmlOut, func(f *os.File) error { return rep.Document(f, nil) }); err != nil {
 			return err
 		}
 	}
-	if c.json {
-		return writeJSON(e.stdout, sum)
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, sum)
 	}
-	sum.Print(e.stdout)
+	sum.Print(e.Stdout)
 	if keep {
 		cfg, err := d.WriteConfig()
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "\nStore kept at %s; read it with --config %s", d.StorePath(), cfg)
+		fmt.Fprintf(e.Stdout, "\nStore kept at %s; read it with --config %s", d.StorePath(), cfg)
 		if sum.Levels != nil {
-			fmt.Fprintf(e.stdout, ", e.g.\n  richiamo sla report --config %s --id %d", cfg, sum.Levels.Report)
+			fmt.Fprintf(e.Stdout, ", e.g.\n  richiamo sla report --config %s --id %d", cfg, sum.Levels.Report)
 		}
-		fmt.Fprintln(e.stdout)
+		fmt.Fprintln(e.Stdout)
 	}
 	return nil
 }

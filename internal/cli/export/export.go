@@ -1,4 +1,6 @@
-package main
+// Package export is the `richiamo export` command: the raw attempt log of a
+// period.
+package export
 
 import (
 	"context"
@@ -7,21 +9,25 @@ import (
 	"os"
 
 	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/slareport"
 )
 
-func cmdExport(ctx context.Context, e *env, args []string) error {
-	return subcommands(ctx, e, "export", "Write what the engine recorded, for audit.",
-		[]command{{"attempts", "the raw attempt log of a period, as CSV", exportAttempts}}, args)
+// Cmd is the `export` command.
+var Cmd = base.Command{Name: "export", Summary: "write the raw attempt log of a period (export attempts)", Run: cmdExport}
+
+func cmdExport(ctx context.Context, e *base.Env, args []string) error {
+	return base.Subcommands(ctx, e, "export", "Write what the engine recorded, for audit.",
+		[]base.Command{{Name: "attempts", Summary: "the raw attempt log of a period, as CSV", Run: exportAttempts}}, args)
 }
 
-func exportAttempts(ctx context.Context, e *env, args []string) error {
+func exportAttempts(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c                  common
+		c                  base.Common
 		from, to, campaign string
 		out                string
 	)
-	fs := newFlags(e, "export attempts", "--from YYYY-MM-DD --to YYYY-MM-DD [--campaign NAME] [-o FILE] [--json]", `
+	fs := base.NewFlags(e, "export attempts", "--from YYYY-MM-DD --to YYYY-MM-DD [--campaign NAME] [-o FILE] [--json]", `
 Write the raw attempt log of a period as CSV, with exactly the columns
 campaign, contact, seq, loaded_at, attempt, started_at, ended_at, outcome,
 final, positive, so that `+"`richiamo sla --attempts FILE`"+` (or anyone) can
@@ -35,17 +41,17 @@ standard output; with -o and --json a summary is printed.`, &c)
 	fs.StringVar(&to, "to", "", "last day of the period")
 	fs.StringVar(&campaign, "campaign", "", "only this campaign's attempts")
 	fs.StringVar(&out, "o", "", "write to this file instead of standard output")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if from == "" || to == "" {
-		return usageError{errors.New("--from and --to are required")}
+		return base.Usage(errors.New("--from and --to are required"))
 	}
 	start, end, err := calendar.DayRange(from, to)
 	if err != nil {
-		return usageError{err}
+		return base.Usage(err)
 	}
-	_, st, err := openConfigured(ctx, e, c)
+	_, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -57,19 +63,19 @@ standard output; with -o and --json a summary is printed.`, &c)
 	}
 	rows := st.Attempts(ctx, start, end, campaign)
 	if out == "" {
-		_, err := slareport.WriteAttemptLog(e.stdout, rows)
+		_, err := slareport.WriteAttemptLog(e.Stdout, rows)
 		return err
 	}
 	var n int
-	if err := writeFileAtomic(out, func(f *os.File) (err error) {
+	if err := base.WriteFileAtomic(out, func(f *os.File) (err error) {
 		n, err = slareport.WriteAttemptLog(f, rows)
 		return err
 	}); err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(e.stdout, map[string]any{"attempts": n, "file": out})
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, map[string]any{"attempts": n, "file": out})
 	}
-	fmt.Fprintf(e.stderr, "%d attempts written to %s\n", n, out)
+	fmt.Fprintf(e.Stderr, "%d attempts written to %s\n", n, out)
 	return nil
 }

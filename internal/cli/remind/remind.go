@@ -1,4 +1,6 @@
-package main
+// Package remind is the `richiamo remind` command: the SMS reminder job run
+// once, on extract files or on the CUP nodes.
+package remind
 
 import (
 	"context"
@@ -7,27 +9,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/store"
 )
 
-type multiFlag []string
+// Cmd is the `remind` command.
+var Cmd = base.Command{Name: "remind", Summary: "run the SMS reminder job once on extract files or the CUP nodes", Run: cmdRemind}
 
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-func cmdRemind(ctx context.Context, e *env, args []string) error {
+func cmdRemind(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c        common
-		extracts multiFlag
+		c        base.Common
+		extracts base.MultiFlag
 		date     string
 		forDate  string
 		dryRun   bool
 		check    bool
 	)
-	fs := newFlags(e, "remind", "[--extract FILE…] [--nodes | --node NAME] [--date YYYY-MM-DD | --for-date YYYY-MM-DD] [--dry-run] [--json]", `
+	fs := base.NewFlags(e, "remind", "[--extract FILE…] [--nodes | --node NAME] [--date YYYY-MM-DD | --for-date YYYY-MM-DD] [--dry-run] [--json]", `
 Run the SMS reminder job once: read the CUP extracts (files) and/or the CUP
 nodes' databases (cup.nodes), plan one reminder per
 booking and offset (never twice, whatever is re-imported), and send what is
@@ -51,10 +52,10 @@ could not be read.`, &c)
 	var nodeName string
 	fs.BoolVar(&allNodes, "nodes", false, "also read every configured CUP node's database")
 	fs.StringVar(&nodeName, "node", "", "also read this CUP node's database")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e, c)
+	cfg, err := base.LoadConfig(e, c)
 	if err != nil {
 		return err
 	}
@@ -63,43 +64,43 @@ could not be read.`, &c)
 		return err
 	}
 	if check {
-		if c.json {
-			return writeJSON(e.stdout, map[string]any{"campaign": camp.Name, "ok": true})
+		if c.JSON {
+			return base.WriteJSON(e.Stdout, map[string]any{"campaign": camp.Name, "ok": true})
 		}
-		fmt.Fprintf(e.stdout, "campaign %s: ok\n", camp.Name)
+		fmt.Fprintf(e.Stdout, "campaign %s: ok\n", camp.Name)
 		return nil
 	}
 	if len(extracts) == 0 && !allNodes && nodeName == "" {
-		return usageError{errors.New("give --extract FILE, --nodes or --node NAME")}
+		return base.Usage(errors.New("give --extract FILE, --nodes or --node NAME"))
 	}
 	if date != "" && forDate != "" {
-		return usageError{errors.New("--date and --for-date exclude each other")}
+		return base.Usage(errors.New("--date and --for-date exclude each other"))
 	}
 	var o remind.Options
 	o.DryRun = dryRun
 	if date != "" {
 		if o.RunDay, err = time.ParseInLocation(store.DayLayout, date, cup.Rome); err != nil {
-			return usageError{fmt.Errorf("--date %q is not YYYY-MM-DD", date)}
+			return base.Usage(fmt.Errorf("--date %q is not YYYY-MM-DD", date))
 		}
 	}
 	if forDate != "" {
 		if o.ForDate, err = time.ParseInLocation(store.DayLayout, forDate, cup.Rome); err != nil {
-			return usageError{fmt.Errorf("--for-date %q is not YYYY-MM-DD", forDate)}
+			return base.Usage(fmt.Errorf("--for-date %q is not YYYY-MM-DD", forDate))
 		}
-		if today := e.now().In(cup.Rome).Format(store.DayLayout); forDate < today {
-			return usageError{fmt.Errorf("--for-date %s is before today (%s): those appointments are past", forDate, today)}
+		if today := e.Now().In(cup.Rome).Format(store.DayLayout); forDate < today {
+			return base.Usage(fmt.Errorf("--for-date %s is before today (%s): those appointments are past", forDate, today))
 		}
 	}
-	prog := newProgress(e, c.json)
+	prog := base.NewProgress(e, c.JSON)
 	rep, err := engine.RemindOnce(ctx, cfg, engine.Reminders{Extracts: extracts, Nodes: allNodes, Node: nodeName,
-		Options: o, Now: e.now, Log: engine.NewLogger(prog.Under(e.stderr), cfg), Progress: prog})
+		Options: o, Now: e.Now, Log: engine.NewLogger(prog.Under(e.Stderr), cfg), Progress: prog})
 	if err != nil {
 		if rep != nil && rep.Sent != nil {
-			printRemind(e, c.json, rep)
+			printRemind(e, c.JSON, rep)
 		}
 		return err
 	}
-	if err := printRemind(e, c.json, rep); err != nil {
+	if err := printRemind(e, c.JSON, rep); err != nil {
 		return err
 	}
 	var failed []string
@@ -109,15 +110,15 @@ could not be read.`, &c)
 		}
 	}
 	if len(failed) > 0 {
-		return exitError{3, fmt.Errorf("CUP node(s) not read: %s; run again to remind their patients", strings.Join(failed, ", "))}
+		return base.Exit(3, fmt.Errorf("CUP node(s) not read: %s; run again to remind their patients", strings.Join(failed, ", ")))
 	}
 	return nil
 }
 
-func printRemind(e *env, asJSON bool, rep *remind.Report) error {
+func printRemind(e *base.Env, asJSON bool, rep *remind.Report) error {
 	if asJSON {
-		return writeJSON(e.stdout, rep)
+		return base.WriteJSON(e.Stdout, rep)
 	}
-	rep.WriteText(e.stdout)
+	rep.WriteText(e.Stdout)
 	return nil
 }

@@ -1,4 +1,6 @@
-package main
+// Package call is the `richiamo call` command: one test call through the
+// trunk or to a SIP URI.
+package call
 
 import (
 	"context"
@@ -8,19 +10,18 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/voice"
 	"github.com/richiamo/richiamo/internal/voice/media"
 )
 
-// exitCallFailed is the exit status of a test call that the trunk or our
-// side could not complete (outcome congestion or failed), as opposed to a
-// call the far end answered, refused or let ring.
-const exitCallFailed = 3
+// Cmd is the `call` command.
+var Cmd = base.Command{Name: "call", Summary: "place one test call through the trunk or to a SIP URI", Run: cmdCall}
 
-func cmdCall(ctx context.Context, e *env, args []string) error {
+func cmdCall(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c           common
+		c           base.Common
 		to, say     string
 		bind        string
 		ringTimeout time.Duration
@@ -28,7 +29,7 @@ func cmdCall(ctx context.Context, e *env, args []string) error {
 		first       time.Duration
 		inter       time.Duration
 	)
-	fs := newFlags(e, "call", "--to URI|NUMBER [--ring-timeout D] [--say FILE.wav] [--collect N] [--json]", `
+	fs := base.NewFlags(e, "call", "--to URI|NUMBER [--ring-timeout D] [--say FILE.wav] [--collect N] [--json]", `
 Place one test call: through the configured trunk (voice.trunk), or
 straight to a SIP URI when no trunk is set. When answered, play --say (an
 8 kHz mono WAV in 16-bit PCM, A-law or µ-law, or raw .al/.ul G.711; a short
@@ -52,39 +53,39 @@ comes from RICHIAMO_SIP_PASSWORD.`, &c)
 	fs.StringVar(&bind, "bind", "", "local SIP address host:port (default: voice.bind; port 0 picks a free one)")
 	var anytime bool
 	fs.BoolVar(&anytime, "anytime", false, "call a number even outside the operating window (a test phone of yours)")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if to == "" {
-		return usageError{errors.New("--to is required")}
+		return base.Usage(errors.New("--to is required"))
 	}
 	if collect < 0 || collect > 64 {
-		return usageError{fmt.Errorf("--collect %d: between 0 and 64 keys", collect)}
+		return base.Usage(fmt.Errorf("--collect %d: between 0 and 64 keys", collect))
 	}
 	if ringTimeout < 0 || first <= 0 || inter <= 0 {
-		return usageError{errors.New("--ring-timeout, --first-key and --next-key must be positive")}
+		return base.Usage(errors.New("--ring-timeout, --first-key and --next-key must be positive"))
 	}
-	cfg, err := loadConfig(e, c)
+	cfg, err := base.LoadConfig(e, c)
 	if err != nil {
 		return err
 	}
 	if cfg.Voice.Trunk.Proxy == "" && !strings.HasPrefix(to, "sip:") && !strings.HasPrefix(to, "sips:") {
-		return usageError{errors.New("--to must be a sip: URI when no trunk is configured (voice.trunk.proxy)")}
+		return base.Usage(errors.New("--to must be a sip: URI when no trunk is configured (voice.trunk.proxy)"))
 	}
 	if number := !strings.HasPrefix(to, "sip:") && !strings.HasPrefix(to, "sips:"); number && !anytime {
 		cal, err := engine.Calendar(cfg)
 		if err != nil {
 			return err
 		}
-		if now := e.now(); !cal.Open(now) {
-			return usageError{fmt.Errorf("it is %s in Rome, outside the operating window: a patient is not called now (next opening %s); --anytime calls a test phone of yours all the same",
-				calendar.Minute(now), calendar.Minute(cal.NextOpen(now)))}
+		if now := e.Now(); !cal.Open(now) {
+			return base.Usage(fmt.Errorf("it is %s in Rome, outside the operating window: a patient is not called now (next opening %s); --anytime calls a test phone of yours all the same",
+				calendar.Minute(now), calendar.Minute(cal.NextOpen(now))))
 		}
 	}
 	var prompt *media.Audio
 	if say != "" {
 		if prompt, err = voice.ReadAudio(say); err != nil {
-			return usageError{err}
+			return base.Usage(err)
 		}
 	} else {
 		// Two beeps at the Italian tone frequency: enough to hear that
@@ -97,7 +98,7 @@ comes from RICHIAMO_SIP_PASSWORD.`, &c)
 	if bind != "" {
 		vc.Bind = bind
 	}
-	vc.Log = engine.NewLogger(e.stderr, cfg)
+	vc.Log = engine.NewLogger(e.Stderr, cfg)
 	caller, err := voice.NewCaller(vc)
 	if err != nil {
 		return err
@@ -118,7 +119,7 @@ comes from RICHIAMO_SIP_PASSWORD.`, &c)
 			*t = t.In(calendar.Rome)
 		}
 	}
-	if c.json {
+	if c.JSON {
 		out := struct {
 			voice.Result
 			Error string `json:"error,omitempty"`
@@ -126,18 +127,18 @@ comes from RICHIAMO_SIP_PASSWORD.`, &c)
 		if res.Err != nil {
 			out.Error = res.Err.Error()
 		}
-		if err := writeJSON(e.stdout, out); err != nil {
+		if err := base.WriteJSON(e.Stdout, out); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintln(e.stdout, callLine(res))
+		fmt.Fprintln(e.Stdout, callLine(res))
 	}
 	if res.Outcome == voice.Congestion || res.Outcome == voice.Failed {
 		msg := string(res.Outcome)
 		if res.Err != nil {
 			msg += ": " + res.Err.Error()
 		}
-		return exitError{code: exitCallFailed, error: errors.New(msg)}
+		return base.Exit(base.ExitCallFailed, errors.New(msg))
 	}
 	return nil
 }

@@ -1,4 +1,6 @@
-package main
+// Package campaign is the `richiamo campaign` command: loading, starting,
+// pausing, listing and running call campaigns.
+package campaign
 
 import (
 	"context"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/dialer/campaigns"
 	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/job"
@@ -19,41 +22,45 @@ import (
 	"github.com/richiamo/richiamo/internal/voice"
 )
 
-var campaignCommands = []command{
-	{"load", "create a call campaign (or add to one) from a CSV of bookings", cmdCampaignLoad},
-	{"start", "have serve dial a campaign (make it active)", cmdCampaignStart},
-	{"pause", "stop serve dialling a campaign (calls in progress end)", cmdCampaignPause},
-	{"list", "every campaign with its state and where its contacts stand", cmdCampaignList},
-	{"run", "call a campaign's contacts with its script, in this process", cmdCampaignRun},
+// Cmd is the `campaign` command.
+var Cmd = base.Command{Name: "campaign", Summary: "load, start, pause, list and run call campaigns (campaign load|start|pause|list|run)", Run: cmdCampaign}
+
+var campaignCommands = []base.Command{
+	{Name: "load", Summary: "create a call campaign (or add to one) from a CSV of bookings", Run: cmdCampaignLoad},
+	{Name: "start", Summary: "have serve dial a campaign (make it active)", Run: cmdCampaignStart},
+	{Name: "pause", Summary: "stop serve dialling a campaign (calls in progress end)", Run: cmdCampaignPause},
+	{Name: "list", Summary: "every campaign with its state and where its contacts stand", Run: cmdCampaignList},
+	{Name: "run", Summary: "call a campaign's contacts with its script, in this process", Run: cmdCampaignRun},
 }
 
-func cmdCampaign(ctx context.Context, e *env, args []string) error {
-	return subcommands(ctx, e, "campaign", `
+func cmdCampaign(ctx context.Context, e *base.Env, args []string) error {
+	return base.Subcommands(ctx, e, "campaign", `
 Call campaigns: recall of booked patients to confirm or cancel, with a call
 script in campaign YAML (see campaigns/recall.yaml). A campaign is loaded
 paused; serve dials the active ones (campaign start) and stops on pause.`, campaignCommands, args)
 }
 
-// loadSummary is what `campaign load --json` prints. It names rows by line
+// LoadSummary is what `campaign load --json` prints. It names rows by line
 // number only: the file's numbers and codes stay in the file.
-type loadSummary struct {
+type LoadSummary struct {
 	Campaign string `json:"campaign"`
 	Created  bool   `json:"created"`
 	Loaded   int    `json:"loaded"`
-	Skipped  []row  `json:"skipped"`
+	Skipped  []Row  `json:"skipped"`
 }
 
-type row struct {
+// Row is a skipped row of the contacts file, by line number and reason.
+type Row struct {
 	Line   int    `json:"line"`
 	Reason string `json:"reason"`
 }
 
-func cmdCampaignLoad(ctx context.Context, e *env, args []string) error {
+func cmdCampaignLoad(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c                          common
+		c                          base.Common
 		name, scriptPath, contacts string
 	)
-	fs := newFlags(e, "campaign load", "--name NAME --script FILE.yaml --contacts FILE.csv [--json]", `
+	fs := base.NewFlags(e, "campaign load", "--name NAME --script FILE.yaml --contacts FILE.csv [--json]", `
 Create the call campaign NAME, or add to it if it exists, with one contact
 per row of --contacts, in the file's order. A new campaign is paused: serve
 dials it after campaign start. The CSV (comma or semicolon
@@ -66,11 +73,11 @@ the prompt library stops the load.`, &c)
 	fs.StringVar(&name, "name", "", "the campaign's name")
 	fs.StringVar(&scriptPath, "script", "", "the campaign's call script (YAML)")
 	fs.StringVar(&contacts, "contacts", "", "the CSV of bookings to call")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if name == "" || scriptPath == "" || contacts == "" {
-		return usageError{errors.New("--name, --script and --contacts are required")}
+		return base.Usage(errors.New("--name, --script and --contacts are required"))
 	}
 	scriptText, err := os.ReadFile(scriptPath)
 	if err != nil {
@@ -85,43 +92,43 @@ the prompt library stops the load.`, &c)
 		return err
 	}
 	defer f.Close()
-	cfg, st, err := openConfigured(ctx, e, c)
+	cfg, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	for _, w := range engine.RetryWarnings(cfg, scriptText) {
-		fmt.Fprintln(e.stderr, "warning:", w)
+		fmt.Fprintln(e.Stderr, "warning:", w)
 	}
-	made, err := job.Create(ctx, st, name, job.RecallFile{CallScript: job.Script{Name: scriptPath, Text: scriptText}, Name: contacts, CSV: f}, e.now())
+	made, err := job.Create(ctx, st, name, job.RecallFile{CallScript: job.Script{Name: scriptPath, Text: scriptText}, Name: contacts, CSV: f}, e.Now())
 	if err != nil {
 		return err
 	}
-	sum := loadSummary{Campaign: name, Created: made.New, Loaded: made.Loaded, Skipped: []row{}}
+	sum := LoadSummary{Campaign: name, Created: made.New, Loaded: made.Loaded, Skipped: []Row{}}
 	for _, r := range made.Skipped {
-		sum.Skipped = append(sum.Skipped, row{r.Line, r.Reason})
+		sum.Skipped = append(sum.Skipped, Row{r.Line, r.Reason})
 	}
-	if c.json {
-		return writeJSON(e.stdout, sum)
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, sum)
 	}
 	verb := "added to"
 	if sum.Created {
 		verb = "created"
 	}
-	fmt.Fprintf(e.stdout, "campaign %s %s: %d contacts loaded, %d rows skipped\n", name, verb, sum.Loaded, len(sum.Skipped))
+	fmt.Fprintf(e.Stdout, "campaign %s %s: %d contacts loaded, %d rows skipped\n", name, verb, sum.Loaded, len(sum.Skipped))
 	for _, r := range sum.Skipped {
-		fmt.Fprintf(e.stdout, "  line %d: %s\n", r.Line, r.Reason)
+		fmt.Fprintf(e.Stdout, "  line %d: %s\n", r.Line, r.Reason)
 	}
 	return nil
 }
 
-func cmdCampaignRun(ctx context.Context, e *env, args []string) error {
+func cmdCampaignRun(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c                common
+		c                base.Common
 		name, scriptPath string
 		untilDone        bool
 	)
-	fs := newFlags(e, "campaign run", "--name NAME [--script FILE.yaml] [--until-done] [--json]", `
+	fs := base.NewFlags(e, "campaign run", "--name NAME [--script FILE.yaml] [--until-done] [--json]", `
 Call the contacts of campaign NAME with the call script it was loaded with
 (or --script), in this process whatever the campaign's state (serve dials
 the active campaigns: see campaign start), through the trunk of voice.trunk, within voice.channels
@@ -135,13 +142,13 @@ RICHIAMO_SIP_PASSWORD.`, &c)
 	fs.StringVar(&name, "name", "", "the campaign's name")
 	fs.StringVar(&scriptPath, "script", "", "a call script (YAML) instead of the one the campaign was loaded with")
 	fs.BoolVar(&untilDone, "until-done", false, "stop when every contact of the campaign is closed")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if name == "" {
-		return usageError{errors.New("--name is required")}
+		return base.Usage(errors.New("--name is required"))
 	}
-	cfg, err := loadConfig(e, c)
+	cfg, err := base.LoadConfig(e, c)
 	if err != nil {
 		return err
 	}
@@ -167,12 +174,12 @@ RICHIAMO_SIP_PASSWORD.`, &c)
 		}
 		camp.Script, scriptName = string(text), scriptPath
 	} else if camp.Script == "" {
-		return usageError{fmt.Errorf("campaign %s has no script stored: give --script", name)}
+		return base.Usage(fmt.Errorf("campaign %s has no script stored: give --script", name))
 	}
 	if err := job.Check(camp.Kind, scriptName, []byte(camp.Script)); err != nil {
 		return err
 	}
-	log := engine.NewLogger(e.stderr, cfg)
+	log := engine.NewLogger(e.Stderr, cfg)
 	vc := engine.VoiceConfig(cfg)
 	vc.Log = log
 	caller, err := voice.NewCaller(vc)
@@ -180,39 +187,39 @@ RICHIAMO_SIP_PASSWORD.`, &c)
 		return err
 	}
 	defer caller.Close()
-	hooks, err := engine.CallHooks(cfg, st, log, e.now)
+	hooks, err := engine.CallHooks(cfg, st, log, e.Now)
 	if err != nil {
 		return err
 	}
 	sum, err := campaigns.RunOnce(ctx, campaigns.OnceConfig{
 		Store: st, Campaign: camp, Caller: caller, UntilDone: untilDone, Hooks: hooks,
 		Calendar: cal, Channels: cfg.Voice.Channels, CallsPerSecond: cfg.Voice.CallsPerSecond,
-		Now: e.now, Log: log,
+		Now: e.Now, Log: log,
 	})
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(e.stdout, sum)
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, sum)
 	}
-	fmt.Fprintf(e.stdout, "campaign %s: %d attempts, %d positive, %d contacts still open\n", name, sum.Attempts, sum.Positive, sum.Open)
+	fmt.Fprintf(e.Stdout, "campaign %s: %d attempts, %d positive, %d contacts still open\n", name, sum.Attempts, sum.Positive, sum.Open)
 	for _, k := range slices.Sorted(maps.Keys(sum.Outcomes)) {
-		fmt.Fprintf(e.stdout, "  outcome %-16s %d\n", k, sum.Outcomes[k])
+		fmt.Fprintf(e.Stdout, "  outcome %-16s %d\n", k, sum.Outcomes[k])
 	}
 	for _, k := range slices.Sorted(maps.Keys(sum.Results)) {
-		fmt.Fprintf(e.stdout, "  result  %-16s %d\n", k, sum.Results[k])
+		fmt.Fprintf(e.Stdout, "  result  %-16s %d\n", k, sum.Results[k])
 	}
 	return nil
 }
 
-// stateSummary is what `campaign start` and `campaign pause` print.
-type stateSummary struct {
+// StateSummary is what `campaign start` and `campaign pause` print.
+type StateSummary struct {
 	Campaign string `json:"campaign"`
 	State    string `json:"state"`
 	Changed  bool   `json:"changed"`
 }
 
-func cmdCampaignStart(ctx context.Context, e *env, args []string) error {
+func cmdCampaignStart(ctx context.Context, e *base.Env, args []string) error {
 	return campaignState(ctx, e, args, store.CampaignActive, "campaign start", `
 Make campaign NAME active: every serve process with voice configured dials
 its contacts with its stored script, within the shared voice.channels and
@@ -221,27 +228,27 @@ The script is checked first: a campaign whose script no longer loads is not
 started.`)
 }
 
-func cmdCampaignPause(ctx context.Context, e *env, args []string) error {
+func cmdCampaignPause(ctx context.Context, e *base.Env, args []string) error {
 	return campaignState(ctx, e, args, store.CampaignPaused, "campaign pause", `
 Pause campaign NAME: serve places no new call to its contacts within a few
 seconds; the calls in progress end and are recorded. campaign start resumes
 it where it stopped.`)
 }
 
-func campaignState(ctx context.Context, e *env, args []string, state, name, about string) error {
+func campaignState(ctx context.Context, e *base.Env, args []string, state, name, about string) error {
 	var (
-		c    common
+		c    base.Common
 		camp string
 	)
-	fs := newFlags(e, name, "--name NAME [--json]", about, &c)
+	fs := base.NewFlags(e, name, "--name NAME [--json]", about, &c)
 	fs.StringVar(&camp, "name", "", "the campaign's name")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if camp == "" {
-		return usageError{errors.New("--name is required")}
+		return base.Usage(errors.New("--name is required"))
 	}
-	_, st, err := openConfigured(ctx, e, c)
+	_, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -265,23 +272,23 @@ func campaignState(ctx context.Context, e *env, args []string, state, name, abou
 	if err != nil {
 		return err
 	}
-	sum := stateSummary{Campaign: camp, State: state, Changed: changed}
-	if c.json {
-		return writeJSON(e.stdout, sum)
+	sum := StateSummary{Campaign: camp, State: state, Changed: changed}
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, sum)
 	}
 	switch {
 	case !changed:
-		fmt.Fprintf(e.stdout, "campaign %s was already %s\n", camp, state)
+		fmt.Fprintf(e.Stdout, "campaign %s was already %s\n", camp, state)
 	case state == store.CampaignActive:
-		fmt.Fprintf(e.stdout, "campaign %s started: serve dials it\n", camp)
+		fmt.Fprintf(e.Stdout, "campaign %s started: serve dials it\n", camp)
 	default:
-		fmt.Fprintf(e.stdout, "campaign %s paused: serve places no new call to it\n", camp)
+		fmt.Fprintf(e.Stdout, "campaign %s paused: serve places no new call to it\n", camp)
 	}
 	return nil
 }
 
-// campaignLine is one campaign in `campaign list --json`.
-type campaignLine struct {
+// Line is one campaign in `campaign list --json`.
+type Line struct {
 	Name       string    `json:"name"`
 	Kind       string    `json:"kind"`
 	State      string    `json:"state"`
@@ -293,17 +300,17 @@ type campaignLine struct {
 	Attempts   int       `json:"attempts"`
 }
 
-func cmdCampaignList(ctx context.Context, e *env, args []string) error {
-	var c common
-	fs := newFlags(e, "campaign list", "[--json]", `
+func cmdCampaignList(ctx context.Context, e *base.Env, args []string) error {
+	var c base.Common
+	fs := base.NewFlags(e, "campaign list", "[--json]", `
 List every campaign by name: its state (active: serve dials it; paused),
 its contacts pending (waiting for a call or a retry), in progress (being
 called) and final (closed), how many closed with a positive outcome, and
 the attempts made (calls to patients; trunk congestion is not counted).`, &c)
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
-	_, st, err := openConfigured(ctx, e, c)
+	_, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -312,18 +319,18 @@ the attempts made (calls to patients; trunk congestion is not counted).`, &c)
 	if err != nil {
 		return err
 	}
-	lines := make([]campaignLine, len(stats))
+	lines := make([]Line, len(stats))
 	for i, k := range stats {
-		lines[i] = campaignLine{Name: k.Name, Kind: k.Kind, State: k.State, CreatedAt: store.FromMillis(k.CreatedAt).In(calendar.Rome),
+		lines[i] = Line{Name: k.Name, Kind: k.Kind, State: k.State, CreatedAt: store.FromMillis(k.CreatedAt).In(calendar.Rome),
 			Pending: k.Pending, InProgress: k.InProgress, Final: k.Final, Positive: k.Positive, Attempts: k.Attempts}
 	}
-	if c.json {
-		return writeJSON(e.stdout, map[string][]campaignLine{"campaigns": lines})
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, map[string][]Line{"campaigns": lines})
 	}
-	return printCampaigns(e.stdout, lines)
+	return printCampaigns(e.Stdout, lines)
 }
 
-func printCampaigns(w io.Writer, lines []campaignLine) error {
+func printCampaigns(w io.Writer, lines []Line) error {
 	if len(lines) == 0 {
 		_, err := fmt.Fprintln(w, "no campaigns (campaign load creates one)")
 		return err

@@ -1,4 +1,6 @@
-package main
+// Package simulate is the `richiamo simulate` command: simulated patients
+// answering calls, and a simulated Twilio.
+package simulate
 
 import (
 	"context"
@@ -8,26 +10,30 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/remind"
 	"github.com/richiamo/richiamo/internal/sms/twiliotest"
 	"github.com/richiamo/richiamo/internal/voice/patients"
 )
 
-func cmdSimulate(ctx context.Context, e *env, args []string) error {
-	return subcommands(ctx, e, "simulate", "Stand in for the other side of a call, to try campaigns and to test.",
-		[]command{{"patients", "answer SIP calls as a mix of patients would", simulatePatients},
-			{"twilio", "stand in for Twilio's messaging API and webhooks", simulateTwilio}}, args)
+// Cmd is the `simulate` command.
+var Cmd = base.Command{Name: "simulate", Summary: "answer calls as simulated patients (simulate patients --mix FILE)", Run: cmdSimulate}
+
+func cmdSimulate(ctx context.Context, e *base.Env, args []string) error {
+	return base.Subcommands(ctx, e, "simulate", "Stand in for the other side of a call, to try campaigns and to test.",
+		[]base.Command{{Name: "patients", Summary: "answer SIP calls as a mix of patients would", Run: simulatePatients},
+			{Name: "twilio", Summary: "stand in for Twilio's messaging API and webhooks", Run: simulateTwilio}}, args)
 }
 
-func simulatePatients(ctx context.Context, e *env, args []string) error {
+func simulatePatients(ctx context.Context, e *base.Env, args []string) error {
 	var (
 		asJSON          bool
 		listen          string
 		mix             string
 		tlsCert, tlsKey string
 	)
-	fs := newFlags(e, "simulate patients", "--listen ADDR --mix FILE [--tls-cert FILE --tls-key FILE] [--json]", `
+	fs := base.NewFlags(e, "simulate patients", "--listen ADDR --mix FILE [--tls-cert FILE --tls-key FILE] [--json]", `
 Answer SIP calls as a mix of patients would: answer and press a key, be
 busy (486), never answer (180 until the caller cancels), hang up during the
 prompt, press a key the menu does not offer. The mix file (YAML) weighs the
@@ -44,28 +50,28 @@ With --json: {"seed", "calls", "behaviours": {…}}.`, nil)
 	fs.StringVar(&mix, "mix", "", "the mix file")
 	fs.StringVar(&tlsCert, "tls-cert", "", "answer over TLS with this certificate (PEM)")
 	fs.StringVar(&tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if mix == "" {
-		return usageError{errors.New("--mix is required")}
+		return base.Usage(errors.New("--mix is required"))
 	}
 	m, err := patients.ReadMix(mix)
 	if err != nil {
-		return usageError{err}
+		return base.Usage(err)
 	}
 	var tc *tls.Config
 	switch {
 	case tlsCert != "" && tlsKey != "":
 		cert, err := tls.LoadX509KeyPair(tlsCert, tlsKey)
 		if err != nil {
-			return usageError{fmt.Errorf("--tls-cert, --tls-key: %w", err)}
+			return base.Usage(fmt.Errorf("--tls-cert, --tls-key: %w", err))
 		}
 		tc = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	case tlsCert != "" || tlsKey != "":
-		return usageError{errors.New("--tls-cert and --tls-key go together")}
+		return base.Usage(errors.New("--tls-cert and --tls-key go together"))
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	log := slog.New(slog.NewTextHandler(e.Stderr, nil))
 	srv, err := patients.NewServer(patients.Config{Listen: listen, Mix: m, TLS: tc, Log: log})
 	if err != nil {
 		return err
@@ -74,12 +80,12 @@ With --json: {"seed", "calls", "behaviours": {…}}.`, nil)
 	if tc != nil {
 		where += ";transport=tls"
 	}
-	fmt.Fprintf(e.stderr, "simulated patients answering on %s (seed %d); stop with Ctrl-C\n", where, srv.Seed())
+	fmt.Fprintf(e.Stderr, "simulated patients answering on %s (seed %d); stop with Ctrl-C\n", where, srv.Seed())
 	<-ctx.Done()
 	closeErr := srv.Close()
 	sum := srv.Summary()
 	if asJSON {
-		if err := writeJSON(e.stdout, sum); err != nil {
+		if err := base.WriteJSON(e.Stdout, sum); err != nil {
 			return err
 		}
 	} else {
@@ -88,23 +94,23 @@ With --json: {"seed", "calls", "behaviours": {…}}.`, nil)
 	return closeErr
 }
 
-func writeSummary(e *env, sum patients.Summary) {
-	fmt.Fprintf(e.stdout, "calls received: %d (seed %d)\n", sum.Calls, sum.Seed)
+func writeSummary(e *base.Env, sum patients.Summary) {
+	fmt.Fprintf(e.Stdout, "calls received: %d (seed %d)\n", sum.Calls, sum.Seed)
 	for _, b := range patients.Behaviours {
-		fmt.Fprintf(e.stdout, "  %-22s %d\n", b, sum.By[b])
+		fmt.Fprintf(e.Stdout, "  %-22s %d\n", b, sum.By[b])
 	}
 }
 
-func simulateTwilio(ctx context.Context, e *env, args []string) error {
+func simulateTwilio(ctx context.Context, e *base.Env, args []string) error {
 	var (
 		asJSON                bool
 		listen, account       string
 		statusURL, inboundURL string
 		delay                 time.Duration
 		rate                  float64
-		faults                multiFlag
+		faults                base.MultiFlag
 	)
-	fs := newFlags(e, "simulate twilio", "--listen ADDR [--account-sid SID] [--inbound-url URL] [--status-callback URL] [--fault F…] [--json]", `
+	fs := base.NewFlags(e, "simulate twilio", "--listen ADDR [--account-sid SID] [--inbound-url URL] [--status-callback URL] [--fault F…] [--json]", `
 Stand in for Twilio, so that the whole SMS flow can be tried without a
 Twilio account: the Messages API (point sms.twilio.base_url at --listen's
 address, with the same account SID and auth token), delivery reports
@@ -140,25 +146,25 @@ inbound_forwarded).`, nil)
 	fs.DurationVar(&delay, "delivery-delay", 2*time.Second, "time from accepting a message to reporting it sent and delivered")
 	fs.Float64Var(&rate, "rate-limit", 0, "messages accepted per second, beyond which a send is answered 429 (0: unlimited)")
 	fs.Var(&faults, "fault", "a fault for the next send (repeatable, in order)")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
-	token := e.getenv(config.EnvTwilioAuthToken)
+	token := e.Getenv(config.EnvTwilioAuthToken)
 	if token == "" {
-		return usageError{fmt.Errorf("set %s to the auth token the engine is configured with", config.EnvTwilioAuthToken)}
+		return base.Usage(fmt.Errorf("set %s to the auth token the engine is configured with", config.EnvTwilioAuthToken))
 	}
 	if account == "" {
-		account = e.getenv(config.EnvTwilioAccountSID)
+		account = e.Getenv(config.EnvTwilioAccountSID)
 	}
 	var queued []twiliotest.Fault
 	for _, f := range faults {
 		ft, err := twiliotest.ParseFault(f)
 		if err != nil {
-			return usageError{fmt.Errorf("--fault: %w", err)}
+			return base.Usage(fmt.Errorf("--fault: %w", err))
 		}
 		queued = append(queued, ft)
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	log := slog.New(slog.NewTextHandler(e.Stderr, nil))
 	srv, err := twiliotest.Start(twiliotest.Options{Listen: listen, AccountSID: account, AuthToken: token, DeliveryDelay: delay,
 		RateLimit: rate, StatusCallback: statusURL, Control: true, InboundURL: inboundURL,
 		Logf: func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }})
@@ -166,16 +172,16 @@ inbound_forwarded).`, nil)
 		return err
 	}
 	srv.ScriptNext(queued...)
-	fmt.Fprintf(e.stderr, "Twilio imitation at %s (account %s): set sms.twilio.base_url to it; stop with Ctrl-C\n", srv.URL(), srv.AccountSID())
+	fmt.Fprintf(e.Stderr, "Twilio imitation at %s (account %s): set sms.twilio.base_url to it; stop with Ctrl-C\n", srv.URL(), srv.AccountSID())
 	<-ctx.Done()
 	srv.Close()
 	st := srv.Stats()
 	if asJSON {
-		return writeJSON(e.stdout, st)
+		return base.WriteJSON(e.Stdout, st)
 	}
-	fmt.Fprintf(e.stdout, "Twilio imitation at %s, account %s\n", st.URL, st.AccountSID)
-	fmt.Fprintf(e.stdout, "  send requests %d: %d accepted, %d rate limited, %d faults injected\n", st.Requests, st.Accepted, st.RateLimited, st.Faults)
-	fmt.Fprintf(e.stdout, "  delivery: %d delivered, %d undelivered, %d failed; %d status callbacks not taken\n", st.Delivered, st.Undelivered, st.Failed, st.CallbackErrors)
-	fmt.Fprintf(e.stdout, "  replies forwarded: %d\n", st.Inbound)
+	fmt.Fprintf(e.Stdout, "Twilio imitation at %s, account %s\n", st.URL, st.AccountSID)
+	fmt.Fprintf(e.Stdout, "  send requests %d: %d accepted, %d rate limited, %d faults injected\n", st.Requests, st.Accepted, st.RateLimited, st.Faults)
+	fmt.Fprintf(e.Stdout, "  delivery: %d delivered, %d undelivered, %d failed; %d status callbacks not taken\n", st.Delivered, st.Undelivered, st.Failed, st.CallbackErrors)
+	fmt.Fprintf(e.Stdout, "  replies forwarded: %d\n", st.Inbound)
 	return nil
 }

@@ -1,4 +1,6 @@
-package main
+// Package sla is the `richiamo sla` command: the service levels recomputed
+// from an attempt log, and the monthly report (`sla report`).
+package sla
 
 import (
 	"context"
@@ -9,16 +11,20 @@ import (
 	"strings"
 
 	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/sla"
 )
 
-func cmdSLA(ctx context.Context, e *env, args []string) error {
+// Cmd is the `sla` command.
+var Cmd = base.Command{Name: "sla", Summary: "the service levels: recomputed from an attempt log, or the full report (sla report)", Run: cmdSLA}
+
+func cmdSLA(ctx context.Context, e *base.Env, args []string) error {
 	if len(args) > 0 && args[0] == "report" {
 		return cmdSLAReport(ctx, e, args[1:])
 	}
 	var (
-		c        common
+		c        base.Common
 		attempts string
 		from, to string
 		profile  string
@@ -28,7 +34,7 @@ func cmdSLA(ctx context.Context, e *env, args []string) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	fs := newFlags(e, "sla", "--attempts FILE --from YYYY-MM-DD --to YYYY-MM-DD [--profile P] [--json]", `
+	fs := base.NewFlags(e, "sla", "--attempts FILE --from YYYY-MM-DD --to YYYY-MM-DD [--profile P] [--json]", `
 Compute the outbound service levels of a period from a raw attempt log
 alone (the CSV that `+"`richiamo export attempts`"+` writes: campaign, contact,
 seq, loaded_at, attempt, started_at, ended_at, outcome, final, positive), so
@@ -49,22 +55,22 @@ PDF, CSV) from the engine's own store; see `+"`richiamo sla report --help`"+`.`,
 	fs.StringVar(&from, "from", "", "first day of the period")
 	fs.StringVar(&to, "to", "", "last day of the period")
 	fs.StringVar(&profile, "profile", "", "contract profile (default: sla.profile of the configuration, with its settings)")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if attempts == "" || from == "" || to == "" {
-		return usageError{errors.New("--attempts, --from and --to are required")}
+		return base.Usage(errors.New("--attempts, --from and --to are required"))
 	}
 	if profile != "" {
 		if _, ok := sla.Profiles[profile]; !ok {
-			return usageError{fmt.Errorf("--profile %q is not one of %s", profile, strings.Join(names, ", "))}
+			return base.Usage(fmt.Errorf("--profile %q is not one of %s", profile, strings.Join(names, ", ")))
 		}
 	}
 	start, end, err := calendar.DayRange(from, to)
 	if err != nil {
-		return usageError{err}
+		return base.Usage(err)
 	}
-	cfg, err := loadConfig(e, c)
+	cfg, err := base.LoadConfig(e, c)
 	if err != nil {
 		return err
 	}
@@ -89,9 +95,9 @@ PDF, CSV) from the engine's own store; see `+"`richiamo sla report --help`"+`.`,
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(e.stdout, rep)
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, rep)
 	}
-	rep.WriteText(e.stdout)
+	rep.WriteText(e.Stdout)
 	return nil
 }

@@ -1,16 +1,22 @@
-package main
+// Package serve is the `richiamo serve` command: the engine with its
+// schedule, sender, webhooks and web console, until a signal stops it.
+package serve
 
 import (
 	"context"
 	"fmt"
 	"net"
 
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/engine"
 )
 
-func cmdServe(ctx context.Context, e *env, args []string) error {
-	var c common
-	fs := newFlags(e, "serve", "[--config FILE] [--json]", `
+// Cmd is the `serve` command.
+var Cmd = base.Command{Name: "serve", Summary: "run the schedule, the sender, the webhooks and the web console", Run: cmdServe}
+
+func cmdServe(ctx context.Context, e *base.Env, args []string) error {
+	var c base.Common
+	fs := base.NewFlags(e, "serve", "[--config FILE] [--json]", `
 Run the engine until stopped, with the web console, the webhooks and
 /metrics on web.listen.
 
@@ -36,22 +42,22 @@ them in the web console with the current month and week.
 SIGTERM or Ctrl-C stops it after the sends and calls in flight end and are
 recorded; contacts claimed but not yet called are given back. With --json
 the log is written as JSON lines.`, &c)
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e, c)
+	cfg, err := base.LoadConfig(e, c)
 	if err != nil {
 		return err
 	}
-	if c.json {
+	if c.JSON {
 		// A service reports through its log: --json makes it JSON lines.
 		cfg.Log.Format = "json"
 	}
 	if err := engine.CheckServe(cfg); err != nil {
 		return err
 	}
-	log := engine.NewLogger(e.stderr, cfg)
-	eng, err := engine.New(ctx, cfg, engine.Deps{Now: e.now, Log: log})
+	log := engine.NewLogger(e.Stderr, cfg)
+	eng, err := engine.New(ctx, cfg, engine.Deps{Now: e.Now, Log: log})
 	if err != nil {
 		return err
 	}

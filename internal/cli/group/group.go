@@ -1,4 +1,6 @@
-package main
+// Package group is the `richiamo group` command: sports-medicine visits
+// planned for a club's athletes.
+package group
 
 import (
 	"context"
@@ -6,23 +8,27 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/group"
 )
 
-func cmdGroup(ctx context.Context, e *env, args []string) error {
-	return subcommands(ctx, e, "group", "Sports-medicine bookings for whole clubs.",
-		[]command{
-			{"plan", "plan a club's athletes onto the agreed slots (stores and sends nothing)", groupPlan},
-			{"notify", "tell each athlete of a booked list their visit by SMS, once", groupNotify},
+// Cmd is the `group` command.
+var Cmd = base.Command{Name: "group", Summary: "plan sports-medicine visits for a club's athletes (group plan)", Run: cmdGroup}
+
+func cmdGroup(ctx context.Context, e *base.Env, args []string) error {
+	return base.Subcommands(ctx, e, "group", "Sports-medicine bookings for whole clubs.",
+		[]base.Command{
+			{Name: "plan", Summary: "plan a club's athletes onto the agreed slots (stores and sends nothing)", Run: groupPlan},
+			{Name: "notify", Summary: "tell each athlete of a booked list their visit by SMS, once", Run: groupNotify},
 		}, args)
 }
 
-func groupPlan(_ context.Context, e *env, args []string) error {
+func groupPlan(_ context.Context, e *base.Env, args []string) error {
 	var (
-		c common
+		c base.Common
 		f group.Files
 	)
-	fs := newFlags(e, "group plan", "--athletes FILE --slots FILE [--previous PLAN.json] [--cup-list FILE] [--club-list FILE] [--json]", `
+	fs := base.NewFlags(e, "group plan", "--athletes FILE --slots FILE [--previous PLAN.json] [--cup-list FILE] [--club-list FILE] [--json]", `
 Plan a club's athletes onto the slots agreed with the facility, and print
 the plan; nothing is stored or sent.
 
@@ -52,60 +58,60 @@ CUP, --club-list the club's list of who goes when (CSV, ';').`, &c)
 	fs.StringVar(&f.Previous, "previous", "", "an earlier plan (its --json output), to change only what changed")
 	fs.StringVar(&f.CUPList, "cup-list", "", "write the bookings to make in the CUP to this file")
 	fs.StringVar(&f.ClubList, "club-list", "", "write the club's list of who goes when to this file")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if f.Athletes == "" || f.Slots == "" {
-		return usageError{errors.New("--athletes and --slots are required")}
+		return base.Usage(errors.New("--athletes and --slots are required"))
 	}
-	rep, err := group.PlanFiles(f, e.now())
+	rep, err := group.PlanFiles(f, e.Now())
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(e.stdout, rep)
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, rep)
 	}
-	return rep.WriteText(e.stdout)
+	return rep.WriteText(e.Stdout)
 }
 
-func groupNotify(ctx context.Context, e *env, args []string) error {
+func groupNotify(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c      common
+		c      base.Common
 		booked string
 	)
-	fs := newFlags(e, "group notify", "--booked FILE [--json]", `
+	fs := base.NewFlags(e, "group notify", "--booked FILE [--json]", `
 Once the bookings of a list written by `+"`group plan --cup-list`"+` are in the
 CUP, put in the outbox an SMS to each athlete with a mobile telling them
 the visit's date, time and place; `+"`richiamo serve`"+` sends them. An athlete
 already told of a visit at that time is not told again, so the same list
 may be given twice; a visit already past is left out.`, &c)
 	fs.StringVar(&booked, "booked", "", "the booking list, as group plan --cup-list wrote it")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if booked == "" {
-		return usageError{errors.New("--booked is required")}
+		return base.Usage(errors.New("--booked is required"))
 	}
 	f, err := os.Open(booked)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	_, st, err := openConfigured(ctx, e, c)
+	_, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	n, err := group.Notify(ctx, st, f, booked, e.now())
+	n, err := group.Notify(ctx, st, f, booked, e.Now())
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(e.stdout, n)
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, n)
 	}
-	fmt.Fprintf(e.stdout, "SMS queued: %d; already told: %d; without a mobile: %d; visits past: %d.\n", n.Queued, n.Already, n.NoMobile, n.Past)
+	fmt.Fprintf(e.Stdout, "SMS queued: %d; already told: %d; without a mobile: %d; visits past: %d.\n", n.Queued, n.Already, n.NoMobile, n.Past)
 	for _, r := range n.Rejected {
-		fmt.Fprintf(e.stdout, "  %s\n", r.Error())
+		fmt.Fprintf(e.Stdout, "  %s\n", r.Error())
 	}
 	return nil
 }

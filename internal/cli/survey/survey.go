@@ -1,4 +1,6 @@
-package main
+// Package survey is the `richiamo survey` command: the satisfaction
+// survey's sample, test call and figures.
+package survey
 
 import (
 	"bytes"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/campaigns"
+	"github.com/richiamo/richiamo/internal/cli/base"
 
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/calllog"
@@ -21,23 +24,26 @@ import (
 	"github.com/richiamo/richiamo/internal/voice"
 )
 
-func cmdSurvey(ctx context.Context, e *env, args []string) error {
-	return subcommands(ctx, e, "survey", "The hot satisfaction survey of the day's handled calls.",
-		[]command{
-			{"sample", "draw the sample of a call log, storing and calling nothing", surveySample},
-			{"try", "place one survey call and print the answers", surveyTry},
-			{"figures", "the survey's figures of a month, and its raw answers", surveyFigures},
+// Cmd is the `survey` command.
+var Cmd = base.Command{Name: "survey", Summary: "the satisfaction survey: draw a call log's sample (survey sample)", Run: cmdSurvey}
+
+func cmdSurvey(ctx context.Context, e *base.Env, args []string) error {
+	return base.Subcommands(ctx, e, "survey", "The hot satisfaction survey of the day's handled calls.",
+		[]base.Command{
+			{Name: "sample", Summary: "draw the sample of a call log, storing and calling nothing", Run: surveySample},
+			{Name: "try", Summary: "place one survey call and print the answers", Run: surveyTry},
+			{Name: "figures", Summary: "the survey's figures of a month, and its raw answers", Run: surveyFigures},
 		}, args)
 }
 
-func surveySample(ctx context.Context, e *env, args []string) error {
+func surveySample(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c           common
+		c           base.Common
 		calls, date string
 		seed        string
 		history     bool
 	)
-	fs := newFlags(e, "survey sample", "--calls FILE|GLOB [--date YYYY-MM-DD] [--seed S] [--history] [--json]", `
+	fs := base.NewFlags(e, "survey sample", "--calls FILE|GLOB [--date YYYY-MM-DD] [--seed S] [--history] [--json]", `
 Draw the survey's sample of the phone system's call log, as the engine
 draws it, storing and calling nothing. Each operator's eligible calls of
 the day, in order of end (ties by call id), are numbered 0, 1, 2 …; with
@@ -63,18 +69,18 @@ for one day, {"from", "to", "days": [those objects]} for several.`, &c)
 	fs.StringVar(&date, "date", "", "the day to draw (default: every day in the files)")
 	fs.StringVar(&seed, "seed", "", "the seed (default: RICHIAMO_SURVEY_SEED)")
 	fs.BoolVar(&history, "history", false, "read the do-not-call list, refusals and earlier samples from the store")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if calls == "" {
-		return usageError{errors.New("--calls is required")}
+		return base.Usage(errors.New("--calls is required"))
 	}
 	if date != "" {
 		if _, err := time.ParseInLocation(time.DateOnly, date, calendar.Rome); err != nil {
-			return usageError{fmt.Errorf("--date %q is not YYYY-MM-DD", date)}
+			return base.Usage(fmt.Errorf("--date %q is not YYYY-MM-DD", date))
 		}
 	}
-	cfg, err := loadConfig(e, c)
+	cfg, err := base.LoadConfig(e, c)
 	if err != nil {
 		return err
 	}
@@ -84,10 +90,10 @@ for one day, {"from", "to", "days": [those objects]} for several.`, &c)
 	}
 	files, err := calllog.Files(calls)
 	if err != nil {
-		return usageError{err}
+		return base.Usage(err)
 	}
 	if len(files) == 0 {
-		return usageError{fmt.Errorf("--calls %q: no such file", calls)}
+		return base.Usage(fmt.Errorf("--calls %q: no such file", calls))
 	}
 	mem := &survey.Memory{QuietDays: sc.WithDefaults().QuietDays}
 	if history {
@@ -101,7 +107,7 @@ for one day, {"from", "to", "days": [those objects]} for several.`, &c)
 			return err
 		}
 	}
-	prog := newProgress(e, c.json)
+	prog := base.NewProgress(e, c.JSON)
 	d, err := survey.DrawFiles(sc.WithDefaults(), survey.FromFiles{Files: files, Layout: engine.CallLogLayout(cfg), Date: date,
 		History:  mem,
 		Progress: func(n int) { prog.Printf("%d calls read", n) }})
@@ -109,19 +115,19 @@ for one day, {"from", "to", "days": [those objects]} for several.`, &c)
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(e.stdout, d.JSON())
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, d.JSON())
 	}
-	return d.WriteText(e.stdout)
+	return d.WriteText(e.Stdout)
 }
 
-func surveyTry(ctx context.Context, e *env, args []string) error {
+func surveyTry(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c            common
+		c            base.Common
 		to, operator string
 		scriptPath   string
 	)
-	fs := newFlags(e, "survey try", "--to URI|NUMBER [--operator CODE] [--script FILE] [--json]", `
+	fs := base.NewFlags(e, "survey try", "--to URI|NUMBER [--operator CODE] [--script FILE] [--json]", `
 Place one survey call, as the engine places them, and print what the
 patient answered: through the configured trunk (voice.trunk), or straight
 to a SIP URI when no trunk is set. The interview is campaigns/survey.yaml
@@ -137,61 +143,61 @@ The exit status is 3 when the trunk or this side failed the call.`, &c)
 	fs.StringVar(&to, "to", "", "a SIP URI (sip:user@host:port) or a number to call through the trunk")
 	fs.StringVar(&operator, "operator", "1", "the operator code the introduction names")
 	fs.StringVar(&scriptPath, "script", "", "the interview (default: the built-in campaigns/survey.yaml)")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if to == "" {
-		return usageError{errors.New("--to is required")}
+		return base.Usage(errors.New("--to is required"))
 	}
 	text := campaigns.Survey
 	if scriptPath != "" {
 		var err error
 		if text, err = os.ReadFile(scriptPath); err != nil {
-			return usageError{err}
+			return base.Usage(err)
 		}
 	}
-	cfg, err := loadConfig(e, c)
+	cfg, err := base.LoadConfig(e, c)
 	if err != nil {
 		return err
 	}
 	if cfg.Voice.Trunk.Proxy == "" && !strings.HasPrefix(to, "sip:") && !strings.HasPrefix(to, "sips:") {
-		return usageError{errors.New("--to must be a sip: URI when no trunk is configured (voice.trunk.proxy)")}
+		return base.Usage(errors.New("--to must be a sip: URI when no trunk is configured (voice.trunk.proxy)"))
 	}
 	vc := engine.VoiceConfig(cfg)
-	vc.Log = engine.NewLogger(e.stderr, cfg)
+	vc.Log = engine.NewLogger(e.Stderr, cfg)
 	caller, err := voice.NewCaller(vc)
 	if err != nil {
 		return err
 	}
 	defer caller.Close()
 	sc := engine.SurveyConfig(cfg)
-	res, err := survey.Try(ctx, caller, text, to, operator, e.now(), sc)
+	res, err := survey.Try(ctx, caller, text, to, operator, e.Now(), sc)
 	if err != nil {
 		return err
 	}
-	if c.json {
-		if err := writeJSON(e.stdout, res); err != nil {
+	if c.JSON {
+		if err := base.WriteJSON(e.Stdout, res); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintf(e.stdout, "%s %s", res.Outcome, res.Result)
+		fmt.Fprintf(e.Stdout, "%s %s", res.Outcome, res.Result)
 		for _, a := range res.Answers {
-			fmt.Fprintf(e.stdout, " %s=%s", a.Question, cmp.Or(a.Value, "-"))
+			fmt.Fprintf(e.Stdout, " %s=%s", a.Question, cmp.Or(a.Value, "-"))
 		}
-		fmt.Fprintf(e.stdout, " follow_up=%v\n", res.FollowUp)
+		fmt.Fprintf(e.Stdout, " follow_up=%v\n", res.FollowUp)
 	}
 	if res.Outcome == voice.Congestion || res.Outcome == voice.Failed {
-		return exitError{code: exitCallFailed, error: errors.New(string(res.Outcome) + " " + res.Error)}
+		return base.Exit(base.ExitCallFailed, errors.New(string(res.Outcome)+" "+res.Error))
 	}
 	return nil
 }
 
-func surveyFigures(ctx context.Context, e *env, args []string) error {
+func surveyFigures(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c                        common
+		c                        base.Common
 		month, operator, answers string
 	)
-	fs := newFlags(e, "survey figures", "--month YYYY-MM [--operator CODE] [--answers FILE] [--json]", `
+	fs := base.NewFlags(e, "survey figures", "--month YYYY-MM [--operator CODE] [--answers FILE] [--json]", `
 The survey's figures of a month from the engine's records, per operator
 and for all of them ("*"), per day and for the month: calls handled,
 eligible, sampled, called, completed, partial, refused and expired, the
@@ -204,14 +210,14 @@ month's rows are printed; with --json {"from", "to", "follow_up_below",
 	fs.StringVar(&month, "month", "", "a calendar month")
 	fs.StringVar(&operator, "operator", "", "only this operator's figures")
 	fs.StringVar(&answers, "answers", "", "write the raw answers here as CSV")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	m, err := time.ParseInLocation("2006-01", month, calendar.Rome)
 	if err != nil {
-		return usageError{fmt.Errorf("--month %q is not YYYY-MM", month)}
+		return base.Usage(fmt.Errorf("--month %q is not YYYY-MM", month))
 	}
-	cfg, st, err := openConfigured(ctx, e, c)
+	cfg, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -245,8 +251,8 @@ month's rows are printed; with --json {"from", "to", "follow_up_below",
 			return err
 		}
 	}
-	if c.json {
-		return writeJSON(e.stdout, f)
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, f)
 	}
-	return f.WriteText(e.stdout)
+	return f.WriteText(e.Stdout)
 }

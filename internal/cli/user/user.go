@@ -1,4 +1,5 @@
-package main
+// Package user is the `richiamo user` command: the web console's accounts.
+package user
 
 import (
 	"bufio"
@@ -7,34 +8,37 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/web"
 )
 
+// Cmd is the `user` command.
+var Cmd = base.Command{Name: "user", Summary: "manage the web console's accounts (add, list, disable)", Run: cmdUser}
+
 // stdin is where --password-stdin reads; a variable so that a test can
 // give it a pipe.
 var stdin io.Reader = os.Stdin
 
-var userCommands = []command{
-	{"add", "create a console account", cmdUserAdd},
-	{"list", "list the console accounts", cmdUserList},
-	{"disable", "disable an account and end its sessions", func(ctx context.Context, e *env, args []string) error {
+var userCommands = []base.Command{
+	{Name: "add", Summary: "create a console account", Run: cmdUserAdd},
+	{Name: "list", Summary: "list the console accounts", Run: cmdUserList},
+	{Name: "disable", Summary: "disable an account and end its sessions", Run: func(ctx context.Context, e *base.Env, args []string) error {
 		return cmdUserSetDisabled(ctx, e, args, true)
 	}},
-	{"enable", "enable a disabled account again", func(ctx context.Context, e *env, args []string) error {
+	{Name: "enable", Summary: "enable a disabled account again", Run: func(ctx context.Context, e *base.Env, args []string) error {
 		return cmdUserSetDisabled(ctx, e, args, false)
 	}},
 }
 
-func cmdUser(ctx context.Context, e *env, args []string) error {
-	return subcommands(ctx, e, "user", `
+func cmdUser(ctx context.Context, e *base.Env, args []string) error {
+	return base.Subcommands(ctx, e, "user", `
 Manage the accounts of the web console. Roles: operator, team_leader (an
 operator who also runs campaigns and decides clean-up requests), cup_manager
 (limited to one CUP node, --node), auditor (reads everything, changes
@@ -42,22 +46,13 @@ nothing), admin.
 Every change is written to the console's audit log.`, userCommands, args)
 }
 
-// cliActor names who ran the command in the audit log.
-func cliActor() web.Actor {
-	name := "?"
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
-	return web.Actor{Name: "cli:" + name, Role: "cli"}
-}
-
-func cmdUserAdd(ctx context.Context, e *env, args []string) error {
+func cmdUserAdd(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c                common
+		c                base.Common
 		name, role, node string
 		fromStdin        bool
 	)
-	fs := newFlags(e, "user add", "--name NAME --role ROLE [--node NODE] --password-stdin [--json]", `
+	fs := base.NewFlags(e, "user add", "--name NAME --role ROLE [--node NODE] --password-stdin [--json]", `
 Create a console account. The password is read from the first line of
 standard input (at least 12 characters, at most 72 bytes) and stored only as
 a bcrypt hash; it is never taken as a flag, which would leave it in the shell
@@ -68,25 +63,25 @@ history. Example:
 	fs.StringVar(&role, "role", "", "operator, team_leader, cup_manager, auditor or admin")
 	fs.StringVar(&node, "node", "", "the CUP node a cup_manager is limited to")
 	fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from standard input (required)")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if name == "" {
-		return usageError{errors.New("--name is required")}
+		return base.Usage(errors.New("--name is required"))
 	}
 	r, err := web.ParseRole(role)
 	if err != nil {
-		return usageError{fmt.Errorf("--role: %w", err)}
+		return base.Usage(fmt.Errorf("--role: %w", err))
 	}
 	if !fromStdin {
-		return usageError{errors.New("--password-stdin is required: the password is read from standard input")}
+		return base.Usage(errors.New("--password-stdin is required: the password is read from standard input"))
 	}
 	pw, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && pw != "") {
 		return fmt.Errorf("reading the password from standard input: %w", err)
 	}
 	pw = strings.TrimRight(pw, "\r\n")
-	cfg, st, err := openConfigured(ctx, e, c)
+	cfg, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -96,30 +91,30 @@ history. Example:
 			return err
 		}
 	}
-	u, err := web.AddAccount(ctx, st, web.NewAccount{Name: name, Role: r, Node: node, Password: pw}, cliActor(), e.now())
+	u, err := web.AddAccount(ctx, st, web.NewAccount{Name: name, Role: r, Node: node, Password: pw}, base.CLIActor(), e.Now())
 	var inv *web.InvalidError
 	switch {
 	case errors.Is(err, store.ErrExists):
 		return fmt.Errorf("an account named %q already exists", name)
 	case errors.As(err, &inv):
-		return usageError{errors.New(inv.CLI)}
+		return base.Usage(errors.New(inv.CLI))
 	case err != nil:
 		return err
 	}
-	if c.json {
-		return writeJSON(e.stdout, u)
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, u)
 	}
-	fmt.Fprintf(e.stdout, "account %s created (%s", u.Name, u.Role)
+	fmt.Fprintf(e.Stdout, "account %s created (%s", u.Name, u.Role)
 	if u.Node != "" {
-		fmt.Fprintf(e.stdout, ", node %s", u.Node)
+		fmt.Fprintf(e.Stdout, ", node %s", u.Node)
 	}
-	fmt.Fprintln(e.stdout, ")")
+	fmt.Fprintln(e.Stdout, ")")
 	return nil
 }
 
 // checkNode refuses a CUP node the engine has never heard of, configured
 // or imported: a misspelt node would give a CUP manager an empty console.
-func checkNode(ctx context.Context, e *env, cfg config.Config, st *store.Store, node string) error {
+func checkNode(ctx context.Context, e *base.Env, cfg config.Config, st *store.Store, node string) error {
 	known, err := st.KnownNodes(ctx)
 	if err != nil {
 		return err
@@ -131,22 +126,22 @@ func checkNode(ctx context.Context, e *env, cfg config.Config, st *store.Store, 
 	slices.Sort(known)
 	known = slices.Compact(known)
 	if len(known) == 0 {
-		fmt.Fprintf(e.stderr, "warning: no CUP node is configured or imported yet: check that %q is spelt as in the extracts\n", node)
+		fmt.Fprintf(e.Stderr, "warning: no CUP node is configured or imported yet: check that %q is spelt as in the extracts\n", node)
 		return nil
 	}
 	if !slices.Contains(known, node) {
-		return usageError{fmt.Errorf("--node %q is not a CUP node this engine knows (known: %s)", node, strings.Join(known, ", "))}
+		return base.Usage(fmt.Errorf("--node %q is not a CUP node this engine knows (known: %s)", node, strings.Join(known, ", ")))
 	}
 	return nil
 }
 
-func cmdUserList(ctx context.Context, e *env, args []string) error {
-	var c common
-	fs := newFlags(e, "user list", "[--json]", "List the console accounts with their role, CUP node and state.", &c)
-	if err := parse(fs, args); err != nil {
+func cmdUserList(ctx context.Context, e *base.Env, args []string) error {
+	var c base.Common
+	fs := base.NewFlags(e, "user list", "[--json]", "List the console accounts with their role, CUP node and state.", &c)
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
-	_, st, err := openConfigured(ctx, e, c)
+	_, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -155,14 +150,14 @@ func cmdUserList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(e.stdout, map[string]any{"users": nonNil(us)})
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, map[string]any{"users": base.NonNil(us)})
 	}
 	if len(us) == 0 {
-		fmt.Fprintln(e.stdout, "No accounts. Create one with: richiamo user add --name NAME --role admin --password-stdin")
+		fmt.Fprintln(e.Stdout, "No accounts. Create one with: richiamo user add --name NAME --role admin --password-stdin")
 		return nil
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(e.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tROLE\tNODE\tSTATE\tCREATED")
 	for _, u := range us {
 		state := "active"
@@ -174,37 +169,37 @@ func cmdUserList(ctx context.Context, e *env, args []string) error {
 	return tw.Flush()
 }
 
-func cmdUserSetDisabled(ctx context.Context, e *env, args []string, disabled bool) error {
+func cmdUserSetDisabled(ctx context.Context, e *base.Env, args []string, disabled bool) error {
 	var (
-		c    common
+		c    base.Common
 		name string
 	)
 	verb, about := "enable", "Enable a disabled console account again."
 	if disabled {
 		verb, about = "disable", "Disable a console account: it can no longer sign in, and its open sessions end at once."
 	}
-	fs := newFlags(e, "user "+verb, "--name NAME [--json]", about, &c)
+	fs := base.NewFlags(e, "user "+verb, "--name NAME [--json]", about, &c)
 	fs.StringVar(&name, "name", "", "account name")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if name == "" {
-		return usageError{errors.New("--name is required")}
+		return base.Usage(errors.New("--name is required"))
 	}
-	_, st, err := openConfigured(ctx, e, c)
+	_, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := web.SetAccountDisabled(ctx, st, name, disabled, cliActor(), e.now()); err != nil {
+	if err := web.SetAccountDisabled(ctx, st, name, disabled, base.CLIActor(), e.Now()); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("no account named %q", name)
 		}
 		return err
 	}
-	if c.json {
-		return writeJSON(e.stdout, map[string]any{"name": name, "disabled": disabled})
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, map[string]any{"name": name, "disabled": disabled})
 	}
-	fmt.Fprintf(e.stdout, "account %s %sd\n", name, verb)
+	fmt.Fprintf(e.Stdout, "account %s %sd\n", name, verb)
 	return nil
 }

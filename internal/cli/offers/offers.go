@@ -1,4 +1,6 @@
-package main
+// Package offers is the `richiamo offers` command: freed slots offered to
+// patients booked later.
+package offers
 
 import (
 	"context"
@@ -7,19 +9,23 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/engine"
 	"github.com/richiamo/richiamo/internal/offers"
 	"github.com/richiamo/richiamo/internal/store"
 )
 
-var offersCommands = []command{
-	{"candidates", "rank the patients a slot would be offered to, sending nothing", cmdOffersCandidates},
-	{"free", "declare a freed slot, to be offered from serve's next round", cmdOffersFree},
-	{"list", "the freed slots and what became of them", cmdOffersList},
+// Cmd is the `offers` command.
+var Cmd = base.Command{Name: "offers", Summary: "freed slots offered to patients booked later (offers candidates|free|list)", Run: cmdOffers}
+
+var offersCommands = []base.Command{
+	{Name: "candidates", Summary: "rank the patients a slot would be offered to, sending nothing", Run: cmdOffersCandidates},
+	{Name: "free", Summary: "declare a freed slot, to be offered from serve's next round", Run: cmdOffersFree},
+	{Name: "list", Summary: "the freed slots and what became of them", Run: cmdOffersList},
 }
 
-func cmdOffers(ctx context.Context, e *env, args []string) error {
-	return subcommands(ctx, e, "offers", `
+func cmdOffers(ctx context.Context, e *base.Env, args []string) error {
+	return base.Subcommands(ctx, e, "offers", `
 Freed slots: a slot given up in an agenda is offered in waves to the
 patients of the same agenda booked much later (day 31 for visits, day 61
 for exams), by priority class and waiting time; the first acceptance takes
@@ -27,14 +33,14 @@ it and the booking is moved in the CUP. Times are Europe/Rome wall clock,
 YYYY-MM-DD HH:MM.`, offersCommands, args)
 }
 
-func cmdOffersCandidates(ctx context.Context, e *env, args []string) error {
+func cmdOffersCandidates(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c                        common
+		c                        base.Common
 		nodeName, agenda, at, on string
-		extracts                 multiFlag
+		extracts                 base.MultiFlag
 		limit                    int
 	)
-	fs := newFlags(e, "offers candidates", `--node N --agenda A --slot "YYYY-MM-DD HH:MM" [--on YYYY-MM-DD] [--extract FILE…] [--json]`, `
+	fs := base.NewFlags(e, "offers candidates", `--node N --agenda A --slot "YYYY-MM-DD HH:MM" [--on YYYY-MM-DD] [--extract FILE…] [--json]`, `
 List, in offer order, the candidates for a slot of agenda A on node N: the
 bookings later than the slot whose day is at least offers.min_days_visit
 (visits) or offers.min_days_exam (exams) after --on, reachable by SMS or a
@@ -47,23 +53,23 @@ only the files when --extract is given.`, &c)
 	fs.StringVar(&on, "on", "", "the day of the offer (default today)")
 	fs.Var(&extracts, "extract", "extract file to rank instead of the store (repeatable)")
 	fs.IntVar(&limit, "limit", 50, "the most candidates listed")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if nodeName == "" || agenda == "" || at == "" {
-		return usageError{errors.New("--node, --agenda and --slot are required")}
+		return base.Usage(errors.New("--node, --agenda and --slot are required"))
 	}
 	slot, err := calendar.ParseInstant(at)
 	if err != nil {
-		return usageError{fmt.Errorf("--slot: %w", err)}
+		return base.Usage(fmt.Errorf("--slot: %w", err))
 	}
 	req := offers.CandidateRequest{Node: nodeName, Agenda: agenda, At: slot, Limit: limit}
 	if on != "" {
 		if req.On, err = calendar.ParseDate(on); err != nil {
-			return usageError{fmt.Errorf("--on: %w", err)}
+			return base.Usage(fmt.Errorf("--on: %w", err))
 		}
 	}
-	cfg, st, err := openConfigured(ctx, e, c)
+	cfg, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -74,11 +80,11 @@ only the files when --extract is given.`, &c)
 			return err
 		}
 		for _, r := range rejs {
-			fmt.Fprintf(e.stderr, "%s:%d: %s %s\n", r.File, r.Line, r.Reason, r.Detail)
+			fmt.Fprintf(e.Stderr, "%s:%d: %s %s\n", r.File, r.Line, r.Reason, r.Detail)
 		}
 		req.Bookings = bs
 	}
-	svc, err := engine.NewOffers(cfg, st, nil, nil, e.now, "")
+	svc, err := engine.NewOffers(cfg, st, nil, nil, e.Now, "")
 	if err != nil {
 		return err
 	}
@@ -86,16 +92,16 @@ only the files when --extract is given.`, &c)
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(e.stdout, rk)
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, rk)
 	}
-	fmt.Fprintf(e.stdout, "slot %s, service type %q: candidates booked from day %d after the offer (%s on)\n",
+	fmt.Fprintf(e.Stdout, "slot %s, service type %q: candidates booked from day %d after the offer (%s on)\n",
 		calendar.Minute(rk.Slot), rk.ServiceType, rk.MinDays, rk.From.In(calendar.Rome).Format(time.DateOnly))
 	if len(rk.Candidates) == 0 {
-		fmt.Fprintln(e.stdout, "no candidates")
+		fmt.Fprintln(e.Stdout, "no candidates")
 	}
 	for i, cd := range rk.Candidates {
-		fmt.Fprintf(e.stdout, "%3d  %s %s  %s  priority %-4s booked on %-10s  by %s\n", i+1, cd.Node, cd.Code, calendar.Minute(cd.At),
+		fmt.Fprintf(e.Stdout, "%3d  %s %s  %s  priority %-4s booked on %-10s  by %s\n", i+1, cd.Node, cd.Code, calendar.Minute(cd.At),
 			orDash(cd.Priority), orDash(cd.BookedOn), cd.Channel)
 	}
 	return nil
@@ -108,12 +114,12 @@ func orDash(s string) string {
 	return s
 }
 
-func cmdOffersFree(ctx context.Context, e *env, args []string) error {
+func cmdOffersFree(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c                    common
+		c                    base.Common
 		nodeName, agenda, at string
 	)
-	fs := newFlags(e, "offers free", `--node N --agenda A --at "YYYY-MM-DD HH:MM" [--json]`, `
+	fs := base.NewFlags(e, "offers free", `--node N --agenda A --at "YYYY-MM-DD HH:MM" [--json]`, `
 Declare a freed slot of agenda A on node N at the time given: serve offers it
 from its next round, inside the contact hours and until offers.cutoff
 working days before it. Its service type and facility are those of the
@@ -121,22 +127,22 @@ agenda's bookings in the store.`, &c)
 	fs.StringVar(&nodeName, "node", "", "the CUP node")
 	fs.StringVar(&agenda, "agenda", "", "the agenda's code")
 	fs.StringVar(&at, "at", "", "the slot's date and time")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if nodeName == "" || agenda == "" || at == "" {
-		return usageError{errors.New("--node, --agenda and --at are required")}
+		return base.Usage(errors.New("--node, --agenda and --at are required"))
 	}
 	t, err := calendar.ParseInstant(at)
 	if err != nil {
-		return usageError{fmt.Errorf("--at: %w", err)}
+		return base.Usage(fmt.Errorf("--at: %w", err))
 	}
-	cfg, st, err := openConfigured(ctx, e, c)
+	cfg, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	svc, err := engine.NewOffers(cfg, st, nil, nil, e.now, "")
+	svc, err := engine.NewOffers(cfg, st, nil, nil, e.Now, "")
 	if err != nil {
 		return err
 	}
@@ -145,19 +151,19 @@ agenda's bookings in the store.`, &c)
 		return err
 	}
 	l := slotLineOf(sl)
-	if c.json {
-		return writeJSON(e.stdout, map[string]any{"slot": l, "added": added})
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, map[string]any{"slot": l, "added": added})
 	}
 	if !added {
-		fmt.Fprintf(e.stdout, "slot %d was already declared: %s\n", l.ID, l)
+		fmt.Fprintf(e.Stdout, "slot %d was already declared: %s\n", l.ID, l)
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "slot %d declared: %s; offers stand until %s\n", l.ID, l, calendar.Minute(l.CutoffAt))
+	fmt.Fprintf(e.Stdout, "slot %d declared: %s; offers stand until %s\n", l.ID, l, calendar.Minute(l.CutoffAt))
 	return nil
 }
 
-// slotLine is a freed slot as the commands print it.
-type slotLine struct {
+// SlotLine is a freed slot as the commands print it.
+type SlotLine struct {
 	ID          int64     `json:"id"`
 	Node        string    `json:"node"`
 	Agenda      string    `json:"agenda"`
@@ -170,54 +176,54 @@ type slotLine struct {
 	CutoffAt    time.Time `json:"cutoff_at"`
 }
 
-func slotLineOf(s store.FreedSlot) slotLine {
-	return slotLine{ID: s.ID, Node: s.Node, Agenda: s.Agenda, At: s.Time(), ServiceType: s.ServiceType, Source: s.Source,
+func slotLineOf(s store.FreedSlot) SlotLine {
+	return SlotLine{ID: s.ID, Node: s.Node, Agenda: s.Agenda, At: s.Time(), ServiceType: s.ServiceType, Source: s.Source,
 		Status: s.Status, Waves: s.Waves, FreedAt: store.FromMillis(s.FreedAt).In(calendar.Rome), CutoffAt: store.FromMillis(s.CutoffAt).In(calendar.Rome)}
 }
 
-func (l slotLine) String() string {
+func (l SlotLine) String() string {
 	return fmt.Sprintf("%s %s %s (%s, %s), %s after %d waves", l.Node, l.Agenda, calendar.Minute(l.At), orDash(l.ServiceType), l.Source, l.Status, l.Waves)
 }
 
-func cmdOffersList(ctx context.Context, e *env, args []string) error {
+func cmdOffersList(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c    common
+		c    base.Common
 		days int
 	)
-	fs := newFlags(e, "offers list", "[--days N] [--json]", `
+	fs := base.NewFlags(e, "offers list", "[--days N] [--json]", `
 List the slots freed in the last N days, the latest first, with their state:
 open (being offered), taken (an acceptance won; the move is asked of the
 CUP), moved, lost (the CUP had given it away), expired (nobody took it
 before the cutoff).`, &c)
 	fs.IntVar(&days, "days", 30, "how many days back")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if days < 1 || days > 3660 {
-		return usageError{fmt.Errorf("--days %d is not between 1 and 3660", days)}
+		return base.Usage(fmt.Errorf("--days %d is not between 1 and 3660", days))
 	}
-	_, st, err := openConfigured(ctx, e, c)
+	_, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	now := e.now()
+	now := e.Now()
 	ss, err := st.FreedSlots(ctx, now.AddDate(0, 0, -days), now.Add(time.Minute), 1000)
 	if err != nil {
 		return err
 	}
-	lines := make([]slotLine, len(ss))
+	lines := make([]SlotLine, len(ss))
 	for i, s := range ss {
 		lines[i] = slotLineOf(s)
 	}
-	if c.json {
-		return writeJSON(e.stdout, map[string][]slotLine{"slots": lines})
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, map[string][]SlotLine{"slots": lines})
 	}
 	if len(lines) == 0 {
-		fmt.Fprintln(e.stdout, "no freed slots")
+		fmt.Fprintln(e.Stdout, "no freed slots")
 	}
 	for _, l := range lines {
-		fmt.Fprintf(e.stdout, "%d  %s  (freed %s)\n", l.ID, l, calendar.Minute(l.FreedAt))
+		fmt.Fprintf(e.Stdout, "%d  %s  (freed %s)\n", l.ID, l, calendar.Minute(l.FreedAt))
 	}
 	return nil
 }

@@ -1,4 +1,6 @@
-package main
+// Package maintenance is the `richiamo maintenance` command: maintenance
+// windows excluded from continuity.
+package maintenance
 
 import (
 	"context"
@@ -9,24 +11,28 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/calendar"
+	"github.com/richiamo/richiamo/internal/cli/base"
 	"github.com/richiamo/richiamo/internal/store"
 )
 
-var maintenanceCommands = []command{
-	{"add", "declare a maintenance window", cmdMaintenanceAdd},
-	{"list", "the declared maintenance windows", cmdMaintenanceList},
-	{"remove", "withdraw a maintenance window", cmdMaintenanceRemove},
+// Cmd is the `maintenance` command.
+var Cmd = base.Command{Name: "maintenance", Summary: "declare maintenance windows excluded from continuity (maintenance add|list|remove)", Run: cmdMaintenance}
+
+var maintenanceCommands = []base.Command{
+	{Name: "add", Summary: "declare a maintenance window", Run: cmdMaintenanceAdd},
+	{Name: "list", Summary: "the declared maintenance windows", Run: cmdMaintenanceList},
+	{Name: "remove", Summary: "withdraw a maintenance window", Run: cmdMaintenanceRemove},
 }
 
-func cmdMaintenance(ctx context.Context, e *env, args []string) error {
-	return subcommands(ctx, e, "maintenance", `
+func cmdMaintenance(ctx context.Context, e *base.Env, args []string) error {
+	return base.Subcommands(ctx, e, "maintenance", `
 Maintenance windows: the minutes they cover are left out of the continuity
 service level (minutes working ÷ total minutes, 24×7). Times are Europe/Rome
 wall clock, YYYY-MM-DD HH:MM, or RFC 3339.`, maintenanceCommands, args)
 }
 
-// maintenanceLine is one window as the commands print it.
-type maintenanceLine struct {
+// Line is one window as the commands print it.
+type Line struct {
 	ID         int64     `json:"id"`
 	From       time.Time `json:"from"`
 	To         time.Time `json:"to"`
@@ -36,22 +42,22 @@ type maintenanceLine struct {
 	DeclaredAt time.Time `json:"declared_at"`
 }
 
-func lineOf(m store.Maintenance) maintenanceLine {
-	return maintenanceLine{ID: m.ID, From: m.From.In(calendar.Rome), To: m.To.In(calendar.Rome), Minutes: m.To.Sub(m.From).Minutes(),
+func lineOf(m store.Maintenance) Line {
+	return Line{ID: m.ID, From: m.From.In(calendar.Rome), To: m.To.In(calendar.Rome), Minutes: m.To.Sub(m.From).Minutes(),
 		Reason: m.Reason, DeclaredBy: m.DeclaredBy, DeclaredAt: m.DeclaredAt.In(calendar.Rome)}
 }
 
-func (l maintenanceLine) String() string {
+func (l Line) String() string {
 	return fmt.Sprintf("%d  %s – %s  %g min  %s (declared by %s on %s)", l.ID, calendar.Minute(l.From), calendar.Minute(l.To), l.Minutes,
 		l.Reason, l.DeclaredBy, calendar.Minute(l.DeclaredAt))
 }
 
-func cmdMaintenanceAdd(ctx context.Context, e *env, args []string) error {
+func cmdMaintenanceAdd(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c                    common
+		c                    base.Common
 		from, to, reason, by string
 	)
-	fs := newFlags(e, "maintenance add", "--from TIME --to TIME --reason TEXT [--by NAME] [--json]", `
+	fs := base.NewFlags(e, "maintenance add", "--from TIME --to TIME --reason TEXT [--by NAME] [--json]", `
 Declare a maintenance window from --from up to --to: its minutes are left
 out of the continuity level. TIME is YYYY-MM-DD HH:MM in Europe/Rome (quote
 it) or RFC 3339. Windows are kept with who declared them and when, for the
@@ -60,76 +66,76 @@ Region's audit.`, &c)
 	fs.StringVar(&to, "to", "", "the window's end (excluded)")
 	fs.StringVar(&reason, "reason", "", "why (shown in the reports)")
 	fs.StringVar(&by, "by", "", "who declares it (default: $USER)")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	if from == "" || to == "" || strings.TrimSpace(reason) == "" {
-		return usageError{errors.New("--from, --to and --reason are required")}
+		return base.Usage(errors.New("--from, --to and --reason are required"))
 	}
 	f, err := calendar.ParseInstant(from)
 	if err != nil {
-		return usageError{fmt.Errorf("--from: %w", err)}
+		return base.Usage(fmt.Errorf("--from: %w", err))
 	}
 	t, err := calendar.ParseInstant(to)
 	if err != nil {
-		return usageError{fmt.Errorf("--to: %w", err)}
+		return base.Usage(fmt.Errorf("--to: %w", err))
 	}
 	if !t.After(f) {
-		return usageError{fmt.Errorf("--to %s is not after --from %s: a maintenance window must end after it starts", calendar.Minute(t), calendar.Minute(f))}
+		return base.Usage(fmt.Errorf("--to %s is not after --from %s: a maintenance window must end after it starts", calendar.Minute(t), calendar.Minute(f)))
 	}
 	if by == "" {
-		by = e.getenv("USER")
+		by = e.Getenv("USER")
 	}
 	if by == "" {
-		return usageError{errors.New("--by is required when $USER is not set")}
+		return base.Usage(errors.New("--by is required when $USER is not set"))
 	}
-	_, st, err := openConfigured(ctx, e, c)
+	_, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	m := store.Maintenance{From: f, To: t, Reason: strings.TrimSpace(reason), DeclaredBy: by, DeclaredAt: e.now()}
+	m := store.Maintenance{From: f, To: t, Reason: strings.TrimSpace(reason), DeclaredBy: by, DeclaredAt: e.Now()}
 	if m.ID, err = st.AddMaintenance(ctx, m); err != nil {
 		return err
 	}
 	l := lineOf(m)
-	if c.json {
-		return writeJSON(e.stdout, l)
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, l)
 	}
-	fmt.Fprintf(e.stdout, "maintenance window %d declared: %s – %s (Europe/Rome), %g minutes: %s\n", l.ID, calendar.Minute(l.From), calendar.Minute(l.To), l.Minutes, l.Reason)
+	fmt.Fprintf(e.Stdout, "maintenance window %d declared: %s – %s (Europe/Rome), %g minutes: %s\n", l.ID, calendar.Minute(l.From), calendar.Minute(l.To), l.Minutes, l.Reason)
 	return nil
 }
 
-func cmdMaintenanceList(ctx context.Context, e *env, args []string) error {
+func cmdMaintenanceList(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c        common
+		c        base.Common
 		from, to string
 	)
-	fs := newFlags(e, "maintenance list", "[--from D] [--to D] [--json]", `
+	fs := base.NewFlags(e, "maintenance list", "[--from D] [--to D] [--json]", `
 List the maintenance windows that overlap [--from, --to), by start: every
 window when neither is given. D is a date YYYY-MM-DD (--to includes that
 day), or a time as maintenance add takes it.`, &c)
 	fs.StringVar(&from, "from", "", "list windows ending after this")
 	fs.StringVar(&to, "to", "", "list windows starting before this")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	var f, t time.Time
 	var err error
 	if from != "" {
 		if f, err = calendar.ParseBound(from, false); err != nil {
-			return usageError{fmt.Errorf("--from: %w", err)}
+			return base.Usage(fmt.Errorf("--from: %w", err))
 		}
 	}
 	if to != "" {
 		if t, err = calendar.ParseBound(to, true); err != nil {
-			return usageError{fmt.Errorf("--to: %w", err)}
+			return base.Usage(fmt.Errorf("--to: %w", err))
 		}
 	}
 	if !f.IsZero() && !t.IsZero() && !t.After(f) {
-		return usageError{fmt.Errorf("--to %s is not after --from %s", to, from)}
+		return base.Usage(fmt.Errorf("--to %s is not after --from %s", to, from))
 	}
-	_, st, err := openConfigured(ctx, e, c)
+	_, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -138,40 +144,40 @@ day), or a time as maintenance add takes it.`, &c)
 	if err != nil {
 		return err
 	}
-	lines := make([]maintenanceLine, len(ms))
+	lines := make([]Line, len(ms))
 	for i, m := range ms {
 		lines[i] = lineOf(m)
 	}
-	if c.json {
-		return writeJSON(e.stdout, map[string][]maintenanceLine{"maintenance": lines})
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, map[string][]Line{"maintenance": lines})
 	}
 	if len(lines) == 0 {
-		fmt.Fprintln(e.stdout, "no maintenance windows")
+		fmt.Fprintln(e.Stdout, "no maintenance windows")
 		return nil
 	}
 	for _, l := range lines {
-		fmt.Fprintln(e.stdout, l)
+		fmt.Fprintln(e.Stdout, l)
 	}
 	return nil
 }
 
-func cmdMaintenanceRemove(ctx context.Context, e *env, args []string) error {
+func cmdMaintenanceRemove(ctx context.Context, e *base.Env, args []string) error {
 	var (
-		c  common
+		c  base.Common
 		id string
 	)
-	fs := newFlags(e, "maintenance remove", "--id N [--json]", `
+	fs := base.NewFlags(e, "maintenance remove", "--id N [--json]", `
 Withdraw maintenance window N (maintenance list shows the ids): its minutes
 count again in the continuity level.`, &c)
 	fs.StringVar(&id, "id", "", "the window's id")
-	if err := parse(fs, args); err != nil {
+	if err := base.Parse(fs, args); err != nil {
 		return err
 	}
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil || n <= 0 {
-		return usageError{errors.New("--id N is required (a window's id, from maintenance list)")}
+		return base.Usage(errors.New("--id N is required (a window's id, from maintenance list)"))
 	}
-	_, st, err := openConfigured(ctx, e, c)
+	_, st, err := base.OpenConfigured(ctx, e, c)
 	if err != nil {
 		return err
 	}
@@ -182,9 +188,9 @@ count again in the continuity level.`, &c)
 		}
 		return err
 	}
-	if c.json {
-		return writeJSON(e.stdout, map[string]any{"removed": n})
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, map[string]any{"removed": n})
 	}
-	fmt.Fprintf(e.stdout, "maintenance window %d removed\n", n)
+	fmt.Fprintf(e.Stdout, "maintenance window %d removed\n", n)
 	return nil
 }
