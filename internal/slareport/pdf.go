@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/go-pdf/fpdf"
+
+	"github.com/richiamo/richiamo/internal/survey"
 )
 
 // PDF writes the report as an A4 PDF. Figures link to the contacts behind
@@ -181,10 +183,42 @@ func (r *Report) PDF(w io.Writer, links Links) error {
 		}
 		d.note("Un posto accettato è spostato solo quando il CUP conferma lo spostamento; il tempo va dalla liberazione all'accettazione dei posti spostati.")
 	}
+	if sv := r.Survey; sv != nil {
+		d.surveySection(sv)
+	}
 	if err := f.Error(); err != nil {
 		return fmt.Errorf("slareport: pdf: %w", err)
 	}
 	return f.Output(w)
+}
+
+// surveySection writes the satisfaction survey's figures: the calls, then
+// each question's mean and share of insufficient ratings.
+func (d *pdfDoc) surveySection(sv *SurveySection) {
+	d.need(40)
+	d.heading("Misurazione a caldo della soddisfazione")
+	name := func(op string) string {
+		if op == survey.AllOperators {
+			return "Tutti"
+		}
+		return op
+	}
+	cc := []float64{28, 19, 19, 19, 19, 19, 19, 19, 19}
+	d.row(cc, true, "", "Operatore", "Gestite", "Idonee", "Estratte", "Chiamate", "Complete", "Parziali", "Scadute", "Ricontatti")
+	for _, o := range sv.Operators {
+		d.row(cc, false, "", name(o.Operator), strconv.Itoa(o.Handled), strconv.Itoa(o.Eligible), strconv.Itoa(o.Sampled), strconv.Itoa(o.Called),
+			strconv.Itoa(o.Completed), strconv.Itoa(o.Partial), strconv.Itoa(o.Expired), strconv.Itoa(o.FollowUpsOpened)+" / "+strconv.Itoa(o.FollowUpsClosed))
+	}
+	d.f.Ln(2)
+	qc := []float64{28, 38, 38, 38, 38}
+	d.row(qc, true, "", "Operatore", "Servizio", "Cortesia", "Competenza", "Problema risolto")
+	for _, o := range sv.Operators {
+		d.row(qc, false, "", name(o.Operator), surveyMean(o, "servizio"), surveyMean(o, "cortesia"), surveyMean(o, "competenza"), surveyMean(o, "risolto"))
+	}
+	d.note(fmt.Sprintf("Campione sistematico di una chiamata idonea ogni %d per ciascun operatore, richiamata da %d a %d minuti dopo la fine della chiamata; "+
+		"una chiamata non fatta in tempo è scaduta. Voti da 1 a 5; tra parentesi la quota di voti insufficienti (sotto %d). "+
+		"Ricontatti: aperti / chiusi per i voti insufficienti. Le risposte grezze: richiamo survey figures --month AAAA-MM --answers FILE.",
+		sv.K, sv.DelayMin, sv.MaxDelayMin, sv.Below))
 }
 
 type pdfDoc struct {

@@ -3,6 +3,9 @@ package slareport
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/store/storetest"
 	"github.com/richiamo/richiamo/internal/survey"
+	"github.com/richiamo/richiamo/internal/testkit"
 )
 
 // TestTheMonthlyReportHasTheSurveySection seeds a month with two handled
@@ -82,6 +86,28 @@ func TestTheMonthlyReportHasTheSurveySection(t *testing.T) {
 	for _, want := range []string{"survey,*,handled,2\n", "survey,*,servizio_mean,2\n", "survey,042,expired,", "survey,*,risolto_1,1\n"} {
 		if !strings.Contains(csv.String(), want) {
 			t.Errorf("the CSV lacks %q", want)
+		}
+	}
+	// The PDF has the section too.
+	pdftotext := testkit.Need(t, "pdftotext")
+	var pdf bytes.Buffer
+	if err := rep.PDF(&pdf, nil); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "report.pdf")
+	if err := os.WriteFile(in, pdf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, "-layout", in, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(strings.Join(strings.Fields(string(out)), " "), " / ", "/")
+	for _, want := range []string{"Misurazione a caldo della soddisfazione", "Operatore Gestite Idonee Estratte Chiamate Complete Parziali Scadute Ricontatti",
+		"Tutti 2 2 2 1 1 0 1 0/0", "117 1 1 1 0 0 0 1 0/0", "Servizio Cortesia Competenza Problema risolto", "2,00 (100,00% insuff.) 5,00 (0,00% insuff.)",
+		"una chiamata idonea ogni 10", "da 5 a 120 minuti"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the PDF lacks %q:\n%s", want, out)
 		}
 	}
 	// Without the survey, no section.

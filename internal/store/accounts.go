@@ -14,10 +14,13 @@ var ErrExists = errors.New("store: already exists")
 
 // User is a console account.
 type User struct {
-	ID           int64  `db:"id" json:"id"`
-	Name         string `db:"name" json:"name"`
-	Role         string `db:"role" json:"role"`
-	Node         string `db:"node" json:"node,omitempty"`
+	ID   int64  `db:"id" json:"id"`
+	Name string `db:"name" json:"name"`
+	Role string `db:"role" json:"role"`
+	Node string `db:"node" json:"node,omitempty"`
+	// OperatorCode is the code the operator announces on inbound calls,
+	// as the call log gives it; "" for an account that is no operator.
+	OperatorCode string `db:"operator_code" json:"operator_code,omitempty"`
 	PasswordHash string `db:"password_hash" json:"-"`
 	Disabled     bool   `db:"disabled" json:"disabled"`
 	CreatedAt    int64  `db:"created_at" json:"-"`
@@ -31,6 +34,7 @@ type userRow struct {
 	Name         string `db:"name"`
 	Role         string `db:"role"`
 	Node         string `db:"node"`
+	OperatorCode string `db:"operator_code"`
 	PasswordHash string `db:"password_hash"`
 	Disabled     int64  `db:"disabled"`
 	CreatedAt    int64  `db:"created_at"`
@@ -38,17 +42,17 @@ type userRow struct {
 }
 
 func (r userRow) user() User {
-	return User{ID: r.ID, Name: r.Name, Role: r.Role, Node: r.Node, PasswordHash: r.PasswordHash,
+	return User{ID: r.ID, Name: r.Name, Role: r.Role, Node: r.Node, OperatorCode: r.OperatorCode, PasswordHash: r.PasswordHash,
 		Disabled: r.Disabled != 0, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
-const userCols = `id, name, role, node, password_hash, disabled, created_at, updated_at`
+const userCols = `id, name, role, node, operator_code, password_hash, disabled, created_at, updated_at`
 
 // CreateUser adds an account; a name already taken gives ErrExists.
 func (s *Store) CreateUser(ctx context.Context, u User, now time.Time) (int64, error) {
 	var ids []int64
-	err := s.db.SelectContext(ctx, &ids, s.rebind(`INSERT INTO users (name, role, node, password_hash, disabled, created_at, updated_at)
-		VALUES (?, ?, ?, ?, 0, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING id`), u.Name, u.Role, u.Node, u.PasswordHash, ms(now), ms(now))
+	err := s.db.SelectContext(ctx, &ids, s.rebind(`INSERT INTO users (name, role, node, operator_code, password_hash, disabled, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING id`), u.Name, u.Role, u.Node, u.OperatorCode, u.PasswordHash, ms(now), ms(now))
 	if err != nil {
 		return 0, fmt.Errorf("store: create user: %w", err)
 	}
@@ -87,6 +91,19 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 		out[i] = r.user()
 	}
 	return out, nil
+}
+
+// SetUserOperatorCode sets the operator's code of an account ("" clears
+// it).
+func (s *Store) SetUserOperatorCode(ctx context.Context, id int64, code string, now time.Time) error {
+	res, err := s.db.ExecContext(ctx, s.rebind(`UPDATE users SET operator_code = ?, updated_at = ? WHERE id = ?`), code, ms(now), id)
+	if err != nil {
+		return fmt.Errorf("store: set operator code: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: user %d: %w", id, ErrNotFound)
+	}
+	return nil
 }
 
 // SetUserDisabled disables or re-enables an account. Disabling also ends its

@@ -91,17 +91,19 @@ const (
 	permFileCleanUp   // ask for a clean-up of an agenda of one's node
 	permDecideCleanUp // accept or refuse a clean-up request
 	permLive          // the Region's live view
+	permSurvey        // the satisfaction survey's figures, an operator's own
+	permSurveyAll     // every operator's survey figures
 )
 
 var rolePerms = map[Role][]perm{
 	RoleOperator: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels,
-		permWork, permCampaigns},
+		permWork, permCampaigns, permSurvey},
 	RoleTeamLeader: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels,
 		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp, permLive},
 	RoleCUPManager: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permCleanUps, permFileCleanUp},
-	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers, permLevels, permCampaigns, permCleanUps, permLive},
+	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers, permLevels, permCampaigns, permCleanUps, permLive, permSurvey, permSurveyAll},
 	RoleAdmin: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permAudit, permUsers, permManageUsers, permLevels,
-		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp, permLive},
+		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp, permLive, permSurvey, permSurveyAll},
 }
 
 // account is the signed-in user.
@@ -286,11 +288,12 @@ const (
 	actionContacts     = "contacts"
 	actionCampaign     = "campaign_state"
 	actionCleanUp      = "clean_up"
+	actionOperatorCode = "user_operator_code"
 )
 
 // auditActions are offered as filters of the audit log, in this order.
 var auditActions = []string{actionLoginOK, actionLoginFailed, actionLoginBlocked, actionLogout, actionExport, actionSearch,
-	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts, actionCampaign, actionCleanUp}
+	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts, actionCampaign, actionCleanUp, actionOperatorCode}
 
 var actionLabels = map[string]string{
 	actionLoginOK:      "accesso riuscito",
@@ -310,6 +313,7 @@ var actionLabels = map[string]string{
 	actionContacts:     "contatti dietro una cifra dei livelli di servizio",
 	actionCampaign:     "campagna avviata o messa in pausa",
 	actionCleanUp:      "richiesta di pulitura",
+	actionOperatorCode: "codice operatore di un utente",
 }
 
 func audit(ctx context.Context, st AccountStore, by Actor, now time.Time, action, target, detail string) error {

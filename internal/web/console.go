@@ -30,6 +30,7 @@ import (
 	"github.com/richiamo/richiamo/internal/job"
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/survey"
 	"github.com/richiamo/richiamo/internal/worklist"
 )
 
@@ -106,6 +107,9 @@ type Config struct {
 	// CleanUpScript is the call script of the clean-up campaigns an
 	// accepted request makes; the shipped recall script when empty.
 	CleanUpScript job.Script
+	// Survey is the satisfaction survey's settings the figures are
+	// counted with; the zero value is the defaults.
+	Survey survey.Config
 }
 
 // Defaults.
@@ -298,6 +302,10 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.route(mux, "POST /utenti/{id}/riattiva", permManageUsers, c.enableUser)
 
 	c.route(mux, "GET /registro", permAudit, c.auditLog)
+
+	c.route(mux, "GET /questionario", permSurvey, c.surveyPage)
+	c.route(mux, "GET /questionario/risposte.csv", permSurvey, c.surveyAnswersCSV)
+	c.route(mux, "POST /utenti/{id}/codice-operatore", permManageUsers, c.setOperatorCode)
 
 	if c.cfg.Levels != nil {
 		mux.Handle("GET /static/livelli.css", c.headers(http.HandlerFunc(serveReportCSS), true))

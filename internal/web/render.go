@@ -26,6 +26,7 @@ var pageNames = []string{
 	"livelli", "livello", "livelli-contatti",
 	"lavoro", "lavoro-elemento", "lavoro-cerca",
 	"campagne", "campagna", "pulizie", "pulizia", "tempo-reale",
+	"questionario",
 }
 
 func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
@@ -60,6 +61,7 @@ var nav = []struct {
 	{"/pulizie", "Richieste di pulitura", permCleanUps},
 	{"/posta", "Posta operatori", permInbox},
 	{"/livelli", "Livelli di servizio", permLevels},
+	{"/questionario", "Questionario di gradimento", permSurvey},
 	{"/utenti", "Utenti", permUsers},
 	{"/registro", "Registro attività", permAudit},
 }
@@ -144,6 +146,8 @@ var notices = map[string]string{
 	"utente":      "Utente creato.",
 	"disattivato": "Utente disattivato: le sue sessioni sono state chiuse.",
 	"riattivato":  "Utente riattivato.",
+
+	"codice-operatore": "Codice operatore aggiornato.",
 
 	"campagna-avviata":  "Campagna avviata: il dialer la chiama nell'orario di servizio.",
 	"campagna-in-pausa": "Campagna in pausa: nessuna nuova chiamata; quelle in corso finiscono normalmente.",
@@ -326,7 +330,12 @@ var funcs = template.FuncMap{
 		}
 		return a
 	},
-	"role":      func(r string) string { return Role(r).Label() },
+	"role":     func(r string) string { return Role(r).Label() },
+	"question": questionLabel,
+	"share": func(v float64) string {
+		return strings.Replace(strconv.FormatFloat(100*v, 'f', 0, 64), ".", ",", 1) + "%"
+	},
+	"mean":      func(v float64) string { return strings.Replace(strconv.FormatFloat(v, 'f', 2, 64), ".", ",", 1) },
 	"errorText": sms.ErrorText,
 	"mask":      phone.Mask,
 	"join":      strings.Join,

@@ -21,6 +21,7 @@ type Store interface {
 	campaignStore
 	cleanUpStore
 	liveStore
+	surveyStore
 	// Ping and SchemaCurrent decide readiness.
 	Ping(ctx context.Context) error
 	SchemaCurrent(ctx context.Context) error
