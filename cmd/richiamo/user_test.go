@@ -60,3 +60,34 @@ func TestUserAddSpeaksTheCLIsLanguage(t *testing.T) {
 		}
 	}
 }
+
+func TestUserCodeSetsTheOperatorsCodeAndRefusesABadOne(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, twiliotest.Options{})
+	cmd := c.cmd("user", "add", "--config", c.config, "--name", "mrossi", "--role", "operator", "--password-stdin")
+	cmd.Stdin = strings.NewReader("una-password-lunga\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+	if out, err := c.cmd("user", "code", "--config", c.config, "--name", "mrossi", "--code", "042").CombinedOutput(); err != nil || !strings.Contains(string(out), "announces operator's code 042") {
+		t.Fatalf("user code: %v\n%s", err, out)
+	}
+	out, err := c.cmd("user", "list", "--config", c.config, "--json").Output()
+	if err != nil || !strings.Contains(string(out), `"operator_code": "042"`) {
+		t.Fatalf("user list after the code: %v\n%s", err, out)
+	}
+	for args, want := range map[string]string{
+		"--name mrossi --code 0/42":        "the operator's code may hold only letters, digits, '-' and '_'",
+		"--name nessuno --code 042":        `no account is named "nessuno"`,
+		"--name mrossi":                    "--code is required (or --clear to remove it)",
+		"--name mrossi --code 042 --clear": "--code and --clear go one without the other",
+	} {
+		out, err := c.cmd(append([]string{"user", "code", "--config", c.config}, strings.Fields(args)...)...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), want) {
+			t.Errorf("user code %s: %v\n%s\nwant %q", args, err, out, want)
+		}
+	}
+	if out, err := c.cmd("user", "code", "--config", c.config, "--name", "mrossi", "--clear").CombinedOutput(); err != nil || !strings.Contains(string(out), "has no operator's code now") {
+		t.Fatalf("user code --clear: %v\n%s", err, out)
+	}
+}

@@ -29,6 +29,7 @@ var stdin io.Reader = os.Stdin
 var userCommands = []base.Command{
 	{Name: "add", Summary: "create a console account", Run: cmdUserAdd},
 	{Name: "list", Summary: "list the console accounts", Run: cmdUserList},
+	{Name: "code", Summary: "set the code an operator announces on inbound calls", Run: cmdUserCode},
 	{Name: "disable", Summary: "disable an account and end its sessions", Run: func(ctx context.Context, e *base.Env, args []string) error {
 		return cmdUserSetDisabled(ctx, e, args, true)
 	}},
@@ -158,13 +159,13 @@ func cmdUserList(ctx context.Context, e *base.Env, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROLE\tNODE\tSTATE\tCREATED")
+	fmt.Fprintln(tw, "NAME\tROLE\tNODE\tCODE\tSTATE\tCREATED")
 	for _, u := range us {
 		state := "active"
 		if u.Disabled {
 			state = "disabled"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, u.Node, state, calendar.Minute(store.FromMillis(u.CreatedAt)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, u.Node, u.OperatorCode, state, calendar.Minute(store.FromMillis(u.CreatedAt)))
 	}
 	return tw.Flush()
 }
@@ -201,5 +202,58 @@ func cmdUserSetDisabled(ctx context.Context, e *base.Env, args []string, disable
 		return base.WriteJSON(e.Stdout, map[string]any{"name": name, "disabled": disabled})
 	}
 	fmt.Fprintf(e.Stdout, "account %s %sd\n", name, verb)
+	return nil
+}
+
+func cmdUserCode(ctx context.Context, e *base.Env, args []string) error {
+	var (
+		c          base.Common
+		name, code string
+		clear      bool
+	)
+	fs := base.NewFlags(e, "user code", "--name NAME (--code CODE | --clear) [--json]", `
+Set the code the account's operator announces at the start of an inbound
+call, as the call logs give it: the satisfaction survey's figures of that
+code are then the operator's own in the console. Example:
+
+  richiamo user code --name mrossi --code 042`, &c)
+	fs.StringVar(&name, "name", "", "account name")
+	fs.StringVar(&code, "code", "", "the operator's code (letters, digits, - and _)")
+	fs.BoolVar(&clear, "clear", false, "remove the account's code")
+	if err := base.Parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case name == "":
+		return base.Usage(errors.New("--name is required"))
+	case clear && code != "":
+		return base.Usage(errors.New("--code and --clear go one without the other"))
+	case !clear && strings.TrimSpace(code) == "":
+		return base.Usage(errors.New("--code is required (or --clear to remove it)"))
+	}
+	_, st, err := base.OpenConfigured(ctx, e, c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	err = web.SetOperatorCode(ctx, st, name, code, base.CLIActor(), e.Now())
+	var inv *web.InvalidError
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("no account is named %q", name)
+	case errors.As(err, &inv):
+		return base.Usage(errors.New(inv.CLI))
+	case err != nil:
+		return err
+	}
+	code = strings.TrimSpace(code)
+	if c.JSON {
+		return base.WriteJSON(e.Stdout, map[string]string{"name": name, "operator_code": code})
+	}
+	if code == "" {
+		fmt.Fprintf(e.Stdout, "account %s has no operator's code now\n", name)
+		return nil
+	}
+	fmt.Fprintf(e.Stdout, "account %s announces operator's code %s\n", name, code)
 	return nil
 }
