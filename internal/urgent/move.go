@@ -52,6 +52,10 @@ type Request struct {
 	Script []byte
 }
 
+// ErrNoBookings is Create's error when no future booking of the node
+// matches the request.
+var ErrNoBookings = errors.New("urgent: no future booking of the node matches the request")
+
 // Validate names the first thing wrong with the request.
 func (r Request) Validate(now time.Time) error {
 	byAgenda := r.Agenda != "" || r.From != "" || r.To != ""
@@ -151,7 +155,7 @@ func Create(ctx context.Context, st MoveStore, r Request, s Settings, now time.T
 		}
 	}
 	if len(bs) == 0 {
-		return out, errors.New("urgent: no future booking of the node matches the request")
+		return out, ErrNoBookings
 	}
 	if out.Campaign == "" {
 		out.Campaign = fmt.Sprintf("urgente-%s-%s", r.Node, now.In(cup.Rome).Format("20060102-150405"))

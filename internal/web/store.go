@@ -20,6 +20,7 @@ type Store interface {
 	workStore
 	campaignStore
 	cleanUpStore
+	urgentStore
 	liveStore
 	// Ping and SchemaCurrent decide readiness.
 	Ping(ctx context.Context) error
