@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // UrgentMoves returns the latest moves, newest first: those of one node, or
@@ -22,3 +23,27 @@ func (s *Store) UrgentMoves(ctx context.Context, node string, limit int) ([]Urge
 	}
 	return out, nil
 }
+
+// UrgentContactOutcomeExpired is the outcome of a contact of an urgent
+// move closed uncalled because the move's deadline passed.
+const UrgentContactOutcomeExpired = "expired"
+
+// ExpireUrgentContacts closes, uncalled, the contacts still waiting in the
+// campaigns of urgent moves whose deadline is past, so that no call is
+// placed after it; a call already in progress ends as it would. The
+// conditional write races safely with a claim: a contact is either claimed
+// (before the deadline) or closed, never both. It says how many it closed.
+func (s *Store) ExpireUrgentContacts(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.rebind(`UPDATE contacts SET status = 'final', outcome = ?, final_at = ?
+		WHERE status = 'pending' AND campaign_id IN (SELECT u.campaign_id FROM urgent_moves u WHERE u.by_at <= ?)`),
+		UrgentContactOutcomeExpired, ms(now), ms(now))
+	if err != nil {
+		return 0, fmt.Errorf("store: expire urgent contacts: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// UrgentExpired is the state of an urgent move's booking whose patient was
+// not reached before the move's deadline.
+const UrgentExpired = "expired"
