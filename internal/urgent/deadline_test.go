@@ -72,7 +72,11 @@ func TestNoUrgentCallIsPlacedAfterTheDeadline(t *testing.T) {
 // (claimed before the deadline) or closed uncalled, never both.
 func TestADeadlineAndAClaimNeverBothTakeAContact(t *testing.T) {
 	t.Parallel()
-	st := storetest.SQLite(t)
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); deadlineRace(t, storetest.SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); deadlineRace(t, storetest.Postgres(t)) })
+}
+
+func deadlineRace(t *testing.T, st *store.Store) {
 	ctx := context.Background()
 	c := deadlineMove(t, st)
 	by := monday10.Add(2 * time.Hour)

@@ -157,3 +157,22 @@ func TestOnlyACUPManagerFilesAnUrgentMoveWithItsToken(t *testing.T) {
 		t.Fatalf("refused requests stored moves: %+v %v", ms, err)
 	}
 }
+
+// TestAnUrgentMoveOnPostgres files a move and reads its pages on the store
+// several engine processes share.
+func TestAnUrgentMoveOnPostgres(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, setupOpts{postgres: true})
+	mgr := b.signedIn(t, roleUsers[RoleCUPManager])
+	filed := mgr.post("/urgenti", validUrgentForm(mgr.csrf(mgr.get("/urgenti"))))
+	m := urgentLink.FindStringSubmatch(filed.header.Get("Location"))
+	if filed.status != http.StatusSeeOther || m == nil {
+		t.Fatalf("file: %d %q\n%s", filed.status, filed.header.Get("Location"), filed.body)
+	}
+	for _, p := range []string{"/urgenti", "/urgenti/" + m[1], "/urgenti/" + m[1] + "/esiti.csv"} {
+		pg := mgr.get(p)
+		if pg.status != http.StatusOK || (p != "/urgenti" && !strings.Contains(pg.body, codeCancelled)) {
+			t.Errorf("%s: %d\n%s", p, pg.status, pg.body)
+		}
+	}
+}
