@@ -350,11 +350,16 @@ func (s *Store) ClaimContactsWithin(ctx context.Context, owner string, campaign 
 		which = `c.campaign_id IN (SELECT k.id FROM campaigns k WHERE k.state = ?)`
 		args = []any{CampaignActive}
 	}
+	// A contact of an urgent move whose deadline has passed is never
+	// claimed: ExpireUrgentContacts closes it.
 	sub := `SELECT c.id FROM contacts c WHERE c.status = 'pending' AND c.next_attempt_at <= ? AND ` + which + `
 		AND NOT EXISTS (SELECT 1 FROM dnc d WHERE d.phone = c.phone)
 		AND NOT EXISTS (SELECT 1 FROM contacts b WHERE b.phone = c.phone AND b.status = 'in_progress')
+		AND NOT EXISTS (SELECT 1 FROM urgent_moves u WHERE u.campaign_id = c.campaign_id AND u.by_at <= ?)
 		AND c.id = (SELECT o.id FROM contacts o JOIN campaigns p ON p.id = o.campaign_id
-			WHERE o.phone = c.phone AND o.status = 'pending' AND o.next_attempt_at <= ? ORDER BY p.priority DESC, o.id LIMIT 1)
+			WHERE o.phone = c.phone AND o.status = 'pending' AND o.next_attempt_at <= ?
+			AND NOT EXISTS (SELECT 1 FROM urgent_moves v WHERE v.campaign_id = o.campaign_id AND v.by_at <= ?)
+			ORDER BY p.priority DESC, o.id LIMIT 1)
 		ORDER BY (SELECT k.priority FROM campaigns k WHERE k.id = c.campaign_id) DESC, c.next_attempt_at, c.campaign_id, c.seq LIMIT ?`
 	if s.dialect == Postgres {
 		sub += ` FOR UPDATE SKIP LOCKED`
@@ -381,7 +386,7 @@ func (s *Store) ClaimContactsWithin(ctx context.Context, owner string, campaign 
 			return nil
 		}
 		a := append([]any{owner, ms(until), ms(now)}, args...)
-		return t.tx.SelectContext(ctx, &out, q, append(a, ms(now), n)...)
+		return t.tx.SelectContext(ctx, &out, q, append(a, ms(now), ms(now), ms(now), n)...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim contacts: %w", err)

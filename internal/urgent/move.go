@@ -37,8 +37,8 @@ type Request struct {
 	// NewAt is the date and time the facility offers instead; zero when
 	// the patients are to rebook with an operator.
 	NewAt time.Time
-	// By is when every patient must have been reached: SMS are not sent
-	// after it.
+	// By is when every patient must have been reached: neither SMS nor
+	// calls go out after it.
 	By     time.Time
 	Reason string
 	// CreatedBy is the account that filed it.
@@ -51,6 +51,10 @@ type Request struct {
 	// campaigns.UrgentRebook without a new date).
 	Script []byte
 }
+
+// ErrNoBookings is Create's error when no future booking of the node
+// matches the request.
+var ErrNoBookings = errors.New("urgent: no future booking of the node matches the request")
 
 // Validate names the first thing wrong with the request.
 func (r Request) Validate(now time.Time) error {
@@ -97,6 +101,7 @@ type MoveStore interface {
 	SettleUrgentTarget(ctx context.Context, target, fromContact int64, state, choice, reached string, w *store.NewWorkItem, now time.Time) (bool, error)
 	UrgentMoveByID(ctx context.Context, id int64) (store.UrgentMove, error)
 	UrgentTargets(ctx context.Context, move int64) ([]store.UrgentTarget, error)
+	ExpireUrgentContacts(ctx context.Context, now time.Time) (int64, error)
 }
 
 // Created is what Create did.
@@ -151,7 +156,7 @@ func Create(ctx context.Context, st MoveStore, r Request, s Settings, now time.T
 		}
 	}
 	if len(bs) == 0 {
-		return out, errors.New("urgent: no future booking of the node matches the request")
+		return out, ErrNoBookings
 	}
 	if out.Campaign == "" {
 		out.Campaign = fmt.Sprintf("urgente-%s-%s", r.Node, now.In(cup.Rome).Format("20060102-150405"))
@@ -276,6 +281,13 @@ func (s Settler) log() *slog.Logger {
 // Step settles the bookings whose call is over and says how many.
 func (s Settler) Step(ctx context.Context) (int, error) {
 	now := s.Now()
+	// No call is placed after a move's deadline: its waiting contacts
+	// close, and their bookings are settled below as not reached.
+	if n, err := s.Store.ExpireUrgentContacts(ctx, now); err != nil {
+		return 0, err
+	} else if n > 0 {
+		s.log().Info("urgent: deadline passed, calls not placed", "contacts", n)
+	}
 	ts, err := s.Store.UrgentTargetsToSettle(ctx, 500)
 	if err != nil {
 		return 0, err
@@ -302,12 +314,12 @@ func (s Settler) settle(ctx context.Context, t store.UrgentTarget, now time.Time
 	at := store.FromMillis(t.BookingAt)
 	item := &store.NewWorkItem{Phone: current, Node: t.Node, Code: t.Code, BookingAt: at, ArrivedAt: now}
 	log := s.log().With("node", t.Node, "code", phone.MaskCode(t.Code), "phone", phone.Mask(current))
+	m, err := s.Store.UrgentMoveByID(ctx, t.MoveID)
+	if err != nil {
+		return false, err
+	}
 	switch {
 	case t.LastResult == ChoiceAccepted:
-		m, err := s.Store.UrgentMoveByID(ctx, t.MoveID)
-		if err != nil {
-			return false, err
-		}
 		item.Body = fmt.Sprintf("Spostamento urgente: il paziente accetta la nuova data del %s. Spostare la prenotazione nel CUP e confermarglielo.",
 			when(store.FromMillis(m.NewAt)))
 		log.Info("urgent: patient accepted the new date")
@@ -323,12 +335,13 @@ func (s Settler) settle(ctx context.Context, t store.UrgentTarget, now time.Time
 		}
 		log.Info("urgent: patient reached", "choice", choice)
 		return s.Store.SettleUrgentTarget(ctx, t.ID, t.ContactID, store.UrgentReached, choice, current, item, now)
+	case !now.Before(store.FromMillis(m.ByAt)):
+		item.Body = fmt.Sprintf("Spostamento urgente: il termine del %s è passato prima che il paziente fosse raggiunto. Richiamarlo per spostare la prenotazione.",
+			when(store.FromMillis(m.ByAt)))
+		log.Info("urgent: deadline passed before the patient was reached", "outcome", t.LastOutcome)
+		return s.Store.SettleUrgentTarget(ctx, t.ID, t.ContactID, store.UrgentExpired, "", "", item, now)
 	case t.Tried+1 < len(ns):
 		b := store.PersonBooking{Code: t.Code, At: at}
-		m, err := s.Store.UrgentMoveByID(ctx, t.MoveID)
-		if err != nil {
-			return false, err
-		}
 		next := ns[t.Tried+1]
 		// The patient has had no SMS yet that arrived: the next number, if
 		// a mobile, gets one too (unless the move's deadline passed).

@@ -68,6 +68,9 @@ func Results(ctx context.Context, st MoveStore, move int64) (store.UrgentMove, [
 				r.Choice = "nessuna scelta"
 				r.Action = "richiamare il paziente"
 			}
+		case store.UrgentExpired:
+			r.Outcome = "non raggiunto"
+			r.Action = "termine scaduto: richiamare il paziente"
 		case store.UrgentNoNumber:
 			r.Outcome = "non raggiunto"
 			r.Action = "trovare un numero"

@@ -11,6 +11,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/richiamo/richiamo/internal/urgent"
 	"html/template"
 	"io"
 	"io/fs"
@@ -72,8 +73,10 @@ type LoginLimits struct {
 // defaults and refuses a bad value naming it.
 type Config struct {
 	Store Store
-	Log   *slog.Logger
-	Now   func() time.Time
+	// Urgent ranks the numbers of urgent moves (zero: urgent.DefaultSettings).
+	Urgent urgent.Settings
+	Log    *slog.Logger
+	Now    func() time.Time
 	// PublicURL is the address users reach the engine at; an https URL makes
 	// the session cookie Secure even when TLS ends at a proxy.
 	PublicURL string
@@ -295,6 +298,10 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.route(mux, "GET /pulizie/{id}/esiti.csv", permCleanUps, c.cleanUpCSV)
 	c.route(mux, "POST /pulizie/{id}/accetta", permDecideCleanUp, c.decideCleanUp(true))
 	c.route(mux, "POST /pulizie/{id}/rifiuta", permDecideCleanUp, c.decideCleanUp(false))
+	c.route(mux, "GET /urgenti", permCleanUps, c.urgents)
+	c.route(mux, "POST /urgenti", permFileCleanUp, c.fileUrgent)
+	c.route(mux, "GET /urgenti/{id}", permCleanUps, c.urgentPage)
+	c.route(mux, "GET /urgenti/{id}/esiti.csv", permCleanUps, c.urgentCSV)
 
 	c.route(mux, "GET /utenti", permUsers, c.users)
 	c.route(mux, "POST /utenti", permManageUsers, c.addUser)

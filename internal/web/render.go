@@ -26,7 +26,7 @@ var pageNames = []string{
 	"livelli", "livello", "livelli-contatti",
 	"lavoro", "lavoro-elemento", "lavoro-cerca",
 	"campagne", "campagna", "pulizie", "pulizia", "tempo-reale",
-	"questionario",
+	"questionario", "urgenti", "urgente",
 }
 
 func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
@@ -59,6 +59,7 @@ var nav = []struct {
 	{"/tempo-reale", "Tempo reale", permLive},
 	{"/campagne", "Campagne", permCampaigns},
 	{"/pulizie", "Richieste di pulitura", permCleanUps},
+	{"/urgenti", "Spostamenti urgenti", permCleanUps},
 	{"/posta", "Posta operatori", permInbox},
 	{"/livelli", "Livelli di servizio", permLevels},
 	{"/questionario", "Questionario di gradimento", permSurvey},
@@ -152,6 +153,7 @@ var notices = map[string]string{
 	"campagna-avviata":  "Campagna avviata: il dialer la chiama nell'orario di servizio.",
 	"campagna-in-pausa": "Campagna in pausa: nessuna nuova chiamata; quelle in corso finiscono normalmente.",
 
+	"urgente-inviato":    "Spostamento urgente avviato: i pazienti ricevono l'SMS e la chiamata prima delle campagne ordinarie.",
 	"pulitura-inviata":   "Richiesta inviata: il back office la accetterà o la rifiuterà con una nota.",
 	"pulitura-accettata": "Richiesta accettata: la campagna di pulitura è creata in pausa; si avvia da Campagne.",
 	"pulitura-rifiutata": "Richiesta rifiutata: il referente CUP vede la nota.",

@@ -20,6 +20,7 @@ type Store interface {
 	workStore
 	campaignStore
 	cleanUpStore
+	urgentStore
 	liveStore
 	surveyStore
 	// Ping and SchemaCurrent decide readiness.
