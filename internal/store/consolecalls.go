@@ -79,7 +79,7 @@ func (s *Store) WorkItemContact(ctx context.Context, it WorkItem) (int64, error)
 	return ids[0], nil
 }
 
-// ConsoleAttemptOperator is the operator recorded on an attempt ('' for
+// ConsoleAttemptOperator is the operator recorded on an attempt (empty for
 // the IVR's), for the tests and the contact's history.
 func (s *Store) ConsoleAttemptOperator(ctx context.Context, contact int64, attempt int) (string, error) {
 	var op string
