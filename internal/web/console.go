@@ -106,6 +106,8 @@ type Config struct {
 	// CleanUpScript is the call script of the clean-up campaigns an
 	// accepted request makes; the shipped recall script when empty.
 	CleanUpScript job.Script
+	// Calls places the calls of "Chiama"; nil leaves only the tel: link.
+	Calls ConsoleCalls
 }
 
 // Defaults.
@@ -278,6 +280,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.route(mux, "POST /lavoro/{id}/rilascia", permWork, c.releaseWork)
 	c.route(mux, "POST /lavoro/{id}/esito", permWork, c.recordOutcome)
 	c.route(mux, "POST /lavoro/{id}/richiama", permWork, c.callBackWork)
+	c.route(mux, "POST /lavoro/{id}/chiama", permWork, c.callPatient)
 
 	c.route(mux, "GET /tempo-reale", permLive, c.live)
 	c.route(mux, "GET /campagne", permCampaigns, c.campaignList)
