@@ -32,11 +32,17 @@ type ClickToCall struct {
 	wg     sync.WaitGroup
 }
 
-// Errors of a console call, in Italian: the console shows them.
-var (
-	errNoExtension = errors.New("Al suo account non è associato alcun interno (voice.operators).")
-	errNoCalls     = errors.New("Le chiamate non sono attive: manca il trunk (voice.trunk.proxy).")
-	errOnACall     = errors.New("Ha già una chiamata in corso.")
+// refusal is why a console call is not placed, a sentence in Italian
+// the console shows as it is.
+type refusal string
+
+func (r refusal) Error() string { return string(r) }
+
+// The refusals of a console call.
+const (
+	errNoExtension refusal = "Al suo account non è associato alcun interno (voice.operators)."
+	errNoCalls     refusal = "Le chiamate non sono attive: manca il trunk (voice.trunk.proxy)."
+	errOnACall     refusal = "Ha già una chiamata in corso."
 )
 
 // SetCaller gives the calls their user agent, once started.
