@@ -304,3 +304,22 @@ func TestBridgePatientBusy(t *testing.T) {
 		t.Errorf("operator got %d BYEs", op.byes.Load())
 	}
 }
+
+func TestBridgeIsBoundedByTheMaximumDuration(t *testing.T) {
+	c := newTestCaller(t, Config{})
+	op, pt := newPhone(t, 0x11, sip.StatusOK), newPhone(t, 0x22, sip.StatusOK)
+	r, err := c.Bridge(context.Background(), BridgeRequest{Operator: op.uri(), Patient: pt.uri(), MaxDuration: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The operator's leg, answered first, reaches it first; the patient
+	// is hung up on with it.
+	if r.Operator.Cause != CauseMaxDuration || r.Patient.Cause != CauseHangup {
+		t.Errorf("causes %q/%q", r.Operator.Cause, r.Patient.Cause)
+	}
+	<-op.ended
+	<-pt.ended
+	if op.byes.Load() != 1 || pt.byes.Load() != 1 {
+		t.Errorf("BYEs %d/%d, want one each", op.byes.Load(), pt.byes.Load())
+	}
+}
