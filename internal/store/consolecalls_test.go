@@ -39,3 +39,41 @@ func TestConsoleCallIsAnAttemptWithItsOperator(t *testing.T) {
 		}
 	})
 }
+
+func TestAWorkItemLeadsToItsContact(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		id := addCampaign(t, st, "richiamo-cardiologia", "+393330000001", "+393330000002")
+		if ok, err := st.ClaimRecallRun(ctx, "cardiologia", "2026-11-30", "test", t0); err != nil || !ok {
+			t.Fatalf("recall run: %v %v", ok, err)
+		}
+		if err := st.FinishRecallRun(ctx, "cardiologia", "2026-11-30", id, 2, []store.RecallBooking{
+			{Node: "ASL1", Code: "A1", Phone: "+393330000001", At: t0.Add(24 * time.Hour)},
+			{Node: "ASL1", Code: "A2", Phone: "+393330000002", At: t0.Add(24 * time.Hour)},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		rbs, err := st.RecallBookings(ctx, id)
+		if err != nil || len(rbs) != 2 {
+			t.Fatalf("recall bookings %+v %v", rbs, err)
+		}
+		claimed, err := st.ClaimContacts(ctx, "x", id, t0, t0.Add(time.Minute), 10)
+		if err != nil || len(claimed) != 2 {
+			t.Fatalf("contacts %+v %v", claimed, err)
+		}
+		byPhone := map[string]int64{}
+		for _, c := range claimed {
+			byPhone[c.Phone] = c.ID
+		}
+		for _, rb := range rbs {
+			got, err := st.WorkItemContact(ctx, store.WorkItem{ID: 1, Kind: "recall", RefID: rb.ID})
+			if err != nil || got != byPhone[rb.Phone] {
+				t.Errorf("recall booking %s: contact %d %v, want %d", rb.Code, got, err, byPhone[rb.Phone])
+			}
+		}
+		if got, err := st.WorkItemContact(ctx, store.WorkItem{ID: 2, Kind: "reply", RefID: 5}); err != nil || got != 0 {
+			t.Errorf("a patient's message: contact %d %v, want none", got, err)
+		}
+	})
+}
