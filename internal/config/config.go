@@ -6,10 +6,12 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -515,6 +517,11 @@ type Voice struct {
 	// agent and to the trunk for the continuity level (1s to 1m: a minute
 	// without a probe counts as down).
 	ProbeInterval Duration `yaml:"probe_interval"`
+	// Operators maps a console account to its SIP extension, a sip: URI
+	// or an extension of the trunk's domain: "Chiama" on a worklist item
+	// rings it, then the patient, and joins the two. An account without
+	// one calls from its own phone (the number is a tel: link).
+	Operators map[string]string `yaml:"operators"`
 }
 
 // Trunk is the contact centre's SIP trunk. Without a proxy, calls go
@@ -661,6 +668,39 @@ func (v Voice) validate(bad func(key, format string, a ...any), set func(key str
 	if d := v.ProbeInterval.D(); d < time.Second || d > time.Minute {
 		bad("voice.probe_interval", "%s must be between 1s and 1m: the continuity level counts a minute without a probe as down", d)
 	}
+	for _, account := range slices.Sorted(maps.Keys(v.Operators)) {
+		key := "voice.operators[" + strconv.Quote(account) + "]"
+		ext := strings.TrimSpace(v.Operators[account])
+		switch {
+		case strings.TrimSpace(account) == "":
+			bad(key, "the account name is empty")
+		case ext == "":
+			bad(key, "no extension given (an extension such as 201, or sip:201@pbx.example.it)")
+		case strings.HasPrefix(ext, "sip:") || strings.HasPrefix(ext, "sips:"):
+			u, err := url.Parse(ext)
+			user, host, _ := strings.Cut(u.Opaque, "@")
+			if err != nil || user == "" || host == "" || strings.ContainsAny(host, "@/ ") {
+				bad(key, "%q is not a SIP URI of an extension (sip:201@pbx.example.it)", ext)
+			}
+		case !isExtension(ext):
+			bad(key, "%q is neither an extension (digits) nor a sip: URI", ext)
+		case v.Trunk.Proxy == "":
+			bad(key, "extension %q needs voice.trunk.proxy, or write it as sip:%s@host", ext, ext)
+		}
+	}
+}
+
+// isExtension accepts a PBX extension: 2 to 20 digits.
+func isExtension(s string) bool {
+	if len(s) < 2 || len(s) > 20 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // isDialString accepts what a trunk takes as a number: digits, optionally

@@ -153,6 +153,10 @@ func TestBadVoiceSettingsAreNamed(t *testing.T) {
 		{"registration that is not a duration", "voice:\n  trunk:\n    register_expires: forever\n", "forever", nil},
 		{"CA file without TLS", "voice:\n  trunk:\n    tls_ca_file: ca.pem\n", "voice.trunk.tls_ca_file", nil},
 		{"certificate without its key", "voice:\n  trunk:\n    transport: tls\n    tls_cert_file: me.pem\n", "voice.trunk.tls_key_file", nil},
+		{"operator extension with letters", "voice:\n  trunk:\n    proxy: sip:sbc.example.it\n  operators:\n    mario.rossi: interno201\n", `voice.operators["mario.rossi"]`, nil},
+		{"operator extension without a trunk", "voice:\n  operators:\n    mario.rossi: \"201\"\n", `voice.operators["mario.rossi"]`, nil},
+		{"operator SIP URI without a user", "voice:\n  operators:\n    mario.rossi: sip:pbx.example.it\n", `voice.operators["mario.rossi"]`, nil},
+		{"operator without an extension", "voice:\n  operators:\n    mario.rossi: \"\"\n", `voice.operators["mario.rossi"]`, nil},
 		{"server name that is a URI", "voice:\n  trunk:\n    transport: tls\n    tls_server_name: sip:sbc.example.it\n", "voice.trunk.tls_server_name", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,6 +169,22 @@ func TestBadVoiceSettingsAreNamed(t *testing.T) {
 				t.Fatalf("error %q does not name %s", err, tc.key)
 			}
 		})
+	}
+}
+
+func TestOperatorsExtensions(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, "voice:\n  trunk:\n    proxy: sip:sbc.example.it\n  operators:\n    mario.rossi: \"201\"\n    anna.bianchi: sip:202@pbx.example.it\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Voice.Operators["mario.rossi"] != "201" || c.Voice.Operators["anna.bianchi"] != "sip:202@pbx.example.it" {
+		t.Fatalf("operators %v", c.Voice.Operators)
+	}
+	// The line of a bad entry is named.
+	_, err = load(t, "voice:\n  trunk:\n    proxy: sip:sbc.example.it\n  operators:\n    mario.rossi: \"201\"\n    anna.bianchi: anna\n", nil)
+	if err == nil || !strings.Contains(err.Error(), `line 6: voice.operators["anna.bianchi"]`) {
+		t.Fatalf("error %v", err)
 	}
 }
 

@@ -105,6 +105,9 @@ type Engine struct {
 	// system's endpoint, when its secret is set too.
 	Survey  *survey.Service
 	CallLog *calllog.Endpoint
+	// Calls places the console's calls (voice.operators); nil without
+	// any operator's extension.
+	Calls *ClickToCall
 
 	mux       *http.ServeMux
 	ownsStore bool
@@ -198,7 +201,13 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.Console, err = web.New(web.Config{Store: e.Store, Log: e.Log, Now: e.Now, PublicURL: cfg.Web.PublicURL,
+	var consoleCalls web.ConsoleCalls
+	if len(cfg.Voice.Operators) > 0 {
+		e.Calls = &ClickToCall{Store: e.Store, Log: e.Log, Operators: cfg.Voice.Operators,
+			RingTimeout: cfg.Voice.RingTimeout.D(), MaxDuration: cfg.Voice.MaxDuration.D()}
+		consoleCalls = e.Calls
+	}
+	e.Console, err = web.New(web.Config{Calls: consoleCalls, Store: e.Store, Log: e.Log, Now: e.Now, PublicURL: cfg.Web.PublicURL,
 		Calendar: dialCal, Channels: cfg.Voice.Channels,
 		TrustedProxies: cfg.Web.TrustedProxies, SessionTTL: cfg.Web.SessionTTL.D(), IdleTimeout: cfg.Web.IdleTimeout.D(),
 		NextRuns: func(now time.Time) []web.ScheduledRun {
@@ -253,6 +262,9 @@ func (e *Engine) newCalls() error {
 	vc.Log = e.Log
 	if e.Caller, err = voice.NewCaller(vc); err != nil {
 		return err
+	}
+	if e.Calls != nil {
+		e.Calls.SetCaller(e.Caller)
 	}
 	if e.Dialer, err = campaigns.New(campaigns.Config{Store: e.Store, Caller: e.Caller, Calendar: cal, Profile: e.Levels.Profile,
 		Channels: cfg.Voice.Channels, CallsPerSecond: cfg.Voice.CallsPerSecond, Owner: e.Owner, Now: e.Now, Log: e.Log,
@@ -361,6 +373,9 @@ func (e *Engine) Run(ctx context.Context, ln net.Listener) error {
 // Close releases the SIP user agent and, when the engine opened it, the
 // store. Call it after Run has returned.
 func (e *Engine) Close() {
+	if e.Calls != nil {
+		e.Calls.Close()
+	}
 	if e.Caller != nil {
 		// After the dialer: Close would hang up the calls it waits for.
 		e.Caller.Close()

@@ -145,6 +145,9 @@ type Request struct {
 	To string
 	// RingTimeout and MaxDuration override the Caller's defaults.
 	RingTimeout, MaxDuration time.Duration
+	// codecs, when set, replace our offer's formats: a leg bridged to a
+	// call already answered offers only that call's codec.
+	codecs []format
 }
 
 // Caller places calls: it owns the SIP user agent, its socket and the RTP
@@ -609,7 +612,11 @@ func (c *Caller) Place(ctx context.Context, req Request) (*Call, Result) {
 		return ended(Failed, CauseLocalError, err)
 	}
 	sdpSession := rand.Uint64() >> 1 // o= values must fit in 63 bits
-	offer, err := Offer(c.advertise, ms.port(), sdpSession, 1)
+	formats := offerFormats
+	if req.codecs != nil {
+		formats = req.codecs
+	}
+	offer, err := describe(c.advertise, ms.port(), sdpSession, 1, formats)
 	if err != nil {
 		ms.close()
 		return ended(Failed, CauseLocalError, err)

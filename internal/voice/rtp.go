@@ -134,6 +134,10 @@ type mediaSession struct {
 	marker  bool   // on the next packet: the first starts the talkspurt
 	pkt     []byte // the packet being sent
 	recv    receiver
+
+	// When the call is bridged to another (Bridge): the far end's audio
+	// goes to out, and what we send comes from in, the other leg's out.
+	out, in atomic.Pointer[relay]
 }
 
 // playback is one prompt being played.
@@ -265,6 +269,9 @@ func (s *mediaSession) nextFrame(skipped int, dst []byte) []byte {
 	defer s.mu.Unlock()
 	pb := s.playing
 	if pb == nil {
+		if in := s.in.Load(); in != nil {
+			return in.take(dst, s.silence)
+		}
 		return append(dst, s.silence...)
 	}
 	pb.frame += skipped
@@ -338,6 +345,14 @@ func (s *mediaSession) handle(b []byte) {
 		return
 	}
 	codec, ok := media.CodecFor(r.pkt.PayloadType)
+	if out := s.out.Load(); out != nil {
+		// Bridged: the other leg hears it. Both legs have the same codec,
+		// so the payload goes across as it is, under our own header.
+		if ok && codec == s.codec {
+			out.push(r.pkt.Payload)
+		}
+		return
+	}
 	if !ok || !r.inband {
 		return
 	}

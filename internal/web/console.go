@@ -113,6 +113,8 @@ type Config struct {
 	// Survey is the satisfaction survey's settings the figures are
 	// counted with; the zero value is the defaults.
 	Survey survey.Config
+	// Calls places the calls of "Chiama"; nil leaves only the tel: link.
+	Calls ConsoleCalls
 }
 
 // Defaults.
@@ -285,6 +287,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.route(mux, "POST /lavoro/{id}/rilascia", permWork, c.releaseWork)
 	c.route(mux, "POST /lavoro/{id}/esito", permWork, c.recordOutcome)
 	c.route(mux, "POST /lavoro/{id}/richiama", permWork, c.callBackWork)
+	c.route(mux, "POST /lavoro/{id}/chiama", permWork, c.callPatient)
 
 	c.route(mux, "GET /tempo-reale", permLive, c.live)
 	c.route(mux, "GET /campagne", permCampaigns, c.campaignList)

@@ -101,6 +101,7 @@ type setupOpts struct {
 	login    LoginLimits
 	postgres bool
 	nodes    func(ctx context.Context) []NodeHealth
+	calls    ConsoleCalls
 }
 
 // setup seeds a SQLite store through the real reminder job, sender and
@@ -140,6 +141,7 @@ func setupWith(t *testing.T, o setupOpts) *bundle {
 		Refresh: 10 * time.Minute,
 		Levels:  levelSources(t, st),
 		Nodes:   o.nodes,
+		Calls:   o.calls,
 		NextRuns: func(now time.Time) []ScheduledRun {
 			return []ScheduledRun{{Name: "Promemoria SMS (promemoria)", At: time.Date(2026, 12, 1, 10, 0, 0, 0, cup.Rome)}}
 		}})

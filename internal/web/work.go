@@ -95,6 +95,7 @@ type itemPageData struct {
 	CanAct    bool   // open and held by the viewer
 	CanTake   bool   // open and free
 	HeldOther bool   // the viewer holds another item
+	Call      callView
 }
 
 type workSearchData struct {
@@ -266,6 +267,7 @@ func (c *Console) workItemPage(w http.ResponseWriter, r *http.Request, s *sessio
 	if held, err := c.wl.Held(ctx, s.acct.Name); err == nil && held.ID != it.ID {
 		d.HeldOther = true
 	}
+	d.Call = c.itemCall(it, s, d.CanAct)
 	camp, op, err := c.itemScript(ctx, it)
 	if err != nil {
 		return err
