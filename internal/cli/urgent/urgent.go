@@ -43,7 +43,8 @@ File an urgent move of bookings of one CUP node: those of an agenda from
 one day to another (YYYY-MM-DD, both included), or those with the given
 booking codes. With --new-date the call offers that date (1 to accept, 0
 for an operator); without, the patient is asked to rebook with an operator.
---by is when it must be done: SMS are not sent after it.
+--by is when it must be done: after it no SMS is sent and no call placed;
+the patients not reached by then become work items to call back.
 
 Every number seen for each patient (the booking's own, and those of their
 other bookings, matched by codice fiscale or by surname, name and birth
