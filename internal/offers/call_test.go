@@ -57,8 +57,15 @@ func (b *bundle) dialOffersGated(t *testing.T, digits string, gate func()) []sto
 		t.Fatal(err)
 	}
 	defer pts.Close()
+	return b.dialOffersVia(t, "sip:"+pts.Addr(), decide)
+}
+
+// dialOffersVia dials the offer campaign through the SIP peer proxy until
+// every contact is closed, deciding keys with decide.
+func (b *bundle) dialOffersVia(t *testing.T, proxy string, decide job.OfferDecide) []store.AttemptResult {
+	t.Helper()
 	lo := 43000 + 1000*int(rtpPorts.Add(1))
-	caller, err := voice.NewCaller(voice.Config{Bind: "127.0.0.1:0", Advertise: "127.0.0.1", Proxy: "sip:" + pts.Addr(),
+	caller, err := voice.NewCaller(voice.Config{Bind: "127.0.0.1:0", Advertise: "127.0.0.1", Proxy: proxy,
 		CallerID: "+390000000000", RTPPortMin: lo, RTPPortMax: lo + 999, RingTimeout: 4 * time.Second, MaxDuration: 60 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -59,7 +59,13 @@ func (st *Settler) CarryOutRequests(ctx context.Context, owner string) (done int
 			return done, err
 		}
 		done++
-		st.Freed(ctx, b)
+		if it.RefID == 0 {
+			st.Freed(ctx, b) // an item of no recorded request
+		} else if won, err := st.Store.TakeCancelRequestsDone(ctx, it.RefID, st.Now()); err != nil {
+			return done, err
+		} else if len(won) == 1 {
+			st.Freed(ctx, b)
+		}
 	}
 	return done, nil
 }
@@ -100,6 +106,21 @@ func (st *Settler) DoneByOperators(ctx context.Context) (int, error) {
 		n++
 		st.Freed(ctx, cup.Booking{Node: b.Node, Code: b.Code, Agenda: b.AgendaCode, At: b.At.In(cup.Rome),
 			ServiceType: cup.ServiceType(b.ServiceType), Phone: b.Phone, Facility: b.Facility})
+	}
+	// The cancellation requests (ANNULLA replies) an operator closed as
+	// done in the CUP by hand free their slots the same way.
+	reqs, err := st.Store.TakeCancelRequestsDone(ctx, 0, st.Now())
+	if err != nil {
+		return n, err
+	}
+	for _, r := range reqs {
+		b := cup.Booking{Node: r.Node, Code: r.Code, At: time.UnixMilli(r.At).In(cup.Rome)}
+		if found, err := st.Store.FindBookings(ctx, r.Code, r.Node); err == nil && len(found) == 1 {
+			f := found[0]
+			b.Agenda, b.ServiceType, b.Facility, b.Phone = f.Agenda, cup.ServiceType(f.ServiceType), f.Facility, f.Phone
+		}
+		n++
+		st.Freed(ctx, b)
 	}
 	return n, nil
 }

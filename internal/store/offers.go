@@ -251,13 +251,14 @@ type Offer struct {
 	AnsweredAt int64  `db:"answered_at"`
 	AnsweredBy string `db:"answered_by"`
 	MessageID  int64  `db:"message_id"`
+	ContactID  int64  `db:"contact_id"`
 }
 
 // BookingTime is the date and time of the booking the offer would move.
 func (o Offer) BookingTime() time.Time { return time.UnixMilli(o.BookingAt).In(cup.Rome) }
 
 const offerCols = `id, slot_id, wave, node, code, phone, booking_at, channel, status, offered_at, expires_at,
-	answered_at, answered_by, message_id`
+	answered_at, answered_by, message_id, contact_id`
 
 // NewOffer is an offer to record.
 type NewOffer struct {
@@ -355,12 +356,20 @@ func (s *Store) TakeSlot(ctx context.Context, offerID int64, by string, now time
 				WHERE slot_id = (SELECT slot_id FROM offers WHERE id = ?) AND status = 'sent' AND id <> ?`), offerID, offerID); err != nil {
 				return err
 			}
+			// The slot is gone: no call of its offers, this one's
+			// included (it may have been taken by SMS or an operator).
+			if err := t.withdrawOfferCalls(ctx, now, `SELECT id FROM offers WHERE slot_id = (SELECT slot_id FROM offers WHERE id = ?)`, offerID); err != nil {
+				return err
+			}
 		} else {
 			// Too late: the offer ended, or the slot went to another.
 			// An offer that won before or was declined keeps its status.
 			if _, err := t.tx.ExecContext(ctx, t.s.rebind(`UPDATE offers SET status = CASE WHEN status = 'expired' OR (status = 'sent' AND expires_at <= ?) THEN 'expired' ELSE 'late' END,
 				answered_at = ?, answered_by = ? WHERE id = ? AND status IN ('sent', 'superseded', 'expired')`),
 				ms(now), ms(now), by, offerID); err != nil {
+				return err
+			}
+			if err := t.withdrawOfferCalls(ctx, now, `?`, offerID); err != nil {
 				return err
 			}
 		}
@@ -378,13 +387,22 @@ func (s *Store) TakeSlot(ctx context.Context, offerID int64, by string, now time
 // DeclineOffer records that the number said no; false when the offer was
 // no longer standing.
 func (s *Store) DeclineOffer(ctx context.Context, offerID int64, by string, now time.Time) (bool, error) {
-	r, err := s.db.ExecContext(ctx, s.rebind(`UPDATE offers SET status = 'declined', answered_at = ?, answered_by = ?
-		WHERE id = ? AND status IN ('sent', 'superseded')`), ms(now), by, offerID)
+	var n int64
+	err := s.InTx(ctx, func(t *Tx) error {
+		r, err := t.tx.ExecContext(ctx, t.s.rebind(`UPDATE offers SET status = 'declined', answered_at = ?, answered_by = ?
+			WHERE id = ? AND status IN ('sent', 'superseded')`), ms(now), by, offerID)
+		if err != nil {
+			return err
+		}
+		if n, err = r.RowsAffected(); err != nil {
+			return err
+		}
+		return t.withdrawOfferCalls(ctx, now, `?`, offerID)
+	})
 	if err != nil {
 		return false, fmt.Errorf("store: decline offer: %w", err)
 	}
-	n, err := r.RowsAffected()
-	return n == 1, err
+	return n == 1, nil
 }
 
 // FinishMove records what the CUP did with a taken slot's move: moved
@@ -435,11 +453,22 @@ func (s *Store) FinishMove(ctx context.Context, slotID int64, moved bool, note s
 // ExpireOffers records the silence of the offers that ended at now
 // unanswered; it returns how many.
 func (s *Store) ExpireOffers(ctx context.Context, now time.Time) (int64, error) {
-	r, err := s.db.ExecContext(ctx, s.rebind(`UPDATE offers SET status = 'expired' WHERE status = 'sent' AND expires_at <= ?`), ms(now))
+	var n int64
+	err := s.InTx(ctx, func(t *Tx) error {
+		if err := t.withdrawOfferCalls(ctx, now, `SELECT id FROM offers WHERE status = 'sent' AND expires_at <= ?`, ms(now)); err != nil {
+			return err
+		}
+		r, err := t.tx.ExecContext(ctx, t.s.rebind(`UPDATE offers SET status = 'expired' WHERE status = 'sent' AND expires_at <= ?`), ms(now))
+		if err != nil {
+			return err
+		}
+		n, err = r.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: expire offers: %w", err)
 	}
-	return r.RowsAffected()
+	return n, nil
 }
 
 // ExpireSlots closes the open slots whose cutoff has come, and their
@@ -447,6 +476,10 @@ func (s *Store) ExpireOffers(ctx context.Context, now time.Time) (int64, error) 
 func (s *Store) ExpireSlots(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.InTx(ctx, func(t *Tx) error {
+		if err := t.withdrawOfferCalls(ctx, now, `SELECT id FROM offers WHERE status = 'sent'
+			AND slot_id IN (SELECT id FROM freed_slots WHERE status = 'open' AND cutoff_at <= ?)`, ms(now)); err != nil {
+			return err
+		}
 		if _, err := t.tx.ExecContext(ctx, t.s.rebind(`UPDATE offers SET status = 'expired' WHERE status = 'sent'
 			AND slot_id IN (SELECT id FROM freed_slots WHERE status = 'open' AND cutoff_at <= ?)`), ms(now)); err != nil {
 			return err

@@ -1,0 +1,132 @@
+package offers_test
+
+import (
+	"context"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/offers"
+	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/store/storetest"
+	"github.com/richiamo/richiamo/internal/testkit"
+	"github.com/richiamo/richiamo/internal/voice"
+)
+
+// sippPort is a UDP port of 127.0.0.1 free a moment ago.
+func sippPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+type sippOutput struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (o *sippOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+func (o *sippOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
+}
+
+// dialOffersToSIPp dials the offer campaign's one contact through the real
+// voice engine to a patient played by SIPp with scenario, and checks
+// SIPp's call went as the scenario expects.
+func (b *bundle) dialOffersToSIPp(t *testing.T, scenario string) []store.AttemptResult {
+	t.Helper()
+	bin := testkit.Need(t, "sipp")
+	port := sippPort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-sf", filepath.Join("..", "..", "testdata", "sipp", scenario),
+		"-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(sippPort(t)), "-m", "1", "-nostdin",
+		"-timeout", "60s", "-timeout_error")
+	out := &sippOutput{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	as := b.dialOffersVia(t, "sip:127.0.0.1:"+strconv.Itoa(port), b.svc.DecideCall)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("SIPp: the call did not go as its scenario expects: %v\n%s", err, out.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("SIPp did not finish its call")
+	}
+	return as
+}
+
+// A landline patient played by SIPp answers the offer call and presses 1
+// over RFC 4733: the slot is taken and the booking moved, in the CUP and
+// in the store.
+func TestAnOfferCallToSIPpPressingOneMovesTheBooking(t *testing.T) {
+	t.Parallel()
+	b := setup(t, storetest.SQLite(t), opts{cfg: callOffers})
+	ctx := context.Background()
+	b.seed(t, patient{"FISSO1", "+390612345678", "2027-03-10 09:00", "B", "2026-09-01"})
+	sl := b.free(t)
+	if ts := b.tick(t); ts.Offers != 1 {
+		t.Fatalf("wave %+v, want 1 offer", ts)
+	}
+	as := b.dialOffersToSIPp(t, "answer_key_1.xml")
+	if len(as) != 1 || as[0].Outcome != string(voice.Answered) || as[0].Result != string(offers.Moved) {
+		t.Fatalf("attempts %+v, want one answered and moved", as)
+	}
+	if o := b.offerOf(t, sl.ID, "+390612345678"); o.Status != store.OfferMoved || o.AnsweredBy != "call" {
+		t.Fatalf("offer %+v, want moved, answered by call", o)
+	}
+	got, err := b.st.FreedSlot(ctx, sl.ID)
+	if err != nil || got.Status != store.SlotMoved {
+		t.Fatalf("slot %+v %v, want moved", got, err)
+	}
+	if n := b.cup.calls.Load(); n != 1 || b.cup.holder(t, slotAt) != "FISSO1" {
+		t.Fatalf("%d moves asked of the CUP, slot held by %q; want FISSO1 moved once", n, b.cup.holder(t, slotAt))
+	}
+	bk, err := b.st.Booking(ctx, "ASL1", "FISSO1")
+	if err != nil || !bk.At.Equal(slotAt) {
+		t.Fatalf("booking %+v %v, want moved to %v", bk, err, slotAt)
+	}
+}
+
+// A patient played by SIPp presses 2: the offer is declined, the slot
+// stays open and nothing is moved.
+func TestAnOfferCallToSIPpPressingTwoDeclines(t *testing.T) {
+	t.Parallel()
+	b := setup(t, storetest.SQLite(t), opts{cfg: callOffers})
+	ctx := context.Background()
+	b.seed(t, patient{"FISSO1", "+390612345678", "2027-03-10 09:00", "B", "2026-09-01"})
+	sl := b.free(t)
+	b.tick(t)
+	as := b.dialOffersToSIPp(t, "answer_key_2.xml")
+	if len(as) != 1 || as[0].Result != string(offers.Declined) {
+		t.Fatalf("attempts %+v, want one declined", as)
+	}
+	if o := b.offerOf(t, sl.ID, "+390612345678"); o.Status != store.OfferDeclined {
+		t.Fatalf("offer %+v, want declined", o)
+	}
+	got, err := b.st.FreedSlot(ctx, sl.ID)
+	if err != nil || got.Status != store.SlotOpen || b.cup.calls.Load() != 0 {
+		t.Fatalf("slot %+v %v, %d moves; want it open and nothing moved", got, err, b.cup.calls.Load())
+	}
+}
