@@ -2,12 +2,6 @@ package offers_test
 
 import (
 	"context"
-	"net"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,62 +12,14 @@ import (
 	"github.com/richiamo/richiamo/internal/voice"
 )
 
-// sippPort is a UDP port of 127.0.0.1 free a moment ago.
-func sippPort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
-type sippOutput struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (o *sippOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-func (o *sippOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
-
 // dialOffersToSIPp dials the offer campaign's one contact through the real
 // voice engine to a patient played by SIPp with scenario, and checks
 // SIPp's call went as the scenario expects.
 func (b *bundle) dialOffersToSIPp(t *testing.T, scenario string) []store.AttemptResult {
 	t.Helper()
-	bin := testkit.Need(t, "sipp")
-	port := sippPort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-sf", filepath.Join("..", "..", "testdata", "sipp", scenario),
-		"-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(sippPort(t)), "-m", "1", "-nostdin",
-		"-timeout", "60s", "-timeout_error")
-	out := &sippOutput{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	as := b.dialOffersVia(t, "sip:127.0.0.1:"+strconv.Itoa(port), b.svc.DecideCall)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("SIPp: the call did not go as its scenario expects: %v\n%s", err, out.String())
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("SIPp did not finish its call")
-	}
+	patient := testkit.StartSIPp(t, scenario, 60*time.Second)
+	as := b.dialOffersVia(t, patient.URI, b.svc.DecideCall)
+	patient.Wait(t)
 	return as
 }
 

@@ -2,10 +2,6 @@ package recall_test
 
 import (
 	"context"
-	"net"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -14,24 +10,11 @@ import (
 	"github.com/richiamo/richiamo/internal/testkit"
 )
 
-// freePort is a UDP port of 127.0.0.1 free a moment ago, with the three
-// above it (SIPp's media takes them) as free as luck allows.
-func freePort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
 // A patient played by SIPp answers the recall call and presses 1 then 2
 // through its RFC 4733 captures: the first of the number's bookings is
 // confirmed, the second cancelled in the CUP over TDS.
 func TestRecallCallToSIPpPressingKeys(t *testing.T) {
 	t.Parallel()
-	bin := testkit.Need(t, "sipp")
 	st := storetest.SQLite(t)
 	b := setup(t, st, [][]any{
 		row("RX-TORACE", "B-1", "+393331110001", 9, 8),
@@ -45,28 +28,9 @@ func TestRecallCallToSIPpPressingKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	cmd := exec.CommandContext(sctx, bin, "-sf", filepath.Join("..", "..", "testdata", "sipp", "answer_digits.xml"),
-		"-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(freePort(t)), "-m", "1", "-nostdin",
-		"-timeout", "30s", "-timeout_error")
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	dialAll(t, st, "sip:127.0.0.1:"+strconv.Itoa(port), rep.CampaignID, clock)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("SIPp: the call did not go as its scenario expects: %v\n%s", err, out.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("SIPp did not finish its call")
-	}
+	patient := testkit.StartSIPp(t, "answer_digits.xml", 30*time.Second)
+	dialAll(t, st, patient.URI, rep.CampaignID, clock)
+	patient.Wait(t)
 	if _, err := j.Settle.SettleAll(ctx); err != nil {
 		t.Fatal(err)
 	}
