@@ -312,9 +312,10 @@ func TestBridgeIsBoundedByTheMaximumDuration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The operator's leg, answered first, reaches it first; the patient
-	// is hung up on with it.
-	if r.Operator.Cause != CauseMaxDuration || r.Patient.Cause != CauseHangup {
+	// The operator's leg, answered first, reaches it first and the
+	// patient is hung up on with it; on a busy machine the patient's own
+	// bound can come due in the same moment.
+	if r.Operator.Cause != CauseMaxDuration || (r.Patient.Cause != CauseHangup && r.Patient.Cause != CauseMaxDuration) {
 		t.Errorf("causes %q/%q", r.Operator.Cause, r.Patient.Cause)
 	}
 	<-op.ended
