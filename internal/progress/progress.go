@@ -52,6 +52,37 @@ func (l *Line) Count(what string, done, total int64, extra string) {
 	l.draw(Text(what, done, total, l.since(l.start), extra))
 }
 
+// Bytes is Count for work measured in bytes, such as files being read:
+// the sizes are shown in MB.
+func (l *Line) Bytes(what string, done, total int64, extra string) {
+	if l == nil || !l.on {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.start.IsZero() {
+		l.start = time.Now()
+	}
+	l.draw(BytesText(what, done, total, l.since(l.start), extra))
+}
+
+// BytesText is the line Bytes draws, for done of total bytes after
+// elapsed.
+func BytesText(what string, done, total int64, elapsed time.Duration, extra string) string {
+	mb := func(n int64) string { return fmt.Sprintf("%.1f", float64(n)/(1<<20)) }
+	s := fmt.Sprintf("%s: %s MB", what, mb(done))
+	if total > 0 {
+		s = fmt.Sprintf("%s: %s of %s MB (%.0f%%)", what, mb(done), mb(total), float64(done)/float64(total)*100)
+		if done > 0 && done < total && elapsed >= time.Second {
+			s += ", about " + Duration(time.Duration(float64(elapsed)/float64(done)*float64(total-done))) + " left"
+		}
+	}
+	if extra != "" {
+		s += " [" + extra + "]"
+	}
+	return s
+}
+
 // Text is the line Count draws, for done of total after elapsed.
 func Text(what string, done, total int64, elapsed time.Duration, extra string) string {
 	s := fmt.Sprintf("%s: %d", what, done)

@@ -33,6 +33,22 @@ func TestText(t *testing.T) {
 	}
 }
 
+func TestBytesText(t *testing.T) {
+	for _, tc := range []struct {
+		done, total int64
+		elapsed     time.Duration
+		want        string
+	}{
+		{3 << 20, 12 << 20, 6 * time.Second, "reading: 3.0 of 12.0 MB (25%), about 18 s left [40 of the agenda]"},
+		{1 << 19, 0, time.Second, "reading: 0.5 MB [40 of the agenda]"},
+		{12 << 20, 12 << 20, time.Minute, "reading: 12.0 of 12.0 MB (100%) [40 of the agenda]"},
+	} {
+		if got := BytesText("reading", tc.done, tc.total, tc.elapsed, "40 of the agenda"); got != tc.want {
+			t.Errorf("%d of %d: got %q, want %q", tc.done, tc.total, got, tc.want)
+		}
+	}
+}
+
 func TestOffATerminalNothingIsDrawn(t *testing.T) {
 	var b bytes.Buffer
 	l := New(&b, false)

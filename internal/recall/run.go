@@ -68,7 +68,15 @@ type Options struct {
 	DryRun bool
 	// Extracts replace the Job's files for this run.
 	Extracts []string
+	// Progress, if set, is told how the run goes: the stage ("reading" or
+	// "storing"), the bookings read so far, and of the extract files the
+	// bytes read and their total size (both 0 for a node's rows alone,
+	// whose number is not known before the last).
+	Progress func(stage string, bookings int, read, total int64)
 }
+
+// progressEvery is how many rows pass between two reports of a read.
+const progressEvery = 1000
 
 // Report is what a run did.
 type Report struct {
@@ -239,6 +247,9 @@ func (j *Job) Build(ctx context.Context, a Agenda, o Options) (Report, error) {
 	}
 	contacts, recs := group(a, bs)
 	rep.Bookings, rep.Contacts = len(recs), len(contacts)
+	if o.Progress != nil && !o.DryRun && len(contacts) > 0 {
+		o.Progress("storing", len(bs), 0, 0)
+	}
 	for _, b := range bs {
 		if _, k := phone.Classify(b.Phone); k == phone.Landline {
 			rep.Landlines++
@@ -271,6 +282,16 @@ func (j *Job) Build(ctx context.Context, a Agenda, o Options) (Report, error) {
 // codes only). A landline's booking is kept.
 func (j *Job) bookings(ctx context.Context, a Agenda, from, to time.Time, o Options, rep *Report) ([]cup.Booking, error) {
 	var out []cup.Booking
+	files := j.Extracts
+	if o.Extracts != nil {
+		files = o.Extracts
+	}
+	prog := &reading{report: o.Progress}
+	for _, p := range files {
+		if st, err := os.Stat(p); err == nil {
+			prog.total += st.Size()
+		}
+	}
 	if n, ok := j.Nodes[a.Node]; ok && n.RecallQuery != "" {
 		res, err := mssql.FetchRecall(ctx, n.DB, n.RecallQuery, a.Codes, from, to)
 		if err != nil {
@@ -288,33 +309,68 @@ func (j *Job) bookings(ctx context.Context, a Agenda, from, to time.Time, o Opti
 			}
 			if rej != nil {
 				rep.Rejected = append(rep.Rejected, *rej)
+				prog.row(false)
 				continue
 			}
 			out = append(out, b)
+			prog.row(true)
 		}
 	}
-	files := j.Extracts
-	if o.Extracts != nil {
-		files = o.Extracts
-	}
 	for _, p := range files {
-		bs, rejs, err := readExtract(p, j.Layout, a, from, to)
+		bs, rejs, err := readExtract(p, j.Layout, a, from, to, prog)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, bs...)
 		rep.Rejected = append(rep.Rejected, rejs...)
 	}
+	if prog.report != nil {
+		prog.report("reading", prog.bookings, prog.total, prog.total)
+	}
 	return out, nil
 }
 
-func readExtract(path string, l cup.Layout, a Agenda, from, to time.Time) ([]cup.Booking, []cup.Rejection, error) {
+// reading counts a run's read for its Progress: bookings kept, and the
+// bytes of the extract files read of their total.
+type reading struct {
+	report      func(stage string, bookings int, read, total int64)
+	rows        int
+	bookings    int
+	read, total int64
+}
+
+// row counts a row read, a booking of the run when kept.
+func (r *reading) row(kept bool) {
+	r.rows++
+	if kept {
+		r.bookings++
+	}
+	if r.report != nil && r.rows%progressEvery == 0 {
+		r.report("reading", r.bookings, min(r.read, r.total), r.total)
+	}
+}
+
+// counter counts the bytes of an extract file as its reader takes them.
+func (r *reading) counter(f io.Reader) io.Reader { return readCounter{f, r} }
+
+type readCounter struct {
+	r  io.Reader
+	rd *reading
+}
+
+func (c readCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.rd.read += int64(n)
+	return n, err
+}
+
+func readExtract(path string, l cup.Layout, a Agenda, from, to time.Time, prog *reading) ([]cup.Booking, []cup.Rejection, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("recall: %w", err)
 	}
 	defer f.Close()
-	rd, err := cup.NewExtractReader(f, path, l)
+	rd, err := cup.NewExtractReader(prog.counter(f), path, l)
 	if err != nil {
 		return nil, nil, fmt.Errorf("recall: %w", err)
 	}
@@ -332,15 +388,18 @@ func readExtract(path string, l cup.Layout, a Agenda, from, to time.Time) ([]cup
 		}
 		if rej != nil && rej.Reason != cup.ReasonLandline {
 			rejs = append(rejs, *rej)
+			prog.row(false)
 			continue
 		}
 		if (b.Node != "" && b.Node != a.Node) || !a.Covers(b.Agenda) || b.At.Before(from) || !b.At.Before(to) {
+			prog.row(false)
 			continue
 		}
 		if b.Node == "" {
 			b.Node = a.Node
 		}
 		out = append(out, b)
+		prog.row(true)
 	}
 }
 

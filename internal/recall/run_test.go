@@ -3,6 +3,7 @@ package recall_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -134,12 +135,32 @@ func TestRunReadsExtractFilesWithTheAgendaColumn(t *testing.T) {
 		t.Fatal(err)
 	}
 	rx, _ := recall.Find(b.agendas, "rx")
-	rep, err := j.Build(context.Background(), rx, recall.Options{DryRun: true, Extracts: []string{path}})
+	type report struct {
+		stage       string
+		bookings    int
+		read, total int64
+	}
+	var seen []report
+	progress := func(stage string, bookings int, read, total int64) {
+		seen = append(seen, report{stage, bookings, read, total})
+	}
+	rep, err := j.Build(context.Background(), rx, recall.Options{DryRun: true, Extracts: []string{path}, Progress: progress})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Bookings != 2 || rep.Landlines != 1 || len(rep.Rejected) != 1 || rep.Rejected[0].Line != 5 {
 		t.Errorf("report %+v", rep)
+	}
+	want := []report{{"reading", 2, int64(len(csv)), int64(len(csv))}}
+	if !slices.Equal(seen, want) {
+		t.Errorf("dry run's progress %+v, want %+v", seen, want)
+	}
+	seen = nil
+	if _, err := j.Build(context.Background(), rx, recall.Options{Extracts: []string{path}, Progress: progress}); err != nil {
+		t.Fatal(err)
+	}
+	if want = append(want, report{"storing", 2, 0, 0}); !slices.Equal(seen, want) {
+		t.Errorf("run's progress %+v, want %+v", seen, want)
 	}
 }
 

@@ -71,11 +71,22 @@ counts but stores nothing.`, &c)
 	if err != nil {
 		return err
 	}
-	o := recall.Options{Day: day, DryRun: dry}
+	prog := base.NewProgress(e, c.JSON)
+	o := recall.Options{Day: day, DryRun: dry, Progress: func(stage string, bookings int, read, total int64) {
+		switch {
+		case stage == "storing":
+			prog.Printf("storing the campaign of %d bookings", bookings)
+		case total > 0:
+			prog.Bytes("reading extracts", read, total, fmt.Sprintf("%d bookings of the agenda", bookings))
+		default:
+			prog.Printf("reading bookings: %d of the agenda", bookings)
+		}
+	}}
 	if len(extracts) > 0 {
 		o.Extracts = extracts
 	}
 	rep, err := j.Build(ctx, a, o)
+	prog.Done()
 	if err != nil {
 		return err
 	}
