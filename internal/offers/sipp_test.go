@@ -7,7 +7,6 @@ import (
 
 	"github.com/richiamo/richiamo/internal/offers"
 	"github.com/richiamo/richiamo/internal/store"
-	"github.com/richiamo/richiamo/internal/store/storetest"
 	"github.com/richiamo/richiamo/internal/testkit"
 	"github.com/richiamo/richiamo/internal/voice"
 )
@@ -23,12 +22,15 @@ func (b *bundle) dialOffersToSIPp(t *testing.T, scenario string) []store.Attempt
 	return as
 }
 
-// A landline patient played by SIPp answers the offer call and presses 1
+// A landline patient played by SIPp, on each store, answers the offer call and presses 1
 // over RFC 4733: the slot is taken and the booking moved, in the CUP and
 // in the store.
 func TestAnOfferCallToSIPpPressingOneMovesTheBooking(t *testing.T) {
 	t.Parallel()
-	b := setup(t, storetest.SQLite(t), opts{cfg: callOffers})
+	each(t, opts{cfg: callOffers}, testOfferCallPressingOne)
+}
+
+func testOfferCallPressingOne(t *testing.T, b *bundle) {
 	ctx := context.Background()
 	b.seed(t, patient{"FISSO1", "+390612345678", "2027-03-10 09:00", "B", "2026-09-01"})
 	sl := b.free(t)
@@ -59,7 +61,10 @@ func TestAnOfferCallToSIPpPressingOneMovesTheBooking(t *testing.T) {
 // stays open and nothing is moved.
 func TestAnOfferCallToSIPpPressingTwoDeclines(t *testing.T) {
 	t.Parallel()
-	b := setup(t, storetest.SQLite(t), opts{cfg: callOffers})
+	each(t, opts{cfg: callOffers}, testOfferCallPressingTwo)
+}
+
+func testOfferCallPressingTwo(t *testing.T, b *bundle) {
 	ctx := context.Background()
 	b.seed(t, patient{"FISSO1", "+390612345678", "2027-03-10 09:00", "B", "2026-09-01"})
 	sl := b.free(t)

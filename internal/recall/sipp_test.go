@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/recall"
+	"github.com/richiamo/richiamo/internal/store"
 	"github.com/richiamo/richiamo/internal/store/storetest"
 	"github.com/richiamo/richiamo/internal/testkit"
 )
@@ -15,7 +16,10 @@ import (
 // confirmed, the second cancelled in the CUP over TDS.
 func TestRecallCallToSIPpPressingKeys(t *testing.T) {
 	t.Parallel()
-	st := storetest.SQLite(t)
+	storetest.Each(t, testRecallCallToSIPp)
+}
+
+func testRecallCallToSIPp(t *testing.T, st *store.Store) {
 	b := setup(t, st, [][]any{
 		row("RX-TORACE", "B-1", "+393331110001", 9, 8),
 		row("RX-TORACE", "B-2", "+393331110001", 11, 10),
