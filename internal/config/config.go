@@ -522,6 +522,11 @@ type Voice struct {
 	// rings it, then the patient, and joins the two. An account without
 	// one calls from its own phone (the number is a tel: link).
 	Operators map[string]string `yaml:"operators"`
+	// Recordings is a directory of recorded segments (NAME.wav, 8 kHz
+	// mono) laid over the built-in ones: a recording replaces the segment
+	// of its name, and adds the segments that name facilities
+	// (recall agendas' facilities). Empty: the built-in segments only.
+	Recordings string `yaml:"recordings"`
 }
 
 // Trunk is the contact centre's SIP trunk. Without a proxy, calls go

@@ -11,6 +11,7 @@ import (
 	"github.com/richiamo/richiamo/internal/dialer"
 	"github.com/richiamo/richiamo/internal/urgent"
 	"github.com/richiamo/richiamo/internal/voice"
+	"github.com/richiamo/richiamo/internal/voice/say"
 	"github.com/richiamo/richiamo/internal/web"
 	"github.com/richiamo/richiamo/internal/yamlfile"
 )
@@ -23,13 +24,31 @@ func LoadConfig(path string, getenv func(string) string) (config.Config, error) 
 	if err != nil {
 		return cfg, err
 	}
-	if err := CheckSettings(cfg); err != nil {
+	err = CheckSettings(cfg)
+	if err == nil {
+		err = UseRecordings(cfg)
+	}
+	if err != nil {
 		if path != "" {
 			return config.Config{}, fmt.Errorf("config %s: %w", path, err)
 		}
 		return config.Config{}, fmt.Errorf("config: %w", err)
 	}
 	return cfg, nil
+}
+
+// UseRecordings lays voice.recordings over the built-in voice segments for
+// the process, so that the scripts and the agendas' facilities loaded
+// after it find them; a recording that cannot be used is an error naming
+// the key and its line.
+func UseRecordings(cfg config.Config) error {
+	if cfg.Voice.Recordings == "" {
+		return nil // the built-in segments, as the process started
+	}
+	if err := say.UseRecordings(cfg.Path(cfg.Voice.Recordings)); err != nil {
+		return cfg.Lines().At("voice.recordings", "%v", err)
+	}
+	return nil
 }
 
 // CheckSettings checks what config.Validate cannot: rules between settings

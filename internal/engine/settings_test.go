@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/richiamo/richiamo/campaigns/prompts"
 	"github.com/richiamo/richiamo/internal/config"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/dialer"
@@ -17,6 +19,7 @@ import (
 	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/urgent"
 	"github.com/richiamo/richiamo/internal/voice"
+	"github.com/richiamo/richiamo/internal/voice/say"
 	"github.com/richiamo/richiamo/internal/web"
 	"github.com/richiamo/richiamo/internal/yamlfile"
 )
@@ -288,5 +291,63 @@ func TestUrgentHistoryShorterThanRecentStopsStartUp(t *testing.T) {
 	cfg, err = loadFile(t, "store:\n  sqlite: x.db\nurgent:\n  recent: 720h\n", nil)
 	if err != nil || UrgentSettings(cfg).Recent != 720*time.Hour || UrgentSettings(cfg).History != urgent.DefaultSettings.History {
 		t.Fatalf("%v %+v", err, UrgentSettings(cfg))
+	}
+}
+
+// voice.recordings adds the segments that name the agendas' facilities:
+// an agenda mapping a facility to a recording found there loads, one with
+// no such recording stops start-up, and so does a broken recording,
+// naming the key and its line. (Not parallel: the recordings are the
+// process's.)
+func TestRecordingsGiveTheFacilitiesTheirSegments(t *testing.T) {
+	t.Cleanup(func() { _ = say.UseRecordings("") })
+	dir := t.TempDir()
+	wav, err := fs.ReadFile(prompts.Italian, "frase-buongiorno.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "registrazioni"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "registrazioni", "struttura-castello.wav"), wav, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	agendas := func(segment string) string {
+		return "agende:\n  - name: rx\n    node: ASL1\n    codes: [RX]\n    calendar: \"0 9 * * 1\"\n" +
+			"    window: {from_days: 7, to_days: 14}\n    facilities:\n      \"Ospedale di Città di Castello\": " + segment + "\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "agende.yaml"), []byte(agendas("struttura-castello")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "agende-senza.yaml"), []byte(agendas("struttura-assente")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	load := func(yaml string) (config.Config, error) {
+		p := filepath.Join(dir, "richiamo.yaml")
+		if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return LoadConfig(p, func(string) string { return "" })
+	}
+
+	cfg, err := load("voice:\n  recordings: registrazioni\ncampaigns:\n  recall_agendas: agende.yaml\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := RecallAgendas(cfg)
+	if err != nil || len(as) != 1 || as[0].Facilities["Ospedale di Città di Castello"] != "struttura-castello" {
+		t.Fatalf("agendas %+v, %v", as, err)
+	}
+	cfg.Campaigns.RecallAgendas = "agende-senza.yaml"
+	if _, err := RecallAgendas(cfg); err == nil || !strings.Contains(err.Error(), "struttura-assente") {
+		t.Fatalf("a facility without its recording: %v", err)
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "registrazioni", "rotta.wav"), []byte("RIFF"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = load("store:\n  sqlite: x.db\nvoice:\n  recordings: registrazioni\n")
+	if err == nil || !strings.Contains(err.Error(), "line 4: voice.recordings") || !strings.Contains(err.Error(), "rotta") {
+		t.Fatalf("a broken recording: %v, want voice.recordings at line 4 naming the file", err)
 	}
 }

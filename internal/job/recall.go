@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/richiamo/richiamo/internal/calendar"
@@ -20,8 +19,9 @@ import (
 	"github.com/richiamo/richiamo/internal/voice/say"
 )
 
-// italian is the prompt library recall scripts are checked and said with.
-var italian = sync.OnceValue(say.Italian)
+// italian is the prompt library scripts and facilities are checked and
+// said with: the embedded segments and the configured recordings.
+func italian() *say.Library { return say.Italian() }
 
 // recallCalls are recall calls: a script of recorded segments and the
 // booking's date and time, one keypad menu whose choice is the result

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/robfig/cron/v3"
 
@@ -25,9 +24,9 @@ import (
 	"github.com/richiamo/richiamo/internal/yamlfile"
 )
 
-// italian is the prompt library the facilities' segments must be in, as
-// the call scripts' are.
-var italian = sync.OnceValue(say.Italian)
+// italian is the prompt library scripts and facilities are checked and
+// said with: the embedded segments and the configured recordings.
+func italian() *say.Library { return say.Italian() }
 
 // File is a list of monitored agendas as written.
 type File struct {

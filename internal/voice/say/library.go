@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/richiamo/richiamo/campaigns/prompts"
@@ -49,9 +50,48 @@ func NewLibrary(pause time.Duration, layers ...fs.FS) *Library {
 	return &Library{layers: layers, pause: pause, cache: make(map[string]*media.Audio)}
 }
 
+// italian is the process's Italian library: the embedded segments, with
+// the recordings UseRecordings named laid over them.
+var italian atomic.Pointer[Library]
+
 // Italian is the library of the Italian segments embedded in the binary
-// (campaigns/prompts/it).
-func Italian() *Library { return NewLibrary(0, prompts.Italian) }
+// (campaigns/prompts/it), with the recordings of UseRecordings laid over
+// them. It is one library for the process, so a segment is decoded once.
+func Italian() *Library {
+	if l := italian.Load(); l != nil {
+		return l
+	}
+	italian.CompareAndSwap(nil, NewLibrary(0, prompts.Italian))
+	return italian.Load()
+}
+
+// UseRecordings lays the recordings in dir (NAME.wav, 8 kHz mono) over
+// the embedded segments of Italian from now on: a recording replaces the
+// segment of its name, and a name the embedded set lacks, such as one that
+// says a facility, is added. Every WAV file in dir is read first, and the
+// first that is not usable is the error; "" goes back to the embedded set.
+// The engine calls it once at start-up, before any script is loaded.
+func UseRecordings(dir string) error {
+	if dir == "" {
+		italian.Store(NewLibrary(0, prompts.Italian))
+		return nil
+	}
+	l, err := WithRecordings(dir)
+	if err != nil {
+		return err
+	}
+	names, err := fs.Glob(l.layers[0], "*.wav")
+	if err != nil {
+		return fmt.Errorf("say: recordings %s: %w", dir, err)
+	}
+	for _, n := range names {
+		if _, err := l.Segment(strings.TrimSuffix(n, ".wav")); err != nil {
+			return fmt.Errorf("say: recordings %s: %w", dir, err)
+		}
+	}
+	italian.Store(l)
+	return nil
+}
 
 // WithRecordings is the Italian library with the recordings in dir laid
 // over it: a file dir/NAME.wav replaces segment NAME, every other segment
