@@ -65,7 +65,7 @@ func (s *Store) CreateUser(ctx context.Context, u User, now time.Time) (int64, e
 // UserByName looks an account up by its exact name.
 func (s *Store) UserByName(ctx context.Context, name string) (User, error) {
 	var r userRow
-	if err := s.db.GetContext(ctx, &r, s.rebind(`SELECT `+userCols+` FROM users WHERE name = ?`), name); err != nil {
+	if err := s.rd.GetContext(ctx, &r, s.rebind(`SELECT `+userCols+` FROM users WHERE name = ?`), name); err != nil {
 		return User{}, fmt.Errorf("store: user %q: %w", name, notFound(err))
 	}
 	return r.user(), nil
@@ -74,7 +74,7 @@ func (s *Store) UserByName(ctx context.Context, name string) (User, error) {
 // UserByID looks an account up by id.
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 	var r userRow
-	if err := s.db.GetContext(ctx, &r, s.rebind(`SELECT `+userCols+` FROM users WHERE id = ?`), id); err != nil {
+	if err := s.rd.GetContext(ctx, &r, s.rebind(`SELECT `+userCols+` FROM users WHERE id = ?`), id); err != nil {
 		return User{}, fmt.Errorf("store: user %d: %w", id, notFound(err))
 	}
 	return r.user(), nil
@@ -83,7 +83,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 // Users lists every account by name.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
 	var rows []userRow
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+userCols+` FROM users ORDER BY name`); err != nil {
+	if err := s.rd.SelectContext(ctx, &rows, `SELECT `+userCols+` FROM users ORDER BY name`); err != nil {
 		return nil, fmt.Errorf("store: users: %w", err)
 	}
 	out := make([]User, len(rows))
@@ -159,7 +159,7 @@ func (s *Store) WebSessionUser(ctx context.Context, tokenHash string, now time.T
 		WebSession
 		User userRow `db:"u"`
 	}
-	err := s.db.GetContext(ctx, &row, s.rebind(`SELECT ws.token_hash, ws.user_id, ws.csrf, ws.created_at, ws.seen_at, ws.expires_at, ws.remote,
+	err := s.rd.GetContext(ctx, &row, s.rebind(`SELECT ws.token_hash, ws.user_id, ws.csrf, ws.created_at, ws.seen_at, ws.expires_at, ws.remote,
 		u.id AS "u.id", u.name AS "u.name", u.role AS "u.role", u.node AS "u.node", u.password_hash AS "u.password_hash",
 		u.disabled AS "u.disabled", u.created_at AS "u.created_at", u.updated_at AS "u.updated_at"
 		FROM web_sessions ws JOIN users u ON u.id = ws.user_id

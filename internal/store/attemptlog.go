@@ -21,7 +21,7 @@ type CampaignAttempt struct {
 // included, by contact and attempt.
 func (s *Store) CampaignAttempts(ctx context.Context, campaign int64) ([]CampaignAttempt, error) {
 	var out []CampaignAttempt
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT contact_id, attempt, sip_code, outcome, digits, result, final
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT contact_id, attempt, sip_code, outcome, digits, result, final
 		FROM attempts WHERE campaign_id = ? ORDER BY contact_id, id`), campaign)
 	if err != nil {
 		return nil, fmt.Errorf("store: campaign attempts: %w", err)

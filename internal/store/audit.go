@@ -43,7 +43,7 @@ func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 		f.Limit = 100
 	}
 	var out []AuditEntry
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT id, at, actor, role, action, target, detail, remote FROM audit_log
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT id, at, actor, role, action, target, detail, remote FROM audit_log
 		WHERE (? = '' OR action = ?) AND (? = '' OR actor = ?) AND (CAST(? AS BIGINT) = 0 OR id < CAST(? AS BIGINT))
 		ORDER BY id DESC LIMIT ?`), f.Action, f.Action, f.Actor, f.Actor, f.BeforeID, f.BeforeID, f.Limit)
 	if err != nil {

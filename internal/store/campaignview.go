@@ -24,7 +24,7 @@ type CampaignDue struct {
 // at now and when the next of the others is.
 func (s *Store) CampaignsDue(ctx context.Context, now time.Time) ([]CampaignDue, error) {
 	var out []CampaignDue
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT campaign_id,
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT campaign_id,
 		SUM(CASE WHEN next_attempt_at <= ? THEN 1 ELSE 0 END) AS due,
 		COALESCE(MIN(CASE WHEN next_attempt_at > ? THEN next_attempt_at END), 0) AS next_due
 		FROM contacts WHERE status = 'pending' GROUP BY campaign_id ORDER BY campaign_id`), ms(now), ms(now))
@@ -38,7 +38,7 @@ func (s *Store) CampaignsDue(ctx context.Context, now time.Time) ([]CampaignDue,
 // campaign: the channels they take are shared.
 func (s *Store) CallsInProgress(ctx context.Context) (int, error) {
 	var n int
-	if err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM contacts WHERE status = 'in_progress'`); err != nil {
+	if err := s.rd.GetContext(ctx, &n, `SELECT COUNT(*) FROM contacts WHERE status = 'in_progress'`); err != nil {
 		return 0, fmt.Errorf("store: calls in progress: %w", err)
 	}
 	return n, nil
@@ -57,7 +57,7 @@ type OutcomeCount struct {
 // frequent first.
 func (s *Store) CampaignClosures(ctx context.Context, campaign int64) ([]OutcomeCount, error) {
 	var out []OutcomeCount
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT outcome, COUNT(*) AS n FROM (SELECT `+contactOutcome+` AS outcome
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT outcome, COUNT(*) AS n FROM (SELECT `+contactOutcome+` AS outcome
 		FROM contacts c WHERE c.campaign_id = ? AND c.status = 'final') x GROUP BY outcome ORDER BY n DESC, outcome`), campaign)
 	if err != nil {
 		return nil, fmt.Errorf("store: campaign closures: %w", err)
@@ -93,7 +93,7 @@ func (s *Store) CampaignContacts(ctx context.Context, f ContactFilter) ([]Campai
 		f.Limit = 200
 	}
 	var out []CampaignContact
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT * FROM (SELECT c.id, c.seq, c.phone, c.status,
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT * FROM (SELECT c.id, c.seq, c.phone, c.status,
 		CASE WHEN c.status = 'final' THEN `+contactOutcome+` ELSE c.outcome END AS outcome,
 		c.attempts, c.next_attempt_at, c.final_at
 		FROM contacts c WHERE c.campaign_id = ? AND (? = '' OR c.status = ?) AND c.seq > ?) x

@@ -51,7 +51,7 @@ func (s *Store) AddCleanUpRequest(ctx context.Context, r CleanUpRequest) (int64,
 // CleanUpRequests lists the requests of node ("" every node), newest first.
 func (s *Store) CleanUpRequests(ctx context.Context, node string, limit int) ([]CleanUpRequest, error) {
 	var out []CleanUpRequest
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT `+cleanUpCols+` FROM cleanup_requests
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT `+cleanUpCols+` FROM cleanup_requests
 		WHERE (? = '' OR node = ?) ORDER BY requested_at DESC, id DESC LIMIT ?`), node, node, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: clean-up requests: %w", err)
@@ -62,7 +62,7 @@ func (s *Store) CleanUpRequests(ctx context.Context, node string, limit int) ([]
 // CleanUpRequestByID returns one request.
 func (s *Store) CleanUpRequestByID(ctx context.Context, id int64) (CleanUpRequest, error) {
 	var r CleanUpRequest
-	if err := s.db.GetContext(ctx, &r, s.rebind(`SELECT `+cleanUpCols+` FROM cleanup_requests WHERE id = ?`), id); err != nil {
+	if err := s.rd.GetContext(ctx, &r, s.rebind(`SELECT `+cleanUpCols+` FROM cleanup_requests WHERE id = ?`), id); err != nil {
 		return CleanUpRequest{}, fmt.Errorf("store: clean-up request %d: %w", id, notFound(err))
 	}
 	return r, nil
@@ -114,7 +114,7 @@ type AgendaBooking struct {
 // in [from, to), by appointment.
 func (s *Store) AgendaBookings(ctx context.Context, node, agenda string, from, to time.Time) ([]AgendaBooking, error) {
 	var out []AgendaBooking
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT code, phone, at FROM bookings
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT code, phone, at FROM bookings
 		WHERE node = ? AND agenda = ? AND at >= ? AND at < ? ORDER BY at, code`), node, agenda, ms(from), ms(to))
 	if err != nil {
 		return nil, fmt.Errorf("store: agenda bookings: %w", err)
@@ -138,7 +138,7 @@ type ContactResult struct {
 // closed one's outcome (the script's result when it gave one).
 func (s *Store) ContactResults(ctx context.Context, campaign int64) ([]ContactResult, error) {
 	var out []ContactResult
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT c.seq, c.phone, c.payload, c.status,
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT c.seq, c.phone, c.payload, c.status,
 		CASE WHEN c.status = 'final' THEN `+contactOutcome+` ELSE c.outcome END AS outcome, c.attempts, c.final_at
 		FROM contacts c WHERE c.campaign_id = ? ORDER BY c.seq`), campaign)
 	if err != nil {

@@ -27,7 +27,7 @@ type Unconfirmed struct {
 // passed since its send, so a row touched after that was asked (MarkAsked).
 func (s *Store) Unconfirmed(ctx context.Context, now time.Time, after, recheck time.Duration, limit int) ([]Unconfirmed, error) {
 	var out []Unconfirmed
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT id, provider_id FROM messages
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT id, provider_id FROM messages
 		WHERE status = ? AND sent_at BETWEEN ? AND ? AND provider_id IS NOT NULL
 			AND (updated_at < sent_at + ? OR updated_at <= ?)
 		ORDER BY updated_at, id LIMIT ?`),

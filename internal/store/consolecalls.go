@@ -70,7 +70,7 @@ func (s *Store) WorkItemContact(ctx context.Context, it WorkItem) (int64, error)
 		return 0, nil
 	}
 	var ids []int64
-	if err := s.db.SelectContext(ctx, &ids, s.rebind(q), it.RefID); err != nil {
+	if err := s.rd.SelectContext(ctx, &ids, s.rebind(q), it.RefID); err != nil {
 		return 0, fmt.Errorf("store: contact of work item %d: %w", it.ID, err)
 	}
 	if len(ids) == 0 {
@@ -83,7 +83,7 @@ func (s *Store) WorkItemContact(ctx context.Context, it WorkItem) (int64, error)
 // the IVR's), for the tests and the contact's history.
 func (s *Store) ConsoleAttemptOperator(ctx context.Context, contact int64, attempt int) (string, error) {
 	var op string
-	if err := s.db.GetContext(ctx, &op, s.rebind(`SELECT operator FROM attempts WHERE contact_id = ? AND attempt = ?`), contact, attempt); err != nil {
+	if err := s.rd.GetContext(ctx, &op, s.rebind(`SELECT operator FROM attempts WHERE contact_id = ? AND attempt = ?`), contact, attempt); err != nil {
 		return "", fmt.Errorf("store: attempt %d of contact %d: %w", attempt, contact, notFound(err))
 	}
 	return op, nil

@@ -50,7 +50,7 @@ func (s *Store) RecordProbe(ctx context.Context, p Probe) error {
 // Probes lists the probes made in [from, to), oldest first.
 func (s *Store) Probes(ctx context.Context, from, to time.Time) ([]Probe, error) {
 	var rows []probeRow
-	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT at, target, up, sip_code, rtt_ms, detail FROM probes
+	err := s.rd.SelectContext(ctx, &rows, s.rebind(`SELECT at, target, up, sip_code, rtt_ms, detail FROM probes
 		WHERE at >= ? AND at < ? ORDER BY at, id`), ms(from), ms(to))
 	if err != nil {
 		return nil, fmt.Errorf("store: probes: %w", err)
@@ -68,7 +68,7 @@ func (s *Store) Probes(ctx context.Context, from, to time.Time) ([]Probe, error)
 // has been none.
 func (s *Store) FirstProbe(ctx context.Context) (time.Time, error) {
 	var at int64
-	if err := s.db.GetContext(ctx, &at, `SELECT COALESCE(MIN(at), 0) FROM probes`); err != nil {
+	if err := s.rd.GetContext(ctx, &at, `SELECT COALESCE(MIN(at), 0) FROM probes`); err != nil {
 		return time.Time{}, fmt.Errorf("store: first probe: %w", err)
 	}
 	return FromMillis(at), nil
@@ -130,7 +130,7 @@ func (s *Store) MaintenanceWindows(ctx context.Context, from, to time.Time) ([]M
 		args = append(args, ms(to))
 	}
 	var rows []maintenanceRow
-	if err := s.db.SelectContext(ctx, &rows, s.rebind(q+` ORDER BY from_at, id`), args...); err != nil {
+	if err := s.rd.SelectContext(ctx, &rows, s.rebind(q+` ORDER BY from_at, id`), args...); err != nil {
 		return nil, fmt.Errorf("store: maintenance: %w", err)
 	}
 	out := make([]Maintenance, len(rows))
@@ -161,7 +161,7 @@ func (s *Store) LatestProbes(ctx context.Context) ([]Probe, error) {
 	var out []Probe
 	for _, target := range []string{ProbeUA, ProbeTrunk} {
 		var rows []probeRow
-		err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT at, target, up, sip_code, rtt_ms, detail FROM probes
+		err := s.rd.SelectContext(ctx, &rows, s.rebind(`SELECT at, target, up, sip_code, rtt_ms, detail FROM probes
 			WHERE target = ? ORDER BY at DESC, id DESC LIMIT 1`), target)
 		if err != nil {
 			return nil, fmt.Errorf("store: latest probes: %w", err)
@@ -181,7 +181,7 @@ func (s *Store) CallActivity(ctx context.Context, from, to time.Time) (made, ans
 		Made     int `db:"made"`
 		Answered int `db:"answered"`
 	}
-	err = s.db.GetContext(ctx, &r, s.rebind(`SELECT COUNT(*) AS made, COALESCE(SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END), 0) AS answered
+	err = s.rd.GetContext(ctx, &r, s.rebind(`SELECT COUNT(*) AS made, COALESCE(SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END), 0) AS answered
 		FROM attempts WHERE counted = ? AND started_at >= ? AND started_at < ?`), true, ms(from), ms(to))
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: call activity: %w", err)

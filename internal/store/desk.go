@@ -96,7 +96,7 @@ const runCols = `id, source, started_at, COALESCE(finished_at, 0) AS finished_at
 // its messages counted; the row counts stay those of the whole run.
 func (s *Store) Runs(ctx context.Context, node string, limit int) ([]Run, error) {
 	var runs []Run
-	err := s.db.SelectContext(ctx, &runs, s.rebind(`SELECT `+runCols+` FROM imports
+	err := s.rd.SelectContext(ctx, &runs, s.rebind(`SELECT `+runCols+` FROM imports
 		WHERE finished_at IS NOT NULL AND (? = '' OR EXISTS (SELECT 1 FROM import_coverage c WHERE c.import_id = imports.id AND c.node = ?))
 		ORDER BY id DESC LIMIT ?`), node, node, limit)
 	if err != nil {
@@ -116,7 +116,7 @@ func (s *Store) Runs(ctx context.Context, node string, limit int) ([]Run, error)
 		tallyRow
 	}
 	args := append(append([]any{}, ids...), node, node)
-	err = s.db.SelectContext(ctx, &rows, s.rebind(`SELECT m.import_id AS import_id, `+tallySelect+` FROM messages m
+	err = s.rd.SelectContext(ctx, &rows, s.rebind(`SELECT m.import_id AS import_id, `+tallySelect+` FROM messages m
 		WHERE m.kind = 'reminder' AND m.import_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) AND `+nodeFilter+`
 		GROUP BY m.import_id, `+tallyGroup), args...)
 	if err != nil {
@@ -131,11 +131,11 @@ func (s *Store) Runs(ctx context.Context, node string, limit int) ([]Run, error)
 // RunByID returns one import, finished or not, with its messages tallied.
 func (s *Store) RunByID(ctx context.Context, id int64, node string) (Run, error) {
 	var r Run
-	if err := s.db.GetContext(ctx, &r, s.rebind(`SELECT `+runCols+` FROM imports WHERE id = ?`), id); err != nil {
+	if err := s.rd.GetContext(ctx, &r, s.rebind(`SELECT `+runCols+` FROM imports WHERE id = ?`), id); err != nil {
 		return Run{}, fmt.Errorf("store: run %d: %w", id, notFound(err))
 	}
 	var rows []tallyRow
-	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT `+tallySelect+` FROM messages m
+	err := s.rd.SelectContext(ctx, &rows, s.rebind(`SELECT `+tallySelect+` FROM messages m
 		WHERE m.kind = 'reminder' AND m.import_id = ? AND `+nodeFilter+` GROUP BY `+tallyGroup), id, node, node)
 	if err != nil {
 		return Run{}, fmt.Errorf("store: run %d tally: %w", id, err)
@@ -149,7 +149,7 @@ func (s *Store) RunByID(ctx context.Context, id int64, node string) (Run, error)
 // RunCoversNode says whether an import covered any day of node.
 func (s *Store) RunCoversNode(ctx context.Context, id int64, node string) (bool, error) {
 	var n int
-	if err := s.db.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM import_coverage WHERE import_id = ? AND node = ?`), id, node); err != nil {
+	if err := s.rd.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM import_coverage WHERE import_id = ? AND node = ?`), id, node); err != nil {
 		return false, fmt.Errorf("store: run coverage: %w", err)
 	}
 	return n > 0, nil
@@ -176,7 +176,7 @@ func (s *Store) RunNodes(ctx context.Context, id int64, node string) ([]NodeRun,
 		return byNode[n]
 	}
 	var cov []NodeDay
-	if err := s.db.SelectContext(ctx, &cov, s.rebind(`SELECT node AS "node", day AS "day" FROM import_coverage WHERE import_id = ? AND (? = '' OR node = ?) ORDER BY node, day`), id, node, node); err != nil {
+	if err := s.rd.SelectContext(ctx, &cov, s.rebind(`SELECT node AS "node", day AS "day" FROM import_coverage WHERE import_id = ? AND (? = '' OR node = ?) ORDER BY node, day`), id, node, node); err != nil {
 		return nil, fmt.Errorf("store: run coverage: %w", err)
 	}
 	for _, c := range cov {
@@ -187,7 +187,7 @@ func (s *Store) RunNodes(ctx context.Context, id int64, node string) ([]NodeRun,
 		Node string `db:"node"`
 		N    int    `db:"n"`
 	}
-	if err := s.db.SelectContext(ctx, &bk, s.rebind(`SELECT node, COUNT(*) AS n FROM bookings WHERE import_id = ? AND (? = '' OR node = ?) GROUP BY node`), id, node, node); err != nil {
+	if err := s.rd.SelectContext(ctx, &bk, s.rebind(`SELECT node, COUNT(*) AS n FROM bookings WHERE import_id = ? AND (? = '' OR node = ?) GROUP BY node`), id, node, node); err != nil {
 		return nil, fmt.Errorf("store: run bookings: %w", err)
 	}
 	for _, b := range bk {
@@ -200,7 +200,7 @@ func (s *Store) RunNodes(ctx context.Context, id int64, node string) ([]NodeRun,
 	}
 	// One line per (node, message) first, so that a message with several
 	// bookings of a node counts once for it.
-	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT x.node AS node, CAST(SUM(x.reminders) AS BIGINT) AS reminders, x.status AS status, x.opted_out AS opted_out, x.reached AS reached,
+	err := s.rd.SelectContext(ctx, &rows, s.rebind(`SELECT x.node AS node, CAST(SUM(x.reminders) AS BIGINT) AS reminders, x.status AS status, x.opted_out AS opted_out, x.reached AS reached,
 		COUNT(*) AS messages, COALESCE(SUM(x.segments), 0) AS segments
 		FROM (SELECT r.node AS node, m.id AS id, COUNT(*) AS reminders, m.status AS status, m.segments AS segments,
 				CASE WHEN m.status = 'withdrawn' AND m.error = 'opted out' THEN 1 ELSE 0 END AS opted_out,
@@ -238,7 +238,7 @@ func (s *Store) DayTallies(ctx context.Context, fromDay, toDay, node string) ([]
 		Day string `db:"day"`
 		tallyRow
 	}
-	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT m.day AS day, `+tallySelect+` FROM messages m
+	err := s.rd.SelectContext(ctx, &rows, s.rebind(`SELECT m.day AS day, `+tallySelect+` FROM messages m
 		WHERE m.kind = 'reminder' AND m.day >= ? AND m.day <= ? AND `+nodeFilter+`
 		GROUP BY m.day, `+tallyGroup), fromDay, toDay, node, node)
 	if err != nil {
@@ -269,7 +269,7 @@ type ReasonCount struct {
 // frequent first.
 func (s *Store) RejectionReasons(ctx context.Context, importID int64) ([]ReasonCount, error) {
 	var out []ReasonCount
-	if err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT reason, COUNT(*) AS n FROM rejections WHERE import_id = ? GROUP BY reason ORDER BY n DESC, reason`), importID); err != nil {
+	if err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT reason, COUNT(*) AS n FROM rejections WHERE import_id = ? GROUP BY reason ORDER BY n DESC, reason`), importID); err != nil {
 		return nil, fmt.Errorf("store: rejection reasons: %w", err)
 	}
 	return out, nil
@@ -279,7 +279,7 @@ func (s *Store) RejectionReasons(ctx context.Context, importID int64) ([]ReasonC
 // and line order.
 func (s *Store) RejectionsByReason(ctx context.Context, importID int64, reason string, limit int) ([]RejectionRow, error) {
 	var out []RejectionRow
-	if err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT file, line, reason, detail FROM rejections WHERE import_id = ? AND reason = ? ORDER BY file, line LIMIT ?`),
+	if err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT file, line, reason, detail FROM rejections WHERE import_id = ? AND reason = ? ORDER BY file, line LIMIT ?`),
 		importID, reason, limit); err != nil {
 		return nil, fmt.Errorf("store: rejections: %w", err)
 	}
@@ -323,7 +323,7 @@ func (s *Store) DeliveryFailures(ctx context.Context, f FailureFilter) ([]Delive
 		Error     string `db:"error"`
 		FinalAt   int64  `db:"final_at"`
 	}
-	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT m.id, m.phone, m.day, m.kind, m.status, m.error_code, m.error, m.final_at FROM messages m
+	err := s.rd.SelectContext(ctx, &rows, s.rebind(`SELECT m.id, m.phone, m.day, m.kind, m.status, m.error_code, m.error, m.final_at FROM messages m
 		WHERE m.status IN ('failed', 'undelivered') AND m.day >= ? AND m.day <= ? AND `+nodeFilter+`
 		ORDER BY m.id DESC LIMIT ?`), f.FromDay, f.ToDay, f.Node, f.Node, f.Limit)
 	if err != nil {
@@ -345,7 +345,7 @@ func (s *Store) DeliveryFailures(ctx context.Context, f FailureFilter) ([]Delive
 		Node string `db:"node"`
 	}
 	args := append(ids, f.Node, f.Node)
-	if err := s.db.SelectContext(ctx, &nodes, s.rebind(`SELECT DISTINCT message_id, node FROM reminders WHERE message_id IN (?`+strings.Repeat(",?", len(ids)-1)+`)
+	if err := s.rd.SelectContext(ctx, &nodes, s.rebind(`SELECT DISTINCT message_id, node FROM reminders WHERE message_id IN (?`+strings.Repeat(",?", len(ids)-1)+`)
 		AND (? = '' OR node = ?) ORDER BY message_id, node`), args...); err != nil {
 		return nil, fmt.Errorf("store: failure nodes: %w", err)
 	}
@@ -397,14 +397,14 @@ type BookingFound struct {
 // FindBookings looks a booking code up in every node, or in one.
 func (s *Store) FindBookings(ctx context.Context, code, node string) ([]BookingFound, error) {
 	var out []BookingFound
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT node, code, phone, at, agenda, service, service_type, facility, address, priority, surname, name, import_id, updated_at
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT node, code, phone, at, agenda, service, service_type, facility, address, priority, surname, name, import_id, updated_at
 		FROM bookings WHERE code = ? AND (? = '' OR node = ?) ORDER BY node`), code, node, node)
 	if err != nil {
 		return nil, fmt.Errorf("store: find booking: %w", err)
 	}
 	for i := range out {
 		b := &out[i]
-		if err := s.db.SelectContext(ctx, &b.Reminders, s.rebind(`SELECT r.at, r.offset_days, r.day, r.status, r.message_id,
+		if err := s.rd.SelectContext(ctx, &b.Reminders, s.rebind(`SELECT r.at, r.offset_days, r.day, r.status, r.message_id,
 			COALESCE(m.status, '') AS message_status, COALESCE(m.provider_status, '') AS provider_status,
 			COALESCE(m.error_code, 0) AS error_code, COALESCE(m.error, '') AS error, COALESCE(m.attempts, 0) AS attempts,
 			COALESCE(m.sent_at, 0) AS sent_at, COALESCE(m.final_at, 0) AS final_at
@@ -412,7 +412,7 @@ func (s *Store) FindBookings(ctx context.Context, code, node string) ([]BookingF
 			WHERE r.node = ? AND r.code = ? ORDER BY r.at, r.offset_days DESC`), b.Node, b.Code); err != nil {
 			return nil, fmt.Errorf("store: booking reminders: %w", err)
 		}
-		if err := s.db.SelectContext(ctx, &b.Responses, s.rebind(`SELECT node, code, at, kind, status, created_at FROM booking_responses
+		if err := s.rd.SelectContext(ctx, &b.Responses, s.rebind(`SELECT node, code, at, kind, status, created_at FROM booking_responses
 			WHERE node = ? AND code = ? ORDER BY created_at, id`), b.Node, b.Code); err != nil {
 			return nil, fmt.Errorf("store: booking responses: %w", err)
 		}

@@ -100,7 +100,7 @@ type AttemptResult struct {
 // AttemptResults lists a campaign's attempts, by contact and attempt, with
 // their answers: what a follow-up job reads of the job before it.
 func (s *Store) AttemptResults(ctx context.Context, campaign int64) ([]AttemptResult, error) {
-	rows, err := s.db.QueryxContext(ctx, s.rebind(`SELECT a.contact_id, a.attempt, a.started_at, a.outcome, a.result, a.final, a.positive, a.answers
+	rows, err := s.rd.QueryxContext(ctx, s.rebind(`SELECT a.contact_id, a.attempt, a.started_at, a.outcome, a.result, a.final, a.positive, a.answers
 		FROM attempts a WHERE a.campaign_id = ? ORDER BY a.contact_id, a.attempt, a.id`), campaign)
 	if err != nil {
 		return nil, fmt.Errorf("store: attempt results: %w", err)
@@ -188,7 +188,7 @@ func (s *Store) AddCampaign(ctx context.Context, name, kind string, now time.Tim
 // CampaignByName looks a campaign up.
 func (s *Store) CampaignByName(ctx context.Context, name string) (Campaign, error) {
 	var c Campaign
-	err := s.db.GetContext(ctx, &c, s.rebind(`SELECT id, name, kind, created_at, script, state FROM campaigns WHERE name = ?`), name)
+	err := s.rd.GetContext(ctx, &c, s.rebind(`SELECT id, name, kind, created_at, script, state FROM campaigns WHERE name = ?`), name)
 	if err != nil {
 		return c, fmt.Errorf("store: campaign %q: %w", name, notFound(err))
 	}
@@ -198,7 +198,7 @@ func (s *Store) CampaignByName(ctx context.Context, name string) (Campaign, erro
 // OpenContacts counts the contacts of a campaign not yet closed.
 func (s *Store) OpenContacts(ctx context.Context, campaign int64) (int, error) {
 	var n int
-	err := s.db.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM contacts WHERE campaign_id = ? AND status <> 'final'`), campaign)
+	err := s.rd.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM contacts WHERE campaign_id = ? AND status <> 'final'`), campaign)
 	if err != nil {
 		return 0, fmt.Errorf("store: count open contacts: %w", err)
 	}
@@ -208,7 +208,7 @@ func (s *Store) OpenContacts(ctx context.Context, campaign int64) (int, error) {
 // CampaignByID looks a campaign up by its id.
 func (s *Store) CampaignByID(ctx context.Context, id int64) (Campaign, error) {
 	var c Campaign
-	err := s.db.GetContext(ctx, &c, s.rebind(`SELECT id, name, kind, created_at, script, state FROM campaigns WHERE id = ?`), id)
+	err := s.rd.GetContext(ctx, &c, s.rebind(`SELECT id, name, kind, created_at, script, state FROM campaigns WHERE id = ?`), id)
 	if err != nil {
 		return c, fmt.Errorf("store: campaign %d: %w", id, notFound(err))
 	}
@@ -252,7 +252,7 @@ type CampaignStats struct {
 // CampaignStats lists every campaign, by name, with its contacts' counts.
 func (s *Store) CampaignStats(ctx context.Context) ([]CampaignStats, error) {
 	var out []CampaignStats
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT k.id, k.name, k.kind, k.created_at, '' AS script, k.state,
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT k.id, k.name, k.kind, k.created_at, '' AS script, k.state,
 		COALESCE(c.pending, 0) AS pending, COALESCE(c.in_progress, 0) AS in_progress, COALESCE(c.final, 0) AS final,
 		COALESCE(c.positive, 0) AS positive,
 		(SELECT COUNT(*) FROM attempts a WHERE a.campaign_id = k.id AND a.counted = ?) AS attempts
@@ -536,7 +536,7 @@ func (s *Store) Attempts(ctx context.Context, from, to time.Time, campaign strin
 			args = append(args, campaign)
 		}
 		q += ` ORDER BY k.name, c.seq, a.attempt, a.id`
-		rows, err := s.db.QueryxContext(ctx, s.rebind(q), args...)
+		rows, err := s.rd.QueryxContext(ctx, s.rebind(q), args...)
 		if err != nil {
 			yield(ExportedAttempt{}, fmt.Errorf("store: attempts: %w", err))
 			return

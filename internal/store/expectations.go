@@ -47,7 +47,7 @@ func (t *Tx) OpenExpectation(ctx context.Context, e Expectation) error {
 // most recently opened first.
 func (s *Store) OpenExpectations(ctx context.Context, phone string, now time.Time) ([]Expectation, error) {
 	var out []Expectation
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT id, phone, job, ref_id, opened_at, expires_at, closed_at FROM expectations
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT id, phone, job, ref_id, opened_at, expires_at, closed_at FROM expectations
 		WHERE phone = ? AND closed_at = 0 AND expires_at > ? ORDER BY opened_at DESC, id DESC`), phone, ms(now))
 	if err != nil {
 		return nil, fmt.Errorf("store: open expectations: %w", err)

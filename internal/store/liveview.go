@@ -22,7 +22,7 @@ type HourCalls struct {
 // since from, with those answered.
 func (s *Store) HourlyCalls(ctx context.Context, from, to time.Time) ([]HourCalls, error) {
 	var out []HourCalls
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT h, COUNT(*) AS made, SUM(answered) AS answered FROM (
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT h, COUNT(*) AS made, SUM(answered) AS answered FROM (
 		SELECT (started_at - ?) / 3600000 AS h, CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END AS answered
 		FROM attempts WHERE counted = ? AND started_at >= ? AND started_at < ?) x GROUP BY h ORDER BY h`),
 		ms(from), true, ms(from), ms(to))
@@ -43,7 +43,7 @@ type SignedInUser struct {
 // since since, latest first.
 func (s *Store) SignedIn(ctx context.Context, now, since time.Time) ([]SignedInUser, error) {
 	var out []SignedInUser
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT u.name, u.role, MAX(w.seen_at) AS seen_at
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT u.name, u.role, MAX(w.seen_at) AS seen_at
 		FROM web_sessions w JOIN users u ON u.id = w.user_id
 		WHERE w.expires_at > ? AND w.seen_at >= ? GROUP BY u.name, u.role ORDER BY seen_at DESC, u.name`), ms(now), ms(since))
 	if err != nil {
@@ -55,7 +55,7 @@ func (s *Store) SignedIn(ctx context.Context, now, since time.Time) ([]SignedInU
 // HeldWorkItems lists every open item someone holds.
 func (s *Store) HeldWorkItems(ctx context.Context) ([]WorkItem, error) {
 	var out []WorkItem
-	err := s.db.SelectContext(ctx, &out, `SELECT `+workCols+` FROM work_items WHERE status = 'open' AND claimed_by <> '' ORDER BY claimed_at, id`)
+	err := s.rd.SelectContext(ctx, &out, `SELECT `+workCols+` FROM work_items WHERE status = 'open' AND claimed_by <> '' ORDER BY claimed_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: held work items: %w", err)
 	}
@@ -66,7 +66,7 @@ func (s *Store) HeldWorkItems(ctx context.Context) ([]WorkItem, error) {
 // before whose delivery report has not come.
 func (s *Store) AwaitingReports(ctx context.Context, before time.Time) (int, error) {
 	var n int
-	if err := s.db.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM messages WHERE status = 'sent' AND sent_at > 0 AND sent_at < ?`), ms(before)); err != nil {
+	if err := s.rd.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM messages WHERE status = 'sent' AND sent_at > 0 AND sent_at < ?`), ms(before)); err != nil {
 		return 0, fmt.Errorf("store: awaiting reports: %w", err)
 	}
 	return n, nil
@@ -75,7 +75,7 @@ func (s *Store) AwaitingReports(ctx context.Context, before time.Time) (int, err
 // LastAttemptAt is when the latest call attempt started (zero for none).
 func (s *Store) LastAttemptAt(ctx context.Context) (time.Time, error) {
 	var at int64
-	if err := s.db.GetContext(ctx, &at, `SELECT COALESCE(MAX(started_at), 0) FROM attempts`); err != nil {
+	if err := s.rd.GetContext(ctx, &at, `SELECT COALESCE(MAX(started_at), 0) FROM attempts`); err != nil {
 		return time.Time{}, fmt.Errorf("store: last attempt: %w", err)
 	}
 	return FromMillis(at), nil

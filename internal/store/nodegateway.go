@@ -16,7 +16,7 @@ func (s *Store) NodeGatewayHealth(ctx context.Context, now time.Time, window tim
 	var g GatewayStats
 	since := ms(now.Add(-window))
 	const mine = `FROM messages m WHERE EXISTS (SELECT 1 FROM reminders r WHERE r.message_id = m.id AND r.node = ?)`
-	err := s.db.GetContext(ctx, &g, s.rebind(`SELECT
+	err := s.rd.GetContext(ctx, &g, s.rebind(`SELECT
 		(SELECT COALESCE(MAX(m.sent_at), 0) `+mine+`) AS last_sent_at,
 		(SELECT COUNT(*) `+mine+` AND m.sending_at >= ?) AS attempted,
 		(SELECT COUNT(*) `+mine+` AND m.sending_at >= ? AND (m.status IN ('failed', 'undelivered', 'unknown') OR m.error_code <> 0)) AS errors,

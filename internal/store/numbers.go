@@ -100,7 +100,7 @@ func (s *Store) NumberHistory(ctx context.Context, phones []string, since time.T
 		Outcome    string `db:"outcome"`
 		SIPCode    int    `db:"sip_code"`
 	}
-	if err := s.db.SelectContext(ctx, &calls, s.rebind(`SELECT c.phone, a.started_at, a.answered_at, a.outcome, a.sip_code
+	if err := s.rd.SelectContext(ctx, &calls, s.rebind(`SELECT c.phone, a.started_at, a.answered_at, a.outcome, a.sip_code
 		FROM attempts a JOIN contacts c ON c.id = a.contact_id
 		WHERE c.phone IN (`+in+`) AND a.counted = ? AND a.started_at >= ?`), args(true, ms(since))...); err != nil {
 		return nil, fmt.Errorf("store: number history: calls: %w", err)
@@ -116,7 +116,7 @@ func (s *Store) NumberHistory(ctx context.Context, phones []string, since time.T
 		SentAt    int64  `db:"sent_at"`
 		FinalAt   int64  `db:"final_at"`
 	}
-	if err := s.db.SelectContext(ctx, &msgs, s.rebind(`SELECT phone, status, error_code, sent_at, final_at FROM messages
+	if err := s.rd.SelectContext(ctx, &msgs, s.rebind(`SELECT phone, status, error_code, sent_at, final_at FROM messages
 		WHERE phone IN (`+in+`) AND status IN ('sent', 'delivered', 'undelivered', 'failed') AND (sent_at >= ? OR final_at >= ?)`),
 		args(ms(since), ms(since))...); err != nil {
 		return nil, fmt.Errorf("store: number history: messages: %w", err)
@@ -132,7 +132,7 @@ func (s *Store) NumberHistory(ctx context.Context, phones []string, since time.T
 		Phone      string `db:"phone"`
 		ReceivedAt int64  `db:"received_at"`
 	}
-	if err := s.db.SelectContext(ctx, &replies, s.rebind(`SELECT phone, received_at FROM replies
+	if err := s.rd.SelectContext(ctx, &replies, s.rebind(`SELECT phone, received_at FROM replies
 		WHERE phone IN (`+in+`) AND received_at >= ?`), args(ms(since))...); err != nil {
 		return nil, fmt.Errorf("store: number history: replies: %w", err)
 	}
@@ -152,7 +152,7 @@ const personBookingCols = `node, code, phone, at, agenda, surname, name, fiscal_
 
 func (s *Store) personBookings(ctx context.Context, q string, args ...any) ([]PersonBooking, error) {
 	var rows []PersonBooking
-	if err := s.db.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
+	if err := s.rd.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
 		return nil, err
 	}
 	for i := range rows {

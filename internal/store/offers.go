@@ -89,7 +89,7 @@ func (s *Store) AddFreedSlot(ctx context.Context, n NewSlot) (FreedSlot, bool, e
 	added := true
 	if errors.Is(err, sql.ErrNoRows) {
 		added = false
-		err = s.db.GetContext(ctx, &id, s.rebind(`SELECT id FROM freed_slots WHERE node = ? AND agenda = ? AND at = ? AND from_code = ?
+		err = s.rd.GetContext(ctx, &id, s.rebind(`SELECT id FROM freed_slots WHERE node = ? AND agenda = ? AND at = ? AND from_code = ?
 			AND status IN ('open', 'taken')`), n.Node, n.Agenda, ms(n.At), n.FromCode)
 	}
 	if err != nil {
@@ -102,7 +102,7 @@ func (s *Store) AddFreedSlot(ctx context.Context, n NewSlot) (FreedSlot, bool, e
 // FreedSlot returns one slot.
 func (s *Store) FreedSlot(ctx context.Context, id int64) (FreedSlot, error) {
 	var sl FreedSlot
-	if err := s.db.GetContext(ctx, &sl, s.rebind(`SELECT `+slotCols+` FROM freed_slots WHERE id = ?`), id); err != nil {
+	if err := s.rd.GetContext(ctx, &sl, s.rebind(`SELECT `+slotCols+` FROM freed_slots WHERE id = ?`), id); err != nil {
 		return FreedSlot{}, fmt.Errorf("store: freed slot %d: %w", id, notFound(err))
 	}
 	return sl, nil
@@ -112,7 +112,7 @@ func (s *Store) FreedSlot(ctx context.Context, id int64) (FreedSlot, error) {
 // most limit.
 func (s *Store) FreedSlots(ctx context.Context, from, to time.Time, limit int) ([]FreedSlot, error) {
 	var out []FreedSlot
-	if err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT `+slotCols+` FROM freed_slots WHERE freed_at >= ? AND freed_at < ?
+	if err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT `+slotCols+` FROM freed_slots WHERE freed_at >= ? AND freed_at < ?
 		ORDER BY freed_at DESC, id DESC LIMIT ?`), ms(from), ms(to), limit); err != nil {
 		return nil, fmt.Errorf("store: freed slots: %w", err)
 	}
@@ -134,9 +134,9 @@ func (s *Store) AgendaProfile(ctx context.Context, node, agenda string) (AgendaP
 	var p AgendaProfile
 	// Two queries rather than one that sorts: each stops at its first row.
 	q := `SELECT service_type, service, facility, address FROM bookings WHERE node = ? AND agenda = ?`
-	err := s.db.GetContext(ctx, &p, s.rebind(q+` AND service_type <> '' LIMIT 1`), node, agenda)
+	err := s.rd.GetContext(ctx, &p, s.rebind(q+` AND service_type <> '' LIMIT 1`), node, agenda)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = s.db.GetContext(ctx, &p, s.rebind(q+` LIMIT 1`), node, agenda)
+		err = s.rd.GetContext(ctx, &p, s.rebind(q+` LIMIT 1`), node, agenda)
 	}
 	if err != nil {
 		return AgendaProfile{}, fmt.Errorf("store: agenda %s: %w", agenda, notFound(err))
@@ -147,7 +147,7 @@ func (s *Store) AgendaProfile(ctx context.Context, node, agenda string) (AgendaP
 // Booking returns the stored booking (node, code).
 func (s *Store) Booking(ctx context.Context, node, code string) (cup.Booking, error) {
 	var r bookingRow
-	err := s.db.GetContext(ctx, &r, s.rebind(`SELECT node, code, phone, at, agenda, service_code, service, service_type,
+	err := s.rd.GetContext(ctx, &r, s.rebind(`SELECT node, code, phone, at, agenda, service_code, service, service_type,
 		facility, address, priority, surname, name FROM bookings WHERE node = ? AND code = ?`), node, code)
 	if err != nil {
 		return cup.Booking{}, fmt.Errorf("store: booking: %w", notFound(err))
@@ -198,7 +198,7 @@ const candidateQuery = `SELECT b.node, b.code, b.phone, b.at, b.priority, b.book
 // per booking: the caller keeps its first.
 func (s *Store) Candidates(ctx context.Context, q CandidateQuery) ([]CandidateRow, error) {
 	var out []CandidateRow
-	if err := s.db.SelectContext(ctx, &out, s.rebind(candidateQuery), q.Node, q.Agenda, ms(q.From), q.SlotID, q.Limit); err != nil {
+	if err := s.rd.SelectContext(ctx, &out, s.rebind(candidateQuery), q.Node, q.Agenda, ms(q.From), q.SlotID, q.Limit); err != nil {
 		return nil, fmt.Errorf("store: candidates: %w", err)
 	}
 	return out, nil
@@ -299,7 +299,7 @@ func (t *Tx) SetOfferMessage(ctx context.Context, offerID, messageID int64) erro
 // OfferByID returns one offer.
 func (s *Store) OfferByID(ctx context.Context, id int64) (Offer, error) {
 	var o Offer
-	if err := s.db.GetContext(ctx, &o, s.rebind(`SELECT `+offerCols+` FROM offers WHERE id = ?`), id); err != nil {
+	if err := s.rd.GetContext(ctx, &o, s.rebind(`SELECT `+offerCols+` FROM offers WHERE id = ?`), id); err != nil {
 		return Offer{}, fmt.Errorf("store: offer %d: %w", id, notFound(err))
 	}
 	return o, nil
@@ -308,7 +308,7 @@ func (s *Store) OfferByID(ctx context.Context, id int64) (Offer, error) {
 // SlotOffers lists a slot's offers in the order they were made.
 func (s *Store) SlotOffers(ctx context.Context, slotID int64) ([]Offer, error) {
 	var out []Offer
-	if err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT `+offerCols+` FROM offers WHERE slot_id = ? ORDER BY id`), slotID); err != nil {
+	if err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT `+offerCols+` FROM offers WHERE slot_id = ? ORDER BY id`), slotID); err != nil {
 		return nil, fmt.Errorf("store: slot offers: %w", err)
 	}
 	return out, nil
@@ -516,7 +516,7 @@ type OfferFigures struct {
 // became of them.
 func (s *Store) OfferFigures(ctx context.Context, from, to time.Time) ([]OfferFigures, error) {
 	var out []OfferFigures
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT node, agenda, COUNT(*) AS freed,
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT node, agenda, COUNT(*) AS freed,
 		SUM(CASE WHEN waves > 0 THEN 1 ELSE 0 END) AS offered,
 		SUM(CASE WHEN taken_offer <> 0 THEN 1 ELSE 0 END) AS taken,
 		SUM(CASE WHEN status = 'moved' THEN 1 ELSE 0 END) AS moved,

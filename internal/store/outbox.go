@@ -131,7 +131,7 @@ func (s *Store) ReleaseExpiredClaims(ctx context.Context, now time.Time) (int64,
 // lapsed (a crash between the call and its answer).
 func (s *Store) ToReconcile(ctx context.Context, now time.Time, quiet time.Duration, limit int) ([]OutMsg, error) {
 	var out []OutMsg
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT id, phone, body, attempts, sending_at, created_at FROM messages
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT id, phone, body, attempts, sending_at, created_at FROM messages
 		WHERE (status = 'unknown' AND updated_at <= ?) OR (status = 'sending' AND lease_until < ?)
 		ORDER BY id LIMIT ?`), ms(now.Add(-quiet)), ms(now), limit)
 	if err != nil {
@@ -157,7 +157,7 @@ func (s *Store) Waiting(ctx context.Context, now time.Time) (n int, from time.Ti
 		N    int   `db:"n"`
 		From int64 `db:"first"`
 	}
-	err = s.db.GetContext(ctx, &row, s.rebind(`SELECT COUNT(*) AS n, COALESCE(MIN(not_before), 0) AS first FROM messages
+	err = s.rd.GetContext(ctx, &row, s.rebind(`SELECT COUNT(*) AS n, COALESCE(MIN(not_before), 0) AS first FROM messages
 		WHERE status = 'planned' AND not_before > ? AND expires_at > not_before`), ms(now))
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("store: waiting messages: %w", err)
@@ -171,11 +171,11 @@ func (s *Store) Waiting(ctx context.Context, now time.Time) (n int, from time.Ti
 // PendingCount counts messages not yet settled with the provider: planned
 // and due, or in flight.
 func (s *Store) PendingCount(ctx context.Context, now time.Time) (due, inflight int, err error) {
-	err = s.db.GetContext(ctx, &due, s.rebind(`SELECT COUNT(*) FROM messages WHERE status = 'planned' AND not_before <= ? AND expires_at > ?`), ms(now), ms(now))
+	err = s.rd.GetContext(ctx, &due, s.rebind(`SELECT COUNT(*) FROM messages WHERE status = 'planned' AND not_before <= ? AND expires_at > ?`), ms(now), ms(now))
 	if err != nil {
 		return 0, 0, err
 	}
-	err = s.db.GetContext(ctx, &inflight, `SELECT COUNT(*) FROM messages WHERE status IN ('claimed', 'sending', 'unknown')`)
+	err = s.rd.GetContext(ctx, &inflight, `SELECT COUNT(*) FROM messages WHERE status IN ('claimed', 'sending', 'unknown')`)
 	return due, inflight, err
 }
 

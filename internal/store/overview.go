@@ -24,7 +24,7 @@ type Activity struct {
 func (s *Store) SMSActivity(ctx context.Context, from, to time.Time, node string) (Activity, error) {
 	var a Activity
 	f, t := ms(from), ms(to)
-	err := s.db.GetContext(ctx, &a, s.rebind(`SELECT
+	err := s.rd.GetContext(ctx, &a, s.rebind(`SELECT
 		COALESCE(SUM(CASE WHEN m.sent_at >= ? AND m.sent_at < ? THEN 1 ELSE 0 END), 0) AS sent,
 		COALESCE(SUM(CASE WHEN m.status = 'delivered' AND m.final_at >= ? AND m.final_at < ? THEN 1 ELSE 0 END), 0) AS delivered,
 		COALESCE(SUM(CASE WHEN m.status = 'failed' AND m.final_at >= ? AND m.final_at < ? THEN 1 ELSE 0 END), 0) AS failed,
@@ -60,7 +60,7 @@ type GatewayStats struct {
 func (s *Store) GatewayHealth(ctx context.Context, now time.Time, window time.Duration) (GatewayStats, error) {
 	var g GatewayStats
 	since := ms(now.Add(-window))
-	err := s.db.GetContext(ctx, &g, s.rebind(`SELECT
+	err := s.rd.GetContext(ctx, &g, s.rebind(`SELECT
 		(SELECT COALESCE(MAX(sent_at), 0) FROM messages) AS last_sent_at,
 		(SELECT COUNT(*) FROM messages WHERE sending_at >= ?) AS attempted,
 		(SELECT COUNT(*) FROM messages WHERE sending_at >= ? AND (status IN ('failed', 'undelivered', 'unknown') OR error_code <> 0)) AS errors,
@@ -79,7 +79,7 @@ func (s *Store) GatewayHealth(ctx context.Context, now time.Time, window time.Du
 // KnownNodes lists the CUP nodes any import has covered.
 func (s *Store) KnownNodes(ctx context.Context) ([]string, error) {
 	var out []string
-	if err := s.db.SelectContext(ctx, &out, `SELECT DISTINCT node FROM import_coverage ORDER BY node`); err != nil {
+	if err := s.rd.SelectContext(ctx, &out, `SELECT DISTINCT node FROM import_coverage ORDER BY node`); err != nil {
 		return nil, fmt.Errorf("store: nodes: %w", err)
 	}
 	return out, nil
@@ -95,7 +95,7 @@ type StatusTotal struct {
 // index, so that a metrics scrape stays cheap on a large outbox.
 func (s *Store) StatusTotals(ctx context.Context) ([]StatusTotal, error) {
 	var out []StatusTotal
-	if err := s.db.SelectContext(ctx, &out, `SELECT status, COUNT(*) AS messages FROM messages GROUP BY status ORDER BY status`); err != nil {
+	if err := s.rd.SelectContext(ctx, &out, `SELECT status, COUNT(*) AS messages FROM messages GROUP BY status ORDER BY status`); err != nil {
 		return nil, fmt.Errorf("store: status totals: %w", err)
 	}
 	return out, nil
@@ -112,7 +112,7 @@ type InboxBacklog struct {
 // InboxBacklog counts the open inbox items and finds the oldest.
 func (s *Store) InboxBacklog(ctx context.Context) (InboxBacklog, error) {
 	var b InboxBacklog
-	err := s.db.GetContext(ctx, &b, `SELECT
+	err := s.rd.GetContext(ctx, &b, `SELECT
 		(SELECT COUNT(*) FROM replies WHERE status = 'inbox') AS replies,
 		(SELECT COUNT(*) FROM booking_responses WHERE kind = 'cancel' AND status = 'open') AS cancellations,
 		(SELECT COALESCE(MIN(received_at), 0) FROM replies WHERE status = 'inbox') AS oldest_reply,
@@ -126,7 +126,7 @@ func (s *Store) InboxBacklog(ctx context.Context) (InboxBacklog, error) {
 // LastRun returns the latest finished import, or ErrNotFound.
 func (s *Store) LastRun(ctx context.Context) (Run, error) {
 	var r Run
-	if err := s.db.GetContext(ctx, &r, `SELECT `+runCols+` FROM imports WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1`); err != nil {
+	if err := s.rd.GetContext(ctx, &r, `SELECT `+runCols+` FROM imports WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1`); err != nil {
 		return Run{}, fmt.Errorf("store: last run: %w", notFound(err))
 	}
 	return r, nil

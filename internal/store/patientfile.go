@@ -12,7 +12,7 @@ import (
 // keeps one CUP node's ("" all).
 func (s *Store) PhoneBookings(ctx context.Context, phone, node string, limit int) ([]BookingFound, error) {
 	var out []BookingFound
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT node, code, phone, at, agenda, service, service_type, facility, address, priority, surname, name, import_id, updated_at
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT node, code, phone, at, agenda, service, service_type, facility, address, priority, surname, name, import_id, updated_at
 		FROM bookings WHERE phone = ? AND (? = '' OR node = ?) ORDER BY at, node, code LIMIT ?`), phone, node, node, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: bookings of a number: %w", err)
@@ -36,7 +36,7 @@ type PhoneCall struct {
 // PhoneCalls lists the call attempts to a number, latest first.
 func (s *Store) PhoneCalls(ctx context.Context, phone string, limit int) ([]PhoneCall, error) {
 	var out []PhoneCall
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT a.id, k.name AS campaign, k.kind AS campaign_kind, a.started_at, a.ended_at,
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT a.id, k.name AS campaign, k.kind AS campaign_kind, a.started_at, a.ended_at,
 		a.sip_code, a.outcome, a.result, a.answers
 		FROM contacts c JOIN attempts a ON a.contact_id = c.id JOIN campaigns k ON k.id = a.campaign_id
 		WHERE c.phone = ? ORDER BY a.started_at DESC, a.id DESC LIMIT ?`), phone, limit)
@@ -58,7 +58,7 @@ type PhoneReply struct {
 // PhoneReplies lists what a number wrote, latest first.
 func (s *Store) PhoneReplies(ctx context.Context, phone string, limit int) ([]PhoneReply, error) {
 	var out []PhoneReply
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT id, body, kind, received_at, answer FROM replies
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT id, body, kind, received_at, answer FROM replies
 		WHERE phone = ? ORDER BY received_at DESC, id DESC LIMIT ?`), phone, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: messages from a number: %w", err)
@@ -71,7 +71,7 @@ func (s *Store) PhoneReplies(ctx context.Context, phone string, limit int) ([]Ph
 // the operator's text.
 func (s *Store) ContactCampaign(ctx context.Context, contactID int64) (Campaign, error) {
 	var c Campaign
-	err := s.db.GetContext(ctx, &c, s.rebind(`SELECT k.id, k.name, k.kind, k.created_at, k.script, k.state
+	err := s.rd.GetContext(ctx, &c, s.rebind(`SELECT k.id, k.name, k.kind, k.created_at, k.script, k.state
 		FROM contacts c JOIN campaigns k ON k.id = c.campaign_id WHERE c.id = ?`), contactID)
 	if err != nil {
 		return Campaign{}, fmt.Errorf("store: campaign of contact %d: %w", contactID, notFound(err))
@@ -97,7 +97,7 @@ func (s *Store) WorkItemCampaign(ctx context.Context, kind string, ref int64) (C
 		return Campaign{}, fmt.Errorf("store: campaign of a %s work item: %w", kind, ErrNotFound)
 	}
 	var c Campaign
-	if err := s.db.GetContext(ctx, &c, s.rebind(q), ref); err != nil {
+	if err := s.rd.GetContext(ctx, &c, s.rebind(q), ref); err != nil {
 		return Campaign{}, fmt.Errorf("store: campaign of %s work item %d: %w", kind, ref, notFound(err))
 	}
 	return c, nil

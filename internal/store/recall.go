@@ -107,7 +107,7 @@ func (s *Store) RecallRuns(ctx context.Context, agenda string, limit int) ([]Rec
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.QueryxContext(ctx, s.rebind(`SELECT agenda, day, owner, campaign_id, started_at, bookings, contacts FROM recall_runs
+	rows, err := s.rd.QueryxContext(ctx, s.rebind(`SELECT agenda, day, owner, campaign_id, started_at, bookings, contacts FROM recall_runs
 		WHERE (? = '' OR agenda = ?) ORDER BY day DESC, agenda LIMIT ?`), agenda, agenda, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: recall runs: %w", err)
@@ -128,7 +128,7 @@ func (s *Store) RecallRuns(ctx context.Context, agenda string, limit int) ([]Rec
 
 // RecallBookings lists a campaign's bookings by number and appointment.
 func (s *Store) RecallBookings(ctx context.Context, campaignID int64) ([]RecallBooking, error) {
-	rows, err := s.db.QueryxContext(ctx, s.rebind(`SELECT id, campaign_id, agenda, node, code, phone, booking_at, agenda_code,
+	rows, err := s.rd.QueryxContext(ctx, s.rebind(`SELECT id, campaign_id, agenda, node, code, phone, booking_at, agenda_code,
 		service_type, facility, outcome, decided_at, cancel, cancel_note
 		FROM recall_bookings WHERE campaign_id = ? ORDER BY phone, booking_at, id`), campaignID)
 	if err != nil {
@@ -158,7 +158,7 @@ func scanRecallBookings(rows *sqlx.Rows, what string) ([]RecallBooking, error) {
 // OpenRecallCampaigns lists the campaigns with bookings still undecided.
 func (s *Store) OpenRecallCampaigns(ctx context.Context) ([]int64, error) {
 	var ids []int64
-	if err := s.db.SelectContext(ctx, &ids, `SELECT DISTINCT campaign_id FROM recall_bookings WHERE outcome = '' ORDER BY campaign_id`); err != nil {
+	if err := s.rd.SelectContext(ctx, &ids, `SELECT DISTINCT campaign_id FROM recall_bookings WHERE outcome = '' ORDER BY campaign_id`); err != nil {
 		return nil, fmt.Errorf("store: open recall campaigns: %w", err)
 	}
 	return ids, nil
@@ -198,7 +198,7 @@ type RecallContact struct {
 
 // RecallContacts lists a campaign's contacts.
 func (s *Store) RecallContacts(ctx context.Context, campaignID int64) ([]RecallContact, error) {
-	rows, err := s.db.QueryxContext(ctx, s.rebind(`SELECT id, phone, status FROM contacts WHERE campaign_id = ? ORDER BY seq`), campaignID)
+	rows, err := s.rd.QueryxContext(ctx, s.rebind(`SELECT id, phone, status FROM contacts WHERE campaign_id = ? ORDER BY seq`), campaignID)
 	if err != nil {
 		return nil, fmt.Errorf("store: recall contacts: %w", err)
 	}
@@ -225,7 +225,7 @@ func (s *Store) DNC(ctx context.Context, limit int) ([]DNCEntry, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.db.QueryxContext(ctx, s.rebind(`SELECT phone, added_at FROM dnc ORDER BY added_at DESC, phone LIMIT ?`), limit)
+	rows, err := s.rd.QueryxContext(ctx, s.rebind(`SELECT phone, added_at FROM dnc ORDER BY added_at DESC, phone LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: dnc: %w", err)
 	}
@@ -258,7 +258,7 @@ func (s *Store) RemoveDNC(ctx context.Context, phone string) (bool, error) {
 // back office whose work item an operator has closed as done: the
 // cancellation was carried out in the CUP by hand.
 func (s *Store) RecallCancelsDoneByOperators(ctx context.Context) ([]RecallBooking, error) {
-	rows, err := s.db.QueryxContext(ctx, s.rebind(`SELECT b.id, b.campaign_id, b.agenda, b.node, b.code, b.phone, b.booking_at, b.agenda_code,
+	rows, err := s.rd.QueryxContext(ctx, s.rebind(`SELECT b.id, b.campaign_id, b.agenda, b.node, b.code, b.phone, b.booking_at, b.agenda_code,
 		b.service_type, b.facility, b.outcome, b.decided_at, b.cancel, b.cancel_note
 		FROM recall_bookings b JOIN work_items w ON w.kind = 'recall' AND w.ref_id = b.id
 		WHERE b.outcome = ? AND b.cancel IN (?, ?) AND w.status = 'closed' AND w.outcome = ?

@@ -86,7 +86,7 @@ func (s *Store) SetReplyOutcome(ctx context.Context, id int64, status, answer st
 // Inbox lists replies waiting for an operator, oldest first.
 func (s *Store) Inbox(ctx context.Context, limit int) ([]Reply, error) {
 	var out []Reply
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT id, provider_id, phone, body, kind, status, answer, received_at FROM replies
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT id, provider_id, phone, body, kind, status, answer, received_at FROM replies
 		WHERE status = 'inbox' ORDER BY received_at, id LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: inbox: %w", err)
@@ -135,7 +135,7 @@ func (s *Store) OptOut(ctx context.Context, phone, source string, now time.Time)
 // IsOptedOut says whether a number asked for no more messages.
 func (s *Store) IsOptedOut(ctx context.Context, phone string) (bool, error) {
 	var n int
-	err := s.db.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM opt_outs WHERE phone = ?`), phone)
+	err := s.rd.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM opt_outs WHERE phone = ?`), phone)
 	return n > 0, err
 }
 
@@ -153,7 +153,7 @@ func (s *Store) RemindedUpcoming(ctx context.Context, phone string, now time.Tim
 		bookingRow
 		MessageID int64 `db:"message_id"`
 	}
-	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT DISTINCT b.node, b.code, b.phone, b.at, b.agenda, b.service_code, b.service, b.service_type, b.facility, b.address, b.priority, b.surname, b.name, m.id AS message_id
+	err := s.rd.SelectContext(ctx, &rows, s.rebind(`SELECT DISTINCT b.node, b.code, b.phone, b.at, b.agenda, b.service_code, b.service, b.service_type, b.facility, b.address, b.priority, b.surname, b.name, m.id AS message_id
 		FROM messages m JOIN reminders r ON r.message_id = m.id AND r.status = 'planned'
 		JOIN bookings b ON b.node = r.node AND b.code = r.code AND b.at = r.at
 		WHERE m.phone = ? AND m.status IN ('sent', 'delivered', 'undelivered') AND b.at > ?
@@ -222,7 +222,7 @@ type Response struct {
 // Responses lists confirmations and cancellation requests of a kind ("" for all).
 func (s *Store) Responses(ctx context.Context, kind string) ([]Response, error) {
 	var out []Response
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT node, code, at, kind, status, created_at FROM booking_responses WHERE (? = '' OR kind = ?) ORDER BY created_at, id`), kind, kind)
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT node, code, at, kind, status, created_at FROM booking_responses WHERE (? = '' OR kind = ?) ORDER BY created_at, id`), kind, kind)
 	if err != nil {
 		return nil, fmt.Errorf("store: responses: %w", err)
 	}

@@ -37,7 +37,7 @@ type StatusCount struct {
 // [fromDay, toDay].
 func (s *Store) MessageCounts(ctx context.Context, fromDay, toDay string) ([]StatusCount, error) {
 	var out []StatusCount
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT status, COUNT(*) AS messages, COALESCE(SUM(segments), 0) AS segments FROM messages
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT status, COUNT(*) AS messages, COALESCE(SUM(segments), 0) AS segments FROM messages
 		WHERE day >= ? AND day <= ? GROUP BY status ORDER BY status`), fromDay, toDay)
 	if err != nil {
 		return nil, fmt.Errorf("store: message counts: %w", err)
@@ -61,7 +61,7 @@ type Failure struct {
 // [fromDay, toDay].
 func (s *Store) Failures(ctx context.Context, fromDay, toDay string, limit int) ([]Failure, error) {
 	var out []Failure
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT id, phone, day, status, error_code, error FROM messages
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT id, phone, day, status, error_code, error FROM messages
 		WHERE day >= ? AND day <= ? AND status IN ('failed', 'undelivered') ORDER BY id LIMIT ?`), fromDay, toDay, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: failures: %w", err)
@@ -83,7 +83,7 @@ type ImportSummary struct {
 // LastImports lists the most recent imports, newest first.
 func (s *Store) LastImports(ctx context.Context, limit int) ([]ImportSummary, error) {
 	var out []ImportSummary
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT id, source, started_at, rows_read, valid, duplicates, rejected FROM imports
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT id, source, started_at, rows_read, valid, duplicates, rejected FROM imports
 		WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: imports: %w", err)
@@ -102,7 +102,7 @@ type RejectionRow struct {
 // Rejections lists an import's unusable rows.
 func (s *Store) Rejections(ctx context.Context, importID int64, limit int) ([]RejectionRow, error) {
 	var out []RejectionRow
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT file, line, reason, detail FROM rejections WHERE import_id = ? ORDER BY file, line LIMIT ?`), importID, limit)
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT file, line, reason, detail FROM rejections WHERE import_id = ? ORDER BY file, line LIMIT ?`), importID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: rejections: %w", err)
 	}
@@ -126,7 +126,7 @@ type MessageRow struct {
 // Messages lists messages of a phone ("" for all), newest first.
 func (s *Store) Messages(ctx context.Context, phone string, limit int) ([]MessageRow, error) {
 	var out []MessageRow
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT id, phone, day, body, status, attempts, COALESCE(provider_id, '') AS provider_id, error_code, segments, encoding
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT id, phone, day, body, status, attempts, COALESCE(provider_id, '') AS provider_id, error_code, segments, encoding
 		FROM messages WHERE (? = '' OR phone = ?) ORDER BY id DESC LIMIT ?`), phone, phone, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: messages: %w", err)

@@ -13,7 +13,7 @@ func (s *Store) SchemaCurrent(ctx context.Context) error {
 		return err
 	}
 	var applied []int
-	if err := s.db.SelectContext(ctx, &applied, `SELECT version FROM schema_migrations`); err != nil {
+	if err := s.rd.SelectContext(ctx, &applied, `SELECT version FROM schema_migrations`); err != nil {
 		return fmt.Errorf("store: schema version: %w", err)
 	}
 	have := map[int]bool{}

@@ -33,7 +33,7 @@ type WrittenContact struct {
 // WrittenContacts lists the written contacts received in [from, to).
 func (s *Store) WrittenContacts(ctx context.Context, from, to time.Time) ([]WrittenContact, error) {
 	var out []WrittenContact
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT id, phone, kind, received_at, closed_at, closed_by, closure
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT id, phone, kind, received_at, closed_at, closed_by, closure
 		FROM replies WHERE status IN ('inbox', 'closed') AND received_at >= ? AND received_at < ?
 		ORDER BY received_at, id`), ms(from), ms(to))
 	if err != nil {
@@ -50,7 +50,7 @@ func (s *Store) WrittenContactsByID(ctx context.Context, ids []int64) ([]Written
 		ids = ids[len(part):]
 		q, args := inList(`SELECT id, phone, kind, received_at, closed_at, closed_by, closure FROM replies WHERE id IN (%s) ORDER BY received_at, id`, part)
 		var rows []WrittenContact
-		if err := s.db.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
+		if err := s.rd.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
 			return nil, fmt.Errorf("store: written contacts: %w", err)
 		}
 		out = append(out, rows...)
@@ -133,7 +133,7 @@ func (s *Store) AttemptedContacts(ctx context.Context, f AttemptFilter) ([]Attem
 	}
 	q += ` ORDER BY a.started_at, a.id`
 	var out []AttemptedContact
-	if err := s.db.SelectContext(ctx, &out, s.rebind(q), args...); err != nil {
+	if err := s.rd.SelectContext(ctx, &out, s.rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("store: attempted contacts: %w", err)
 	}
 	return out, nil
@@ -172,7 +172,7 @@ func (s *Store) KeepSLAReport(ctx context.Context, r SLAReport) (id int64, kept 
 		return 0, false, fmt.Errorf("store: keep report: %w", err)
 	}
 	if !kept {
-		err = s.db.GetContext(ctx, &id, s.rebind(`SELECT id FROM sla_reports WHERE kind = ? AND period_from = ?`), r.Kind, r.PeriodFrom)
+		err = s.rd.GetContext(ctx, &id, s.rebind(`SELECT id FROM sla_reports WHERE kind = ? AND period_from = ?`), r.Kind, r.PeriodFrom)
 		if err != nil {
 			return 0, false, fmt.Errorf("store: keep report: %w", err)
 		}
@@ -184,7 +184,7 @@ func (s *Store) KeepSLAReport(ctx context.Context, r SLAReport) (id int64, kept 
 // data.
 func (s *Store) SLAReports(ctx context.Context) ([]SLAReport, error) {
 	out := []SLAReport{}
-	err := s.db.SelectContext(ctx, &out, `SELECT id, kind, period_from, period_to, profile, created_at, created_by, '' AS data
+	err := s.rd.SelectContext(ctx, &out, `SELECT id, kind, period_from, period_to, profile, created_at, created_by, '' AS data
 		FROM sla_reports ORDER BY period_from DESC, kind`)
 	if err != nil {
 		return nil, fmt.Errorf("store: reports: %w", err)
@@ -195,7 +195,7 @@ func (s *Store) SLAReports(ctx context.Context) ([]SLAReport, error) {
 // SLAReportByID is one kept report with its data.
 func (s *Store) SLAReportByID(ctx context.Context, id int64) (SLAReport, error) {
 	var r SLAReport
-	err := s.db.GetContext(ctx, &r, s.rebind(`SELECT id, kind, period_from, period_to, profile, created_at, created_by, data
+	err := s.rd.GetContext(ctx, &r, s.rebind(`SELECT id, kind, period_from, period_to, profile, created_at, created_by, data
 		FROM sla_reports WHERE id = ?`), id)
 	if err != nil {
 		return r, fmt.Errorf("store: report %d: %w", id, notFound(err))
@@ -209,7 +209,7 @@ func (s *Store) SLAReportByID(ctx context.Context, id int64) (SLAReport, error) 
 // period that ends before it has nothing of the engine's to report.
 func (s *Store) FirstRecord(ctx context.Context) (time.Time, error) {
 	var at int64
-	err := s.db.GetContext(ctx, &at, `SELECT COALESCE(MIN(m), 0) FROM (
+	err := s.rd.GetContext(ctx, &at, `SELECT COALESCE(MIN(m), 0) FROM (
 		SELECT MIN(started_at) AS m FROM imports
 		UNION ALL SELECT MIN(created_at) FROM messages
 		UNION ALL SELECT MIN(loaded_at) FROM contacts

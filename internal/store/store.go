@@ -55,7 +55,13 @@ type Options struct {
 
 // Store is the engine's database.
 type Store struct {
-	db      *sqlx.DB
+	db *sqlx.DB
+	// rd is where reads outside a transaction go. On SQLite it is a pool
+	// of read-only connections beside the one writing connection, so that
+	// the console's pages are answered from the last committed state while
+	// a write waits for the database's lock (held, say, by an import in
+	// another process); on PostgreSQL it is db.
+	rd      *sqlx.DB
 	dialect Dialect
 }
 
@@ -71,7 +77,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			db.Close()
 			return nil, fmt.Errorf("store: connect to postgres: %w", err)
 		}
-		return &Store{db: db, dialect: Postgres}, nil
+		return &Store{db: db, rd: db, dialect: Postgres}, nil
 	}
 	if o.SQLitePath == "" {
 		return nil, errors.New("store: no SQLite path and no PostgreSQL DSN")
@@ -99,11 +105,32 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", o.SQLitePath, err)
 	}
-	return &Store{db: db, dialect: SQLite}, nil
+	// The readers: WAL lets them read the last commit while a writer holds
+	// the lock; query_only makes a write sent to them fail rather than
+	// contend for the lock. A smaller cache each: the writer's is the one
+	// an import fills.
+	rd, err := sqlx.Open("sqlite", "file:"+o.SQLitePath+"?_pragma=busy_timeout(30000)&_pragma=foreign_keys(1)"+
+		"&_pragma=query_only(1)&_pragma=cache_size(-16384)")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", o.SQLitePath, err)
+	}
+	rd.SetMaxOpenConns(readers)
+	rd.SetMaxIdleConns(readers)
+	return &Store{db: db, rd: rd, dialect: SQLite}, nil
 }
 
+// readers is how many SQLite connections read at once beside the writer.
+const readers = 3
+
 // Close releases the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.rd != s.db {
+		err = errors.Join(err, s.rd.Close())
+	}
+	return err
+}
 
 // Dialect says which database is behind the store.
 func (s *Store) Dialect() Dialect { return s.dialect }

@@ -309,3 +309,64 @@ func TestOpenSaysWhyTheSQLiteFileCannotBeCreated(t *testing.T) {
 		t.Errorf("a file as the folder: %v", err)
 	}
 }
+
+// An import in another process holds SQLite's write lock for a while: a
+// write of ours waits for it, but reads are answered meanwhile from the
+// last commit, and see what the import commits once it does.
+func TestReadsAreAnsweredWhileAWriteWaitsForTheLock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "richiamo.db")
+	open := func() *store.Store {
+		st, err := store.Open(ctx, store.Options{SQLitePath: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	serve, importer := open(), open()
+	if _, err := serve.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := serve.CreateUser(ctx, store.User{Name: "anna", Role: "operator"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := importer.Begin(ctx) // takes the write lock (BEGIN IMMEDIATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.InsertMessages(ctx, []store.NewMessage{{Kind: "reminder", Phone: "+393330000001", Day: "2026-12-01", Offset: 1,
+		Body: "x", Encoding: "gsm7", Segments: 1, NotBefore: t0, ExpiresAt: t0.Add(time.Hour)}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := serve.CreateUser(ctx, store.User{Name: "bruno", Role: "operator"}, t0)
+		wrote <- err
+	}()
+	// The write holds serve's writing connection, waiting for the lock.
+	for serve.DB().Stats().InUse == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	us, err := serve.Users(ctx)
+	if err != nil || len(us) != 1 || us[0].Name != "anna" {
+		t.Fatalf("users while the lock is held: %+v %v", us, err)
+	}
+	select {
+	case err := <-wrote:
+		t.Fatalf("the write did not wait for the lock: %v", err)
+	default:
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatalf("the write once the lock was free: %v", err)
+	}
+	us, err = serve.Users(ctx)
+	if err != nil || len(us) != 2 {
+		t.Fatalf("users after both commits: %+v %v", us, err)
+	}
+}

@@ -52,7 +52,7 @@ func (s *Store) RecordInboundCalls(ctx context.Context, calls []InboundCall, now
 // InboundCallsOfDay are the day's calls in order of end, ties by call id.
 func (s *Store) InboundCallsOfDay(ctx context.Context, day string) ([]InboundCall, error) {
 	var out []InboundCall
-	if err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT call_id, caller, started_at, answered_at, ended_at, operator, queue, outcome, day
+	if err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT call_id, caller, started_at, answered_at, ended_at, operator, queue, outcome, day
 		FROM inbound_calls WHERE day = ? ORDER BY ended_at, call_id`), day); err != nil {
 		return nil, fmt.Errorf("store: inbound calls of %s: %w", day, err)
 	}
@@ -76,14 +76,14 @@ type SurveyHistory struct {
 func (s *Store) SurveyHistoryBetween(ctx context.Context, since, until time.Time) (SurveyHistory, error) {
 	h := SurveyHistory{DoNotCall: map[string]bool{}, Refusals: map[string]bool{}, Last: map[string]int64{}}
 	var phones []string
-	if err := s.db.SelectContext(ctx, &phones, s.rebind(`SELECT phone FROM dnc WHERE added_at < ?`), ms(until)); err != nil {
+	if err := s.rd.SelectContext(ctx, &phones, s.rebind(`SELECT phone FROM dnc WHERE added_at < ?`), ms(until)); err != nil {
 		return h, fmt.Errorf("store: survey history: %w", err)
 	}
 	for _, p := range phones {
 		h.DoNotCall[p] = true
 	}
 	phones = nil
-	if err := s.db.SelectContext(ctx, &phones, s.rebind(`SELECT phone FROM survey_refusals WHERE refused_at < ?`), ms(until)); err != nil {
+	if err := s.rd.SelectContext(ctx, &phones, s.rebind(`SELECT phone FROM survey_refusals WHERE refused_at < ?`), ms(until)); err != nil {
 		return h, fmt.Errorf("store: survey history: %w", err)
 	}
 	for _, p := range phones {
@@ -93,7 +93,7 @@ func (s *Store) SurveyHistoryBetween(ctx context.Context, since, until time.Time
 		Phone string `db:"phone"`
 		At    int64  `db:"at"`
 	}
-	if err := s.db.SelectContext(ctx, &last, s.rebind(`SELECT phone, MAX(ended_at) AS at FROM survey_samples WHERE ended_at >= ? AND ended_at < ? GROUP BY phone`),
+	if err := s.rd.SelectContext(ctx, &last, s.rebind(`SELECT phone, MAX(ended_at) AS at FROM survey_samples WHERE ended_at >= ? AND ended_at < ? GROUP BY phone`),
 		ms(since), ms(until)); err != nil {
 		return h, fmt.Errorf("store: survey history: %w", err)
 	}
@@ -224,7 +224,7 @@ type SurveyInterview struct {
 // answered attempt with the most answers (the last one on a tie).
 func (s *Store) SurveyInterviews(ctx context.Context, from, to time.Time) ([]SurveyInterview, error) {
 	var out []SurveyInterview
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT sm.call_id, sm.day, sm.operator, sm.phone, sm.ended_at, COALESCE(ic.queue, '') AS queue,
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT sm.call_id, sm.day, sm.operator, sm.phone, sm.ended_at, COALESCE(ic.queue, '') AS queue,
 			sm.contact_id, a.started_at, a.result, a.answers, sm.follow_up_item
 		FROM survey_samples sm
 		JOIN attempts a ON a.contact_id = sm.contact_id AND a.outcome = 'answered'
@@ -279,7 +279,7 @@ type SurveyDayCounts struct {
 // follow-ups per day and operator, for the calls that ended in [from, to).
 func (s *Store) SurveyCounts(ctx context.Context, from, to time.Time) ([]SurveyDayCounts, error) {
 	var out []SurveyDayCounts
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT sm.day, sm.operator, COUNT(*) AS sampled,
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT sm.day, sm.operator, COUNT(*) AS sampled,
 			SUM(CASE WHEN EXISTS (SELECT 1 FROM attempts a WHERE a.contact_id = sm.contact_id AND a.counted = ?) THEN 1 ELSE 0 END) AS called,
 			SUM(CASE WHEN sm.expired_at <> 0 THEN 1 ELSE 0 END) AS expired,
 			SUM(CASE WHEN sm.follow_up_item <> 0 THEN 1 ELSE 0 END) AS follow_ups,
@@ -297,7 +297,7 @@ func (s *Store) SurveyCounts(ctx context.Context, from, to time.Time) ([]SurveyD
 // end.
 func (s *Store) InboundCallsBetween(ctx context.Context, from, to time.Time) ([]InboundCall, error) {
 	var out []InboundCall
-	if err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT call_id, caller, started_at, answered_at, ended_at, operator, queue, outcome, day
+	if err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT call_id, caller, started_at, answered_at, ended_at, operator, queue, outcome, day
 		FROM inbound_calls WHERE ended_at >= ? AND ended_at < ? ORDER BY ended_at, call_id`), ms(from), ms(to)); err != nil {
 		return nil, fmt.Errorf("store: inbound calls: %w", err)
 	}

@@ -162,7 +162,7 @@ type UrgentMove struct {
 // UrgentMoveByID reads a move.
 func (s *Store) UrgentMoveByID(ctx context.Context, id int64) (UrgentMove, error) {
 	var m UrgentMove
-	if err := s.db.GetContext(ctx, &m, s.rebind(`SELECT id, campaign_id, node, reason, new_at, by_at, created_by, created_at FROM urgent_moves WHERE id = ?`), id); err != nil {
+	if err := s.rd.GetContext(ctx, &m, s.rebind(`SELECT id, campaign_id, node, reason, new_at, by_at, created_by, created_at FROM urgent_moves WHERE id = ?`), id); err != nil {
 		return UrgentMove{}, fmt.Errorf("store: urgent move %d: %w", id, notFound(err))
 	}
 	return m, nil
@@ -214,7 +214,7 @@ const urgentTargetSelect = `SELECT t.id, t.move_id, t.node, t.code, t.booking_at
 // UrgentTargets returns a move's bookings in the order they were loaded.
 func (s *Store) UrgentTargets(ctx context.Context, move int64) ([]UrgentTarget, error) {
 	var out []UrgentTarget
-	if err := s.db.SelectContext(ctx, &out, s.rebind(urgentTargetSelect+` WHERE t.move_id = ? ORDER BY t.id`), move); err != nil {
+	if err := s.rd.SelectContext(ctx, &out, s.rebind(urgentTargetSelect+` WHERE t.move_id = ? ORDER BY t.id`), move); err != nil {
 		return nil, fmt.Errorf("store: urgent targets: %w", err)
 	}
 	return out, nil
@@ -225,7 +225,7 @@ func (s *Store) UrgentTargets(ctx context.Context, move int64) ([]UrgentTarget, 
 // number, or its outcome recorded.
 func (s *Store) UrgentTargetsToSettle(ctx context.Context, limit int) ([]UrgentTarget, error) {
 	var out []UrgentTarget
-	if err := s.db.SelectContext(ctx, &out, s.rebind(urgentTargetSelect+` WHERE t.state = ? AND c.status = 'final' ORDER BY t.id LIMIT ?`),
+	if err := s.rd.SelectContext(ctx, &out, s.rebind(urgentTargetSelect+` WHERE t.state = ? AND c.status = 'final' ORDER BY t.id LIMIT ?`),
 		UrgentCalling, limit); err != nil {
 		return nil, fmt.Errorf("store: urgent targets to settle: %w", err)
 	}

@@ -18,7 +18,7 @@ func (s *Store) UrgentMoves(ctx context.Context, node string, limit int) ([]Urge
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
-	if err := s.db.SelectContext(ctx, &out, s.rebind(q), args...); err != nil {
+	if err := s.rd.SelectContext(ctx, &out, s.rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("store: urgent moves: %w", err)
 	}
 	return out, nil

@@ -156,7 +156,7 @@ func (f WorkFilter) limit() int {
 // arrival first.
 func (s *Store) OpenWorkItems(ctx context.Context, f WorkFilter) ([]WorkItem, error) {
 	var out []WorkItem
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT `+workCols+` FROM work_items
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT `+workCols+` FROM work_items
 		WHERE status = 'open' AND due_at <= ? AND (due_for = '' OR due_for = ?)
 		AND (? = '' OR kind = ?) AND (? = '' OR node = ?)
 		AND (arrived_at > ? OR (arrived_at = ? AND id > ?))
@@ -172,7 +172,7 @@ func (s *Store) OpenWorkItems(ctx context.Context, f WorkFilter) ([]WorkItem, er
 // f.Viewer may take then, soonest first.
 func (s *Store) LaterWorkItems(ctx context.Context, f WorkFilter) ([]WorkItem, error) {
 	var out []WorkItem
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT `+workCols+` FROM work_items
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT `+workCols+` FROM work_items
 		WHERE status = 'open' AND due_at > ? AND (due_for = '' OR due_for = ?)
 		AND (? = '' OR kind = ?) AND (? = '' OR node = ?)
 		ORDER BY due_at, id LIMIT ?`),
@@ -186,7 +186,7 @@ func (s *Store) LaterWorkItems(ctx context.Context, f WorkFilter) ([]WorkItem, e
 // ClosedWorkItems lists closed items, latest closure first.
 func (s *Store) ClosedWorkItems(ctx context.Context, f WorkFilter) ([]WorkItem, error) {
 	var out []WorkItem
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT `+workCols+` FROM work_items
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT `+workCols+` FROM work_items
 		WHERE status = 'closed' AND (? = '' OR kind = ?) AND (? = '' OR node = ?)
 		AND (CAST(? AS BIGINT) = 0 OR closed_at < ? OR (closed_at = ? AND id < ?))
 		ORDER BY closed_at DESC, id DESC LIMIT ?`),
@@ -207,7 +207,7 @@ type KindCount struct {
 // and the paging fields are ignored).
 func (s *Store) OpenWorkCounts(ctx context.Context, f WorkFilter) ([]KindCount, error) {
 	var out []KindCount
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT kind, COUNT(*) AS n FROM work_items
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT kind, COUNT(*) AS n FROM work_items
 		WHERE status = 'open' AND due_at <= ? AND (due_for = '' OR due_for = ?) AND (? = '' OR node = ?)
 		GROUP BY kind ORDER BY kind`), ms(f.Now), f.Viewer, f.Node, f.Node)
 	if err != nil {

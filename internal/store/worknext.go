@@ -67,7 +67,7 @@ func (s *Store) ClaimNextWorkItem(ctx context.Context, n NextWork) (WorkItem, er
 // HeldWorkItem is the open item by holds, ErrNotFound when none.
 func (s *Store) HeldWorkItem(ctx context.Context, by string) (WorkItem, error) {
 	var it WorkItem
-	err := s.db.GetContext(ctx, &it, s.rebind(`SELECT `+workCols+` FROM work_items
+	err := s.rd.GetContext(ctx, &it, s.rebind(`SELECT `+workCols+` FROM work_items
 		WHERE status = 'open' AND claimed_by = ? ORDER BY claimed_at, id LIMIT 1`), by)
 	if err != nil {
 		return WorkItem{}, fmt.Errorf("store: held work item: %w", notFound(err))
@@ -79,7 +79,7 @@ func (s *Store) HeldWorkItem(ctx context.Context, by string) (WorkItem, error) {
 // latest closed; node keeps one CUP node's items ("" all).
 func (s *Store) PhoneWorkItems(ctx context.Context, phone, node string, limit int) ([]WorkItem, error) {
 	var out []WorkItem
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT `+workCols+` FROM work_items
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT `+workCols+` FROM work_items
 		WHERE phone = ? AND (? = '' OR node = ?)
 		ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, arrived_at DESC, id DESC LIMIT ?`), phone, node, node, limit)
 	if err != nil {
@@ -91,7 +91,7 @@ func (s *Store) PhoneWorkItems(ctx context.Context, phone, node string, limit in
 // CodeWorkItems lists the items about a booking code, newest first.
 func (s *Store) CodeWorkItems(ctx context.Context, code, node string, limit int) ([]WorkItem, error) {
 	var out []WorkItem
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT `+workCols+` FROM work_items
+	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT `+workCols+` FROM work_items
 		WHERE code = ? AND (? = '' OR node = ?) ORDER BY arrived_at DESC, id DESC LIMIT ?`), code, node, node, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: work items of a booking: %w", err)
