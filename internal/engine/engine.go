@@ -207,7 +207,7 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 			RingTimeout: cfg.Voice.RingTimeout.D(), MaxDuration: cfg.Voice.MaxDuration.D()}
 		consoleCalls = e.Calls
 	}
-	e.Console, err = web.New(web.Config{Calls: consoleCalls, Store: e.Store, Log: e.Log, Now: e.Now, PublicURL: cfg.Web.PublicURL,
+	e.Console, err = web.New(web.Config{Calls: consoleCalls, Offers: offerDesk{e.Offers}, Store: e.Store, Log: e.Log, Now: e.Now, PublicURL: cfg.Web.PublicURL,
 		Calendar: dialCal, Channels: cfg.Voice.Channels,
 		TrustedProxies: cfg.Web.TrustedProxies, SessionTTL: cfg.Web.SessionTTL.D(), IdleTimeout: cfg.Web.IdleTimeout.D(),
 		NextRuns: func(now time.Time) []web.ScheduledRun {

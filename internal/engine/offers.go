@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/richiamo/richiamo/campaigns"
@@ -9,6 +10,7 @@ import (
 	"github.com/richiamo/richiamo/internal/job"
 	"github.com/richiamo/richiamo/internal/offers"
 	"github.com/richiamo/richiamo/internal/store"
+	"github.com/richiamo/richiamo/internal/web"
 )
 
 // NewOffers builds the freed-slot offers from the offers section, on the
@@ -37,4 +39,32 @@ func CallHooks(cfg config.Config, st *store.Store, log *slog.Logger, now clock.F
 		return job.Hooks{}, err
 	}
 	return job.Hooks{Offer: o.DecideCall}, nil
+}
+
+// offerDesk is the console's way to the offers: what an operator records
+// on an offer's work item acts as the patient's answer would.
+type offerDesk struct{ s *offers.Service }
+
+func (d offerDesk) AcceptOffer(ctx context.Context, offerID int64, by string) (web.OfferAnswer, error) {
+	r, err := d.s.Accept(ctx, offerID, by)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case r.Outcome == offers.Moved, r.Outcome == offers.Already && r.Offer.Status == store.OfferMoved:
+		return web.OfferMoved, nil
+	case r.Outcome == offers.Pending, r.Outcome == offers.Already:
+		return web.OfferPending, nil
+	}
+	return web.OfferGone, nil
+}
+
+func (d offerDesk) DeclineOffer(ctx context.Context, offerID int64, by string) error {
+	_, err := d.s.Decline(ctx, offerID, by)
+	return err
+}
+
+func (d offerDesk) ConfirmMove(ctx context.Context, slotID int64, moved bool) error {
+	_, err := d.s.ConfirmMove(ctx, slotID, moved)
+	return err
 }

@@ -152,12 +152,13 @@ func (s *Service) move(ctx context.Context, r Result) (Result, error) {
 	}
 }
 
-// askBackOffice makes the move a work item; the patient is told the
-// request is made, not that it is done.
+// askBackOffice makes the move a work item (its RefID the slot); the
+// patient is told the request is made, not that it is done. The operator's
+// closing of it is ConfirmMove.
 func (s *Service) askBackOffice(ctx context.Context, r Result, why string) (Result, error) {
-	body := why + fmt.Sprintf("Spostare la prenotazione %s (nodo %s, agenda %s) da %s a %s, poi confermare lo spostamento (posto %d).",
+	body := why + fmt.Sprintf("Spostare la prenotazione %s (nodo %s, agenda %s) da %s a %s, poi registrare se lo spostamento è fatto (posto %d).",
 		r.Offer.Code, r.Offer.Node, r.Slot.Agenda, r.Offer.BookingTime().Format("02/01/2006 15:04"), r.Slot.Time().Format("02/01/2006 15:04"), r.Slot.ID)
-	if _, _, err := s.st.AddWorkItem(ctx, store.NewWorkItem{Kind: string(worklist.Offer), Phone: r.Offer.Phone, Body: body,
+	if _, _, err := s.st.AddWorkItem(ctx, store.NewWorkItem{Kind: string(worklist.Move), RefID: r.Slot.ID, Phone: r.Offer.Phone, Body: body,
 		Node: r.Offer.Node, Code: r.Offer.Code, BookingAt: r.Offer.BookingTime(), ArrivedAt: s.now()}); err != nil {
 		return Result{}, err
 	}

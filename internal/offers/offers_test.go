@@ -187,8 +187,8 @@ func TestWithoutWriteBackTheMoveIsAWorkItem(t *testing.T) {
 		if !strings.Contains(ans, "abbiamo chiesto di spostare") || !strings.Contains(ans, "fino ad allora resta valido") {
 			t.Fatalf("answer %q", ans)
 		}
-		items, err := worklist.New(b.st, b.clock.Now).Open(ctx, worklist.Filter{Kind: worklist.Offer})
-		if err != nil || len(items.Items) != 1 || !strings.Contains(items.Items[0].Body, "Spostare la prenotazione D-2") {
+		items, err := worklist.New(b.st, b.clock.Now).Open(ctx, worklist.Filter{Kind: worklist.Move})
+		if err != nil || len(items.Items) != 1 || !strings.Contains(items.Items[0].Body, "Spostare la prenotazione D-2") || items.Items[0].RefID != sl.ID {
 			t.Fatalf("work items %+v %v", items, err)
 		}
 		b.drain(t)

@@ -115,6 +115,9 @@ type Config struct {
 	Survey survey.Config
 	// Calls places the calls of "Chiama"; nil leaves only the tel: link.
 	Calls ConsoleCalls
+	// Offers acts on the offers' work items as they are closed; nil
+	// closes them without acting.
+	Offers OfferDesk
 }
 
 // Defaults.

@@ -18,7 +18,7 @@ import (
 
 // Worklist kinds in addresses, in Italian.
 var kindPaths = map[string]worklist.Kind{"risposte": worklist.Reply, "disdette": worklist.Cancel,
-	"richiami": worklist.Recall, "offerte": worklist.Offer, "questionari": worklist.Survey, "urgenze": worklist.Urgent}
+	"richiami": worklist.Recall, "offerte": worklist.Offer, "spostamenti": worklist.Move, "questionari": worklist.Survey, "urgenze": worklist.Urgent}
 
 func kindPath(kind string) string {
 	for p, k := range kindPaths {

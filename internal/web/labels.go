@@ -66,6 +66,8 @@ var codeLabels = map[codeKind]map[string]string{
 		outcomeRefused:        "rifiutato",
 		outcomeAccepted:       "accettato",
 		outcomeExplained:      "spiegato al paziente",
+		outcomeSlotGone:       "posto non più disponibile",
+		outcomeMoveDone:       "spostamento fatto nel CUP",
 	},
 	codeWorkStatus: {
 		store.WorkOpen:   "aperto",
@@ -100,6 +102,10 @@ const (
 	outcomeRefused     = "refused"
 	outcomeAccepted    = "accepted"
 	outcomeExplained   = "explained"
+	// An offer accepted on the phone when the slot was already gone, or a
+	// move the CUP could not make because the slot was no longer free.
+	outcomeSlotGone = "slot_gone"
+	outcomeMoveDone = "move_done"
 )
 
 // label is code in Italian, or code itself when the table does not know it.

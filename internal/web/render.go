@@ -157,6 +157,12 @@ var notices = map[string]string{
 	"pulitura-inviata":   "Richiesta inviata: il back office la accetterà o la rifiuterà con una nota.",
 	"pulitura-accettata": "Richiesta accettata: la campagna di pulitura è creata in pausa; si avvia da Campagne.",
 	"pulitura-rifiutata": "Richiesta rifiutata: il referente CUP vede la nota.",
+
+	"offerta-spostata":      "Posto assegnato e prenotazione spostata nel CUP: il paziente riceve la conferma.",
+	"offerta-in-attesa":     "Posto assegnato al paziente. Lo spostamento è ora nella lista, tra gli spostamenti da fare nel CUP: la conferma al paziente parte quando è registrato come fatto.",
+	"offerta-persa":         "Il posto non è più disponibile (l'ha preso un altro paziente, il CUP l'ha già assegnato o l'offerta è scaduta): dica al paziente che il suo appuntamento resta quello che ha.",
+	"spostamento-fatto":     "Spostamento registrato: il paziente riceve la conferma.",
+	"spostamento-non-fatto": "Registrato che il posto non era più libero nel CUP: il paziente viene avvisato che il suo appuntamento resta quello che ha.",
 }
 
 var weekdays = [...]string{"dom", "lun", "mar", "mer", "gio", "ven", "sab"}
@@ -301,6 +307,7 @@ var kindLabels = map[string]string{
 	store.InboxCancel: "Richiesta di disdetta",
 	"recall":          "Richiamo da completare",
 	"offer":           "Posto da offrire al telefono",
+	"move":            "Spostamento da fare nel CUP",
 	"survey":          "Questionario da approfondire",
 	"urgent":          "Spostamento urgente",
 	"reminder":        "promemoria",

@@ -102,6 +102,9 @@ type setupOpts struct {
 	postgres bool
 	nodes    func(ctx context.Context) []NodeHealth
 	calls    ConsoleCalls
+	// offers builds the console's OfferDesk on the bundle's store and
+	// clock; nil gives none.
+	offers func(st *store.Store, now func() time.Time) OfferDesk
 }
 
 // setup seeds a SQLite store through the real reminder job, sender and
@@ -135,8 +138,12 @@ func setupWith(t *testing.T, o setupOpts) *bundle {
 	if err := SetAccountDisabled(context.Background(), st, disabledUser, true, cliActor, b.now()); err != nil {
 		t.Fatal(err)
 	}
+	var desk OfferDesk
+	if o.offers != nil {
+		desk = o.offers(st, b.now)
+	}
 	var err error
-	b.console, err = New(Config{Store: st, Log: testkit.Logger(t), Now: b.now, BcryptCost: MinBcryptCost, Login: o.login,
+	b.console, err = New(Config{Store: st, Offers: desk, Log: testkit.Logger(t), Now: b.now, BcryptCost: MinBcryptCost, Login: o.login,
 		// Long enough that a page never reloads itself under a test.
 		Refresh: 10 * time.Minute,
 		Levels:  levelSources(t, st),

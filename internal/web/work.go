@@ -46,6 +46,7 @@ var callJobKinds = []worklist.Kind{worklist.Recall, worklist.Offer, worklist.Sur
 var kindOutcomes = map[worklist.Kind][]string{
 	worklist.Recall: {outcomeConfirmed, outcomeCancelled, outcomeMoved, outcomeNotReached, outcomeWrongNumber, outcomeRefused},
 	worklist.Offer:  {outcomeAccepted, outcomeRefused, outcomeNotReached, outcomeWrongNumber},
+	worklist.Move:   {outcomeMoveDone, outcomeSlotGone},
 	worklist.Survey: {outcomeExplained, outcomeRefused, outcomeNotReached, outcomeWrongNumber},
 	worklist.Urgent: {outcomeMoved, outcomeCancelled, outcomeNotReached, outcomeWrongNumber},
 	worklist.Reply:  {worklist.Done},
@@ -371,12 +372,72 @@ func (c *Console) recordOutcome(w http.ResponseWriter, r *http.Request, s *sessi
 	}
 	note := strings.TrimSpace(r.PostFormValue("nota"))
 	now := c.now()
+	outcome, notice, err := c.actOnOffer(r.Context(), it, s.acct.Name, outcome)
+	if err != nil {
+		return err
+	}
 	if err := c.wl.Close(r.Context(), it.ID, s.acct.Name, outcome, note); err != nil {
 		return inboxErr(err)
 	}
 	c.audit(r, s, actionClose, itemTarget(it), "esito "+outcomeLabel(outcome)+", tempo di risposta "+durText(it.Waited(now)))
-	http.Redirect(w, r, "/lavoro?esito=chiusa", http.StatusSeeOther)
+	http.Redirect(w, r, "/lavoro?esito="+notice, http.StatusSeeOther)
 	return nil
+}
+
+// OfferDesk acts on the offers' work items as the operator closes them:
+// an acceptance or a refusal given on the phone, which takes or declines
+// the slot as an SMS or a key would, and the back office's word that a
+// taken slot's booking was moved in the CUP, or could not be.
+type OfferDesk interface {
+	AcceptOffer(ctx context.Context, offerID int64, by string) (OfferAnswer, error)
+	DeclineOffer(ctx context.Context, offerID int64, by string) error
+	ConfirmMove(ctx context.Context, slotID int64, moved bool) error
+}
+
+// OfferAnswer is what an acceptance on the phone came to.
+type OfferAnswer string
+
+const (
+	OfferMoved   OfferAnswer = "moved"   // the slot is the patient's and the CUP moved the booking
+	OfferPending OfferAnswer = "pending" // the slot is the patient's; the move waits for the CUP
+	OfferGone    OfferAnswer = "gone"    // the slot was no longer there to take
+)
+
+// actOnOffer carries out an offer item's outcome before the item closes,
+// and gives the outcome to record (an acceptance that came too late is
+// recorded as such) and the notice for the operator. Other items, and
+// every item without an OfferDesk, close as they are.
+func (c *Console) actOnOffer(ctx context.Context, it store.WorkItem, by, outcome string) (string, string, error) {
+	desk := c.cfg.Offers
+	if desk == nil || it.RefID == 0 {
+		return outcome, "chiusa", nil
+	}
+	switch {
+	case it.Kind == string(worklist.Offer) && outcome == outcomeAccepted:
+		ans, err := desk.AcceptOffer(ctx, it.RefID, "operator:"+by)
+		if err != nil {
+			return "", "", err
+		}
+		switch ans {
+		case OfferMoved:
+			return outcome, "offerta-spostata", nil
+		case OfferPending:
+			return outcome, "offerta-in-attesa", nil
+		}
+		return outcomeSlotGone, "offerta-persa", nil
+	case it.Kind == string(worklist.Offer) && outcome == outcomeRefused:
+		return outcome, "chiusa", desk.DeclineOffer(ctx, it.RefID, "operator:"+by)
+	case it.Kind == string(worklist.Move):
+		moved := outcome == outcomeMoveDone
+		if err := desk.ConfirmMove(ctx, it.RefID, moved); err != nil {
+			return "", "", err
+		}
+		if moved {
+			return outcome, "spostamento-fatto", nil
+		}
+		return outcome, "spostamento-non-fatto", nil
+	}
+	return outcome, "chiusa", nil
 }
 
 // callBackWork asks the item back at a day and time in Rome, for the

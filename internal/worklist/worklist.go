@@ -28,12 +28,13 @@ const (
 	Cancel Kind = store.InboxCancel // a cancellation request to carry out in the CUP
 	Recall Kind = "recall"          // a recall contact the IVR could not close
 	Offer  Kind = "offer"           // a freed slot to offer by phone
+	Move   Kind = "move"            // a taken slot's move to carry out in the CUP
 	Survey Kind = "survey"          // a survey follow-up after a low rating
 	Urgent Kind = "urgent"          // a booking a facility must move urgently
 )
 
 // Kinds lists every kind, in the order lists show them.
-var Kinds = []Kind{Reply, Cancel, Recall, Offer, Survey, Urgent}
+var Kinds = []Kind{Reply, Cancel, Recall, Offer, Move, Survey, Urgent}
 
 // Outcomes every kind may close with; a job may add its own.
 const (
