@@ -85,7 +85,9 @@ type Override struct {
 	Behaviour Behaviour `yaml:"behaviour"`
 	// Digits, when set, are the keys this number presses instead of the
 	// behaviour's (answer_and_press, invalid_key): one patient's profile.
+	// With Vary they are drawn as the behaviour's Vary says.
 	Digits string `yaml:"digits"`
+	Vary   string `yaml:"vary"`
 }
 
 // Mix is the population of simulated patients, as the mix file sets it.
@@ -194,6 +196,11 @@ func (m Mix) checkOverride(o Override) error {
 		if err := checkKeys(o.Digits); err != nil {
 			return fmt.Errorf(".digits: %w", err)
 		}
+		if err := checkKeys(o.Vary); err != nil {
+			return fmt.Errorf(".vary: %w", err)
+		}
+	} else if o.Vary != "" {
+		return errors.New(".vary: needs the override's digits")
 	} else if r := m.Behaviours[o.Behaviour]; presses && r.Digits == "" {
 		return fmt.Errorf(": %s needs behaviours.%s.digits or the override's digits", o.Behaviour, o.Behaviour)
 	}
@@ -278,7 +285,7 @@ func (p *Picker) pick(number string) (Behaviour, Rule) {
 		if strings.HasSuffix(number, o.EndsWith) {
 			r := p.mix.Behaviours[o.Behaviour]
 			if o.Digits != "" {
-				r.Digits, r.Vary = o.Digits, ""
+				r.Digits, r.Vary = o.Digits, o.Vary
 			}
 			return o.Behaviour, r
 		}

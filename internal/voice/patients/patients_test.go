@@ -198,6 +198,7 @@ func TestParseMix(t *testing.T) {
 		{"an override to nothing", "behaviours:\n  busy: {weight: 1}\noverrides:\n  - {ends_with: \"0\", behaviour: sleeps}\n", "overrides[0].behaviour"},
 		{"a patient's own keys", "behaviours:\n  answer_and_press: {weight: 1, digits: \"1\"}\noverrides:\n  - {ends_with: \"0\", behaviour: answer_and_press, digits: \"4215\"}\n", ""},
 		{"a busy line pressing keys", "behaviours:\n  busy: {weight: 1}\noverrides:\n  - {ends_with: \"0\", behaviour: busy, digits: \"1\"}\n", "overrides[0].digits"},
+		{"an override that varies without keys", "behaviours:\n  answer_and_press: {weight: 1, digits: \"1\"}\noverrides:\n  - {ends_with: \"0\", behaviour: answer_and_press, vary: \"12\"}\n", "overrides[0].vary"},
 		{"keys that vary", "behaviours:\n  answer_and_press: {weight: 1, digits: \"1111\", vary: \"12345\"}\n", ""},
 		{"varying a key no phone has", "behaviours:\n  answer_and_press: {weight: 1, digits: \"1\", vary: \"1x\"}\n", "answer_and_press.vary"},
 		{"varying the keys of a busy line", "behaviours:\n  busy: {weight: 1, vary: \"1\"}\n", "busy.vary"},
@@ -249,7 +250,7 @@ func TestPatientsAnswerOptionsAsATrunkWould(t *testing.T) {
 func TestEachNumberPressesItsOwnKeys(t *testing.T) {
 	t.Parallel()
 	m := Mix{Seed: seed(11), Behaviours: map[Behaviour]Rule{AnswerAndPress: {Weight: 1, Digits: "1111", Vary: "2345"}},
-		Overrides: []Override{{EndsWith: "99", Behaviour: AnswerAndPress, Digits: "4215"}}}
+		Overrides: []Override{{EndsWith: "99", Behaviour: AnswerAndPress, Digits: "4215"}, {EndsWith: "98", Behaviour: AnswerAndPress, Digits: "11", Vary: "45"}}}
 	p1, err := NewPicker(m)
 	if err != nil {
 		t.Fatal(err)
@@ -277,6 +278,9 @@ func TestEachNumberPressesItsOwnKeys(t *testing.T) {
 	}
 	if _, r := p1.Pick("+393331110099"); r.Digits != "4215" {
 		t.Errorf("the override's patient pressed %q, want 4215", r.Digits)
+	}
+	if _, r := p1.Pick("+393331110098"); len(r.Digits) != 2 || strings.Trim(r.Digits, "45") != "" {
+		t.Errorf("the override that varies pressed %q, want 2 keys from 45", r.Digits)
 	}
 }
 
