@@ -220,6 +220,18 @@ func (d *Demo) Run(ctx context.Context) (*Summary, *slareport.Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// The reminders' messages: the offers' come later, two to a patient
+	// who takes a slot (the offer, then the move's confirmation).
+	perPhone := map[string]int{}
+	for _, m := range d.fake.Messages() {
+		perPhone[m.To]++
+		sum.ProviderRx++
+	}
+	for _, n := range perPhone {
+		if n > 1 {
+			sum.Twice++
+		}
+	}
 	if d.pts != nil {
 		if sum.Calls, err = d.calls(ctx); err != nil {
 			return nil, nil, err
@@ -229,16 +241,6 @@ func (d *Demo) Run(ctx context.Context) (*Summary, *slareport.Report, error) {
 		}
 		if sum.Survey, err = d.surveyScene(ctx); err != nil {
 			return nil, nil, err
-		}
-	}
-	perPhone := map[string]int{}
-	for _, m := range d.fake.Messages() {
-		perPhone[m.To]++
-		sum.ProviderRx++
-	}
-	for _, n := range perPhone {
-		if n > 1 {
-			sum.Twice++
 		}
 	}
 	rep, err := d.levels(ctx, sum)

@@ -34,8 +34,10 @@ type Offers struct {
 	// Cancelled is the booking given up, Slot its time.
 	Cancelled string    `json:"cancelled_booking"`
 	Slot      time.Time `json:"slot"`
-	// MinDays is the wait a candidate must be booked beyond; TooSoon the
-	// agenda's later bookings left out for being within it.
+	// MinDays is the wait, from the day of the offer (OfferedOn), a
+	// candidate's appointment must be beyond; TooSoon the agenda's later
+	// bookings left out for being within it.
+	OfferedOn  string       `json:"offered_on"`
 	MinDays    int          `json:"min_days"`
 	TooSoon    int          `json:"too_soon"`
 	Candidates []OfferEntry `json:"candidates"`
@@ -220,7 +222,7 @@ func (d *Demo) offersScene(ctx context.Context) (*Offers, error) {
 	if err != nil {
 		return nil, err
 	}
-	out.MinDays = rk.MinDays
+	out.MinDays, out.OfferedOn = rk.MinDays, d.clock.Now().In(cup.Rome).Format(time.DateOnly)
 	for _, c := range rk.Candidates {
 		out.Candidates = append(out.Candidates, OfferEntry{Phone: phone.Mask(c.Phone), Code: phone.MaskCode(c.Code), At: c.At,
 			Priority: c.Priority, BookedOn: c.BookedOn, Channel: c.Channel})

@@ -87,11 +87,15 @@ func (o *Offers) print(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  booking %s given up in the call; cancelled in the CUP by the back office (work item); slot %s freed\n",
 		o.Cancelled, remind.Quando(o.Slot))
-	fmt.Fprintf(w, "  candidates (an exam: booked from day %d on; %d later booking(s) too soon):\n", o.MinDays, o.TooSoon)
+	fmt.Fprintf(w, "  candidates, in offer order (an exam: appointments from day %d on; %d later booking(s) before it left out):\n", o.MinDays, o.TooSoon)
 	for i, c := range o.Candidates {
-		fmt.Fprintf(w, "    %d. %s  %s  %s  class %-2s booked %s  by %s\n", i+1, c.Phone, c.Code, c.At.Format("02/01/2006 15:04"), c.Priority, c.BookedOn, c.Channel)
+		wave := "next wave"
+		if i < o.Offered {
+			wave = "offered"
+		}
+		fmt.Fprintf(w, "    %d. %s  %s  %s  class %-2s booked %s  by %s, %s\n", i+1, c.Phone, c.Code, c.At.Format("02/01/2006 15:04"), c.Priority, c.BookedOn, c.Channel, wave)
 	}
-	fmt.Fprintf(w, "  %d offers sent by SMS in the first wave\n", o.Offered)
+	fmt.Fprintf(w, "  %d offers sent by SMS in the first wave; the first ACCETTO takes the slot\n", o.Offered)
 	for _, x := range o.Replies {
 		fmt.Fprintf(w, "  %s: %q\n      ← %s\n", x.From, x.Says, x.Answer)
 	}
