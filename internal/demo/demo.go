@@ -3,8 +3,10 @@
 // simulated patients and a simulated clock swapped in, all on 127.0.0.1.
 // It plans and sends the reminders of a synthetic extract, takes delivery
 // reports and patients' replies, calls a recall campaign over three days,
-// and makes the month's service-level report; the summary it returns says
-// what happened and checks its own claims.
+// recalls a monitored agenda whose freed slot is offered and refilled,
+// runs a morning's satisfaction survey, and makes the month's service-level
+// report; the summary it returns says what happened and checks its own
+// claims.
 package demo
 
 import (
@@ -55,7 +57,8 @@ type Options struct {
 	// Rate is the messages per second the engine may send
 	// (sms.rate_per_second).
 	Rate float64
-	// NoCalls leaves out the recall calls.
+	// NoCalls leaves out what needs calls: the recall campaign, the
+	// monitored agenda's recall with its offers, and the survey.
 	NoCalls bool
 	// Progress, if set, shows what is being done.
 	Progress *progress.Line

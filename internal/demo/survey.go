@@ -166,8 +166,6 @@ func (d *Demo) surveyScene(ctx context.Context) (*Survey, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, row := range figs.Days {
-		out.Operators = append(out.Operators, row)
-	}
+	out.Operators = figs.Days
 	return out, nil
 }
