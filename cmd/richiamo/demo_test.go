@@ -256,6 +256,32 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	}
 }
 
+// Without calls the demo leaves out the recall, the offers and the survey,
+// which all start from a call, and still reminds and reports.
+func TestDemoWithoutCallsLeavesOutWhatNeedsCalls(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(binary, "demo", "--no-calls", "--rate", "2000", "--json")
+	cmd.Dir = t.TempDir()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	var s map[string]json.RawMessage
+	if err := json.Unmarshal(out, &s); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"calls", "offers", "survey"} {
+		if _, ok := s[k]; ok {
+			t.Errorf("--no-calls still shows %s", k)
+		}
+	}
+	if _, ok := s["service_levels"]; !ok || len(s["import"]) < 3 {
+		t.Errorf("--no-calls lost the reminders or the report: %s", out)
+	}
+}
+
 // demoCodes are the booking codes of the demo's extract.
 func demoCodes(t *testing.T) []string {
 	t.Helper()
