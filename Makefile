@@ -14,7 +14,7 @@ build: ## build bin/richiamo
 	$(GO) build -o bin/richiamo ./cmd/richiamo
 
 .PHONY: demo
-demo: ## run the reminder job end to end on synthetic data (nothing to set up)
+demo: ## run the reminders, recall, offers and survey end to end on synthetic data (nothing to set up)
 	$(GO) run ./cmd/richiamo demo
 
 .PHONY: test

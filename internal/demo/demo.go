@@ -3,8 +3,10 @@
 // simulated patients and a simulated clock swapped in, all on 127.0.0.1.
 // It plans and sends the reminders of a synthetic extract, takes delivery
 // reports and patients' replies, calls a recall campaign over three days,
-// and makes the month's service-level report; the summary it returns says
-// what happened and checks its own claims.
+// recalls a monitored agenda whose freed slot is offered and refilled,
+// runs a morning's satisfaction survey, and makes the month's service-level
+// report; the summary it returns says what happened and checks its own
+// claims.
 package demo
 
 import (
@@ -55,7 +57,8 @@ type Options struct {
 	// Rate is the messages per second the engine may send
 	// (sms.rate_per_second).
 	Rate float64
-	// NoCalls leaves out the recall calls.
+	// NoCalls leaves out what needs calls: the recall campaign, the
+	// monitored agenda's recall with its offers, and the survey.
 	NoCalls bool
 	// Progress, if set, shows what is being done.
 	Progress *progress.Line
@@ -76,24 +79,29 @@ type Demo struct {
 	clock  *clock.Sim
 	// The patients the scenes use, chosen once from the planned messages.
 	singles, multis []string
-	// codes masks the booking codes in what the demo prints.
-	codes *strings.Replacer
+	// codes masks the booking codes in what the demo prints; codeList
+	// are those codes.
+	codes    *strings.Replacer
+	codeList []string
 }
 
-// codeMask masks the booking codes of the given days as the logs do, for
-// the texts the demo prints; the longest code is tried first.
-func codeMask(ctx context.Context, st *store.Store, days []string) (*strings.Replacer, error) {
+// remindedCodes are the booking codes of the given days' reminders.
+func remindedCodes(ctx context.Context, st *store.Store, days []string) ([]string, error) {
 	var codes []string
 	err := st.View().EachReminder(ctx, days, func(_, code string, _ time.Time, _ int) { codes = append(codes, code) })
-	if err != nil {
-		return nil, err
-	}
-	sort.Slice(codes, func(i, j int) bool { return len(codes[i]) > len(codes[j]) })
-	pairs := make([]string, 0, 2*len(codes))
-	for _, c := range codes {
+	return codes, err
+}
+
+// addCodes masks codes too, as the logs do, in the texts the demo prints;
+// the longest code is tried first.
+func (d *Demo) addCodes(codes []string) {
+	d.codeList = append(d.codeList, codes...)
+	sort.Slice(d.codeList, func(i, j int) bool { return len(d.codeList[i]) > len(d.codeList[j]) })
+	pairs := make([]string, 0, 2*len(d.codeList))
+	for _, c := range d.codeList {
 		pairs = append(pairs, c, phone.MaskCode(c))
 	}
-	return strings.NewReplacer(pairs...), nil
+	d.codes = strings.NewReplacer(pairs...)
 }
 
 // Summary is what the demo prints.
@@ -111,6 +119,8 @@ type Summary struct {
 	Sample     []string            `json:"sample_messages"`
 	ProviderRx int                 `json:"provider_received"`
 	Calls      *Calls              `json:"calls,omitempty"`
+	Offers     *Offers             `json:"offers,omitempty"`
+	Survey     *Survey             `json:"survey,omitempty"`
 	Levels     *Levels             `json:"service_levels"`
 	Twice      int                 `json:"numbers_sent_twice"`
 }
@@ -158,6 +168,8 @@ func New(ctx context.Context, o Options) (_ *Demo, err error) {
 	cfg.Web.Listen = ln.Addr().String()
 	cfg.Web.PublicURL = d.public
 	cfg.SMS.RatePerSecond = o.Rate
+	// The survey reads the phone system's call log from its inbox.
+	cfg.Survey.Seed, cfg.CallLog.Inbox = DemoSurveySeed, "chiamate/*.csv"
 	t := &cfg.SMS.Twilio
 	t.AccountSID, t.AuthToken, t.MessagingServiceSID, t.BaseURL = account, token, "MG"+randomHex(16), d.fake.URL()
 	if !o.NoCalls {
@@ -211,11 +223,8 @@ func (d *Demo) Run(ctx context.Context) (*Summary, *slareport.Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if d.pts != nil {
-		if sum.Calls, err = d.calls(ctx); err != nil {
-			return nil, nil, err
-		}
-	}
+	// The reminders' messages: the offers' come later, two to a patient
+	// who takes a slot (the offer, then the move's confirmation).
 	perPhone := map[string]int{}
 	for _, m := range d.fake.Messages() {
 		perPhone[m.To]++
@@ -224,6 +233,17 @@ func (d *Demo) Run(ctx context.Context) (*Summary, *slareport.Report, error) {
 	for _, n := range perPhone {
 		if n > 1 {
 			sum.Twice++
+		}
+	}
+	if d.pts != nil {
+		if sum.Calls, err = d.calls(ctx); err != nil {
+			return nil, nil, err
+		}
+		if sum.Offers, err = d.offersScene(ctx); err != nil {
+			return nil, nil, err
+		}
+		if sum.Survey, err = d.surveyScene(ctx); err != nil {
+			return nil, nil, err
 		}
 	}
 	rep, err := d.levels(ctx, sum)
@@ -246,9 +266,11 @@ func (d *Demo) reminders(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	d.o.Progress.Done()
-	if d.codes, err = codeMask(ctx, d.st, sum.Import.Days); err != nil {
+	codes, err := remindedCodes(ctx, d.st, sum.Import.Days)
+	if err != nil {
 		return nil, err
 	}
+	d.addCodes(codes)
 
 	// A realistic day has trouble in it: a number whose owner told the
 	// provider STOP, a phone that is off, a rate-limit answer, and a
@@ -439,23 +461,10 @@ func (d *Demo) replies(ctx context.Context, sum *Summary) error {
 	if err != nil {
 		return err
 	}
-	to := "+390000000000"
 	say := func(from, body string) error {
-		resp, err := d.fake.Inbound(ctx, d.public+remind.InboundPath, from, to, body)
+		ans, err := d.say(ctx, from, body)
 		if err != nil {
 			return err
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("demo: reply webhook answered %s", resp.Status)
-		}
-		ans := string(raw)
-		if i := strings.Index(ans, "<Message>"); i >= 0 {
-			ans = strings.TrimSuffix(ans[i+len("<Message>"):], "</Message></Response>")
-			ans = strings.NewReplacer("&#39;", "'", "&apos;", "'", "&amp;", "&", "&lt;", "<", "&gt;", ">", "&#34;", "\"", "&quot;", "\"").Replace(ans)
-		} else {
-			ans = ""
 		}
 		sum.Exchanges = append(sum.Exchanges, Exchange{From: phone.Mask(from), Says: body, Answer: d.codes.Replace(ans)})
 		return nil
@@ -492,6 +501,27 @@ func (d *Demo) replies(ctx context.Context, sum *Summary) error {
 		}
 	}
 	return nil
+}
+
+// say is a patient's SMS to the engine, through the provider's webhook; it
+// returns the engine's answer ("" for none).
+func (d *Demo) say(ctx context.Context, from, body string) (string, error) {
+	resp, err := d.fake.Inbound(ctx, d.public+remind.InboundPath, from, "+390000000000", body)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("demo: reply webhook answered %s", resp.Status)
+	}
+	ans := string(raw)
+	i := strings.Index(ans, "<Message>")
+	if i < 0 {
+		return "", nil
+	}
+	ans = strings.TrimSuffix(ans[i+len("<Message>"):], "</Message></Response>")
+	return strings.NewReplacer("&#39;", "'", "&apos;", "'", "&amp;", "&", "&lt;", "<", "&gt;", ">", "&#34;", "\"", "&quot;", "\"").Replace(ans), nil
 }
 
 // Levels is the month's service levels in the summary.

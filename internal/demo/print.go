@@ -4,8 +4,12 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/remind"
+	"github.com/richiamo/richiamo/internal/survey"
 )
 
 // Print writes the summary for a person.
@@ -63,9 +67,47 @@ func (s *Summary) Print(w io.Writer) {
 	if s.Calls != nil {
 		s.Calls.print(w)
 	}
+	if s.Offers != nil {
+		s.Offers.print(w)
+	}
+	if s.Survey != nil {
+		s.Survey.print(w)
+	}
 	if s.Levels != nil {
 		s.Levels.print(w)
 	}
+}
+
+func (o *Offers) print(w io.Writer) {
+	fmt.Fprintf(w, "\nFreed slots (agenda %s, %d bookings from the CUP's extract):\n", o.Agenda, o.Bookings)
+	fmt.Fprintf(w, "  recall calls: %d", len(o.Calls))
+	for _, k := range sortedKeys(o.Recall) {
+		fmt.Fprintf(w, ", %d %s", o.Recall[k], k)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  booking %s given up in the call; cancelled in the CUP by the back office (work item); slot %s freed\n",
+		o.Cancelled, remind.Quando(o.Slot))
+	fmt.Fprintf(w, "  candidates, in offer order (an exam: appointments from day %d on; %d later booking(s) before it left out):\n", o.MinDays, o.TooSoon)
+	for i, c := range o.Candidates {
+		wave := "next wave"
+		if i < o.Offered {
+			wave = "offered"
+		}
+		fmt.Fprintf(w, "    %d. %s  %s  %s  class %-2s booked %s  by %s, %s\n", i+1, c.Phone, c.Code, c.At.Format("02/01/2006 15:04"), c.Priority, c.BookedOn, c.Channel, wave)
+	}
+	fmt.Fprintf(w, "  %d offers sent by SMS in the first wave; the first ACCETTO takes the slot\n", o.Offered)
+	for _, x := range o.Replies {
+		fmt.Fprintf(w, "  %s: %q\n      ← %s\n", x.From, x.Says, x.Answer)
+	}
+	fmt.Fprintf(w, "  booking %s moved by the back office (work item); the patient is told: %s\n", o.Moved, o.Confirmation)
+	fmt.Fprint(w, "  offers:")
+	for _, k := range sortedKeys(o.Statuses) {
+		fmt.Fprintf(w, " %d %s", o.Statuses[k], k)
+	}
+	fmt.Fprintf(w, "; %d old slot(s) of moved bookings freed in turn\n", o.Cascade)
+	f := o.Figures
+	fmt.Fprintf(w, "  figures: %d freed, %d offered, %d taken, %d moved, %d expired; time to refill %s\n",
+		f.Freed, f.Offered, f.Taken, f.Moved, f.Expired, f.MeanRefill.Round(time.Second))
 }
 
 func (l *Levels) print(w io.Writer) {
@@ -93,5 +135,45 @@ func (c *Calls) print(w io.Writer) {
 	}
 	for _, l := range c.Calls {
 		fmt.Fprintf(w, "  contact %-3d %-14s SIP %3d  keys %-4q %s\n", l.Contact, l.Outcome, l.SIPCode, l.Digits, l.Result)
+	}
+}
+
+func (s *Survey) print(w io.Writer) {
+	fmt.Fprintf(w, "\nSatisfaction survey (the phone system's call log %s):\n", s.File)
+	fmt.Fprintf(w, "  %d calls read, %d row(s) not used; one eligible call in %d drawn per operator: %d called back\n",
+		s.CallsRead, len(s.BadRows), s.K, s.Sampled)
+	for _, r := range s.BadRows {
+		fmt.Fprintf(w, "  e.g. %s\n", r)
+	}
+	for _, iv := range s.Interviews {
+		mark := ""
+		if iv.FollowUp {
+			mark = "  → follow-up"
+		}
+		fmt.Fprintf(w, "  %s  operator %s  %-10s %s%s\n", iv.Phone, iv.Operator, iv.Result, strings.Join(iv.Answers, ", "), mark)
+	}
+	for _, f := range s.FollowUps {
+		fmt.Fprintf(w, "  follow-up for the operators: %s\n", f)
+	}
+	questions := []string{"servizio", "cortesia", "competenza", "risolto"}
+	fmt.Fprintf(w, "  %-9s %7s %8s %7s %6s %9s", "operator", "handled", "eligible", "sampled", "called", "completed")
+	for _, q := range questions {
+		fmt.Fprintf(w, " %10s", q)
+	}
+	fmt.Fprintf(w, " %10s\n", "follow-ups")
+	for _, r := range s.Operators {
+		op := r.Operator
+		if op == survey.AllOperators {
+			op = "all"
+		}
+		fmt.Fprintf(w, "  %-9s %7d %8d %7d %6d %9d", op, r.Handled, r.Eligible, r.Sampled, r.Called, r.Completed)
+		for _, q := range questions {
+			if f := r.Questions[q]; f != nil && f.Answers > 0 {
+				fmt.Fprintf(w, " %10.2f", f.Mean)
+			} else {
+				fmt.Fprintf(w, " %10s", "-")
+			}
+		}
+		fmt.Fprintf(w, " %10d\n", r.FollowUpsOpened)
 	}
 }

@@ -1,5 +1,6 @@
-// Package demo is the `richiamo demo` command: reminders and calls end to
-// end on synthetic data, on loopback only.
+// Package demo is the `richiamo demo` command: reminders, recall calls,
+// freed-slot offers and the survey end to end on synthetic data, on
+// loopback only.
 package demo
 
 import (
@@ -13,7 +14,7 @@ import (
 )
 
 // Cmd is the `demo` command.
-var Cmd = base.Command{Name: "demo", Summary: "reminders and calls end to end on synthetic data, on loopback only", Run: cmdDemo}
+var Cmd = base.Command{Name: "demo", Summary: "reminders, recall calls, freed-slot offers and the survey end to end on synthetic data, on loopback only", Run: cmdDemo}
 
 func cmdDemo(ctx context.Context, e *base.Env, args []string) error {
 	var (
@@ -31,15 +32,24 @@ the SMS provider's REST API reached through the real client library, its
 delivery reports, and a few patients' replies, all on 127.0.0.1; then a
 small recall campaign calls 24 of the patients over real SIP and RTP
 to simulated patients who answer, press keys, are busy or never answer,
-over three days. Last, the service-level report of November 2026 is made
-from what the demo recorded, and kept in the store (--pdf and --html write
-it out). The clock is set to Monday 30 November 2026, 09:30, the day before
+over three days. Then the shipped monitored agenda is recalled: a patient
+gives a booking up in the call, the back office cancels it in the CUP (a
+work item: the demo's nodes have no write-back), and the freed slot is
+offered by SMS to the agenda's patients booked from day 61 on; the first to
+accept takes it, a later one is told it is gone, and the back office moves
+the booking, with the refill's figures. Next, a morning's call log of the
+contact centre arrives, the survey's sample is drawn per operator, the
+callers answer the interview by keypad and a low rating opens a follow-up,
+with the survey's figures per operator. Last, the service-level report of
+November 2026 is made from what the demo recorded, and kept in the store
+(--pdf and --html write it). Phone numbers and booking codes are printed
+masked. The clock is set to Monday 30 November 2026, 09:30, the day before
 the appointments.`, &c)
 	fs.StringVar(&extract, "extract", "", "extract to use (default: the synthetic one built in, as testdata/extract-demo.csv)")
 	fs.BoolVar(&keep, "keep", false, "keep the temporary store and print where it is")
 	fs.Float64Var(&rateArg, "rate", 400, "messages per second the engine may send")
 	var noCalls bool
-	fs.BoolVar(&noCalls, "no-calls", false, "leave out the recall calls to simulated patients")
+	fs.BoolVar(&noCalls, "no-calls", false, "leave out what needs calls to simulated patients: the recall, the offers and the survey")
 	var pdfOut, htmlOut string
 	fs.StringVar(&pdfOut, "pdf", "", "write the month's service-level report as PDF here")
 	fs.StringVar(&htmlOut, "html", "", "write the month's service-level report as a printable HTML page here")

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -69,6 +70,12 @@ type Rule struct {
 	// Ring is how long the phone rings (180) before it is answered or
 	// found busy; 0 answers at once.
 	Ring time.Duration `yaml:"ring"`
+	// Vary, when set, makes each number press its own keys: as many as
+	// Digits has, each drawn from Vary by the mix's seed, the number and
+	// the key's place, so that every call to a number presses the same
+	// keys whatever the order of the calls (a survey's ratings that
+	// differ per caller and per question).
+	Vary string `yaml:"vary"`
 }
 
 // Override gives every call to a number ending in EndsWith one behaviour,
@@ -76,6 +83,11 @@ type Rule struct {
 type Override struct {
 	EndsWith  string    `yaml:"ends_with"`
 	Behaviour Behaviour `yaml:"behaviour"`
+	// Digits, when set, are the keys this number presses instead of the
+	// behaviour's (answer_and_press, invalid_key): one patient's profile.
+	// With Vary they are drawn as the behaviour's Vary says.
+	Digits string `yaml:"digits"`
+	Vary   string `yaml:"vary"`
 }
 
 // Mix is the population of simulated patients, as the mix file sets it.
@@ -140,10 +152,15 @@ func (m Mix) Validate() error {
 			if r.Digits == "" {
 				return fmt.Errorf("mix: behaviours.%s.digits: the keys to press are missing", b)
 			}
-			for _, k := range r.Digits {
-				if !strings.ContainsRune("0123456789*#ABCD", k) {
-					return fmt.Errorf("mix: behaviours.%s.digits: %q is not a key of a phone", b, k)
-				}
+			if err := checkKeys(r.Digits); err != nil {
+				return fmt.Errorf("mix: behaviours.%s.digits: %w", b, err)
+			}
+			if err := checkKeys(r.Vary); err != nil {
+				return fmt.Errorf("mix: behaviours.%s.vary: %w", b, err)
+			}
+		default:
+			if r.Vary != "" {
+				return fmt.Errorf("mix: behaviours.%s.vary: only a behaviour that presses keys varies them", b)
 			}
 		}
 		total += r.Weight
@@ -152,18 +169,50 @@ func (m Mix) Validate() error {
 		return errors.New("mix: behaviours: no behaviour has a weight above 0")
 	}
 	for i, o := range m.Overrides {
-		if o.EndsWith == "" {
-			return fmt.Errorf("mix: overrides[%d].ends_with is empty", i)
-		}
-		if !o.Behaviour.valid() {
-			return fmt.Errorf("mix: overrides[%d].behaviour: %q is not one of %s", i, o.Behaviour, behaviourList())
-		}
-		if r := m.Behaviours[o.Behaviour]; (o.Behaviour == AnswerAndPress || o.Behaviour == InvalidKey) && r.Digits == "" {
-			return fmt.Errorf("mix: overrides[%d]: %s needs behaviours.%s.digits", i, o.Behaviour, o.Behaviour)
+		if err := m.checkOverride(o); err != nil {
+			return fmt.Errorf("mix: overrides[%d]%w", i, err)
 		}
 	}
 	if m.MaxCall < 0 {
 		return errors.New("mix: max_call must not be negative")
+	}
+	return nil
+}
+
+// checkOverride says what is wrong with o in m, the message starting
+// with the setting's name inside the override.
+func (m Mix) checkOverride(o Override) error {
+	if o.EndsWith == "" {
+		return errors.New(".ends_with is empty")
+	}
+	if !o.Behaviour.valid() {
+		return fmt.Errorf(".behaviour: %q is not one of %s", o.Behaviour, behaviourList())
+	}
+	presses := o.Behaviour == AnswerAndPress || o.Behaviour == InvalidKey
+	if o.Digits != "" {
+		if !presses {
+			return fmt.Errorf(".digits: %s presses no key", o.Behaviour)
+		}
+		if err := checkKeys(o.Digits); err != nil {
+			return fmt.Errorf(".digits: %w", err)
+		}
+		if err := checkKeys(o.Vary); err != nil {
+			return fmt.Errorf(".vary: %w", err)
+		}
+	} else if o.Vary != "" {
+		return errors.New(".vary: needs the override's digits")
+	} else if r := m.Behaviours[o.Behaviour]; presses && r.Digits == "" {
+		return fmt.Errorf(": %s needs behaviours.%s.digits or the override's digits", o.Behaviour, o.Behaviour)
+	}
+	return nil
+}
+
+// checkKeys refuses what is not a key of a phone.
+func checkKeys(keys string) error {
+	for _, k := range keys {
+		if !strings.ContainsRune("0123456789*#ABCD", k) {
+			return fmt.Errorf("%q is not a key of a phone", k)
+		}
 	}
 	return nil
 }
@@ -184,8 +233,9 @@ type Picker struct {
 	mix  Mix
 	seed uint64
 
-	mu  sync.Mutex
-	rng *rand.Rand
+	mu    sync.Mutex
+	rng   *rand.Rand
+	added []Override // by Override, tried before the mix's
 }
 
 // NewPicker checks the mix and starts its sequence.
@@ -203,12 +253,41 @@ func NewPicker(m Mix) (*Picker, error) {
 // Seed is the seed the sequence came from.
 func (p *Picker) Seed() uint64 { return p.seed }
 
+// Override gives the calls to numbers ending in o.EndsWith o's behaviour
+// from now on, before the mix's own overrides (the latest added first): a
+// demo scripts one patient once it knows who will be called. A behaviour
+// that presses keys takes the mix's rule for the rest (after, ring).
+func (p *Picker) Override(o Override) error {
+	if err := p.mix.checkOverride(o); err != nil {
+		return fmt.Errorf("patients: override%w", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.added = append([]Override{o}, p.added...)
+	return nil
+}
+
 // Pick is the behaviour for a call to number (the user part of the
-// request URI) and its rule.
+// request URI) and its rule, with the keys that number presses.
 func (p *Picker) Pick(number string) (Behaviour, Rule) {
-	for _, o := range p.mix.Overrides {
+	b, r := p.pick(number)
+	if r.Vary != "" && (b == AnswerAndPress || b == InvalidKey) {
+		r.Digits = p.vary(number, len([]rune(r.Digits)), []rune(r.Vary))
+	}
+	return b, r
+}
+
+func (p *Picker) pick(number string) (Behaviour, Rule) {
+	p.mu.Lock()
+	added := p.added
+	p.mu.Unlock()
+	for _, o := range append(added[:len(added):len(added)], p.mix.Overrides...) {
 		if strings.HasSuffix(number, o.EndsWith) {
-			return o.Behaviour, p.mix.Behaviours[o.Behaviour]
+			r := p.mix.Behaviours[o.Behaviour]
+			if o.Digits != "" {
+				r.Digits, r.Vary = o.Digits, o.Vary
+			}
+			return o.Behaviour, r
 		}
 	}
 	total := 0
@@ -226,4 +305,17 @@ func (p *Picker) Pick(number string) (Behaviour, Rule) {
 		n -= w
 	}
 	panic("unreachable: the weights add up to total")
+}
+
+// vary draws n keys from keys for number, from the seed and the number
+// alone: the same on every call and every run with the seed.
+func (p *Picker) vary(number string, n int, keys []rune) string {
+	h := fnv.New64a()
+	h.Write([]byte(number))
+	g := rand.New(rand.NewPCG(p.seed, h.Sum64()))
+	out := make([]rune, n)
+	for i := range out {
+		out[i] = keys[g.IntN(len(keys))]
+	}
+	return string(out)
 }

@@ -3,6 +3,7 @@ package patients
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -195,6 +196,12 @@ func TestParseMix(t *testing.T) {
 		{"every weight zero", "behaviours:\n  busy: {weight: 0}\n", "no behaviour has a weight"},
 		{"a negative weight", "behaviours:\n  busy: {weight: -1}\n", "busy.weight"},
 		{"an override to nothing", "behaviours:\n  busy: {weight: 1}\noverrides:\n  - {ends_with: \"0\", behaviour: sleeps}\n", "overrides[0].behaviour"},
+		{"a patient's own keys", "behaviours:\n  answer_and_press: {weight: 1, digits: \"1\"}\noverrides:\n  - {ends_with: \"0\", behaviour: answer_and_press, digits: \"4215\"}\n", ""},
+		{"a busy line pressing keys", "behaviours:\n  busy: {weight: 1}\noverrides:\n  - {ends_with: \"0\", behaviour: busy, digits: \"1\"}\n", "overrides[0].digits"},
+		{"an override that varies without keys", "behaviours:\n  answer_and_press: {weight: 1, digits: \"1\"}\noverrides:\n  - {ends_with: \"0\", behaviour: answer_and_press, vary: \"12\"}\n", "overrides[0].vary"},
+		{"keys that vary", "behaviours:\n  answer_and_press: {weight: 1, digits: \"1111\", vary: \"12345\"}\n", ""},
+		{"varying a key no phone has", "behaviours:\n  answer_and_press: {weight: 1, digits: \"1\", vary: \"1x\"}\n", "answer_and_press.vary"},
+		{"varying the keys of a busy line", "behaviours:\n  busy: {weight: 1, vary: \"1\"}\n", "busy.vary"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -234,5 +241,70 @@ func TestPatientsAnswerOptionsAsATrunkWould(t *testing.T) {
 	r := b.caller.Options(t.Context(), sip.Uri{Scheme: "sip", Host: host, Port: p})
 	if !r.Up || r.Code != 200 {
 		t.Errorf("OPTIONS to the simulated patients: %+v", r)
+	}
+}
+
+// A survey needs callers who rate differently: with vary, each number
+// presses its own keys, the same on every call and with every picker of
+// the seed, and an override's digits are one patient's own.
+func TestEachNumberPressesItsOwnKeys(t *testing.T) {
+	t.Parallel()
+	m := Mix{Seed: seed(11), Behaviours: map[Behaviour]Rule{AnswerAndPress: {Weight: 1, Digits: "1111", Vary: "2345"}},
+		Overrides: []Override{{EndsWith: "99", Behaviour: AnswerAndPress, Digits: "4215"}, {EndsWith: "98", Behaviour: AnswerAndPress, Digits: "11", Vary: "45"}}}
+	p1, err := NewPicker(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, _ := NewPicker(m)
+	seen := map[string]bool{}
+	mixed := false
+	for i := range 20 {
+		number := fmt.Sprintf("+39333123%04d", i)
+		_, r := p1.Pick(number)
+		if _, again := p1.Pick(number); again.Digits != r.Digits {
+			t.Errorf("%s pressed %q, then %q", number, r.Digits, again.Digits)
+		}
+		if _, other := p2.Pick(number); other.Digits != r.Digits {
+			t.Errorf("%s: %q with one picker, %q with another of the same seed", number, r.Digits, other.Digits)
+		}
+		if len(r.Digits) != 4 || strings.Trim(r.Digits, "2345") != "" {
+			t.Errorf("%s pressed %q, want 4 keys from 2345", number, r.Digits)
+		}
+		seen[r.Digits] = true
+		mixed = mixed || strings.Count(r.Digits, r.Digits[:1]) != 4
+	}
+	if len(seen) < 5 || !mixed {
+		t.Errorf("20 numbers pressed only %d different answers (mixed within one call: %v)", len(seen), mixed)
+	}
+	if _, r := p1.Pick("+393331110099"); r.Digits != "4215" {
+		t.Errorf("the override's patient pressed %q, want 4215", r.Digits)
+	}
+	if _, r := p1.Pick("+393331110098"); len(r.Digits) != 2 || strings.Trim(r.Digits, "45") != "" {
+		t.Errorf("the override that varies pressed %q, want 2 keys from 45", r.Digits)
+	}
+}
+
+func TestAnOverrideAddedLaterIsPressedOverSIP(t *testing.T) {
+	t.Parallel()
+	b := setup(t, testMix())
+	if err := b.patients.Override(Override{EndsWith: "4321", Behaviour: AnswerAndPress, Digits: "42"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.patients.Override(Override{EndsWith: "4321", Behaviour: Busy, Digits: "1"}); err == nil {
+		t.Error("an override that presses keys on a busy line was accepted")
+	}
+	ctx := t.Context()
+	call, res := b.caller.Place(ctx, voice.Request{To: b.uri("3339994321"), RingTimeout: time.Second})
+	if call == nil {
+		t.Fatalf("not answered: %+v", res)
+	}
+	digits, err := call.Collect(ctx, 2, 3*time.Second, 2*time.Second)
+	call.Hangup()
+	if err != nil || digits != "42" {
+		t.Errorf("collected %q, %v; want 42", digits, err)
+	}
+	// The mix's own overrides still hold for the other numbers.
+	if b, _ := b.patients.picker.Pick("3331234562"); b != Busy {
+		t.Errorf("a number ending in 2: %s, want busy", b)
 	}
 }

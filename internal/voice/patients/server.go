@@ -197,6 +197,10 @@ func (s *Server) Addr() string { return s.addr }
 // Seed is the seed of the mix's sequence, given or drawn.
 func (s *Server) Seed() uint64 { return s.picker.Seed() }
 
+// Override scripts the patients behind numbers ending in o.EndsWith from
+// the next call on (see Picker.Override).
+func (s *Server) Override(o Override) error { return s.picker.Override(o) }
+
 // Summary counts the calls received so far.
 func (s *Server) Summary() Summary {
 	s.mu.Lock()
