@@ -26,7 +26,7 @@ var pageNames = []string{
 	"livelli", "livello", "livelli-contatti",
 	"lavoro", "lavoro-elemento", "lavoro-cerca",
 	"campagne", "campagna", "pulizie", "pulizia", "tempo-reale",
-	"questionario", "urgenti", "urgente",
+	"questionario", "urgenti", "urgente", "gruppi", "gruppo",
 }
 
 func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
@@ -60,6 +60,7 @@ var nav = []struct {
 	{"/campagne", "Campagne", permCampaigns},
 	{"/pulizie", "Richieste di pulitura", permCleanUps},
 	{"/urgenti", "Spostamenti urgenti", permCleanUps},
+	{"/gruppi", "Medicina dello sport", permGroups},
 	{"/posta", "Posta operatori", permInbox},
 	{"/livelli", "Livelli di servizio", permLevels},
 	{"/questionario", "Questionario di gradimento", permSurvey},
@@ -157,6 +158,11 @@ var notices = map[string]string{
 	"pulitura-inviata":   "Richiesta inviata: il back office la accetterà o la rifiuterà con una nota.",
 	"pulitura-accettata": "Richiesta accettata: la campagna di pulitura è creata in pausa; si avvia da Campagne.",
 	"pulitura-rifiutata": "Richiesta rifiutata: il referente CUP vede la nota.",
+
+	"piano-pronto":          "Piano pronto: lo controlli e lo confermi; finché non è confermato non vale.",
+	"piano-confermato":      "Piano confermato: scarichi gli elenchi e, fatte le prenotazioni nel CUP, lo dica qui per avvisare gli atleti.",
+	"prenotazioni-fatte":    "Prenotazioni registrate: ogni atleta con un cellulare riceve l'SMS una sola volta.",
+	"prenotazioni-in-parte": "Il CUP ha rifiutato alcune prenotazioni: restano da prenotare; gli altri atleti ricevono l'SMS.",
 }
 
 var weekdays = [...]string{"dom", "lun", "mar", "mer", "gio", "ven", "sab"}
@@ -357,4 +363,6 @@ var funcs = template.FuncMap{
 		}
 		return strconv.Itoa(secs) + " secondi"
 	},
+
+	"groupstate": func(st string) string { return groupStates[st] },
 }
