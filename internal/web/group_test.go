@@ -366,3 +366,46 @@ func TestAPlanIsBookedThroughTheNodesWriteBack(t *testing.T) {
 		t.Fatalf("%d SMS (%v), want one to each of the three mobiles", msgs, err)
 	}
 }
+
+// Two engine processes on one PostgreSQL store, a team leader on each,
+// say at the same moment that the bookings are made: each athlete is
+// told once.
+func TestTwoProcessesBookingAPlanTellEachAthleteOnce(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, setupOpts{postgres: true})
+	con, err := New(Config{Store: b.st, Log: testkit.Logger(t), Now: b.now, BcryptCost: MinBcryptCost, Refresh: 10 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	con.Register(mux)
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	tl := b.signedIn(t, roleUsers[RoleTeamLeader])
+	admin := (&bundle{st: b.st, now: b.now, srv: hs}).signedIn(t, roleUsers[RoleAdmin])
+	path := uploadPlan(t, tl, "/gruppi", map[string]string{"atleti": clubList(), "orari": groupSlots})
+	tok := tl.csrf(tl.get(path))
+	if p := tl.post(path+"/conferma", url.Values{"csrf": {tok}}); p.status != http.StatusSeeOther {
+		t.Fatalf("confirm: %d", p.status)
+	}
+	adminTok := admin.csrf(admin.get(path))
+	for range 3 {
+		var wg sync.WaitGroup
+		for _, c := range []struct {
+			cl  *client
+			tok string
+		}{{tl, tok}, {admin, adminTok}} {
+			wg.Go(func() {
+				if p := c.cl.post(path+"/prenotazioni", url.Values{"csrf": {c.tok}}); p.status != http.StatusSeeOther {
+					t.Errorf("booked: %d\n%s", p.status, p.body)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	var msgs []string
+	if err := b.st.DB().Select(&msgs, `SELECT phone FROM messages WHERE kind = 'group' ORDER BY phone`); err != nil ||
+		strings.Join(msgs, " ") != "+393335550001 +393335550003 +393335550004" {
+		t.Fatalf("SMS to %v (%v)", msgs, err)
+	}
+}
