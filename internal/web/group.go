@@ -62,6 +62,9 @@ func isUpload(r *http.Request) bool {
 		return true
 	}
 	id, ok := strings.CutPrefix(r.URL.Path, "/gruppi/")
+	if !ok {
+		return false
+	}
 	if id, ok = strings.CutSuffix(id, "/lista"); !ok || id == "" || len(id) > 18 {
 		return false
 	}
