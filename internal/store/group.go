@@ -262,6 +262,48 @@ func (s *Store) BookGroupAssignments(ctx context.Context, id int64, bs []GroupBo
 	return booked, queued, nil
 }
 
+// ClaimGroupBookings claims, by one conditional write each, the athletes
+// of a confirmed plan that the caller is about to book in the CUP through
+// the node's write-back: those not booked and not claimed by someone else
+// within lease. It returns the codici fiscali it claimed; a booking that
+// the CUP refused is released with ReleaseGroupBookings.
+func (s *Store) ClaimGroupBookings(ctx context.Context, id int64, fiscalCodes []string, now time.Time, lease time.Duration) ([]string, error) {
+	var out []string
+	err := s.InTx(ctx, func(t *Tx) error {
+		for _, cf := range fiscalCodes {
+			var got []string
+			if err := t.tx.SelectContext(ctx, &got, s.rebind(`UPDATE group_assignments SET claimed_at = ?
+				WHERE plan_id = ? AND fiscal_code = ? AND at <> 0 AND booked_at = 0 AND claimed_at < ?
+				AND EXISTS (SELECT 1 FROM group_plans WHERE id = ? AND state = 'confirmed') RETURNING fiscal_code`),
+				ms(now), id, cf, ms(now.Add(-lease)), id); err != nil {
+				return err
+			}
+			out = append(out, got...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim group bookings of plan %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// ReleaseGroupBookings gives back claims whose booking was not made.
+func (s *Store) ReleaseGroupBookings(ctx context.Context, id int64, fiscalCodes []string) error {
+	err := s.InTx(ctx, func(t *Tx) error {
+		for _, cf := range fiscalCodes {
+			if _, err := t.tx.ExecContext(ctx, s.rebind(`UPDATE group_assignments SET claimed_at = 0 WHERE plan_id = ? AND fiscal_code = ? AND booked_at = 0`), id, cf); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: release group bookings of plan %d: %w", id, err)
+	}
+	return nil
+}
+
 // GroupNotice is the SMS telling an athlete (by codice fiscale) of their
 // visit at At.
 type GroupNotice struct {

@@ -159,3 +159,55 @@ func TestAChangedListReplacesThePlanOnce(t *testing.T) {
 		}
 	})
 }
+
+func TestAnAthleteIsBookedThroughTheWriteBackByOneClaim(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		at := t0.Add(72 * time.Hour)
+		id := newGroupPlan(t, st, 0, at)
+		all := []string{"RSSMRA80A01H501U", "BNCNNA90A41H501X", "VRDLCU95A01H501Y"}
+		if got, err := st.ClaimGroupBookings(ctx, id, all, t0, time.Minute); err != nil || len(got) != 0 {
+			t.Fatalf("a draft's athletes claimed: %v %v", got, err)
+		}
+		if err := st.ConfirmGroupPlan(ctx, id, "coordinatore", t0); err != nil {
+			t.Fatal(err)
+		}
+		// Two consoles begin booking at once: each athlete with a slot is
+		// claimed by one.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		claimed := map[string]int{}
+		for range 4 {
+			wg.Go(func() {
+				got, err := st.ClaimGroupBookings(ctx, id, all, t0, time.Minute)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				for _, cf := range got {
+					claimed[cf]++
+				}
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if len(claimed) != 2 || claimed[all[0]] != 1 || claimed[all[1]] != 1 {
+			t.Fatalf("claimed %v", claimed)
+		}
+		// The CUP refused the second: released, it is claimed again; a
+		// claim left by a console that stopped lapses after the lease.
+		if err := st.ReleaseGroupBookings(ctx, id, all[1:2]); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := st.ClaimGroupBookings(ctx, id, all, t0.Add(time.Second), time.Minute); err != nil || len(got) != 1 || got[0] != all[1] {
+			t.Fatalf("after the release %v %v", got, err)
+		}
+		if _, _, err := st.BookGroupAssignments(ctx, id, groupBooked(at)[:1], "coordinatore", t0); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := st.ClaimGroupBookings(ctx, id, all, t0.Add(2*time.Minute), time.Minute); err != nil || len(got) != 1 || got[0] != all[1] {
+			t.Fatalf("after the lease, only the one not booked: %v %v", got, err)
+		}
+	})
+}

@@ -36,6 +36,8 @@ type groupStore interface {
 	GroupAssignments(ctx context.Context, id int64) ([]store.GroupAssignment, error)
 	ConfirmGroupPlan(ctx context.Context, id int64, by string, now time.Time) error
 	BookGroupAssignments(ctx context.Context, id int64, bs []store.GroupBooked, by string, now time.Time) (booked, queued int, err error)
+	ClaimGroupBookings(ctx context.Context, id int64, fiscalCodes []string, now time.Time, lease time.Duration) ([]string, error)
+	ReleaseGroupBookings(ctx context.Context, id int64, fiscalCodes []string) error
 	KnownNodes(ctx context.Context) ([]string, error)
 }
 
@@ -44,6 +46,11 @@ type groupStore interface {
 const MaxUploadBody = 1 << 20
 
 const groupListRows = 100
+
+// groupBookLease is how long a console's claim on an athlete it is booking
+// through the write-back lasts: far longer than a request, so that a claim
+// outlives its booking only when the process stopped half-way.
+const groupBookLease = 15 * time.Minute
 
 // The names the uploaded files go by in messages: the names the browser
 // sends are the user's, and are not repeated.
@@ -507,14 +514,32 @@ func (c *Console) bookGroup(w http.ResponseWriter, r *http.Request, s *session) 
 	how := "segnate come fatte nel CUP"
 	if c.canWriteBack(p) {
 		how = "prenotate nel CUP con la procedura del nodo"
+		// Each athlete is claimed before the CUP is asked, so that two
+		// clicks or two processes never book one athlete twice.
+		cfs := make([]string, 0, len(todo))
+		for _, a := range todo {
+			cfs = append(cfs, a.Athlete.FiscalCode)
+		}
+		claimed, err := c.st.ClaimGroupBookings(r.Context(), p.ID, cfs, now, groupBookLease)
+		if err != nil {
+			return err
+		}
+		todo = slices.DeleteFunc(todo, func(a group.Assignment) bool { return !slices.Contains(claimed, a.Athlete.FiscalCode) })
 		var ok []group.Assignment
+		var back []string
 		for i, res := range group.BookInCUP(r.Context(), c.cfg.Groups, p.Node, p.Agenda, todo) {
 			if res.Err != nil {
 				refused++
+				back = append(back, res.FiscalCode)
 				c.log.Warn("group booking not made in the CUP", "plan", p.ID, "node", p.Node, "err", res.Err)
 				continue
 			}
 			ok = append(ok, todo[i])
+		}
+		if len(back) > 0 {
+			if err := c.st.ReleaseGroupBookings(context.WithoutCancel(r.Context()), p.ID, back); err != nil {
+				return err
+			}
 		}
 		todo = ok
 	}

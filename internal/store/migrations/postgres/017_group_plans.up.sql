@@ -32,7 +32,9 @@ CREATE TABLE group_slots (
 );
 
 -- Every athlete of the plan's list: placed (at <> 0) or not, with the
--- reason; booked_at is when the booking was made in the CUP.
+-- reason; booked_at is when the booking was made in the CUP, claimed_at
+-- when a console began booking it through the node's write-back, so that
+-- two clicks never book one athlete twice.
 CREATE TABLE group_assignments (
     plan_id     BIGINT  NOT NULL,
     position    BIGINT  NOT NULL,
@@ -48,5 +50,6 @@ CREATE TABLE group_assignments (
     reason      TEXT    NOT NULL DEFAULT '',
     booked_by   TEXT    NOT NULL DEFAULT '',
     booked_at   BIGINT  NOT NULL DEFAULT 0,
+    claimed_at  BIGINT  NOT NULL DEFAULT 0,
     PRIMARY KEY (plan_id, fiscal_code)
 );
