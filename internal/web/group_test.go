@@ -236,6 +236,13 @@ func TestGroupUploadsAreChecked(t *testing.T) {
 	if ps, err := b.st.GroupPlans(context.Background(), true, 10); err != nil || len(ps) != 0 {
 		t.Fatalf("a refused upload stored %+v %v", ps, err)
 	}
+	// Without slots for the non-competitive visits, those athletes are
+	// listed without one, with the reason.
+	onlyA := "data;ora;tipo_visita;posti\n15/12/2026;09:00;agonistica;4\n"
+	if text := plainText(tl.get(uploadPlan(t, tl, "/gruppi", map[string]string{"atleti": clubList(), "orari": onlyA}))); !strings.Contains(text,
+		"Atleti senza orario 2 Atleta Società Visita Codice fiscale Motivo Russo Anna Polisportiva Aurora non agonistica ***04T nessun orario concordato per la visita non agonistica") {
+		t.Fatalf("the athletes without a slot:\n%s", text)
+	}
 	path := uploadPlan(t, tl, "/gruppi", map[string]string{"atleti": clubList(), "orari": groupSlots})
 
 	// Only team leaders and administrators work the clubs' bookings.
