@@ -213,7 +213,8 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Engine, error) {
 		NextRuns: func(now time.Time) []web.ScheduledRun {
 			return []web.ScheduledRun{{Name: "Promemoria SMS (" + camp.Name + ")", At: camp.Next(now)}}
 		},
-		Nodes: e.nodeHealth, Levels: e.Levels, Survey: SurveyConfig(cfg), Urgent: UrgentSettings(cfg)})
+		Nodes: e.nodeHealth, Levels: e.Levels, Survey: SurveyConfig(cfg), Urgent: UrgentSettings(cfg),
+		Groups: CUPBooker(e.Recall.Settle.Exec)})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
+	"github.com/richiamo/richiamo/internal/group"
 	"github.com/richiamo/richiamo/internal/offers"
 )
 
@@ -40,6 +41,42 @@ func (m cupMover) Move(ctx context.Context, r offers.MoveRequest) error {
 	err := x.Move(ctx, cup.Booking{Node: r.Node, Agenda: r.Agenda, Code: r.Code, At: r.From}, r.From, r.To)
 	if errors.Is(err, mssql.ErrSlotTaken) {
 		return fmt.Errorf("%w: %w", offers.ErrSlotTaken, err)
+	}
+	return err
+}
+
+// cupBooker books the clubs' sports-medicine visits through the nodes'
+// write-back book statement.
+type cupBooker struct {
+	exec map[string]*mssql.Executor
+}
+
+// CUPBooker is the booker over the nodes that declare write_back.book, or
+// nil when none does: the console then leaves the bookings to the back
+// office ("Prenotazioni fatte nel CUP").
+func CUPBooker(exec map[string]*mssql.Executor) group.Booker {
+	b := cupBooker{exec: map[string]*mssql.Executor{}}
+	for name, x := range exec {
+		if x.Can("book") {
+			b.exec[name] = x
+		}
+	}
+	if len(b.exec) == 0 {
+		return nil
+	}
+	return b
+}
+
+func (b cupBooker) CanBook(node string) bool { return b.exec[node] != nil }
+
+func (b cupBooker) Book(ctx context.Context, bk cup.Booking) error {
+	x, ok := b.exec[bk.Node]
+	if !ok {
+		return fmt.Errorf("node %s: %w", bk.Node, mssql.ErrNoWriteBack)
+	}
+	err := x.Book(ctx, bk)
+	if errors.Is(err, mssql.ErrSlotTaken) {
+		return fmt.Errorf("%w: %w", group.ErrSlotTaken, err)
 	}
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/cup/mssql"
 	"github.com/richiamo/richiamo/internal/cup/mssql/tdstest"
+	"github.com/richiamo/richiamo/internal/group"
 	"github.com/richiamo/richiamo/internal/offers"
 )
 
@@ -71,5 +72,55 @@ func TestTheOffersMoveThroughTheNodesWriteBack(t *testing.T) {
 	}
 	if CUPMover(map[string]*mssql.Executor{"ASL2": exec["ASL2"]}) != nil {
 		t.Error("a mover without any node that can move")
+	}
+}
+
+// A club's athlete is booked through the node's write_back.book over TDS,
+// with the agenda, the time as Rome's wall clock and the athlete's mobile;
+// a slot the CUP says is taken is group.ErrSlotTaken.
+func TestTheClubsVisitsAreBookedThroughTheNodesWriteBack(t *testing.T) {
+	t.Parallel()
+	nine := time.Date(2027, 3, 10, 9, 0, 0, 0, cup.Rome)
+	var mu sync.Mutex
+	var got []string
+	srv := tdstest.Start(t, tdstest.Options{Exec: func(q tdstest.Query) (int64, *tdstest.Error) {
+		mu.Lock()
+		defer mu.Unlock()
+		code, _ := q.Params["code"].Value.(string)
+		at, _ := q.Params["at"].Value.(time.Time)
+		agenda, _ := q.Params["agenda"].Value.(string)
+		ph, _ := q.Params["phone"].Value.(string)
+		if code == "TAKEN" {
+			return 0, &tdstest.Error{Number: 50001, State: 1, Class: 16, Message: "slot taken"}
+		}
+		got = append(got, code+" "+agenda+" "+at.Format("2006-01-02 15:04")+" "+ph)
+		return 1, nil
+	}})
+	node := mssql.Node{Name: "ASL1", Server: srv.Host(), Port: srv.Port(), Database: srv.Database(), User: srv.User(), Password: srv.Password(),
+		Encrypt: mssql.EncryptFalse, ConnectTimeout: 10 * time.Second, QueryTimeout: 10 * time.Second}
+	bk := CUPBooker(map[string]*mssql.Executor{
+		"ASL1": {Node: node, WB: mssql.WriteBack{Book: "EXEC dbo.richiamo_prenota @agenda = @agenda, @ora = @at, @cf = @code, @cellulare = @phone"}},
+		"ASL2": {Node: node, WB: mssql.WriteBack{Cancel: "EXEC dbo.richiamo_annulla @codice = @code"}},
+	})
+	if bk == nil || !bk.CanBook("ASL1") || bk.CanBook("ASL2") {
+		t.Fatalf("booker %v: ASL1 books, ASL2 does not", bk)
+	}
+	ctx := context.Background()
+	if err := bk.Book(ctx, cup.Booking{Node: "ASL1", Agenda: "MEDSPORT", Code: "TSTTST08A01H001K", At: nine, Phone: "+393335550001"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bk.Book(ctx, cup.Booking{Node: "ASL1", Agenda: "MEDSPORT", Code: "TAKEN", At: nine}); !errors.Is(err, group.ErrSlotTaken) {
+		t.Errorf("a taken slot: %v, want group.ErrSlotTaken", err)
+	}
+	if err := bk.Book(ctx, cup.Booking{Node: "ASL2", Agenda: "MEDSPORT", Code: "X", At: nine}); !errors.Is(err, mssql.ErrNoWriteBack) {
+		t.Errorf("a node without write_back.book: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != "TSTTST08A01H001K MEDSPORT 2027-03-10 09:00 +393335550001" {
+		t.Errorf("the CUP was asked %q", got)
+	}
+	if CUPBooker(map[string]*mssql.Executor{"ASL2": {Node: node, WB: mssql.WriteBack{Cancel: "x @code"}}}) != nil {
+		t.Error("a booker without any node that can book")
 	}
 }

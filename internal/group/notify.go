@@ -7,7 +7,6 @@ import (
 
 	"github.com/richiamo/richiamo/internal/cup"
 	"github.com/richiamo/richiamo/internal/phone"
-	"github.com/richiamo/richiamo/internal/sms"
 	"github.com/richiamo/richiamo/internal/store"
 )
 
@@ -78,10 +77,7 @@ func Notify(ctx context.Context, st NoticeStore, r io.Reader, name string, now t
 			Athlete: Athlete{Surname: t.get(row, colSurname), Name: t.get(row, colName), FiscalCode: cf, Phone: ph, Type: vt},
 			Slot:    Slot{At: at, Type: vt, Place: t.get(row, colPlace)},
 		}
-		body := SMS(a)
-		info := sms.Analyze(body)
-		ns = append(ns, store.GroupNotice{FiscalCode: cf, At: at, Message: store.NewMessage{Kind: "group", Phone: ph, Day: dayOf(at),
-			Body: body, Encoding: string(info.Encoding), Segments: info.Segments, NotBefore: now, ExpiresAt: at}})
+		ns = append(ns, *Notice(a, now))
 	}
 	if len(ns) > 0 {
 		if out.Queued, out.Already, err = st.QueueGroupNotices(ctx, ns, now); err != nil {

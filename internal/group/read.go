@@ -46,6 +46,20 @@ var (
 	slotColumns    = []string{colDate, colTime, colVisitType, colPlaces}
 )
 
+// FileError is a file that is not a list at all (no header, a missing
+// column, too large): Error is the message for the command line, Italian
+// the one for the console.
+type FileError struct {
+	msg     string
+	Italian string
+}
+
+func (e *FileError) Error() string { return e.msg }
+
+func fileError(msg, italian string, args ...any) error {
+	return &FileError{msg: msg, Italian: fmt.Sprintf(italian, args...)}
+}
+
 // table is a CSV file read whole: its header's columns and its rows with
 // the line each starts on.
 type table struct {
@@ -74,7 +88,8 @@ func readTable(r io.Reader, name string, required []string) (*table, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if len(b) > MaxFileBytes {
-		return nil, fmt.Errorf("%s: larger than %d MiB, not a list", name, MaxFileBytes>>20)
+		return nil, fileError(fmt.Sprintf("%s: larger than %d MiB, not a list", name, MaxFileBytes>>20),
+			"Il file %s supera %d MiB: non è un elenco.", name, MaxFileBytes>>20)
 	}
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(b) {
@@ -95,16 +110,16 @@ func readTable(r io.Reader, name string, required []string) (*table, error) {
 	cr.ReuseRecord = false
 	head, err := cr.Read()
 	if err == io.EOF {
-		return nil, fmt.Errorf("%s: empty file, no header", name)
+		return nil, fileError(name+": empty file, no header", "Il file %s è vuoto: manca la riga di intestazione.", name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: header: %w", name, err)
+		return nil, fileError(fmt.Sprintf("%s: header: %v", name, err), "L'intestazione del file %s non si legge: è un file CSV?", name)
 	}
 	t := &table{name: name, col: map[string]int{}, width: len(head)}
 	for i, h := range head {
 		h = strings.ToLower(strings.TrimSpace(h))
 		if _, dup := t.col[h]; dup && h != "" {
-			return nil, fmt.Errorf("%s:1: column %q appears twice", name, h)
+			return nil, fileError(fmt.Sprintf("%s:1: column %q appears twice", name, h), "Nel file %s la colonna «%s» compare due volte.", name, h)
 		}
 		t.col[h] = i
 	}
@@ -115,8 +130,9 @@ func readTable(r io.Reader, name string, required []string) (*table, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("%s:1: missing column %s (the header must name %s)", name,
-			strings.Join(missing, ", "), strings.Join(required, ", "))
+		return nil, fileError(fmt.Sprintf("%s:1: missing column %s (the header must name %s)", name,
+			strings.Join(missing, ", "), strings.Join(required, ", ")),
+			"Nel file %s manca la colonna %s: l'intestazione deve avere le colonne %s.", name, strings.Join(missing, ", "), strings.Join(required, ", "))
 	}
 	for {
 		rec, err := cr.Read()
@@ -128,7 +144,8 @@ func readTable(r io.Reader, name string, required []string) (*table, error) {
 			// than plan on a part of it.
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("%s:%d: %v", name, pe.StartLine, pe.Err)
+				return nil, fileError(fmt.Sprintf("%s:%d: %v", name, pe.StartLine, pe.Err),
+					"Nel file %s alla riga %d ci sono virgolette non chiuse o un campo non valido: il file non è stato usato.", name, pe.StartLine)
 			}
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -137,7 +154,7 @@ func readTable(r io.Reader, name string, required []string) (*table, error) {
 			continue
 		}
 		if len(t.rows) == MaxRows {
-			return nil, fmt.Errorf("%s:%d: more than %d rows, not a list", name, line, MaxRows)
+			return nil, fileError(fmt.Sprintf("%s:%d: more than %d rows, not a list", name, line, MaxRows), "Il file %s ha più di %d righe: non è un elenco.", name, MaxRows)
 		}
 		t.rows = append(t.rows, rec)
 		t.lines = append(t.lines, line)

@@ -93,17 +93,18 @@ const (
 	permLive          // the Region's live view
 	permSurvey        // the satisfaction survey's figures, an operator's own
 	permSurveyAll     // every operator's survey figures
+	permGroups        // sports-medicine bookings of clubs: upload, confirm, book
 )
 
 var rolePerms = map[Role][]perm{
 	RoleOperator: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels,
 		permWork, permCampaigns, permSurvey},
 	RoleTeamLeader: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels,
-		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp, permLive},
+		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp, permLive, permGroups},
 	RoleCUPManager: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permCleanUps, permFileCleanUp},
 	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers, permLevels, permCampaigns, permCleanUps, permLive, permSurvey, permSurveyAll},
 	RoleAdmin: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permAudit, permUsers, permManageUsers, permLevels,
-		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp, permLive, permSurvey, permSurveyAll},
+		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp, permLive, permSurvey, permSurveyAll, permGroups},
 }
 
 // account is the signed-in user.
@@ -289,11 +290,12 @@ const (
 	actionCampaign     = "campaign_state"
 	actionCleanUp      = "clean_up"
 	actionOperatorCode = "user_operator_code"
+	actionGroup        = "group_booking"
 )
 
 // auditActions are offered as filters of the audit log, in this order.
 var auditActions = []string{actionLoginOK, actionLoginFailed, actionLoginBlocked, actionLogout, actionExport, actionSearch,
-	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts, actionCampaign, actionCleanUp, actionOperatorCode}
+	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts, actionCampaign, actionCleanUp, actionOperatorCode, actionGroup}
 
 var actionLabels = map[string]string{
 	actionLoginOK:      "accesso riuscito",
@@ -314,6 +316,7 @@ var actionLabels = map[string]string{
 	actionCampaign:     "campagna avviata o messa in pausa",
 	actionCleanUp:      "richiesta di pulitura",
 	actionOperatorCode: "codice operatore di un utente",
+	actionGroup:        "prenotazioni di medicina dello sport",
 }
 
 func audit(ctx context.Context, st AccountStore, by Actor, now time.Time, action, target, detail string) error {

@@ -28,6 +28,7 @@ import (
 	"github.com/richiamo/richiamo/campaigns"
 	"github.com/richiamo/richiamo/internal/calendar"
 	"github.com/richiamo/richiamo/internal/dialer"
+	"github.com/richiamo/richiamo/internal/group"
 	"github.com/richiamo/richiamo/internal/job"
 	"github.com/richiamo/richiamo/internal/slareport"
 	"github.com/richiamo/richiamo/internal/store"
@@ -118,6 +119,10 @@ type Config struct {
 	// Offers acts on the offers' work items as they are closed; nil
 	// closes them without acting.
 	Offers OfferDesk
+	// Groups books sports-medicine visits through the nodes' write-back;
+	// nil, or a node without a book statement, leaves the bookings to the
+	// back office.
+	Groups group.Booker
 }
 
 // Defaults.
@@ -308,6 +313,15 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.route(mux, "POST /urgenti", permFileCleanUp, c.fileUrgent)
 	c.route(mux, "GET /urgenti/{id}", permCleanUps, c.urgentPage)
 	c.route(mux, "GET /urgenti/{id}/esiti.csv", permCleanUps, c.urgentCSV)
+
+	c.route(mux, "GET /gruppi", permGroups, c.groups)
+	c.route(mux, "POST /gruppi", permGroups, c.uploadGroup)
+	c.route(mux, "GET /gruppi/{id}", permGroups, c.groupPage)
+	c.route(mux, "POST /gruppi/{id}/conferma", permGroups, c.confirmGroup)
+	c.route(mux, "POST /gruppi/{id}/prenotazioni", permGroups, c.bookGroup)
+	c.route(mux, "POST /gruppi/{id}/lista", permGroups, c.replanGroup)
+	c.route(mux, "GET /gruppi/{id}/prenotazioni-cup.csv", permGroups, c.groupCSV(true))
+	c.route(mux, "GET /gruppi/{id}/societa.csv", permGroups, c.groupCSV(false))
 
 	c.route(mux, "GET /utenti", permUsers, c.users)
 	c.route(mux, "POST /utenti", permManageUsers, c.addUser)

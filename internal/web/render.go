@@ -26,7 +26,7 @@ var pageNames = []string{
 	"livelli", "livello", "livelli-contatti",
 	"lavoro", "lavoro-elemento", "lavoro-cerca",
 	"campagne", "campagna", "pulizie", "pulizia", "tempo-reale",
-	"questionario", "urgenti", "urgente",
+	"questionario", "urgenti", "urgente", "gruppi", "gruppo",
 }
 
 func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
@@ -60,6 +60,7 @@ var nav = []struct {
 	{"/campagne", "Campagne", permCampaigns},
 	{"/pulizie", "Richieste di pulitura", permCleanUps},
 	{"/urgenti", "Spostamenti urgenti", permCleanUps},
+	{"/gruppi", "Medicina dello sport", permGroups},
 	{"/posta", "Posta operatori", permInbox},
 	{"/livelli", "Livelli di servizio", permLevels},
 	{"/questionario", "Questionario di gradimento", permSurvey},
@@ -163,6 +164,10 @@ var notices = map[string]string{
 	"offerta-persa":         "Il posto non è più disponibile (l'ha preso un altro paziente, il CUP l'ha già assegnato o l'offerta è scaduta): dica al paziente che il suo appuntamento resta quello che ha.",
 	"spostamento-fatto":     "Spostamento registrato: il paziente riceve la conferma.",
 	"spostamento-non-fatto": "Registrato che il posto non era più libero nel CUP: il paziente viene avvisato che il suo appuntamento resta quello che ha.",
+	"piano-pronto":          "Piano pronto: lo controlli e lo confermi; finché non è confermato non vale.",
+	"piano-confermato":      "Piano confermato: scarichi gli elenchi e, fatte le prenotazioni nel CUP, lo dica qui per avvisare gli atleti.",
+	"prenotazioni-fatte":    "Prenotazioni registrate: ogni atleta con un cellulare riceve l'SMS una sola volta.",
+	"prenotazioni-in-parte": "Il CUP ha rifiutato alcune prenotazioni: restano da prenotare; gli altri atleti ricevono l'SMS.",
 }
 
 var weekdays = [...]string{"dom", "lun", "mar", "mer", "gio", "ven", "sab"}
@@ -364,4 +369,6 @@ var funcs = template.FuncMap{
 		}
 		return strconv.Itoa(secs) + " secondi"
 	},
+
+	"groupstate": func(st string) string { return groupStates[st] },
 }

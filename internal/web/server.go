@@ -29,7 +29,9 @@ const (
 
 // NewHTTPServer returns the server for h with the engine's timeouts and
 // size limits: no request body above MaxRequestBody is read, and no route
-// takes multipart bodies, which net/http would spool to temporary files.
+// takes multipart bodies, which net/http would spool to temporary files,
+// except the uploads of a club's list (isUpload), bounded by MaxUploadBody
+// and kept in memory.
 func NewHTTPServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           LimitBody(h, MaxRequestBody),
@@ -46,16 +48,19 @@ func NewHTTPServer(h http.Handler) *http.Server {
 // reading more gets an *http.MaxBytesError.
 func LimitBody(h http.Handler, n int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isMultipart(r) {
+		limit := n
+		if isUpload(r) {
+			limit = max(n, MaxUploadBody)
+		} else if isMultipart(r) {
 			http.Error(w, "multipart bodies are not accepted", http.StatusUnsupportedMediaType)
 			return
 		}
-		if r.ContentLength > n {
+		if r.ContentLength > limit {
 			w.Header().Set("Connection", "close")
 			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, n)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		h.ServeHTTP(w, r)
 	})
 }
@@ -74,6 +79,9 @@ func isMultipart(r *http.Request) bool {
 // refused.
 func (c *Console) parseForm(w http.ResponseWriter, r *http.Request, s *session) bool {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "multipart/form-data" && isUpload(r) {
+		return c.parseUpload(w, r, s)
+	}
 	if mt != "application/x-www-form-urlencoded" {
 		c.renderError(w, r, s, http.StatusUnsupportedMediaType, "Modulo non valido: ricarichi la pagina e riprovi.")
 		return false

@@ -21,6 +21,7 @@ type Store interface {
 	campaignStore
 	cleanUpStore
 	urgentStore
+	groupStore
 	liveStore
 	surveyStore
 	// Ping and SchemaCurrent decide readiness.
