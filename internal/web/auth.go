@@ -289,11 +289,12 @@ const (
 	actionCampaign     = "campaign_state"
 	actionCleanUp      = "clean_up"
 	actionOperatorCode = "user_operator_code"
+	actionConsoleCall  = "console_call"
 )
 
 // auditActions are offered as filters of the audit log, in this order.
 var auditActions = []string{actionLoginOK, actionLoginFailed, actionLoginBlocked, actionLogout, actionExport, actionSearch,
-	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts, actionCampaign, actionCleanUp, actionOperatorCode}
+	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts, actionCampaign, actionCleanUp, actionOperatorCode, actionConsoleCall}
 
 var actionLabels = map[string]string{
 	actionLoginOK:      "accesso riuscito",
@@ -314,6 +315,7 @@ var actionLabels = map[string]string{
 	actionCampaign:     "campagna avviata o messa in pausa",
 	actionCleanUp:      "richiesta di pulitura",
 	actionOperatorCode: "codice operatore di un utente",
+	actionConsoleCall:  "chiamata dalla console",
 }
 
 func audit(ctx context.Context, st AccountStore, by Actor, now time.Time, action, target, detail string) error {
