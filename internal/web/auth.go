@@ -100,7 +100,7 @@ var rolePerms = map[Role][]perm{
 		permWork, permCampaigns, permSurvey},
 	RoleTeamLeader: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels,
 		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp, permLive},
-	RoleCUPManager: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permCleanUps, permFileCleanUp},
+	RoleCUPManager: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permCleanUps, permFileCleanUp, permCampaigns, permLive},
 	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers, permLevels, permCampaigns, permCleanUps, permLive, permSurvey, permSurveyAll},
 	RoleAdmin: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permAudit, permUsers, permManageUsers, permLevels,
 		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp, permLive, permSurvey, permSurveyAll},
