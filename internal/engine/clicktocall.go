@@ -70,8 +70,9 @@ func (cc *ClickToCall) State(account string) (web.ConsoleCall, bool) {
 }
 
 // Call starts account's call to the patient of it; it returns once the
-// call is under way, and the call goes on without the request.
-func (cc *ClickToCall) Call(ctx context.Context, account string, it store.WorkItem) error {
+// call is under way, and the call goes on without the request. ended, when
+// not nil, is told the call's last state once it is over and recorded.
+func (cc *ClickToCall) Call(ctx context.Context, account string, it store.WorkItem, ended func(web.ConsoleCall)) error {
 	ext, ok := cc.Operators[account]
 	if !ok {
 		return errNoExtension
@@ -114,7 +115,11 @@ func (cc *ClickToCall) Call(ctx context.Context, account string, it store.WorkIt
 		cc.mu.Lock()
 		call.Outcome, call.OperatorOutcome = string(outcome), string(res.Operator.Outcome)
 		call.State = string(voice.BridgeEnded)
+		last := *call
 		cc.mu.Unlock()
+		if ended != nil {
+			defer ended(last)
+		}
 		if !res.PatientCalled() || contact == 0 {
 			return
 		}

@@ -90,7 +90,8 @@ func TestConsoleCallRecordsThePatientsLeg(t *testing.T) {
 		{"+393331234562", "busy"},
 	} {
 		it := surveyItem(t, st, tc.phone)
-		if err := cc.Call(ctx, "mario.rossi", it); err != nil {
+		ended := make(chan web.ConsoleCall, 1)
+		if err := cc.Call(ctx, "mario.rossi", it, func(c web.ConsoleCall) { ended <- c }); err != nil {
 			t.Fatal(err)
 		}
 		if s := waitEnded(t, cc, "mario.rossi"); s.Outcome != tc.outcome || s.OperatorOutcome != "answered" || s.ItemID != it.ID {
@@ -104,6 +105,15 @@ func TestConsoleCallRecordsThePatientsLeg(t *testing.T) {
 		if op, err := st.ConsoleAttemptOperator(ctx, it.RefID, 1); err != nil || op != "mario.rossi" {
 			t.Fatalf("%s: operator %q %v", tc.phone, op, err)
 		}
+		// The console is told the end once the attempt is recorded.
+		select {
+		case c := <-ended:
+			if c.State != string(voice.BridgeEnded) || c.Outcome != tc.outcome {
+				t.Errorf("%s: told the end as %+v", tc.phone, c)
+			}
+		default:
+			t.Errorf("%s: the console was not told the call ended", tc.phone)
+		}
 	}
 }
 
@@ -112,7 +122,7 @@ func TestConsoleCallOperatorUnreachedNeverCallsThePatient(t *testing.T) {
 	cc, st := consoleCalls(t)
 	cc.Operators["anna.bianchi"] = "202"
 	it := surveyItem(t, st, "+393331234564")
-	if err := cc.Call(context.Background(), "anna.bianchi", it); err != nil {
+	if err := cc.Call(context.Background(), "anna.bianchi", it, nil); err != nil {
 		t.Fatal(err)
 	}
 	s := waitEnded(t, cc, "anna.bianchi")
@@ -132,7 +142,7 @@ func TestConsoleCallOneAtATimePerAccount(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for range 8 {
-		wg.Go(func() { errs <- cc.Call(context.Background(), "mario.rossi", it) })
+		wg.Go(func() { errs <- cc.Call(context.Background(), "mario.rossi", it, nil) })
 	}
 	wg.Wait()
 	close(errs)
@@ -148,7 +158,7 @@ func TestConsoleCallOneAtATimePerAccount(t *testing.T) {
 		t.Fatalf("%d calls started, want 1", started)
 	}
 	waitEnded(t, cc, "mario.rossi")
-	if err := cc.Call(context.Background(), "nobody", it); err != errNoExtension {
+	if err := cc.Call(context.Background(), "nobody", it, nil); err != errNoExtension {
 		t.Errorf("an account without an extension: %v", err)
 	}
 }

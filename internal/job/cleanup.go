@@ -46,7 +46,7 @@ func (j CleanUpAgenda) Contacts(ctx context.Context, _ Source) ([]store.NewConta
 		if err != nil {
 			return nil, nil, fmt.Errorf("job: clean-up payload: %w", err)
 		}
-		out = append(out, store.NewContact{Phone: b.Phone, Payload: string(payload)})
+		out = append(out, store.NewContact{Phone: b.Phone, Payload: string(payload), Node: j.Node})
 	}
 	return out, nil, nil
 }

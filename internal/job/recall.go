@@ -153,7 +153,11 @@ func readBookings(r io.Reader) ([]store.NewContact, []Skipped, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		out = append(out, store.NewContact{Phone: num, Payload: string(payload)})
+		c := store.NewContact{Phone: num, Payload: string(payload)}
+		if _, ok := col["nodo"]; ok {
+			c.Node = field("nodo")
+		}
+		out = append(out, c)
 	}
 	return out, skipped, nil
 }

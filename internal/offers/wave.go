@@ -109,7 +109,7 @@ func (s *Service) wave(ctx context.Context, sl store.FreedSlot, now time.Time) (
 					return err
 				}
 				if _, err := t.AddOfferCall(ctx, store.OfferCall{Campaign: s.cfg.CallCampaign, Script: string(s.cfg.CallScript),
-					Contact: store.NewContact{Phone: c.Phone, Payload: string(payload)}, Offer: id}, now); err != nil {
+					Contact: store.NewContact{Phone: c.Phone, Payload: string(payload), Node: c.Node}, Offer: id}, now); err != nil {
 					return err
 				}
 			} else {

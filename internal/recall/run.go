@@ -427,7 +427,11 @@ func group(a Agenda, bs []cup.Booking) ([]store.NewContact, []store.RecallBookin
 	)
 	for _, p := range phones {
 		var pl script.Payload
+		node := byPhone[p][0].Node
 		for _, b := range byPhone[p] {
+			if b.Node != node {
+				node = "" // bookings of several nodes: the Region's
+			}
 			pl.Bookings = append(pl.Bookings, script.Booking{Node: b.Node, Code: b.Code, At: b.At, Facility: a.Facilities[b.Facility]})
 			recs = append(recs, store.RecallBooking{Node: b.Node, Code: b.Code, Phone: p, At: b.At,
 				AgendaCode: b.Agenda, ServiceType: string(b.ServiceType), Facility: b.Facility})
@@ -436,7 +440,7 @@ func group(a Agenda, bs []cup.Booking) ([]store.NewContact, []store.RecallBookin
 		// contact; the call itself asks about every booking.
 		pl.Code, pl.Appointment = pl.Bookings[0].Code, pl.Bookings[0].At
 		data, _ := json.Marshal(pl)
-		contacts = append(contacts, store.NewContact{Phone: p, Payload: string(data)})
+		contacts = append(contacts, store.NewContact{Phone: p, Payload: string(data), Node: node})
 	}
 	return contacts, recs
 }

@@ -109,6 +109,11 @@ func TestRunBuildsOneContactPerNumberWithItsBookings(t *testing.T) {
 	if !strings.HasPrefix(payloads[1], "+390758521231 ") {
 		t.Errorf("second contact %q, want the landline", payloads[1])
 	}
+	// Each contact takes its bookings' CUP node, for the node's CUP manager.
+	var ofNode int
+	if err := st.DB().GetContext(ctx, &ofNode, st.DB().Rebind(`SELECT COUNT(*) FROM contacts WHERE campaign_id = ? AND node = ?`), rep.CampaignID, rx.Node); err != nil || ofNode != 2 || rx.Node == "" {
+		t.Errorf("%d contacts of node %q (%v), want both", ofNode, rx.Node, err)
+	}
 	if q := b.srv.Queries(); q[len(q)-1].Params["agende"].Value != "RX-TORACE" {
 		t.Errorf("agendas sent %#v", q[len(q)-1].Params["agende"])
 	}

@@ -41,7 +41,7 @@ func TestACampaignsPageReadsItsContactsByOutcome(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		closures, err := st.CampaignClosures(ctx, id)
+		closures, err := st.CampaignClosures(ctx, id, "")
 		want := map[string]int{"confirmed": 1, "cancelled": 1, "invalid_number": 1}
 		if err != nil || len(closures) != 3 {
 			t.Fatalf("closures %+v %v", closures, err)
@@ -51,7 +51,7 @@ func TestACampaignsPageReadsItsContactsByOutcome(t *testing.T) {
 				t.Errorf("closures %+v, want %v", closures, want)
 			}
 		}
-		due, err := st.CampaignsDue(ctx, t0.Add(time.Hour))
+		due, err := st.CampaignsDue(ctx, t0.Add(time.Hour), "")
 		if err != nil || len(due) != 1 || due[0].Due != 1 || due[0].NextDue != t0.Add(2*time.Hour).UnixMilli() {
 			t.Fatalf("due %+v %v: the unclaimed contact is due, the busy one at +2h", due, err)
 		}
@@ -63,7 +63,7 @@ func TestACampaignsPageReadsItsContactsByOutcome(t *testing.T) {
 		if err != nil || len(waiting) != 2 {
 			t.Fatalf("waiting contacts %+v %v", waiting, err)
 		}
-		if n, err := st.CallsInProgress(ctx); err != nil || n != 0 {
+		if n, err := st.CallsInProgress(ctx, ""); err != nil || n != 0 {
 			t.Fatalf("in progress %d %v", n, err)
 		}
 	})

@@ -175,14 +175,16 @@ func (s *Store) LatestProbes(ctx context.Context) ([]Probe, error) {
 }
 
 // CallActivity counts the calls to patients started in [from, to) and how
-// many were answered (congestion on the trunk's side is not a call).
-func (s *Store) CallActivity(ctx context.Context, from, to time.Time) (made, answered int, err error) {
+// many were answered (congestion on the trunk's side is not a call); node
+// limits them to the contacts of one CUP node ("" every call).
+func (s *Store) CallActivity(ctx context.Context, from, to time.Time, node string) (made, answered int, err error) {
 	var r struct {
 		Made     int `db:"made"`
 		Answered int `db:"answered"`
 	}
 	err = s.rd.GetContext(ctx, &r, s.rebind(`SELECT COUNT(*) AS made, COALESCE(SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END), 0) AS answered
-		FROM attempts WHERE counted = ? AND started_at >= ? AND started_at < ?`), true, ms(from), ms(to))
+		FROM attempts WHERE counted = ? AND started_at >= ? AND started_at < ? AND `+attemptOfNode),
+		true, ms(from), ms(to), node, node)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: call activity: %w", err)
 	}

@@ -205,11 +205,11 @@ func TestLatestProbesAndCallActivity(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		made, answered, err := st.CallActivity(ctx, t0, t0.Add(time.Hour))
+		made, answered, err := st.CallActivity(ctx, t0, t0.Add(time.Hour), "")
 		if err != nil || made != 1 || answered != 1 {
 			t.Errorf("activity %d made, %d answered, %v; want 1, 1 (congestion is not a call)", made, answered, err)
 		}
-		if made, answered, err := st.CallActivity(ctx, t0.Add(time.Hour), t0.Add(2*time.Hour)); err != nil || made != 0 || answered != 0 {
+		if made, answered, err := st.CallActivity(ctx, t0.Add(time.Hour), t0.Add(2*time.Hour), ""); err != nil || made != 0 || answered != 0 {
 			t.Errorf("an empty hour: %d, %d, %v", made, answered, err)
 		}
 	})

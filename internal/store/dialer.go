@@ -37,6 +37,19 @@ const AnyActive int64 = -1
 type NewContact struct {
 	Phone   string // E.164
 	Payload string // JSON for the call script; empty is {}
+	// Node is the CUP node of the bookings the contact calls about, so
+	// that the node's CUP manager sees its calls; "" (stored NULL) when
+	// it names none, or bookings of several nodes.
+	Node string
+}
+
+// nodeValue stores "" as NULL: a contact of no node, seen only by the
+// Region's roles.
+func nodeValue(node string) any {
+	if node == "" {
+		return nil
+	}
+	return node
 }
 
 // Contact is a contact as the dialer claims it.
@@ -251,18 +264,26 @@ type CampaignStats struct {
 
 // CampaignStats lists every campaign, by name, with its contacts' counts.
 func (s *Store) CampaignStats(ctx context.Context) ([]CampaignStats, error) {
+	return s.NodeCampaignStats(ctx, "")
+}
+
+// NodeCampaignStats is CampaignStats counting only the contacts of a CUP
+// node, and listing only the campaigns that have some ("" is every
+// campaign and contact).
+func (s *Store) NodeCampaignStats(ctx context.Context, node string) ([]CampaignStats, error) {
 	var out []CampaignStats
 	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT k.id, k.name, k.kind, k.created_at, '' AS script, k.state,
 		COALESCE(c.pending, 0) AS pending, COALESCE(c.in_progress, 0) AS in_progress, COALESCE(c.final, 0) AS final,
 		COALESCE(c.positive, 0) AS positive,
-		(SELECT COUNT(*) FROM attempts a WHERE a.campaign_id = k.id AND a.counted = ?) AS attempts
-		FROM campaigns k LEFT JOIN (SELECT campaign_id,
-			SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending,
-			SUM(CASE WHEN status = 'in_progress' THEN 1 ELSE 0 END) AS in_progress,
-			SUM(CASE WHEN status = 'final' THEN 1 ELSE 0 END) AS final,
-			SUM(CASE WHEN status = 'final' AND positive = ? THEN 1 ELSE 0 END) AS positive
-			FROM contacts GROUP BY campaign_id) c ON c.campaign_id = k.id
-		ORDER BY k.name`), true, true)
+		(SELECT COUNT(*) FROM attempts a WHERE a.campaign_id = k.id AND a.counted = ? AND `+attemptOfNode+`) AS attempts
+		FROM campaigns k LEFT JOIN (SELECT c.campaign_id,
+			SUM(CASE WHEN c.status = 'pending' THEN 1 ELSE 0 END) AS pending,
+			SUM(CASE WHEN c.status = 'in_progress' THEN 1 ELSE 0 END) AS in_progress,
+			SUM(CASE WHEN c.status = 'final' THEN 1 ELSE 0 END) AS final,
+			SUM(CASE WHEN c.status = 'final' AND c.positive = ? THEN 1 ELSE 0 END) AS positive
+			FROM contacts c WHERE `+contactOfNode+` GROUP BY c.campaign_id) c ON c.campaign_id = k.id
+		WHERE ? = '' OR c.campaign_id IS NOT NULL
+		ORDER BY k.name`), true, node, node, true, node, node, node)
 	if err != nil {
 		return nil, fmt.Errorf("store: campaign stats: %w", err)
 	}
@@ -305,8 +326,8 @@ func (s *Store) loadContacts(ctx context.Context, t *Tx, campaignID int64, cs []
 		if payload == "" {
 			payload = "{}"
 		}
-		if err := t.execBatch(ctx, `INSERT INTO contacts (campaign_id, seq, phone, payload, loaded_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			campaignID, seq, c.Phone, payload, ms(now), ms(now)); err != nil {
+		if err := t.execBatch(ctx, `INSERT INTO contacts (campaign_id, seq, phone, payload, loaded_at, next_attempt_at, node) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			campaignID, seq, c.Phone, payload, ms(now), ms(now), nodeValue(c.Node)); err != nil {
 			return fmt.Errorf("store: load contact %d: %w", seq, err)
 		}
 	}
@@ -361,12 +382,20 @@ func (s *Store) ClaimContactsWithin(ctx context.Context, owner string, campaign 
 			AND NOT EXISTS (SELECT 1 FROM urgent_moves v WHERE v.campaign_id = o.campaign_id AND v.by_at <= ?)
 			ORDER BY p.priority DESC, o.id LIMIT 1)
 		ORDER BY (SELECT k.priority FROM campaigns k WHERE k.id = c.campaign_id) DESC, c.next_attempt_at, c.campaign_id, c.seq LIMIT ?`
-	if s.dialect == Postgres {
-		sub += ` FOR UPDATE SKIP LOCKED`
-	}
-	q := s.rebind(`UPDATE contacts SET status = 'in_progress', lease_owner = ?, lease_until = ?
+	q := `UPDATE contacts SET status = 'in_progress', lease_owner = ?, lease_until = ?
 		WHERE id IN (` + sub + `) AND status = 'pending'
-		RETURNING id, campaign_id, seq, phone, payload, loaded_at, attempts, first_attempt_at`)
+		RETURNING id, campaign_id, seq, phone, payload, loaded_at, attempts, first_attempt_at`
+	if s.dialect == Postgres {
+		// The pick is a CTE, run once: as a subquery of IN, PostgreSQL
+		// may run it again for each row (as it chooses, by the table's
+		// size), and each run skips the rows the UPDATE already locked and
+		// picks others, claiming more than the limit.
+		q = `WITH picked AS MATERIALIZED (` + sub + ` FOR UPDATE SKIP LOCKED)
+		UPDATE contacts SET status = 'in_progress', lease_owner = ?, lease_until = ?
+		WHERE id IN (SELECT id FROM picked) AND status = 'pending'
+		RETURNING id, campaign_id, seq, phone, payload, loaded_at, attempts, first_attempt_at`
+	}
+	q = s.rebind(q)
 	var out []Contact
 	err := s.InTx(ctx, func(t *Tx) error {
 		if s.dialect == Postgres {
@@ -385,8 +414,11 @@ func (s *Store) ClaimContactsWithin(ctx context.Context, owner string, campaign 
 		if n <= 0 {
 			return nil
 		}
-		a := append([]any{owner, ms(until), ms(now)}, args...)
-		return t.tx.SelectContext(ctx, &out, q, append(a, ms(now), ms(now), ms(now), n)...)
+		pick := append(append([]any{ms(now)}, args...), ms(now), ms(now), ms(now), n)
+		if s.dialect == Postgres {
+			return t.tx.SelectContext(ctx, &out, q, append(pick, owner, ms(until))...)
+		}
+		return t.tx.SelectContext(ctx, &out, q, append([]any{owner, ms(until)}, pick...)...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim contacts: %w", err)

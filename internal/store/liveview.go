@@ -19,13 +19,14 @@ type HourCalls struct {
 }
 
 // HourlyCalls counts the counted attempts started in [from, to) by hour
-// since from, with those answered.
-func (s *Store) HourlyCalls(ctx context.Context, from, to time.Time) ([]HourCalls, error) {
+// since from, with those answered; node limits them to the contacts of
+// one CUP node ("" every call).
+func (s *Store) HourlyCalls(ctx context.Context, from, to time.Time, node string) ([]HourCalls, error) {
 	var out []HourCalls
 	err := s.rd.SelectContext(ctx, &out, s.rebind(`SELECT h, COUNT(*) AS made, SUM(answered) AS answered FROM (
 		SELECT (started_at - ?) / 3600000 AS h, CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END AS answered
-		FROM attempts WHERE counted = ? AND started_at >= ? AND started_at < ?) x GROUP BY h ORDER BY h`),
-		ms(from), true, ms(from), ms(to))
+		FROM attempts WHERE counted = ? AND started_at >= ? AND started_at < ? AND `+attemptOfNode+`) x GROUP BY h ORDER BY h`),
+		ms(from), true, ms(from), ms(to), node, node)
 	if err != nil {
 		return nil, fmt.Errorf("store: hourly calls: %w", err)
 	}

@@ -36,7 +36,7 @@ func TestTheLiveViewReadsTheHoursAndWhoIsSignedIn(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		hours, err := st.HourlyCalls(ctx, t0, t0.Add(24*time.Hour))
+		hours, err := st.HourlyCalls(ctx, t0, t0.Add(24*time.Hour), "")
 		want := []store.HourCalls{{Hour: 0, Made: 2, Answered: 1}, {Hour: 3, Made: 1, Answered: 1}}
 		if err != nil || len(hours) != 2 || hours[0] != want[0] || hours[1] != want[1] {
 			t.Fatalf("hours %+v %v, want %+v", hours, err, want)

@@ -108,7 +108,7 @@ func (s *Store) CreateUrgentMove(ctx context.Context, m NewUrgentMove, now time.
 				continue
 			}
 			seq++
-			cid, err := t.insertContact(ctx, out.CampaignID, seq, tg.Numbers[0], tg.Payload, now)
+			cid, err := t.insertContact(ctx, out.CampaignID, seq, tg.Numbers[0], tg.Payload, tg.Node, now)
 			if err != nil {
 				return err
 			}
@@ -134,13 +134,13 @@ func (s *Store) CreateUrgentMove(ctx context.Context, m NewUrgentMove, now time.
 	return out, nil
 }
 
-func (t *Tx) insertContact(ctx context.Context, campaign int64, seq int, phone, payload string, now time.Time) (int64, error) {
+func (t *Tx) insertContact(ctx context.Context, campaign int64, seq int, phone, payload, node string, now time.Time) (int64, error) {
 	if payload == "" {
 		payload = "{}"
 	}
 	var id int64
-	err := t.tx.GetContext(ctx, &id, t.s.rebind(`INSERT INTO contacts (campaign_id, seq, phone, payload, loaded_at, next_attempt_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), campaign, seq, phone, payload, ms(now), ms(now))
+	err := t.tx.GetContext(ctx, &id, t.s.rebind(`INSERT INTO contacts (campaign_id, seq, phone, payload, loaded_at, next_attempt_at, node)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`), campaign, seq, phone, payload, ms(now), ms(now), nodeValue(node))
 	if err != nil {
 		return 0, fmt.Errorf("contact %d: %w", seq, err)
 	}
@@ -254,8 +254,9 @@ func (s *Store) NextUrgentNumber(ctx context.Context, target, fromContact int64,
 			Numbers  string `db:"numbers"`
 			Tried    int    `db:"tried"`
 			Campaign int64  `db:"campaign_id"`
+			Node     string `db:"node"`
 		}
-		if err := t.tx.GetContext(ctx, &u, s.rebind(`SELECT t.numbers, t.tried, m.campaign_id FROM urgent_targets t
+		if err := t.tx.GetContext(ctx, &u, s.rebind(`SELECT t.numbers, t.tried, m.campaign_id, t.node FROM urgent_targets t
 			JOIN urgent_moves m ON m.id = t.move_id WHERE t.id = ?`), target); err != nil {
 			return err
 		}
@@ -270,7 +271,7 @@ func (s *Store) NextUrgentNumber(ctx context.Context, target, fromContact int64,
 		if err := t.tx.GetContext(ctx, &seq, s.rebind(`SELECT COALESCE(MAX(seq), 0) FROM contacts WHERE campaign_id = ?`), u.Campaign); err != nil {
 			return err
 		}
-		if cid, err = t.insertContact(ctx, u.Campaign, seq+1, ns[u.Tried], payload, now); err != nil {
+		if cid, err = t.insertContact(ctx, u.Campaign, seq+1, ns[u.Tried], payload, u.Node, now); err != nil {
 			return err
 		}
 		if _, err := t.tx.ExecContext(ctx, s.rebind(`UPDATE urgent_targets SET contact_id = ? WHERE id = ?`), cid, target); err != nil {

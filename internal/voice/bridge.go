@@ -2,11 +2,14 @@ package voice
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pion/rtp"
 
 	"github.com/richiamo/richiamo/internal/voice/media"
 )
@@ -15,9 +18,87 @@ import (
 // leg receives, taken 20 ms at a time by the other leg's clock and sent
 // under that leg's own sequence, timestamp and SSRC. G.711 is one byte a
 // sample, so a payload of any packet time goes across as bytes.
+//
+// A relay also carries the leg's RFC 4733 telephone-events, so that a
+// patient's keys reach the operator's phone and the operator's the
+// patient's: the other leg sends each in place of a frame of audio, under
+// the payload type that leg negotiated, its own sequence and SSRC, and a
+// timestamp of its own stream (an event is named by its timestamp, so each
+// press gets the instant of its first packet on the other leg).
 type relay struct {
-	mu  sync.Mutex
-	buf []byte
+	mu     sync.Mutex
+	buf    []byte
+	events []eventPacket
+}
+
+// eventPacket is a telephone-event packet as the leg received it.
+type eventPacket struct {
+	ts      uint32 // the sender's timestamp: which press it belongs to
+	marker  bool
+	payload []byte
+}
+
+// eventsMax bounds the event packets a relay holds: a press is a handful,
+// and a far end flooding them loses the oldest.
+const eventsMax = 32
+
+// relayedEvent is the press being relayed to a leg: its timestamp on the
+// leg it came from and on ours.
+type relayedEvent struct {
+	on       bool
+	from, ts uint32
+	ended    bool
+}
+
+func (r *relay) pushEvent(p *rtp.Packet) {
+	e := eventPacket{ts: p.Timestamp, marker: p.Marker, payload: append([]byte(nil), p.Payload...)}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.events) >= eventsMax {
+		r.events = append(r.events[:0], r.events[1:]...)
+	}
+	r.events = append(r.events, e)
+}
+
+// takeEvent returns the oldest event packet waiting, and drops the frame
+// of audio it replaces, so that the audio does not fall behind.
+func (r *relay) takeEvent() (eventPacket, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.events) == 0 {
+		return eventPacket{}, false
+	}
+	e := r.events[0]
+	r.events = append(r.events[:0], r.events[1:]...)
+	if len(r.buf) >= media.FrameSamples {
+		r.buf = append(r.buf[:0], r.buf[media.FrameSamples:]...)
+	}
+	return e, true
+}
+
+// relayEvent completes hdr, frame's RTP header, as the next telephone-event
+// packet of the other leg, when one waits and this leg negotiated events.
+// The caller holds sendMu.
+func (s *mediaSession) relayEvent(frame int64, hdr []byte) ([]byte, bool) {
+	in := s.in.Load()
+	if in == nil || !s.events {
+		return nil, false
+	}
+	p, ok := in.takeEvent()
+	if !ok {
+		return nil, false
+	}
+	ev := &s.relayed
+	hdr[1] = s.eventPT & 0x7f
+	// A new timestamp is a new press; so is a marked start after the press
+	// of the same timestamp ended (a sender replaying a recording).
+	if !ev.on || p.ts != ev.from || (p.marker && ev.ended) {
+		*ev = relayedEvent{on: true, from: p.ts, ts: s.ts0 + uint32(frame)*media.FrameSamples}
+		hdr[1] |= 0x80
+	}
+	ev.ended = ev.ended || (len(p.payload) > 1 && p.payload[1]&0x80 != 0)
+	binary.BigEndian.PutUint32(hdr[4:], ev.ts)
+	return append(hdr, p.payload...), true
 }
 
 // relayMax bounds what a relay holds (160 ms): a far end sending faster

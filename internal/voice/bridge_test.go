@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -28,18 +29,30 @@ type testPhone struct {
 	answer int
 	// hangUp, when closed, makes an answered phone send BYE.
 	hangUp chan struct{}
+	// eventPT, when not 0, is the payload type the phone answers for
+	// telephone-events (if offered them); press sends a key as events.
+	eventPT uint8
+	press   chan rune
 
 	invites atomic.Int32
 	byes    atomic.Int32 // BYEs received
 	mu      sync.Mutex
 	heard   map[byte]int // packets received by their first payload byte
+	events  []rtp.Packet // telephone-event packets received, of any payload type
+	seqs    []uint16     // every packet's sequence number, in arrival order
 	ended   chan struct{}
 	endOnce sync.Once
 }
 
 func newPhone(t *testing.T, pattern byte, answer int) *testPhone {
 	t.Helper()
-	p := &testPhone{t: t, pattern: pattern, answer: answer, hangUp: make(chan struct{}), heard: map[byte]int{}, ended: make(chan struct{})}
+	return newPhoneWithEvents(t, pattern, answer, 0)
+}
+
+func newPhoneWithEvents(t *testing.T, pattern byte, answer int, eventPT uint8) *testPhone {
+	t.Helper()
+	p := &testPhone{t: t, pattern: pattern, answer: answer, hangUp: make(chan struct{}), heard: map[byte]int{}, ended: make(chan struct{}),
+		eventPT: eventPT, press: make(chan rune, 4)}
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -106,8 +119,12 @@ func newPhone(t *testing.T, pattern byte, answer int) *testPhone {
 			return
 		}
 		defer rtpConn.Close()
-		sdp, _ := describe(netip.MustParseAddr("127.0.0.1"), rtpConn.LocalAddr().(*net.UDPAddr).Port, 1, 1,
-			[]format{{pt: offer.PayloadType, name: offer.Codec.String() + "/8000"}})
+		formats := []format{{pt: offer.PayloadType, name: offer.Codec.String() + "/8000"}}
+		events := p.eventPT != 0 && offer.Events
+		if events {
+			formats = append(formats, format{pt: p.eventPT, name: "telephone-event/8000", fmtp: "0-15"})
+		}
+		sdp, _ := describe(netip.MustParseAddr("127.0.0.1"), rtpConn.LocalAddr().(*net.UDPAddr).Port, 1, 1, formats)
 		if err := sess.RespondSDP(sdp); err != nil {
 			return
 		}
@@ -121,7 +138,12 @@ func newPhone(t *testing.T, pattern byte, answer int) *testPhone {
 				}
 				if pkt.Unmarshal(buf[:n]) == nil && len(pkt.Payload) > 0 {
 					p.mu.Lock()
-					p.heard[pkt.Payload[0]]++
+					p.seqs = append(p.seqs, pkt.SequenceNumber)
+					if _, audio := media.CodecFor(pkt.PayloadType); audio {
+						p.heard[pkt.Payload[0]]++
+					} else {
+						p.events = append(p.events, rtp.Packet{Header: pkt.Header, Payload: append([]byte(nil), pkt.Payload...)})
+					}
 					p.mu.Unlock()
 				}
 			}
@@ -134,6 +156,10 @@ func newPhone(t *testing.T, pattern byte, answer int) *testPhone {
 		defer tick.Stop()
 		h := rtp.Header{Version: 2, PayloadType: offer.PayloadType, SSRC: uint32(pattern)}
 		remote := net.UDPAddrFromAddrPort(offer.Addr)
+		// A key goes out as events in place of the audio, as phones send
+		// them, under the payload type the phone answered (the engine
+		// reads a leg's events by its answer).
+		var keying []rtp.Packet
 		for {
 			select {
 			case <-sess.Context().Done():
@@ -148,10 +174,27 @@ func newPhone(t *testing.T, pattern byte, answer int) *testPhone {
 				return
 			case <-ctx.Done():
 				return
+			case k := <-p.press:
+				if !events {
+					t.Errorf("phone %#x: a key pressed without telephone-events", p.pattern)
+					continue
+				}
+				eh := h
+				eh.PayloadType, eh.SequenceNumber, eh.Timestamp = p.eventPT, h.SequenceNumber+1, h.Timestamp+media.FrameSamples
+				pkts, err := media.DigitPackets(k, 100*time.Millisecond, eh)
+				if err != nil {
+					t.Error(err)
+				}
+				keying = append(keying, pkts...)
 			case <-tick.C:
 				h.SequenceNumber++
 				h.Timestamp += media.FrameSamples
-				b, _ := (&rtp.Packet{Header: h, Payload: payload}).Marshal()
+				pkt := &rtp.Packet{Header: h, Payload: payload}
+				if len(keying) > 0 {
+					pkt, keying = &keying[0], keying[1:]
+					pkt.SequenceNumber = h.SequenceNumber
+				}
+				b, _ := pkt.Marshal()
 				_, _ = rtpConn.WriteToUDP(b, remote)
 			}
 		}
@@ -322,5 +365,98 @@ func TestBridgeIsBoundedByTheMaximumDuration(t *testing.T) {
 	<-pt.ended
 	if op.byes.Load() != 1 || pt.byes.Load() != 1 {
 		t.Errorf("BYEs %d/%d, want one each", op.byes.Load(), pt.byes.Load())
+	}
+}
+
+// eventsHeard is the telephone-event packets the phone received.
+func (p *testPhone) eventsHeard() []rtp.Packet {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.events)
+}
+
+// keysHeard is the keys the phone's events carried under its own payload
+// type, each press once, as a phone reads them.
+func (p *testPhone) keysHeard() string {
+	r := media.NewReceiver(p.eventPT)
+	var keys []rune
+	for _, pkt := range p.eventsHeard() {
+		if k, ok := r.Push(&pkt); ok {
+			keys = append(keys, k)
+		}
+	}
+	return string(keys)
+}
+
+// waitKeys waits until the phone has heard keys, as events.
+func (p *testPhone) waitKeys(keys string) {
+	p.t.Helper()
+	for range 500 {
+		if p.keysHeard() == keys {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.t.Fatalf("phone %#x heard keys %q, want %q (events %d)", p.pattern, p.keysHeard(), keys, len(p.eventsHeard()))
+}
+
+func TestBridgeRelaysKeysBetweenTheLegs(t *testing.T) {
+	c := newTestCaller(t, Config{})
+	// Each phone names telephone-events its own way: the operator's 96,
+	// the patient's 100 (we offer 101 to both).
+	op, pt := newPhoneWithEvents(t, 0x11, sip.StatusOK, 96), newPhoneWithEvents(t, 0x22, sip.StatusOK, 100)
+	states := make(chan BridgeState, 8)
+	resc, errc := bridge(t, c, op, pt, states)
+	for s := range states {
+		if s == BridgeConnected {
+			break
+		}
+	}
+	op.waitHeard(0x22, 3)
+	pt.waitHeard(0x11, 3)
+	pt.press <- '1'
+	pt.press <- '#'
+	op.waitKeys("1#")
+	op.press <- '5'
+	pt.waitKeys("5")
+	close(op.hangUp)
+	<-pt.ended
+	r, err := <-resc, <-errc
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The engine reads the patient's keys too: they are the attempt's.
+	if r.Patient.Digits != "1#" || r.Operator.Digits != "5" {
+		t.Errorf("digits patient %q, operator %q", r.Patient.Digits, r.Operator.Digits)
+	}
+	for _, ph := range []*testPhone{op, pt} {
+		evs := ph.eventsHeard()
+		starts := map[uint32]int{}
+		for _, e := range evs {
+			if e.PayloadType != ph.eventPT {
+				t.Errorf("phone %#x got an event of payload type %d, want its own %d", ph.pattern, e.PayloadType, ph.eventPT)
+			}
+			if e.SSRC == uint32(0x11) || e.SSRC == uint32(0x22) {
+				t.Errorf("phone %#x got an event under the other phone's SSRC", ph.pattern)
+			}
+			if e.Marker {
+				starts[e.Timestamp]++
+			}
+		}
+		// Every press is marked once, at its own timestamp, and the
+		// events share the audio's sequence: no number twice.
+		if want := map[*testPhone]int{op: 2, pt: 1}[ph]; len(starts) != want {
+			t.Errorf("phone %#x: %d marked presses %v, want %d", ph.pattern, len(starts), starts, want)
+		}
+		ph.mu.Lock()
+		seen := map[uint16]bool{}
+		for _, s := range ph.seqs {
+			if seen[s] {
+				t.Errorf("phone %#x: sequence number %d twice", ph.pattern, s)
+				break
+			}
+			seen[s] = true
+		}
+		ph.mu.Unlock()
 	}
 }

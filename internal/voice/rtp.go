@@ -138,6 +138,9 @@ type mediaSession struct {
 	// When the call is bridged to another (Bridge): the far end's audio
 	// goes to out, and what we send comes from in, the other leg's out.
 	out, in atomic.Pointer[relay]
+	// relayed is the telephone-event being relayed from the other leg,
+	// owned by whoever holds sendMu.
+	relayed relayedEvent
 }
 
 // playback is one prompt being played.
@@ -252,7 +255,11 @@ func (s *mediaSession) sendFrame(frame int64, skipped int) {
 	binary.BigEndian.PutUint16(b[2:], s.seq0+uint16(frame))
 	binary.BigEndian.PutUint32(b[4:], s.ts0+uint32(frame)*media.FrameSamples)
 	binary.BigEndian.PutUint32(b[8:], s.ssrc)
-	b = s.nextFrame(skipped, b)
+	if ev, ok := s.relayEvent(frame, b); ok {
+		b = ev
+	} else {
+		b = s.nextFrame(skipped, b)
+	}
 	s.pkt = b[:0]
 	// A send error (no route, the far end's port closed) is not fatal:
 	// the no-RTP timer and the signalling decide when the call is over.
@@ -341,6 +348,10 @@ func (s *mediaSession) handle(b []byte) {
 			// the audio; once it has sent one, only events count.
 			r.inband = false
 			s.key(k, true)
+		}
+		if out := s.out.Load(); out != nil {
+			// Bridged: the other leg's phone hears the key too.
+			out.pushEvent(&r.pkt)
 		}
 		return
 	}

@@ -101,7 +101,7 @@ var rolePerms = map[Role][]perm{
 		permWork, permCampaigns, permSurvey},
 	RoleTeamLeader: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permLevels,
 		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp, permLive, permGroups},
-	RoleCUPManager: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permCleanUps, permFileCleanUp},
+	RoleCUPManager: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permCleanUps, permFileCleanUp, permCampaigns, permLive},
 	RoleAuditor:    {permOverview, permDesk, permQuality, permInbox, permAudit, permUsers, permLevels, permCampaigns, permCleanUps, permLive, permSurvey, permSurveyAll},
 	RoleAdmin: {permOverview, permDesk, permQuality, permInbox, permWorkInbox, permFullPhone, permAudit, permUsers, permManageUsers, permLevels,
 		permWork, permCampaigns, permRunCampaign, permCleanUps, permDecideCleanUp, permLive, permSurvey, permSurveyAll, permGroups},
@@ -291,11 +291,12 @@ const (
 	actionCleanUp      = "clean_up"
 	actionOperatorCode = "user_operator_code"
 	actionGroup        = "group_booking"
+	actionConsoleCall  = "console_call"
 )
 
 // auditActions are offered as filters of the audit log, in this order.
 var auditActions = []string{actionLoginOK, actionLoginFailed, actionLoginBlocked, actionLogout, actionExport, actionSearch,
-	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts, actionCampaign, actionCleanUp, actionOperatorCode, actionGroup}
+	actionClaim, actionRelease, actionAnswer, actionClose, actionCallBack, actionUserAdd, actionUserDisable, actionUserEnable, actionContacts, actionCampaign, actionCleanUp, actionOperatorCode, actionGroup, actionConsoleCall}
 
 var actionLabels = map[string]string{
 	actionLoginOK:      "accesso riuscito",
@@ -317,6 +318,7 @@ var actionLabels = map[string]string{
 	actionCleanUp:      "richiesta di pulitura",
 	actionOperatorCode: "codice operatore di un utente",
 	actionGroup:        "prenotazioni di medicina dello sport",
+	actionConsoleCall:  "chiamata dalla console",
 }
 
 func audit(ctx context.Context, st AccountStore, by Actor, now time.Time, action, target, detail string) error {

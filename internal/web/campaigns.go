@@ -22,12 +22,12 @@ import (
 
 // campaignStore is what the campaign pages read and change.
 type campaignStore interface {
-	CampaignStats(ctx context.Context) ([]store.CampaignStats, error)
+	NodeCampaignStats(ctx context.Context, node string) ([]store.CampaignStats, error)
 	CampaignByID(ctx context.Context, id int64) (store.Campaign, error)
 	SetCampaignState(ctx context.Context, id int64, state string) (bool, error)
-	CampaignsDue(ctx context.Context, now time.Time) ([]store.CampaignDue, error)
-	CallsInProgress(ctx context.Context) (int, error)
-	CampaignClosures(ctx context.Context, campaign int64) ([]store.OutcomeCount, error)
+	CampaignsDue(ctx context.Context, now time.Time, node string) ([]store.CampaignDue, error)
+	CallsInProgress(ctx context.Context, node string) (int, error)
+	CampaignClosures(ctx context.Context, campaign int64, node string) ([]store.OutcomeCount, error)
 	CampaignContacts(ctx context.Context, f store.ContactFilter) ([]store.CampaignContact, error)
 }
 
@@ -42,6 +42,7 @@ type campaignRow struct {
 }
 
 type campaignsData struct {
+	Node       string // a CUP manager's: the figures are its node's
 	Rows       []campaignRow
 	InProgress int
 	Channels   int
@@ -54,6 +55,7 @@ type contactRow struct {
 }
 
 type campaignData struct {
+	Node     string
 	Row      campaignRow
 	Contacts []contactRow
 	Filters  []kindTab
@@ -81,13 +83,16 @@ func waitText(w dialer.Wait) string {
 	return ""
 }
 
-// campaignRows reads every campaign with what the dialer would do now.
-func (c *Console) campaignRows(ctx context.Context, now time.Time) ([]campaignRow, int, error) {
-	stats, err := c.st.CampaignStats(ctx)
+// campaignRows reads every campaign with what the dialer would do now. A
+// CUP manager's (node not "") counts only the contacts of its node, and
+// lists only the campaigns that have some; the dialer's reasons stay the
+// Region's, as the channels are shared.
+func (c *Console) campaignRows(ctx context.Context, now time.Time, node string) ([]campaignRow, int, error) {
+	stats, err := c.st.NodeCampaignStats(ctx, node)
 	if err != nil {
 		return nil, 0, err
 	}
-	dues, err := c.st.CampaignsDue(ctx, now)
+	dues, err := c.st.CampaignsDue(ctx, now, node)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -95,21 +100,27 @@ func (c *Console) campaignRows(ctx context.Context, now time.Time) ([]campaignRo
 	for _, d := range dues {
 		byID[d.CampaignID] = d
 	}
-	inProgress, err := c.st.CallsInProgress(ctx)
+	busy, err := c.st.CallsInProgress(ctx, "")
 	if err != nil {
 		return nil, 0, err
+	}
+	inProgress := busy
+	if node != "" {
+		if inProgress, err = c.st.CallsInProgress(ctx, node); err != nil {
+			return nil, 0, err
+		}
 	}
 	rows := make([]campaignRow, 0, len(stats))
 	for _, s := range stats {
 		d := byID[s.ID]
 		row := campaignRow{CampaignStats: s, Href: fmt.Sprintf("/campagne/%d", s.ID),
 			Contacts: s.Pending + s.InProgress + s.Final, Due: d.Due, NextDue: d.NextDue}
-		w := dialer.WhyWaiting(c.cfg.Calendar, c.cfg.Channels, inProgress,
+		w := dialer.WhyWaiting(c.cfg.Calendar, c.cfg.Channels, busy,
 			dialer.CampaignView{Active: s.State == store.CampaignActive, Due: d.Due, NextDue: store.FromMillis(d.NextDue)}, now)
 		if s.Pending+s.InProgress > 0 || w.Reason == dialer.Paused {
 			row.Wait = waitText(w)
 		}
-		if row.Closures, err = c.st.CampaignClosures(ctx, s.ID); err != nil {
+		if row.Closures, err = c.st.CampaignClosures(ctx, s.ID, node); err != nil {
 			return nil, 0, err
 		}
 		rows = append(rows, row)
@@ -118,11 +129,11 @@ func (c *Console) campaignRows(ctx context.Context, now time.Time) ([]campaignRo
 }
 
 func (c *Console) campaignList(w http.ResponseWriter, r *http.Request, s *session) error {
-	rows, inProgress, err := c.campaignRows(r.Context(), c.now())
+	rows, inProgress, err := c.campaignRows(r.Context(), c.now(), s.acct.Node)
 	if err != nil {
 		return err
 	}
-	d := campaignsData{Rows: rows, InProgress: inProgress, Channels: c.cfg.Channels, CanRun: s.acct.can(permRunCampaign)}
+	d := campaignsData{Node: s.acct.Node, Rows: rows, InProgress: inProgress, Channels: c.cfg.Channels, CanRun: s.acct.can(permRunCampaign)}
 	c.render(w, r, s, http.StatusOK, "campagne", "Campagne", d, func(v *view) { v.Refresh = int(c.cfg.Refresh / time.Second) })
 	return nil
 }
@@ -145,11 +156,11 @@ func (c *Console) campaignPage(w http.ResponseWriter, r *http.Request, s *sessio
 	if err != nil {
 		return err
 	}
-	rows, _, err := c.campaignRows(ctx, c.now())
+	rows, _, err := c.campaignRows(ctx, c.now(), s.acct.Node)
 	if err != nil {
 		return err
 	}
-	var d campaignData
+	d := campaignData{Node: s.acct.Node}
 	found := false
 	for _, row := range rows {
 		if row.ID == id {
@@ -166,7 +177,7 @@ func (c *Console) campaignPage(w http.ResponseWriter, r *http.Request, s *sessio
 	if !ok || len(esito) > 40 {
 		return badRequest("stato: in-attesa, in-corso o chiusi")
 	}
-	f.Campaign, f.Limit = id, contactPage+1
+	f.Campaign, f.Limit, f.Node = id, contactPage+1, s.acct.Node
 	if esito != "" {
 		f.Status, f.Outcome = "final", esito
 	}

@@ -187,7 +187,7 @@ func (c *Console) cleanUpPage(w http.ResponseWriter, r *http.Request, s *session
 	}
 	d := cleanUpData{Row: c.cleanUpRow(q), CanDecide: s.acct.can(permDecideCleanUp) && q.Status == store.CleanUpRequested}
 	if q.CampaignID != 0 {
-		rows, _, err := c.campaignRows(r.Context(), c.now())
+		rows, _, err := c.campaignRows(r.Context(), c.now(), s.acct.Node)
 		if err != nil {
 			return err
 		}

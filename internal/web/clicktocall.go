@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/store"
 )
 
@@ -14,8 +15,9 @@ type ConsoleCalls interface {
 	// HasExtension says whether account has an extension to be rung.
 	HasExtension(account string) bool
 	// Call starts account's call to the patient of it; an error is a
-	// sentence for the operator.
-	Call(ctx context.Context, account string, it store.WorkItem) error
+	// sentence for the operator. ended, when not nil, is told the call's
+	// last state once both legs are over (from another goroutine).
+	Call(ctx context.Context, account string, it store.WorkItem, ended func(ConsoleCall)) error
 	// State is account's latest call.
 	State(account string) (ConsoleCall, bool)
 }
@@ -60,15 +62,19 @@ func (c *Console) itemCall(it store.WorkItem, s *session, canAct bool) callView 
 		v.State, v.Live, v.CanCall = l, true, false
 		return v
 	}
+	v.State = "Terminata: " + endText(st)
+	return v
+}
+
+// endText is how a console call ended, as the operator reads it.
+func endText(st ConsoleCall) string {
 	switch {
 	case st.Outcome != "":
-		v.State = "Terminata: " + callLabel(st.Outcome)
+		return callLabel(st.Outcome)
 	case st.OperatorOutcome != "":
-		v.State = "Terminata: il suo interno non ha risposto (" + callLabel(st.OperatorOutcome) + "); il paziente non è stato chiamato"
-	default:
-		v.State = "Terminata: chiamata non riuscita"
+		return "il suo interno non ha risposto (" + callLabel(st.OperatorOutcome) + "); il paziente non è stato chiamato"
 	}
-	return v
+	return "chiamata non riuscita"
 }
 
 // callPatient is "Chiama": the engine rings the operator's extension,
@@ -88,9 +94,19 @@ func (c *Console) callPatient(w http.ResponseWriter, r *http.Request, s *session
 	if it.Phone == "" {
 		return errStatus(http.StatusConflict, "L'elemento non ha un numero da chiamare.")
 	}
-	if err := calls.Call(r.Context(), s.acct.Name, it); err != nil {
+	// The audit log names the call and its end: who called which item's
+	// patient, the number masked as everywhere in the log.
+	by := Actor{Name: s.acct.Name, Role: string(s.acct.Role), Remote: c.clientIP(r)}
+	target, number := itemTarget(it), "numero "+phone.Mask(it.Phone)
+	ended := func(st ConsoleCall) {
+		if err := audit(context.Background(), c.st, by, c.now(), actionConsoleCall, target, number+", terminata: "+endText(st)); err != nil {
+			c.log.Error("audit log not written", "action", actionConsoleCall, "err", err)
+		}
+	}
+	if err := calls.Call(r.Context(), s.acct.Name, it, ended); err != nil {
 		return errStatus(http.StatusConflict, "%s", err.Error())
 	}
+	c.audit(r, s, actionConsoleCall, target, number+", chiamata avviata")
 	http.Redirect(w, r, fmt.Sprintf("/lavoro/%d", it.ID), http.StatusSeeOther)
 	return nil
 }

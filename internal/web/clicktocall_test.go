@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/store"
 )
 
@@ -18,14 +20,16 @@ type fakeCalls struct {
 	mu    sync.Mutex
 	state ConsoleCall
 	made  []int64 // items called
+	ended func(ConsoleCall)
 }
 
 func (f *fakeCalls) HasExtension(account string) bool { return account == roleUsers[RoleOperator] }
 
-func (f *fakeCalls) Call(_ context.Context, account string, it store.WorkItem) error {
+func (f *fakeCalls) Call(_ context.Context, account string, it store.WorkItem, ended func(ConsoleCall)) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.made = append(f.made, it.ID)
+	f.ended = ended
 	f.state = ConsoleCall{ItemID: it.ID, State: "ringing_operator"}
 	return nil
 }
@@ -36,10 +40,16 @@ func (f *fakeCalls) State(string) (ConsoleCall, bool) {
 	return f.state, f.state.ItemID != 0
 }
 
+// set puts the call in state s; an ended call is told to the console as
+// the engine tells it.
 func (f *fakeCalls) set(s ConsoleCall) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.state = s
+	ended := f.ended
+	f.mu.Unlock()
+	if s.State == "ended" && ended != nil {
+		ended(s)
+	}
 }
 
 func TestChiamaRingsTheOperatorsExtension(t *testing.T) {
@@ -94,6 +104,30 @@ func TestChiamaRingsTheOperatorsExtension(t *testing.T) {
 	}
 	if callLabel("busy") == "busy" {
 		t.Error("the outcome is not in Italian")
+	}
+	// The audit log has the call and its end: the account, the item and
+	// the number masked.
+	entries, err := b.st.AuditEntries(context.Background(), store.AuditFilter{Action: actionConsoleCall})
+	if err != nil {
+		t.Fatal(err)
+	}
+	masked := "numero " + phone.Mask(phoneDelivered)
+	var details []string
+	for _, e := range entries {
+		if e.Actor != roleUsers[RoleOperator] || e.Target != fmt.Sprintf("recall %d", item) || !strings.HasPrefix(e.Detail, masked+", ") {
+			t.Errorf("audit entry %+v, want the operator, the item and %q", e, masked)
+		}
+		if strings.Contains(e.Detail, phoneDelivered) {
+			t.Errorf("the audit log has the whole number: %q", e.Detail)
+		}
+		details = append(details, strings.TrimPrefix(e.Detail, masked+", "))
+	}
+	// Newest first: the two ends the engine told (the busy patient, the
+	// operator not answering), then the start.
+	want := []string{"terminata: il suo interno non ha risposto (" + callLabel("no_answer") + "); il paziente non è stato chiamato",
+		"terminata: " + callLabel("busy"), "chiamata avviata"}
+	if !slices.Equal(details, want) {
+		t.Errorf("audit details %q, want %q", details, want)
 	}
 
 	// An account without an extension has only the tel: link, and may

@@ -19,7 +19,7 @@ import (
 
 // liveStore is what the live view reads besides the campaigns.
 type liveStore interface {
-	HourlyCalls(ctx context.Context, from, to time.Time) ([]store.HourCalls, error)
+	HourlyCalls(ctx context.Context, from, to time.Time, node string) ([]store.HourCalls, error)
 	SignedIn(ctx context.Context, now, since time.Time) ([]store.SignedInUser, error)
 	HeldWorkItems(ctx context.Context) ([]store.WorkItem, error)
 	AwaitingReports(ctx context.Context, before time.Time) (int, error)
@@ -56,6 +56,7 @@ type liveAlarm struct {
 }
 
 type liveData struct {
+	Node                 string
 	InProgress, Channels int
 	Due, Waiting         int
 	Calls                []callRow
@@ -103,8 +104,11 @@ func hourBars(hours []store.HourCalls, midnight time.Time) ([]hourBar, int, int)
 func (c *Console) live(w http.ResponseWriter, r *http.Request, s *session) error {
 	ctx := r.Context()
 	now := c.now()
-	d := liveData{Channels: c.cfg.Channels, ChartH: chartTop + chartH + 24}
-	rows, inProgress, err := c.campaignRows(ctx, now)
+	// A CUP manager watches its node's calls: the contacts of its node's
+	// bookings, the operators working its node's items, its node's alarms.
+	node := s.acct.Node
+	d := liveData{Node: node, Channels: c.cfg.Channels, ChartH: chartTop + chartH + 24}
+	rows, inProgress, err := c.campaignRows(ctx, now, node)
 	if err != nil {
 		return err
 	}
@@ -124,14 +128,14 @@ func (c *Console) live(w http.ResponseWriter, r *http.Request, s *session) error
 	}
 	wins := windows(now)
 	for _, win := range wins {
-		made, answered, err := c.st.CallActivity(ctx, win.from, win.to)
+		made, answered, err := c.st.CallActivity(ctx, win.from, win.to, node)
 		if err != nil {
 			return err
 		}
 		d.Calls = append(d.Calls, callRow{Label: win.label, Made: made, Answered: answered})
 	}
 	midnight := wins[1].from
-	hours, err := c.st.HourlyCalls(ctx, midnight, now)
+	hours, err := c.st.HourlyCalls(ctx, midnight, now, node)
 	if err != nil {
 		return err
 	}
@@ -147,7 +151,11 @@ func (c *Console) live(w http.ResponseWriter, r *http.Request, s *session) error
 	}
 	for _, u := range in {
 		op := liveOperator{Name: u.Name, Role: Role(u.Role).Label(), SeenAt: u.SeenAt}
-		if i := slices.IndexFunc(held, func(it store.WorkItem) bool { return it.ClaimedBy == u.Name }); i >= 0 {
+		i := slices.IndexFunc(held, func(it store.WorkItem) bool { return it.ClaimedBy == u.Name })
+		if node != "" && (i < 0 || held[i].Node != node) {
+			continue // not working on the node's items
+		}
+		if i >= 0 {
 			v := c.workView(held[i], s, now)
 			op.Item = &v
 		}
@@ -155,9 +163,12 @@ func (c *Console) live(w http.ResponseWriter, r *http.Request, s *session) error
 	}
 
 	// Alarms, the gravest first.
-	late, err := c.st.AwaitingReports(ctx, now.Add(-reportsLate))
-	if err != nil {
-		return err
+	// The delivery reports are the Region's gateway's, not a node's.
+	late := 0
+	if node == "" {
+		if late, err = c.st.AwaitingReports(ctx, now.Add(-reportsLate)); err != nil {
+			return err
+		}
 	}
 	if late > 0 {
 		d.Alarms = append(d.Alarms, liveAlarm{Class: "bad", Text: fmt.Sprintf("Rapporti di consegna SMS che non arrivano: %s %s dal gestore da oltre %s senza esito.",
@@ -198,7 +209,7 @@ func (c *Console) live(w http.ResponseWriter, r *http.Request, s *session) error
 	}
 	if c.cfg.Nodes != nil {
 		for _, n := range c.cfg.Nodes(ctx) {
-			if !n.OK {
+			if !n.OK && (node == "" || n.Name == node) {
 				text := "Il nodo CUP " + n.Name + " non risponde"
 				if n.Detail != "" {
 					text += " (" + n.Detail + ")"

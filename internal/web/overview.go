@@ -98,14 +98,12 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) e
 			return err
 		}
 		d.Activity = append(d.Activity, activityRow{Label: win.label, Activity: a})
-		if s.acct.Node == "" {
-			// Calls are the outbound service's, not a CUP node's.
-			made, answered, err := c.st.CallActivity(ctx, win.from, win.to)
-			if err != nil {
-				return err
-			}
-			d.Calls = append(d.Calls, callRow{Label: win.label, Made: made, Answered: answered})
+		// A CUP manager counts the calls about its node's bookings.
+		made, answered, err := c.st.CallActivity(ctx, win.from, win.to, s.acct.Node)
+		if err != nil {
+			return err
 		}
+		d.Calls = append(d.Calls, callRow{Label: win.label, Made: made, Answered: answered})
 	}
 	if s.acct.Node == "" {
 		ps, err := c.st.LatestProbes(ctx)

@@ -76,7 +76,7 @@ type overviewStore interface {
 	SMSActivity(ctx context.Context, from, to time.Time, node string) (store.Activity, error)
 	GatewayHealth(ctx context.Context, now time.Time, window time.Duration) (store.GatewayStats, error)
 	NodeGatewayHealth(ctx context.Context, now time.Time, window time.Duration, node string) (store.GatewayStats, error)
-	CallActivity(ctx context.Context, from, to time.Time) (made, answered int, err error)
+	CallActivity(ctx context.Context, from, to time.Time, node string) (made, answered int, err error)
 	LatestProbes(ctx context.Context) ([]store.Probe, error)
 	KnownNodes(ctx context.Context) ([]string, error)
 	metricsStore
