@@ -86,10 +86,14 @@ func TestTheClubsVisitsAreBookedThroughTheNodesWriteBack(t *testing.T) {
 	srv := tdstest.Start(t, tdstest.Options{Exec: func(q tdstest.Query) (int64, *tdstest.Error) {
 		mu.Lock()
 		defer mu.Unlock()
-		code, _ := q.Params["code"].Value.(string)
+		code, _ := q.Params["fiscal_code"].Value.(string)
 		at, _ := q.Params["at"].Value.(time.Time)
 		agenda, _ := q.Params["agenda"].Value.(string)
 		ph, _ := q.Params["phone"].Value.(string)
+		born, _ := q.Params["birth_date"].Value.(time.Time)
+		if !born.IsZero() {
+			ph += " " + born.Format(time.DateOnly)
+		}
 		if code == "TAKEN" {
 			return 0, &tdstest.Error{Number: 50001, State: 1, Class: 16, Message: "slot taken"}
 		}
@@ -99,17 +103,18 @@ func TestTheClubsVisitsAreBookedThroughTheNodesWriteBack(t *testing.T) {
 	node := mssql.Node{Name: "ASL1", Server: srv.Host(), Port: srv.Port(), Database: srv.Database(), User: srv.User(), Password: srv.Password(),
 		Encrypt: mssql.EncryptFalse, ConnectTimeout: 10 * time.Second, QueryTimeout: 10 * time.Second}
 	bk := CUPBooker(map[string]*mssql.Executor{
-		"ASL1": {Node: node, WB: mssql.WriteBack{Book: "EXEC dbo.richiamo_prenota @agenda = @agenda, @ora = @at, @cf = @code, @cellulare = @phone"}},
+		"ASL1": {Node: node, WB: mssql.WriteBack{Book: "EXEC dbo.richiamo_prenota @agenda = @agenda, @ora = @at, @cf = @fiscal_code, @nascita = @birth_date, @cellulare = @phone"}},
 		"ASL2": {Node: node, WB: mssql.WriteBack{Cancel: "EXEC dbo.richiamo_annulla @codice = @code"}},
 	})
 	if bk == nil || !bk.CanBook("ASL1") || bk.CanBook("ASL2") {
 		t.Fatalf("booker %v: ASL1 books, ASL2 does not", bk)
 	}
 	ctx := context.Background()
-	if err := bk.Book(ctx, cup.Booking{Node: "ASL1", Agenda: "MEDSPORT", Code: "TSTTST08A01H001K", At: nine, Phone: "+393335550001"}); err != nil {
+	if err := bk.Book(ctx, cup.Booking{Node: "ASL1", Agenda: "MEDSPORT", FiscalCode: "TSTTST08A01H001K", At: nine, Phone: "+393335550001",
+		BirthDate: time.Date(2008, 1, 1, 0, 0, 0, 0, cup.Rome)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := bk.Book(ctx, cup.Booking{Node: "ASL1", Agenda: "MEDSPORT", Code: "TAKEN", At: nine}); !errors.Is(err, group.ErrSlotTaken) {
+	if err := bk.Book(ctx, cup.Booking{Node: "ASL1", Agenda: "MEDSPORT", FiscalCode: "TAKEN", At: nine}); !errors.Is(err, group.ErrSlotTaken) {
 		t.Errorf("a taken slot: %v, want group.ErrSlotTaken", err)
 	}
 	if err := bk.Book(ctx, cup.Booking{Node: "ASL2", Agenda: "MEDSPORT", Code: "X", At: nine}); !errors.Is(err, mssql.ErrNoWriteBack) {
@@ -117,7 +122,7 @@ func TestTheClubsVisitsAreBookedThroughTheNodesWriteBack(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) != 1 || got[0] != "TSTTST08A01H001K MEDSPORT 2027-03-10 09:00 +393335550001" {
+	if len(got) != 1 || got[0] != "TSTTST08A01H001K MEDSPORT 2027-03-10 09:00 +393335550001 2008-01-01" {
 		t.Errorf("the CUP was asked %q", got)
 	}
 	if CUPBooker(map[string]*mssql.Executor{"ASL2": {Node: node, WB: mssql.WriteBack{Cancel: "x @code"}}}) != nil {

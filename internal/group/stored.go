@@ -124,7 +124,7 @@ type BookResult struct {
 func BookInCUP(ctx context.Context, bk Booker, node, agenda string, as []Assignment) []BookResult {
 	out := make([]BookResult, 0, len(as))
 	for _, a := range as {
-		err := bk.Book(ctx, cup.Booking{Node: node, Agenda: agenda, Code: a.Athlete.FiscalCode, At: a.Slot.At, Phone: a.Athlete.Phone,
+		err := bk.Book(ctx, cup.Booking{Node: node, Agenda: agenda, At: a.Slot.At, Phone: a.Athlete.Phone,
 			Surname: a.Athlete.Surname, Name: a.Athlete.Name, FiscalCode: a.Athlete.FiscalCode, BirthDate: a.Athlete.BirthDate, Facility: a.Slot.Place})
 		if err != nil {
 			err = fmt.Errorf("book %s at %s: %w", phone.MaskCode(a.Athlete.FiscalCode), a.Slot.At.In(cup.Rome).Format("02/01 15:04"), err)

@@ -319,7 +319,7 @@ func TestAPlanIsBookedThroughTheNodesWriteBack(t *testing.T) {
 	srv := tdstest.Start(t, tdstest.Options{Exec: func(q tdstest.Query) (int64, *tdstest.Error) {
 		mu.Lock()
 		defer mu.Unlock()
-		code, _ := q.Params["code"].Value.(string)
+		code, _ := q.Params["fiscal_code"].Value.(string)
 		if taken[code] {
 			return 0, &tdstest.Error{Number: 50001, State: 1, Class: 16, Message: "slot taken"}
 		}
@@ -331,7 +331,7 @@ func TestAPlanIsBookedThroughTheNodesWriteBack(t *testing.T) {
 	node := mssql.Node{Name: "ASL1", Server: srv.Host(), Port: srv.Port(), Database: srv.Database(), User: srv.User(), Password: srv.Password(),
 		Encrypt: mssql.EncryptFalse, ConnectTimeout: 10 * time.Second, QueryTimeout: 10 * time.Second}
 	con, err := New(Config{Store: b.st, Log: testkit.Logger(t), Now: b.now, BcryptCost: MinBcryptCost, Refresh: 10 * time.Minute,
-		Groups: tdsBooker{&mssql.Executor{Node: node, WB: mssql.WriteBack{Book: "EXEC dbo.prenota @agenda = @agenda, @ora = @at, @cf = @code"}}}})
+		Groups: tdsBooker{&mssql.Executor{Node: node, WB: mssql.WriteBack{Book: "EXEC dbo.prenota @agenda = @agenda, @ora = @at, @cf = @fiscal_code"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

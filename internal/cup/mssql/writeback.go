@@ -119,12 +119,20 @@ func (x *Executor) Move(ctx context.Context, b cup.Booking, oldAt, newAt time.Ti
 		sql.Named("at", rome(oldAt)), sql.Named("new_at", rome(newAt)))
 }
 
-// Book runs the book statement for b (its agenda and time, its number,
-// service and priority). It returns ErrSlotTaken when the slot is not free.
+// Book runs the book statement for b: its agenda and time, its number,
+// service and priority, and the patient (@fiscal_code, @surname, @name,
+// @birth_date, NULL when not known); @code is empty for a booking the CUP
+// has not numbered yet. It returns ErrSlotTaken when the slot is not free.
 func (x *Executor) Book(ctx context.Context, b cup.Booking) error {
+	var born any // NULL
+	if !b.BirthDate.IsZero() {
+		born = civil.DateOf(b.BirthDate.In(cup.Rome))
+	}
 	return x.exec(ctx, "book", x.WB.Book,
 		sql.Named("code", b.Code), sql.Named("node", b.Node), sql.Named("agenda", b.Agenda), sql.Named("at", rome(b.At)),
-		sql.Named("phone", b.Phone), sql.Named("service_code", b.ServiceCode), sql.Named("priority", b.Priority))
+		sql.Named("phone", b.Phone), sql.Named("service_code", b.ServiceCode), sql.Named("priority", b.Priority),
+		sql.Named("fiscal_code", b.FiscalCode), sql.Named("surname", b.Surname), sql.Named("name", b.Name),
+		sql.Named("birth_date", born), sql.Named("facility", b.Facility))
 }
 
 func (x *Executor) exec(ctx context.Context, op, stmt string, args ...any) error {
