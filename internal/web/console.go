@@ -322,6 +322,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.route(mux, "POST /gruppi/{id}/lista", permGroups, c.replanGroup)
 	c.route(mux, "GET /gruppi/{id}/prenotazioni-cup.csv", permGroups, c.groupCSV(true))
 	c.route(mux, "GET /gruppi/{id}/societa.csv", permGroups, c.groupCSV(false))
+	c.route(mux, "GET /gruppi/{id}/disdette-cup.csv", permGroups, c.groupCancelCSV)
 
 	c.route(mux, "GET /utenti", permUsers, c.users)
 	c.route(mux, "POST /utenti", permManageUsers, c.addUser)

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -363,6 +364,7 @@ type groupData struct {
 	Previous  string
 	Moved     int
 	Added     int
+	ToCancel  int // visits booked under the plan before that this one gives up
 	CanAct    bool
 	WriteBack bool
 	Error     string
@@ -418,6 +420,7 @@ func (c *Console) renderGroupPage(w http.ResponseWriter, r *http.Request, s *ses
 		for _, a := range as {
 			onList[a.FiscalCode] = true
 		}
+		d.ToCancel = len(toCancel(as, prev))
 		for _, a := range prev {
 			was[a.FiscalCode] = a
 			if !onList[a.FiscalCode] && a.At != 0 {
@@ -601,6 +604,77 @@ func (c *Console) groupCSV(cupList bool) handlerFunc {
 		_, _ = w.Write([]byte("\ufeff"))
 		return write(w, plan)
 	}
+}
+
+// groupCancelCSV sends the visits to cancel in the CUP that a changed
+// list gives up: booked under the plan it replaced, and now dropped, left
+// without a slot, or given another one (whose booking is in the CUP list).
+func (c *Console) groupCancelCSV(w http.ResponseWriter, r *http.Request, s *session) error {
+	p, err := c.groupFor(r)
+	if err != nil {
+		return err
+	}
+	if p.State == store.GroupDraft {
+		return errStatus(http.StatusConflict, "Confermi il piano prima di scaricarne gli elenchi.")
+	}
+	var gone []cancelRow
+	if p.PreviousID != 0 {
+		as, err := c.st.GroupAssignments(r.Context(), p.ID)
+		if err != nil {
+			return err
+		}
+		prev, err := c.st.GroupAssignments(r.Context(), p.PreviousID)
+		if err != nil {
+			return err
+		}
+		gone = toCancel(as, prev)
+	}
+	c.audit(r, s, actionExport, fmt.Sprintf("piano di gruppo %d", p.ID), fmt.Sprintf("disdette da fare nel CUP in CSV: %d visite", len(gone)))
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="gruppo-%d-disdette-cup.csv"`, p.ID))
+	_, _ = w.Write([]byte("\ufeff"))
+	cw := csv.NewWriter(w)
+	cw.Comma = ';'
+	_ = cw.Write([]string{"cognome", "nome", "codice_fiscale", "tipo_visita", "societa", "data", "ora", "struttura", "motivo"})
+	for _, g := range gone {
+		a, at := g.was, time.UnixMilli(g.was.At).In(cup.Rome)
+		_ = cw.Write([]string{csvSafe(a.Surname), csvSafe(a.Name), a.FiscalCode, group.VisitLabel(group.VisitType(a.VisitType)), csvSafe(a.Club),
+			at.Format("02/01/2006"), at.Format("15:04"), csvSafe(a.Place), g.why})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// cancelRow is a visit booked under an earlier plan that a changed list
+// gives up, and why.
+type cancelRow struct {
+	was store.GroupAssignment
+	why string
+}
+
+// toCancel are the athletes of prev booked in the CUP whose visit as no
+// longer keeps, in prev's order.
+func toCancel(as, prev []store.GroupAssignment) []cancelRow {
+	now := map[string]store.GroupAssignment{}
+	for _, a := range as {
+		now[a.FiscalCode] = a
+	}
+	var out []cancelRow
+	for _, o := range prev {
+		if o.At == 0 || o.BookedAt == 0 {
+			continue
+		}
+		a, ok := now[o.FiscalCode]
+		switch {
+		case !ok:
+			out = append(out, cancelRow{o, "tolto dall'elenco della società"})
+		case a.At == 0:
+			out = append(out, cancelRow{o, "senza orario nel nuovo piano"})
+		case a.At != o.At || a.VisitType != o.VisitType:
+			out = append(out, cancelRow{o, "nuovo orario il " + time.UnixMilli(a.At).In(cup.Rome).Format("02/01/2006 15:04")})
+		}
+	}
+	return out
 }
 
 // newOnes are the placed athletes of as whose slot prev did not give them.

@@ -188,6 +188,18 @@ func TestAClubsListFromUploadToTheAthletesSMS(t *testing.T) {
 	if cupList.status != http.StatusOK || strings.Count(cupList.body, "\n") != 2 || !strings.Contains(cupList.body, "Moro;Ivo;") {
 		t.Fatalf("the changed plan's CUP list has only the new booking: %d\n%s", cupList.status, cupList.body)
 	}
+	// Verdi's visit, booked under the first plan, is to be cancelled.
+	if text := plainText(tl.get(next)); !strings.Contains(text, "Scarica le disdette da fare nel CUP (1 visita, CSV)") {
+		t.Errorf("the changed plan does not offer the cancellations:\n%s", text)
+	}
+	cancels := tl.get(next + "/disdette-cup.csv")
+	if cancels.status != http.StatusOK || strings.Count(cancels.body, "\n") != 2 ||
+		!strings.Contains(cancels.body, "Verdi;Sara;"+groupCF(3)+";agonistica;ASD Virtus;") || !strings.Contains(cancels.body, ";tolto dall'elenco della società") {
+		t.Fatalf("the cancellations: %d\n%s", cancels.status, cancels.body)
+	}
+	if first := tl.get(path + "/disdette-cup.csv"); first.status != http.StatusOK || strings.Count(first.body, "\n") != 1 {
+		t.Fatalf("the first plan has nothing to cancel: %d\n%s", first.status, first.body)
+	}
 	if p := tl.post(next+"/prenotazioni", url.Values{"csrf": {ntok}}); p.status != http.StatusSeeOther {
 		t.Fatalf("book the changed plan: %d", p.status)
 	}
@@ -195,7 +207,7 @@ func TestAClubsListFromUploadToTheAthletesSMS(t *testing.T) {
 		t.Fatalf("after the changed plan, SMS to %v (%v)", msgs, err)
 	}
 	es, err := b.st.AuditEntries(ctx, store.AuditFilter{Action: actionGroup})
-	if err != nil || len(es) != 8 { // upload, confirm, three clicks, changed list, confirm, book
+	if err != nil || len(es) != 8 { // upload, confirm, three clicks, changed list, confirm, book (the downloads are exports)
 		t.Fatalf("audit %d entries %v", len(es), err)
 	}
 }
