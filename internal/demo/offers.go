@@ -269,7 +269,7 @@ func (d *Demo) offersScene(ctx context.Context) (*Offers, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo offers: the slot was not taken: %w", err)
 	}
-	if err := d.closeItem(ctx, string(worklist.Offer), won.Code); err != nil {
+	if err := d.closeItem(ctx, string(worklist.Move), won.Code); err != nil {
 		return nil, err
 	}
 	if _, err := d.eng.Offers.ConfirmMove(ctx, slot.ID, true); err != nil {
