@@ -21,16 +21,22 @@ type cupMover struct {
 // CUPMover is the mover over the nodes that declare write_back.move, or
 // nil when none does.
 func CUPMover(exec map[string]*mssql.Executor) offers.Mover {
-	m := cupMover{exec: map[string]*mssql.Executor{}}
-	for name, x := range exec {
-		if x.Can("move") {
-			m.exec[name] = x
-		}
-	}
+	m := cupMover{exec: able(exec, "move")}
 	if len(m.exec) == 0 {
 		return nil
 	}
 	return m
+}
+
+// able are the executors of exec whose node declares op's statement.
+func able(exec map[string]*mssql.Executor, op string) map[string]*mssql.Executor {
+	out := map[string]*mssql.Executor{}
+	for name, x := range exec {
+		if x.Can(op) {
+			out[name] = x
+		}
+	}
+	return out
 }
 
 func (m cupMover) Move(ctx context.Context, r offers.MoveRequest) error {
@@ -55,12 +61,7 @@ type cupBooker struct {
 // nil when none does: the console then leaves the bookings to the back
 // office ("Prenotazioni fatte nel CUP").
 func CUPBooker(exec map[string]*mssql.Executor) group.Booker {
-	b := cupBooker{exec: map[string]*mssql.Executor{}}
-	for name, x := range exec {
-		if x.Can("book") {
-			b.exec[name] = x
-		}
-	}
+	b := cupBooker{exec: able(exec, "book")}
 	if len(b.exec) == 0 {
 		return nil
 	}

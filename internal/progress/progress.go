@@ -41,6 +41,11 @@ func (l *Line) Printf(format string, a ...any) {
 // the percentage and, once the pace is known, the time left; extra follows
 // in brackets when not empty. The clock starts at the first Count.
 func (l *Line) Count(what string, done, total int64, extra string) {
+	l.timed(func(elapsed time.Duration) string { return Text(what, done, total, elapsed, extra) })
+}
+
+// timed draws the line text makes of the time since the first count.
+func (l *Line) timed(text func(elapsed time.Duration) string) {
 	if l == nil || !l.on {
 		return
 	}
@@ -49,21 +54,13 @@ func (l *Line) Count(what string, done, total int64, extra string) {
 	if l.start.IsZero() {
 		l.start = time.Now()
 	}
-	l.draw(Text(what, done, total, l.since(l.start), extra))
+	l.draw(text(l.since(l.start)))
 }
 
 // Bytes is Count for work measured in bytes, such as files being read:
 // the sizes are shown in MB.
 func (l *Line) Bytes(what string, done, total int64, extra string) {
-	if l == nil || !l.on {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.start.IsZero() {
-		l.start = time.Now()
-	}
-	l.draw(BytesText(what, done, total, l.since(l.start), extra))
+	l.timed(func(elapsed time.Duration) string { return BytesText(what, done, total, elapsed, extra) })
 }
 
 // BytesText is the line Bytes draws, for done of total bytes after
