@@ -23,13 +23,20 @@ func (s *Store) Claim(ctx context.Context, owner string, now, until time.Time, l
 	sub := `SELECT id FROM messages WHERE status = 'planned' AND not_before <= ? AND next_attempt_at <= ? AND expires_at > ?
 		AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = messages.phone)
 		ORDER BY not_before, id LIMIT ?`
+	q := `UPDATE messages SET status = 'claimed', lease_owner = ?, lease_until = ?, updated_at = ?
+		WHERE id IN (` + sub + `) AND status = 'planned' RETURNING id, phone, body, attempts, sending_at, created_at`
+	args := []any{owner, ms(until), ms(now), ms(now), ms(now), ms(now), limit}
 	if s.dialect == Postgres {
-		sub += ` FOR UPDATE SKIP LOCKED`
+		// The pick runs once, as a CTE: as a subquery of IN, PostgreSQL may
+		// run it again for rows of the UPDATE, each run skipping the rows
+		// already locked and picking others, past the limit.
+		q = `WITH picked AS MATERIALIZED (` + sub + ` FOR UPDATE SKIP LOCKED)
+		UPDATE messages SET status = 'claimed', lease_owner = ?, lease_until = ?, updated_at = ?
+		WHERE id IN (SELECT id FROM picked) AND status = 'planned' RETURNING id, phone, body, attempts, sending_at, created_at`
+		args = []any{ms(now), ms(now), ms(now), limit, owner, ms(until), ms(now)}
 	}
-	q := s.rebind(`UPDATE messages SET status = 'claimed', lease_owner = ?, lease_until = ?, updated_at = ?
-		WHERE id IN (` + sub + `) AND status = 'planned' RETURNING id, phone, body, attempts, sending_at, created_at`)
 	var out []OutMsg
-	if err := s.db.SelectContext(ctx, &out, q, owner, ms(until), ms(now), ms(now), ms(now), ms(now), limit); err != nil {
+	if err := s.db.SelectContext(ctx, &out, s.rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("store: claim: %w", err)
 	}
 	return out, nil

@@ -52,6 +52,8 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	})
 }
 
+// Six senders claim at once: no message goes to two of them, and none
+// claims more than it asked for.
 func TestConcurrentClaimsNeverShareAMessage(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
@@ -74,6 +76,9 @@ func TestConcurrentClaimsNeverShareAMessage(t *testing.T) {
 					}
 					if len(ms) == 0 {
 						return
+					}
+					if len(ms) > 7 {
+						errs <- fmt.Errorf("%s claimed %d messages, the limit is 7", owner, len(ms))
 					}
 					mu.Lock()
 					for _, m := range ms {
