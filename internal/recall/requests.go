@@ -31,8 +31,8 @@ func (st *Settler) CarryOutRequests(ctx context.Context, owner string) (done int
 		if !st.Exec[it.Node].Can("cancel") || st.refused(it.ID) {
 			continue
 		}
-		if err := st.Store.ClaimWorkItem(ctx, it.ID, owner, now); errors.Is(err, store.ErrTaken) {
-			continue
+		if err := st.Store.ClaimWorkItem(ctx, it.ID, owner, now); errors.Is(err, store.ErrTaken) || errors.Is(err, store.ErrNotFound) {
+			continue // another process holds it, or has done it already
 		} else if err != nil {
 			return done, err
 		}
