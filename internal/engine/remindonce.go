@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -52,16 +53,27 @@ func RemindOnce(ctx context.Context, cfg config.Config, r Reminders) (*remind.Re
 	defer st.Close()
 
 	var sources []remind.Source
+	read := &countingReads{}
 	for _, p := range r.Extracts {
 		f, err := os.Open(p)
 		if err != nil {
 			return nil, fmt.Errorf("extract: %w", err)
 		}
 		defer f.Close()
-		sources = append(sources, remind.Source{Name: p, R: f})
+		if fi, err := f.Stat(); err == nil {
+			read.total += fi.Size()
+		}
+		sources = append(sources, remind.Source{Name: p, R: read.of(f)})
 	}
 	pl := &remind.Planner{Store: st, Campaign: camp, Layout: ExtractLayout(cfg), Log: r.Log, Now: r.Now,
-		Progress: func(rows int) { prog.Printf("reading extracts: %d rows", rows) }}
+		Progress: func(rows int) {
+			if read.total > 0 {
+				prog.Bytes("reading extracts", read.n, read.total, fmt.Sprintf("%d rows", rows))
+				return
+			}
+			prog.Printf("reading extracts: %d rows", rows)
+		},
+		Planning: func(done, total int) { prog.Count("planning", int64(done), int64(total), "patients") }}
 	var nodeReports []remind.NodeReport
 	if r.Nodes || r.Node != "" {
 		ns, err := CUPNodes(cfg, r.Node, r.Log)
@@ -107,4 +119,21 @@ func RemindOnce(ctx context.Context, cfg config.Config, r Reminders) (*remind.Re
 	}
 	rep.Waiting, rep.WaitingFrom, err = st.Waiting(ctx, r.Now())
 	return rep, err
+}
+
+// countingReads counts the bytes read of the extract files, for the
+// progress line.
+type countingReads struct{ n, total int64 }
+
+func (c *countingReads) of(r io.Reader) io.Reader { return &countedReader{r: r, c: c} }
+
+type countedReader struct {
+	r io.Reader
+	c *countingReads
+}
+
+func (r *countedReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.c.n += int64(n)
+	return n, err
 }

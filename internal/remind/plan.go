@@ -101,8 +101,11 @@ type Planner struct {
 	Layout   cup.Layout
 	Log      *slog.Logger
 	Now      func() time.Time
-	// Progress, if set, is called every few thousand rows.
+	// Progress, if set, is called every few thousand rows read.
 	Progress func(rows int)
+	// Planning, if set, is called after each transaction of the plan, with
+	// the patients (of a day) planned so far and their total.
+	Planning func(done, total int)
 }
 
 type target struct {
@@ -152,6 +155,9 @@ type run struct {
 	groups   map[groupKey]uint32 // bookings to remind, linked in the arena
 	arena    arena
 	batch    []cup.Booking
+	batchMax batchSizer // bookings per transaction of the reading
+	planMax  batchSizer // patients per transaction of the plan
+	lastTx   time.Time  // when the run's last transaction ended
 
 	// What withdraw took out, so that planning afterwards (which a dry run
 	// cannot read back from the store) does not put it back.
@@ -164,9 +170,58 @@ type groupKey struct {
 	target int
 }
 
-// batchSize is how many bookings one short transaction of the reading
-// records: small enough that others wait at most a few milliseconds.
-const batchSize = 2000
+// The reading records the bookings, and the plan writes its messages, in
+// transactions sized to hold the store for about batchHold each, from what
+// the last one took: longer ones write each page of the indexes fewer
+// times (a transaction of 20,000 bookings costs a third of ten of 2,000),
+// shorter ones keep the webhooks and the console waiting less.
+const (
+	minBatch  = 2000
+	maxBatch  = 20000
+	batchHold = time.Second
+)
+
+// lockGap is how long, on SQLite, the store's one write lock is left free
+// between two of a run's transactions. One waiting for it (a webhook, an
+// operator's action, in another process) retries at most every 100 ms, so
+// a shorter gap could pass it by, again and again, until it gave up.
+const lockGap = 110 * time.Millisecond
+
+// batchSizer is how many items the next transaction takes.
+type batchSizer struct{ n int }
+
+func (b *batchSizer) size() int {
+	if b.n == 0 {
+		return minBatch
+	}
+	return b.n
+}
+
+// took records that the last transaction wrote n items in d.
+func (b *batchSizer) took(n int, d time.Duration) {
+	d = max(d, time.Millisecond)
+	b.n = min(max(int(float64(n)*float64(batchHold)/float64(d)), minBatch), maxBatch)
+}
+
+// giveWay waits, on SQLite, until the write lock has been free for lockGap
+// since the run's last transaction.
+func (r *run) giveWay(ctx context.Context) error {
+	if r.p.Store.Dialect() != store.SQLite || r.lastTx.IsZero() {
+		return nil
+	}
+	wait := lockGap - time.Since(r.lastTx)
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // inTx runs f in a transaction of its own and commits it.
 func (p *Planner) inTx(ctx context.Context, f func(*store.Tx) error) error {
@@ -185,9 +240,11 @@ func (p *Planner) inTx(ctx context.Context, f func(*store.Tx) error) error {
 }
 
 // Plan reads the sources and plans the reminders due. The bookings are
-// recorded as they are read; the plan is computed in memory and written in
-// one transaction, so a crash or an error plans nothing of it; a dry run is
-// the same computation without the writing.
+// recorded as they are read; the plan is computed and written a few
+// thousand patients at a time, each in a transaction of its own that reads
+// afresh what was planned for those bookings: two runs at once never plan
+// the same reminder, and a crash keeps what was committed, which the next
+// run leaves out. A dry run is the same computation without the writing.
 func (p *Planner) Plan(ctx context.Context, sources []Source, o Options) (*Report, error) {
 	now := p.Now()
 	targets, err := p.targets(now, o)
@@ -209,12 +266,13 @@ func (p *Planner) Plan(ctx context.Context, sources []Source, o Options) (*Repor
 	}
 	// The extract is read and its bookings recorded in short transactions
 	// of their own, so that the console and the webhooks are answered
-	// while a long extract is read; the plan itself (withdrawals, messages,
-	// reminders, the import's totals) is then computed against the state
-	// of one transaction and written in it, so that two runs at once never
-	// plan the same reminder, and a crash leaves no message half-planned.
-	// What a crash can leave is an import without totals whose bookings
-	// are recorded: the next run records them again and plans them.
+	// while a long extract is read. Then, each in a transaction holding
+	// the planning lock: the rejections, the coverage and the withdrawals;
+	// the messages and their reminders, a chunk of patients at a time; the
+	// import's totals. A message is written with its reminders, never
+	// without. What a crash can leave is an import without totals, with
+	// part of its plan: the next run records the bookings again and plans
+	// what is missing.
 	if !o.DryRun {
 		err := p.inTx(ctx, func(tx *store.Tx) (err error) {
 			r.rep.ImportID, err = tx.StartImport(ctx, strings.Join(names, ", "), now)
@@ -230,24 +288,15 @@ func (p *Planner) Plan(ctx context.Context, sources []Source, o Options) (*Repor
 	if err := r.read(ctx, sources); err != nil {
 		return nil, err
 	}
-	if o.DryRun {
-		r.tx = p.Store.View()
-	} else if r.tx, err = p.Store.Begin(ctx); err != nil {
-		return nil, err
-	}
-	defer r.tx.Rollback()
-	if err := r.tx.LockPlanning(ctx); err != nil {
-		return nil, err
-	}
-	if err := r.loadState(ctx); err != nil {
-		return nil, err
-	}
-	if !o.DryRun {
-		if err := r.recordRead(ctx); err != nil {
-			return nil, err
+	err = r.step(ctx, func() error {
+		if !o.DryRun {
+			if err := r.recordRead(ctx); err != nil {
+				return err
+			}
 		}
-	}
-	if err := r.withdraw(ctx); err != nil {
+		return r.withdraw(ctx)
+	})
+	if err != nil {
 		return nil, err
 	}
 	if err := r.planGroups(ctx); err != nil {
@@ -257,16 +306,46 @@ func (p *Planner) Plan(ctx context.Context, sources []Source, o Options) (*Repor
 		return r.rep, nil
 	}
 	rep := r.rep
-	if err := r.tx.FinishImport(ctx, rep.ImportID, store.ImportCounts{Rows: rep.Rows, Valid: rep.Valid, Duplicates: rep.Duplicates, Rejected: len(rep.Rejected)}, p.Now()); err != nil {
+	err = r.step(ctx, func() error {
+		return r.tx.FinishImport(ctx, rep.ImportID, store.ImportCounts{Rows: rep.Rows, Valid: rep.Valid, Duplicates: rep.Duplicates, Rejected: len(rep.Rejected)}, p.Now())
+	})
+	if err != nil {
 		return nil, err
-	}
-	if err := r.tx.Commit(); err != nil {
-		return nil, fmt.Errorf("remind: commit plan: %w", err)
 	}
 	p.Log.Info("reminders planned", "import", rep.ImportID, "rows", rep.Rows, "valid", rep.Valid,
 		"rejected", len(rep.Rejected), "duplicates", rep.Duplicates, "messages", rep.Messages,
 		"updated", rep.Updated, "withdrawn", rep.Withdrawn)
 	return rep, nil
+}
+
+// step runs f with r.tx a transaction of its own that holds the planning
+// lock, and commits it; in a dry run, r.tx is the store as it is, and
+// nothing is written.
+func (r *run) step(ctx context.Context, f func() error) error {
+	if r.rep.DryRun {
+		r.tx = r.p.Store.View()
+		return f()
+	}
+	if err := r.giveWay(ctx); err != nil {
+		return err
+	}
+	tx, err := r.p.Store.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	r.tx = tx
+	defer func() { r.tx, r.lastTx = nil, time.Now() }()
+	if err := tx.LockPlanning(ctx); err != nil {
+		return err
+	}
+	if err := f(); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("remind: commit plan: %w", err)
+	}
+	return nil
 }
 
 func dayOf(t time.Time) time.Time {
@@ -312,29 +391,38 @@ func (p *Planner) targets(now time.Time, o Options) ([]target, error) {
 	return out, nil
 }
 
-// loadState reads what planning depends on: the reminders of the target
-// days, and their unsent messages.
-func (r *run) loadState(ctx context.Context) error {
-	days := make([]string, len(r.targets))
-	for i, t := range r.targets {
-		days[i] = t.day
+// loadChunk reads, in the chunk's transaction, what its planning depends
+// on: the reminders of its bookings, and its patients' unsent messages.
+func (r *run) loadChunk(ctx context.Context, keys []groupKey, bookings [][]cup.Booking) error {
+	clear(r.reminded)
+	clear(r.planned)
+	var bks []store.BookingKey
+	for _, bs := range bookings {
+		for _, b := range bs {
+			bks = append(bks, store.BookingKey{Node: b.Node, Code: b.Code})
+		}
 	}
-	if err := r.tx.EachReminder(ctx, days, func(node, code string, at time.Time, offset int) {
+	if err := r.tx.RemindersOf(ctx, bks, func(node, code string, at time.Time, offset int) {
 		r.reminded[reminderKey(node, code, at, offset)] = struct{}{}
 	}); err != nil {
 		return err
 	}
-	pms, err := r.tx.PlannedMessages(ctx, days)
-	if err != nil {
-		return err
-	}
-	for _, m := range pms {
-		ti, ok := r.byDay[m.Day]
-		if !ok || r.targets[ti].offset != m.Offset {
-			continue
+	// The keys come sorted by target: one lookup per target.
+	for i := 0; i < len(keys); {
+		ti := keys[i].target
+		var phones []string
+		for ; i < len(keys) && keys[i].target == ti; i++ {
+			phones = append(phones, phoneString(keys[i].phone))
 		}
-		if k, ok := phoneKey(m.Phone); ok {
-			r.planned[groupKey{k, ti}] = m.ID
+		t := r.targets[ti]
+		pms, err := r.tx.PlannedMessagesOf(ctx, t.day, t.offset, phones)
+		if err != nil {
+			return err
+		}
+		for _, m := range pms {
+			if k, ok := phoneKey(m.Phone); ok {
+				r.planned[groupKey{k, ti}] = m.ID
+			}
 		}
 	}
 	return nil
@@ -430,7 +518,7 @@ func (r *run) read(ctx context.Context, sources []Source) error {
 			}
 			if !r.rep.DryRun {
 				r.batch = append(r.batch, b)
-				if len(r.batch) == batchSize {
+				if len(r.batch) >= r.batchMax.size() {
 					if err := r.flushBookings(ctx); err != nil {
 						return err
 					}
@@ -471,9 +559,15 @@ func (r *run) flushBookings(ctx context.Context) error {
 	if len(r.batch) == 0 {
 		return nil
 	}
+	if err := r.giveWay(ctx); err != nil {
+		return err
+	}
+	start := time.Now()
 	err := r.p.inTx(ctx, func(tx *store.Tx) error {
 		return tx.UpsertBookings(ctx, r.rep.ImportID, r.batch, r.now)
 	})
+	r.lastTx = time.Now()
+	r.batchMax.took(len(r.batch), time.Since(start))
 	clear(r.batch) // the bookings hold their row's text: let it go
 	r.batch = r.batch[:0]
 	return err
@@ -569,34 +663,63 @@ func (r *run) planGroups(ctx context.Context) error {
 		}
 		return 0
 	})
-	const chunk = 2000
-	jobs := make([]job, 0, chunk+8)
+	var jobs []job
 	for i := 0; i < len(keys); {
-		jobs = jobs[:0]
-		for ; i < len(keys) && len(jobs) < chunk; i++ {
-			js, err := r.jobsFor(ctx, keys[i])
-			if err != nil {
+		part := keys[i:min(i+r.planMax.size(), len(keys))]
+		i += len(part)
+		// The bookings come out of the arena before the transaction.
+		bookings := make([][]cup.Booking, len(part))
+		for gi, k := range part {
+			bookings[gi] = r.bookingsOf(k)
+		}
+		if err := r.giveWay(ctx); err != nil {
+			return err
+		}
+		start := time.Now()
+		err := r.step(ctx, func() error {
+			if err := r.loadChunk(ctx, part, bookings); err != nil {
 				return err
 			}
-			jobs = append(jobs, js...)
-		}
-		renderAll(r.p.Campaign, jobs)
-		if err := r.record(ctx, jobs); err != nil {
+			jobs = jobs[:0]
+			for gi, k := range part {
+				js, err := r.jobsFor(ctx, k, bookings[gi])
+				if err != nil {
+					return err
+				}
+				jobs = append(jobs, js...)
+			}
+			renderAll(r.p.Campaign, jobs)
+			return r.record(ctx, jobs)
+		})
+		if err != nil {
 			return err
+		}
+		r.planMax.took(len(part), time.Since(start))
+		if r.p.Planning != nil {
+			r.p.Planning(i, len(keys))
 		}
 	}
 	return nil
 }
 
-// jobsFor turns a patient's bookings of a day into messages: joining an
-// unsent message when there is one with room, at most MaxPerMessage each.
-func (r *run) jobsFor(ctx context.Context, k groupKey) ([]job, error) {
+// bookingsOf returns the bookings read of a patient and target.
+func (r *run) bookingsOf(k groupKey) []cup.Booking {
 	ph := phoneString(k.phone)
-	t := r.targets[k.target]
 	var bs []cup.Booking
 	for ref := r.groups[k]; ref != noRecord; {
 		var b cup.Booking
 		b, ref = r.arena.get(ref, ph)
+		bs = append(bs, b)
+	}
+	return bs
+}
+
+// jobsFor turns a patient's bookings of a day into messages: joining an
+// unsent message when there is one with room, at most MaxPerMessage each.
+func (r *run) jobsFor(ctx context.Context, k groupKey, read []cup.Booking) ([]job, error) {
+	t := r.targets[k.target]
+	var bs []cup.Booking
+	for _, b := range read {
 		if _, done := r.reminded[reminderKey(b.Node, b.Code, b.At, t.offset)]; !done {
 			bs = append(bs, b)
 		}
@@ -670,8 +793,14 @@ func (r *run) record(ctx context.Context, jobs []job) error {
 			if r.rep.DryRun {
 				continue
 			}
-			if _, err := r.tx.UpdatePlannedBody(ctx, j.existing, j.out.Body, string(j.out.Info.Encoding), j.out.Info.Segments, r.now); err != nil {
+			ok, err := r.tx.UpdatePlannedBody(ctx, j.existing, j.out.Body, string(j.out.Info.Encoding), j.out.Info.Segments, r.now)
+			if err != nil {
 				return err
+			}
+			if !ok {
+				// The transaction keeps the sender away from the message
+				// (the write lock, or the row's lock): this is a bug.
+				return fmt.Errorf("remind: message %d left the planned state while bookings were joining it", j.existing)
 			}
 			for _, b := range j.added {
 				rems = append(rems, store.NewReminder{Node: b.Node, Code: b.Code, At: b.At, Offset: j.t.offset, Day: j.t.day, MessageID: j.existing})

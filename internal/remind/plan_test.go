@@ -334,3 +334,119 @@ func TestTwoRunsOfOneExtractAtOncePlanEachReminderOnce(t *testing.T) {
 		}
 	})
 }
+
+func TestThePlanIsCommittedAChunkAtATime(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		const n = 6000
+		var firstDone, firstSeen int
+		b.planner.Planning = func(done, total int) {
+			if firstDone != 0 {
+				return
+			}
+			// Called after a transaction of the plan: what it wrote is
+			// there for everyone, while the rest is still to come.
+			firstDone = done
+			var err error
+			if firstSeen, err = countMessages(b.st); err != nil {
+				t.Error(err)
+			}
+		}
+		rep, err := b.planner.Plan(context.Background(), []Source{{Name: "lungo.csv", R: strings.NewReader(longExtract(n))}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Messages != n || firstDone == 0 || firstDone >= n || firstSeen != firstDone {
+			t.Fatalf("%d messages; after the first transaction %d of %d patients planned and %d messages stored; want part of the plan stored",
+				rep.Messages, firstDone, n, firstSeen)
+		}
+	})
+}
+
+func TestAPlanCutShortKeepsWhatItWroteAndTheNextRunPlansTheRestOnce(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		const n = 6000
+		text := longExtract(n)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		p := *b.planner
+		p.Planning = func(done, total int) { cancel() }
+		if _, err := p.Plan(ctx, []Source{{Name: "lungo.csv", R: strings.NewReader(text)}}, Options{}); err == nil {
+			t.Fatal("a plan cut short reported no error")
+		}
+		kept, err := countMessages(b.st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept == 0 || kept >= n {
+			t.Fatalf("the cut plan kept %d messages of %d; want its first transaction's", kept, n)
+		}
+		rep, err := b.planner.Plan(context.Background(), []Source{{Name: "lungo.csv", R: strings.NewReader(text)}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total, err := countMessages(b.st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Messages != n-kept || total != n {
+			t.Fatalf("the next run planned %d (want %d), %d messages in all (want %d)", rep.Messages, n-kept, total, n)
+		}
+		for _, ph := range []string{"+393300000000", "+393300002999", "+393300005999"} {
+			if ms := b.messages(t, ph); len(ms) != 1 {
+				t.Fatalf("%s has %d messages, want 1", ph, len(ms))
+			}
+		}
+	})
+}
+
+func TestABookingJoiningAMessageAsItIsSentIsNeverLeftOut(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		const patients = 60
+		var first, second strings.Builder
+		for i := range patients {
+			first.WriteString(row("ASL1", fmt.Sprintf("J-%03d-A", i), fmt.Sprintf("33%08d", i), "01/12/2026 10:30"))
+			second.WriteString(row("ASL1", fmt.Sprintf("J-%03d-B", i), fmt.Sprintf("33%08d", i), "01/12/2026 16:45"))
+		}
+		b.plan(t, Options{}, first.String())
+		var wg sync.WaitGroup
+		var rep *Report
+		var planErr error
+		wg.Go(func() {
+			rep, planErr = b.planner.Plan(context.Background(), []Source{{Name: "secondo.csv",
+				R: strings.NewReader(header + first.String() + second.String())}}, Options{})
+		})
+		wg.Go(func() { b.drain(t) })
+		wg.Wait()
+		if planErr != nil {
+			t.Fatal(planErr)
+		}
+		b.drain(t)
+		// Every afternoon booking is in the text of the message its
+		// reminder names, whether it joined the morning's message or came
+		// in one of its own.
+		var rows []struct {
+			Code string `db:"code"`
+			Body string `db:"body"`
+		}
+		if err := b.st.DB().Select(&rows, `SELECT r.code, m.body FROM reminders r JOIN messages m ON m.id = r.message_id WHERE r.code LIKE 'J-%-B'`); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != patients {
+			t.Fatalf("%d afternoon bookings reminded, want %d (%+v)", len(rows), patients, rep)
+		}
+		for _, r := range rows {
+			if !strings.Contains(r.Body, "16:45") {
+				t.Fatalf("booking %s is reminded by a message that does not name it: %q", r.Code, r.Body)
+			}
+		}
+	})
+}
+
+func countMessages(st *store.Store) (int, error) {
+	var n int
+	err := st.DB().Get(&n, `SELECT count(*) FROM messages`)
+	return n, err
+}

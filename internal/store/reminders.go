@@ -71,7 +71,8 @@ const bookingCols = 19
 // UpsertBookings records the bookings of an import, replacing what an
 // earlier import said about the same (node, code).
 func (t *Tx) UpsertBookings(ctx context.Context, importID int64, bs []cup.Booking, now time.Time) error {
-	const batch = 400 // 19 × 400 parameters stays under every driver's limit
+	// 19 × 400 parameters stays under every driver's limit.
+	batch := t.rowsPerInsert(400)
 	for len(bs) > 0 {
 		n := min(batch, len(bs))
 		var sb strings.Builder
@@ -104,6 +105,18 @@ func (t *Tx) UpsertBookings(ctx context.Context, importID int64, bs []cup.Bookin
 		bs = bs[n:]
 	}
 	return nil
+}
+
+// rowsPerInsert is how many rows one INSERT of a bulk write carries: n on
+// PostgreSQL, where each statement is a round trip; one on SQLite, where a
+// statement writing several rows keeps a journal of its own in a temporary
+// file, to undo just that statement on an error, and writing that journal
+// costs more than the statements saved (a third of a large import's time).
+func (t *Tx) rowsPerInsert(n int) int {
+	if t.s.dialect == SQLite {
+		return 1
+	}
+	return n
 }
 
 // NodeDay is a (node, day) an import covered.
@@ -195,7 +208,44 @@ func (t *Tx) EachReminder(ctx context.Context, days []string, fn func(node, code
 		return nil
 	}
 	in, args := inDays(days)
-	rows, err := t.tx.QueryContext(ctx, t.s.rebind(`SELECT node, code, at, offset_days FROM reminders WHERE day IN `+in), args...)
+	return t.eachReminderRow(ctx, `SELECT node, code, at, offset_days FROM reminders WHERE day IN `+in, args, fn)
+}
+
+// BookingKey names a booking of a CUP node.
+type BookingKey struct {
+	Node, Code string
+}
+
+// RemindersOf calls fn for every reminder, whatever its status, of the
+// given bookings: a reminder is planned once, ever.
+func (t *Tx) RemindersOf(ctx context.Context, keys []BookingKey, fn func(node, code string, at time.Time, offset int)) error {
+	byNode := map[string][]string{}
+	var nodes []string
+	for _, k := range keys {
+		if _, ok := byNode[k.Node]; !ok {
+			nodes = append(nodes, k.Node)
+		}
+		byNode[k.Node] = append(byNode[k.Node], k.Code)
+	}
+	// One node at a time, so that the lookup is by the key's prefix.
+	const batch = 500
+	for _, node := range nodes {
+		codes := byNode[node]
+		for len(codes) > 0 {
+			n := min(batch, len(codes))
+			in, args := inDays(codes[:n])
+			if err := t.eachReminderRow(ctx, `SELECT node, code, at, offset_days FROM reminders WHERE node = ? AND code IN `+in,
+				append([]any{node}, args...), fn); err != nil {
+				return err
+			}
+			codes = codes[n:]
+		}
+	}
+	return nil
+}
+
+func (t *Tx) eachReminderRow(ctx context.Context, q string, args []any, fn func(node, code string, at time.Time, offset int)) error {
+	rows, err := t.tx.QueryContext(ctx, t.s.rebind(q), args...)
 	if err != nil {
 		return fmt.Errorf("store: reminders: %w", err)
 	}
@@ -220,16 +270,34 @@ type PlannedMessage struct {
 	Offset int    `db:"offset_days"`
 }
 
-// PlannedMessages lists the unsent reminder messages of the given days.
-func (t *Tx) PlannedMessages(ctx context.Context, days []string) ([]PlannedMessage, error) {
-	if len(days) == 0 {
-		return nil, nil
+// PlannedMessagesOf lists the unsent reminder messages of a day and
+// offset to the given numbers. On PostgreSQL they stay locked until the
+// transaction ends, so that the sender does not claim a message while
+// bookings are joining it; on SQLite the transaction's write lock already
+// keeps the sender out.
+func (t *Tx) PlannedMessagesOf(ctx context.Context, day string, offset int, phones []string) ([]PlannedMessage, error) {
+	// On SQLite, +status makes the lookup go by (day, offset, phone)
+	// rather than by status, which every planned message shares.
+	status, lock := "+status", ""
+	if t.s.dialect == Postgres {
+		status = "status"
+		if t.real != nil {
+			lock = " FOR UPDATE"
+		}
 	}
-	in, args := inDays(days)
 	var out []PlannedMessage
-	if err := t.tx.SelectContext(ctx, &out, t.s.rebind(`SELECT id, phone, day, offset_days FROM messages
-		WHERE kind = 'reminder' AND status = 'planned' AND day IN `+in), args...); err != nil {
-		return nil, fmt.Errorf("store: planned messages: %w", err)
+	const batch = 500
+	for len(phones) > 0 {
+		n := min(batch, len(phones))
+		in, args := inDays(phones[:n])
+		var part []PlannedMessage
+		if err := t.tx.SelectContext(ctx, &part, t.s.rebind(`SELECT id, phone, day, offset_days FROM messages
+			WHERE kind = 'reminder' AND `+status+` = 'planned' AND day = ? AND offset_days = ? AND phone IN `+in+lock),
+			append([]any{day, offset}, args...)...); err != nil {
+			return nil, fmt.Errorf("store: planned messages: %w", err)
+		}
+		out = append(out, part...)
+		phones = phones[n:]
 	}
 	return out, nil
 }
@@ -338,7 +406,7 @@ type NewReminder struct {
 // InsertReminders records reminders; an existing key is left alone, which
 // is what makes re-importing an extract plan nothing new.
 func (t *Tx) InsertReminders(ctx context.Context, rs []NewReminder, now time.Time) error {
-	const batch = 500
+	batch := t.rowsPerInsert(500)
 	for len(rs) > 0 {
 		n := min(batch, len(rs))
 		var sb strings.Builder
