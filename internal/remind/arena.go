@@ -2,65 +2,163 @@ package remind
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
 	"strconv"
 	"time"
 
 	"github.com/richiamo/richiamo/internal/cup"
 )
 
-// arena holds the bookings a run will remind, packed into large byte
-// chunks: a million-row extract fits in a couple of hundred megabytes that
-// the garbage collector never has to scan, instead of a million structs of
-// strings.
+// arena holds the bookings a run will remind, packed into byte chunks of
+// 4 MiB that the garbage collector never has to scan. Only the chunk being
+// filled stays in memory: a full one goes to a temporary file, deleted as
+// soon as it is created, and its bookings are read back from there, so
+// that the run's memory does not grow with the extract.
 type arena struct {
-	chunks [][]byte
+	chunks [][]byte // in memory; nil once written to the file
+	lens   []int    // each chunk's length
+	spare  []byte   // a written chunk's memory, for the next one
+	file   *os.File
+	buf    []byte
 	// drop marks fields the template never shows, left out to save space
 	// (in order: agenda, service, surname, name).
 	drop [4]bool
+	// err is the first error writing the file; add has nowhere to return
+	// it, so the reading checks it when done.
+	err error
 }
 
 const (
 	chunkBits = 22 // 4 MiB chunks
 	chunkSize = 1 << chunkBits
 	noRecord  = ^uint32(0)
+	// maxChunks is what a reference can address: 4 GiB of bookings.
+	maxChunks = 1 << (32 - chunkBits)
 )
+
+var errArenaFull = errors.New("remind: more bookings due than one run can hold (4 GiB)")
 
 // add stores b (the fields a message needs) linked to next and returns its
 // reference.
 func (a *arena) add(b *cup.Booking, next uint32) uint32 {
-	need := 4 + 8 + 8*binary.MaxVarintLen64 + len(b.Node) + len(b.Code) + len(b.Agenda) + len(b.Service) +
-		len(b.Facility) + len(b.Address) + len(b.Surname) + len(b.Name)
-	if need > chunkSize {
-		need = chunkSize // fields are capped well below this by the reader
-	}
-	if len(a.chunks) == 0 || len(a.chunks[len(a.chunks)-1])+need > chunkSize {
-		a.chunks = append(a.chunks, make([]byte, 0, chunkSize))
-	}
-	ci := len(a.chunks) - 1
-	c := a.chunks[ci]
-	ref := uint32(ci)<<chunkBits | uint32(len(c))
-	c = binary.LittleEndian.AppendUint32(c, next)
-	c = binary.LittleEndian.AppendUint64(c, uint64(b.At.UnixMilli()))
 	fields := [...]string{b.Node, b.Code, b.Agenda, b.Service, b.Facility, b.Address, b.Surname, b.Name}
 	for i, f := range [...]int{2, 3, 6, 7} {
 		if a.drop[i] {
 			fields[f] = ""
 		}
 	}
+	need := 4 + 4 + 8
+	for _, s := range fields {
+		need += binary.MaxVarintLen64 + len(s)
+	}
+	if need > chunkSize {
+		need = chunkSize // fields are capped well below this by the reader
+	}
+	if len(a.chunks) == 0 || len(a.chunks[len(a.chunks)-1])+need > chunkSize {
+		if !a.grow() {
+			return noRecord
+		}
+	}
+	ci := len(a.chunks) - 1
+	c := a.chunks[ci]
+	start := len(c)
+	ref := uint32(ci)<<chunkBits | uint32(start)
+	c = binary.LittleEndian.AppendUint32(c, 0) // the record's length, below
+	c = binary.LittleEndian.AppendUint32(c, next)
+	c = binary.LittleEndian.AppendUint64(c, uint64(b.At.UnixMilli()))
 	for _, s := range fields {
 		c = binary.AppendUvarint(c, uint64(len(s)))
 		c = append(c, s...)
 	}
+	binary.LittleEndian.PutUint32(c[start:], uint32(len(c)-start))
 	a.chunks[ci] = c
+	a.lens[ci] = len(c)
 	return ref
 }
 
+// grow starts a new chunk, writing the full one to the file.
+func (a *arena) grow() bool {
+	if a.err != nil {
+		return false
+	}
+	if len(a.chunks) == maxChunks {
+		a.err = errArenaFull
+		return false
+	}
+	if n := len(a.chunks); n > 0 {
+		if err := a.spill(n - 1); err != nil {
+			a.err = err
+			return false
+		}
+	}
+	c := a.spare
+	a.spare = nil
+	if c == nil {
+		c = make([]byte, 0, chunkSize)
+	}
+	a.chunks = append(a.chunks, c[:0])
+	a.lens = append(a.lens, 0)
+	return true
+}
+
+func (a *arena) spill(ci int) error {
+	if a.file == nil {
+		f, err := os.CreateTemp("", "richiamo-plan-*")
+		if err != nil {
+			return fmt.Errorf("remind: a file for the bookings being planned: %w", err)
+		}
+		// Gone from the directory at once: nothing is left behind, even
+		// by a process killed mid-run.
+		os.Remove(f.Name())
+		a.file = f
+	}
+	if _, err := a.file.WriteAt(a.chunks[ci], int64(ci)*chunkSize); err != nil {
+		return fmt.Errorf("remind: writing the bookings being planned: %w", err)
+	}
+	a.spare, a.chunks[ci] = a.chunks[ci], nil
+	return nil
+}
+
+// record returns the bytes of the record at ref, from memory or the file.
+func (a *arena) record(ref uint32) ([]byte, error) {
+	ci, off := int(ref>>chunkBits), int(ref&(chunkSize-1))
+	if c := a.chunks[ci]; c != nil {
+		n := int(binary.LittleEndian.Uint32(c[off:]))
+		return c[off : off+n], nil
+	}
+	at := int64(ci)*chunkSize + int64(off)
+	window := min(512, a.lens[ci]-off)
+	if cap(a.buf) < window {
+		a.buf = make([]byte, 0, 4096)
+	}
+	b := a.buf[:window]
+	if _, err := a.file.ReadAt(b, at); err != nil {
+		return nil, fmt.Errorf("remind: reading back the bookings being planned: %w", err)
+	}
+	n := int(binary.LittleEndian.Uint32(b))
+	if n > len(b) {
+		if cap(a.buf) < n {
+			a.buf = make([]byte, 0, n)
+		}
+		b = a.buf[:n]
+		if _, err := a.file.ReadAt(b, at); err != nil {
+			return nil, fmt.Errorf("remind: reading back the bookings being planned: %w", err)
+		}
+	}
+	return b[:n], nil
+}
+
 // get decodes the booking at ref and returns the next reference.
-func (a *arena) get(ref uint32, phone string) (cup.Booking, uint32) {
-	c := a.chunks[ref>>chunkBits][ref&(chunkSize-1):]
-	next := binary.LittleEndian.Uint32(c)
-	at := int64(binary.LittleEndian.Uint64(c[4:]))
-	c = c[12:]
+func (a *arena) get(ref uint32, phone string) (cup.Booking, uint32, error) {
+	c, err := a.record(ref)
+	if err != nil {
+		return cup.Booking{}, noRecord, err
+	}
+	next := binary.LittleEndian.Uint32(c[4:])
+	at := int64(binary.LittleEndian.Uint64(c[8:]))
+	c = c[16:]
 	var f [8]string
 	for i := range f {
 		n, k := binary.Uvarint(c)
@@ -69,7 +167,15 @@ func (a *arena) get(ref uint32, phone string) (cup.Booking, uint32) {
 		c = c[n:]
 	}
 	return cup.Booking{Phone: phone, At: time.UnixMilli(at).In(cup.Rome), Node: f[0], Code: f[1], Agenda: f[2],
-		Service: f[3], Facility: f[4], Address: f[5], Surname: f[6], Name: f[7]}, next
+		Service: f[3], Facility: f[4], Address: f[5], Surname: f[6], Name: f[7]}, next, nil
+}
+
+// close releases the file.
+func (a *arena) close() {
+	if a.file != nil {
+		a.file.Close()
+		a.file = nil
+	}
 }
 
 // phoneKey packs an E.164 number (at most 15 digits) into an integer.

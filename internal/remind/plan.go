@@ -256,6 +256,7 @@ func (p *Planner) Plan(ctx context.Context, sources []Source, o Options) (*Repor
 		seen: map[digest]seenBooking{}, cover: map[store.NodeDay]bool{}, groups: map[groupKey]uint32{},
 		reminded: map[digest]struct{}{}, planned: map[groupKey]int64{}, gone: map[int64]bool{}, goneRem: map[string]bool{}}
 	r.arena.drop = [4]bool{!p.Campaign.Shows("Agenda"), !p.Campaign.Shows("Prestazione"), !p.Campaign.Shows("Cognome"), !p.Campaign.Shows("Nome")}
+	defer r.arena.close()
 	for i, t := range targets {
 		r.byDay[t.day] = i
 		r.rep.Days = append(r.rep.Days, t.day)
@@ -515,6 +516,9 @@ func (r *run) read(ctx context.Context, sources []Source) error {
 					head = noRecord
 				}
 				r.groups[gk] = r.arena.add(&b, head)
+				if r.arena.err != nil {
+					return r.arena.err
+				}
 			}
 			if !r.rep.DryRun {
 				r.batch = append(r.batch, b)
@@ -670,7 +674,10 @@ func (r *run) planGroups(ctx context.Context) error {
 		// The bookings come out of the arena before the transaction.
 		bookings := make([][]cup.Booking, len(part))
 		for gi, k := range part {
-			bookings[gi] = r.bookingsOf(k)
+			var err error
+			if bookings[gi], err = r.bookingsOf(k); err != nil {
+				return err
+			}
 		}
 		if err := r.giveWay(ctx); err != nil {
 			return err
@@ -703,15 +710,18 @@ func (r *run) planGroups(ctx context.Context) error {
 }
 
 // bookingsOf returns the bookings read of a patient and target.
-func (r *run) bookingsOf(k groupKey) []cup.Booking {
+func (r *run) bookingsOf(k groupKey) ([]cup.Booking, error) {
 	ph := phoneString(k.phone)
 	var bs []cup.Booking
 	for ref := r.groups[k]; ref != noRecord; {
 		var b cup.Booking
-		b, ref = r.arena.get(ref, ph)
+		var err error
+		if b, ref, err = r.arena.get(ref, ph); err != nil {
+			return nil, err
+		}
 		bs = append(bs, b)
 	}
-	return bs
+	return bs, nil
 }
 
 // jobsFor turns a patient's bookings of a day into messages: joining an
