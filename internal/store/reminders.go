@@ -227,10 +227,18 @@ func (t *Tx) RemindersOf(ctx context.Context, keys []BookingKey, fn func(node, c
 		}
 		byNode[k.Node] = append(byNode[k.Node], k.Code)
 	}
-	// One node at a time, so that the lookup is by the key's prefix.
+	// One node at a time, so that the lookup is by the key's prefix; on
+	// PostgreSQL the codes go as one array.
 	const batch = 500
 	for _, node := range nodes {
 		codes := byNode[node]
+		if t.s.dialect == Postgres {
+			if err := t.eachReminderRow(ctx, `SELECT node, code, at, offset_days FROM reminders WHERE node = ? AND code = ANY(?)`,
+				[]any{node, codes}, fn); err != nil {
+				return err
+			}
+			continue
+		}
 		for len(codes) > 0 {
 			n := min(batch, len(codes))
 			in, args := inDays(codes[:n])
@@ -286,6 +294,14 @@ func (t *Tx) PlannedMessagesOf(ctx context.Context, day string, offset int, phon
 		}
 	}
 	var out []PlannedMessage
+	if t.s.dialect == Postgres {
+		if err := t.tx.SelectContext(ctx, &out, `SELECT id, phone, day, offset_days FROM messages
+			WHERE kind = 'reminder' AND status = 'planned' AND day = $1 AND offset_days = $2 AND phone = ANY($3)`+lock,
+			day, offset, phones); err != nil {
+			return nil, fmt.Errorf("store: planned messages: %w", err)
+		}
+		return out, nil
+	}
 	const batch = 500
 	for len(phones) > 0 {
 		n := min(batch, len(phones))
