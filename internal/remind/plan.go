@@ -155,9 +155,11 @@ type run struct {
 	groups   map[groupKey]uint32 // bookings to remind, linked in the arena
 	arena    arena
 	batch    []cup.Booking
-	batchMax batchSizer // bookings per transaction of the reading
-	planMax  batchSizer // patients per transaction of the plan
-	lastTx   time.Time  // when the run's last transaction ended
+	batchMax batchSizer    // bookings per transaction of the reading
+	planMax  batchSizer    // patients per transaction of the plan
+	lastTx   time.Time     // when the run's last transaction ended
+	lastHold time.Duration // and how long it held the store
+	sinceWAL int           // transactions since the log last started again
 
 	// What withdraw took out, so that planning afterwards (which a dry run
 	// cannot read back from the store) does not put it back.
@@ -182,10 +184,18 @@ const (
 )
 
 // lockGap is how long, on SQLite, the store's one write lock is left free
-// between two of a run's transactions. One waiting for it (a webhook, an
-// operator's action, in another process) retries at most every 100 ms, so
-// a shorter gap could pass it by, again and again, until it gave up.
+// between two of a run's transactions (at most as long as the last one
+// held it). One waiting for it (a webhook, an operator's action, in
+// another process) retries at most every 100 ms, so a shorter gap could
+// pass it by, again and again, until it gave up.
 const lockGap = 110 * time.Millisecond
+
+// Every walEvery transactions, the gap is also a moment to have the SQLite
+// log start again (store.RestartWAL), waiting at most walWait for readers.
+const (
+	walEvery = 8
+	walWait  = 100 * time.Millisecond
+)
 
 // batchSizer is how many items the next transaction takes.
 type batchSizer struct{ n int }
@@ -204,12 +214,18 @@ func (b *batchSizer) took(n int, d time.Duration) {
 }
 
 // giveWay waits, on SQLite, until the write lock has been free for lockGap
-// since the run's last transaction.
+// since the run's last transaction, or for as long as that held it.
 func (r *run) giveWay(ctx context.Context) error {
 	if r.p.Store.Dialect() != store.SQLite || r.lastTx.IsZero() {
 		return nil
 	}
-	wait := lockGap - time.Since(r.lastTx)
+	if r.sinceWAL >= walEvery {
+		r.sinceWAL = 0
+		if _, err := r.p.Store.RestartWAL(ctx, walWait); err != nil {
+			return err
+		}
+	}
+	wait := min(lockGap, r.lastHold) - time.Since(r.lastTx)
 	if wait <= 0 {
 		return nil
 	}
@@ -330,13 +346,14 @@ func (r *run) step(ctx context.Context, f func() error) error {
 	if err := r.giveWay(ctx); err != nil {
 		return err
 	}
+	start := time.Now()
 	tx, err := r.p.Store.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	r.tx = tx
-	defer func() { r.tx, r.lastTx = nil, time.Now() }()
+	defer func() { r.tx, r.lastTx, r.lastHold = nil, time.Now(), time.Since(start); r.sinceWAL++ }()
 	if err := tx.LockPlanning(ctx); err != nil {
 		return err
 	}
@@ -570,8 +587,9 @@ func (r *run) flushBookings(ctx context.Context) error {
 	err := r.p.inTx(ctx, func(tx *store.Tx) error {
 		return tx.UpsertBookings(ctx, r.rep.ImportID, r.batch, r.now)
 	})
-	r.lastTx = time.Now()
-	r.batchMax.took(len(r.batch), time.Since(start))
+	r.lastTx, r.lastHold = time.Now(), time.Since(start)
+	r.sinceWAL++
+	r.batchMax.took(len(r.batch), r.lastHold)
 	clear(r.batch) // the bookings hold their row's text: let it go
 	r.batch = r.batch[:0]
 	return err

@@ -132,6 +132,33 @@ func (s *Store) Close() error {
 	return err
 }
 
+// RestartWAL, on SQLite, copies the write-ahead log into the database and
+// has the next write start the log from its beginning, waiting at most
+// wait for readers of older snapshots to finish; it reports false when
+// they did not, and true on PostgreSQL. Without it a long import read
+// meanwhile (the console, the webhooks) can leave no moment with no
+// reader in the log, and the log then grows by every page written: a
+// million-row import wrote a 4 GB log, and ran at half the speed.
+func (s *Store) RestartWAL(ctx context.Context, wait time.Duration) (bool, error) {
+	if s.dialect != SQLite {
+		return true, nil
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: restart the log: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", max(wait.Milliseconds(), 1))); err != nil {
+		return false, fmt.Errorf("store: restart the log: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA busy_timeout = 30000")
+	var busy, frames, copied int
+	if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied); err != nil {
+		return false, fmt.Errorf("store: restart the log: %w", err)
+	}
+	return busy == 0, nil
+}
+
 // Dialect says which database is behind the store.
 func (s *Store) Dialect() Dialect { return s.dialect }
 

@@ -375,3 +375,72 @@ func TestReadsAreAnsweredWhileAWriteWaitsForTheLock(t *testing.T) {
 		t.Fatalf("users after both commits: %+v %v", us, err)
 	}
 }
+
+func TestRestartWALStartsTheLogAgainOnceNoReaderHoldsIt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "richiamo.db")
+	st, err := store.Open(ctx, store.Options{SQLitePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	write := func(n int) {
+		t.Helper()
+		ms := make([]store.NewMessage, n)
+		for i := range ms {
+			ms[i] = store.NewMessage{Kind: "reminder", Phone: fmt.Sprintf("+39333%07d", i), Day: "2026-12-01", Offset: 1,
+				Body: strings.Repeat("x", 300), Encoding: "gsm7", Segments: 2, NotBefore: t0, ExpiresAt: t0.Add(time.Hour)}
+		}
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.InsertMessages(ctx, ms, t0)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Frames in the log once a write is checkpointed: the log's length,
+	// which a restart brings back to what the last write wrote.
+	logFrames := func() int {
+		t.Helper()
+		var busy, frames, copied int
+		if err := st.DB().QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
+			t.Fatal(err)
+		}
+		return frames
+	}
+	write(3000)
+	long := logFrames()
+
+	// A reader of the current snapshot keeps the log from starting again.
+	reader, err := store.Open(ctx, store.Options{SQLitePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	rtx, err := reader.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := rtx.GetContext(ctx, &n, "SELECT count(*) FROM messages"); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := st.RestartWAL(ctx, 50*time.Millisecond)
+	if err != nil || ok {
+		t.Fatalf("with a reader in the log: restarted %v, %v; want false", ok, err)
+	}
+	rtx.Rollback()
+	ok, err = st.RestartWAL(ctx, 50*time.Millisecond)
+	if err != nil || !ok {
+		t.Fatalf("with no reader: restarted %v, %v; want true", ok, err)
+	}
+	write(1)
+	if short := logFrames(); long < 300 || short*10 > long {
+		t.Fatalf("log of %d frames after the large write, %d after the restart and a one-row write; want it started again", long, short)
+	}
+}
