@@ -697,10 +697,6 @@ func (r *run) planGroups(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := r.giveWay(ctx); err != nil {
-			return err
-		}
-		start := time.Now()
 		err := r.step(ctx, func() error {
 			if err := r.loadChunk(ctx, part, bookings); err != nil {
 				return err
@@ -719,7 +715,7 @@ func (r *run) planGroups(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		r.planMax.took(len(part), time.Since(start))
+		r.planMax.took(len(part), r.lastHold)
 		if r.p.Planning != nil {
 			r.p.Planning(i, len(keys))
 		}
