@@ -91,8 +91,18 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
 		"&_pragma=busy_timeout(30000)&_pragma=foreign_keys(1)" +
 		// A 64 MiB page cache keeps a million-row import's indexes in
-		// memory instead of re-reading them from the file.
-		"&_pragma=cache_size(-65536)"
+		// memory instead of re-reading them from the file (four times as
+		// much took a million-row import 880 MB of memory and no less
+		// time).
+		"&_pragma=cache_size(-65536)" +
+		// The log is copied back into the database once it holds 200 MB
+		// rather than the default 4 MB, so that an index page that each of
+		// an import's transactions changes is copied once per few
+		// transactions, not once per transaction: 162 s became 116 s for a
+		// million rows. The import also has the log start again every few
+		// transactions (RestartWAL), which keeps it from growing far past
+		// this.
+		"&_pragma=wal_autocheckpoint(50000)"
 	db, err := sqlx.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", o.SQLitePath, err)
