@@ -15,6 +15,7 @@
 # one (scripts/with-postgres.sh). Flags go to the program (-rows, -growth,
 # -send, …). The growth table comes before the last line:
 #   plan rows=… seconds=… rss_mb=… send_rate=… limit=… ratio=… import_s=… sqlite3_s=… import_ratio=… pg_import_s=… copy_s=… pg_ratio=… console_worst_ms=… webhook_worst_ms=…
+#   … sqlite3_indexed_s=… indexed_ratio=… copy_indexed_s=… pg_indexed_ratio=…
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bin

@@ -2,7 +2,7 @@
 // the bulk tools of each database on the same rows, and prints a growth
 // table and, as its last line:
 //
-//	plan rows=… seconds=… rss_mb=… send_rate=… limit=… ratio=… import_s=… sqlite3_s=… import_ratio=… pg_import_s=… copy_s=… pg_ratio=… console_worst_ms=… webhook_worst_ms=…
+//	plan rows=… seconds=… rss_mb=… send_rate=… limit=… ratio=… import_s=… sqlite3_s=… import_ratio=… pg_import_s=… copy_s=… pg_ratio=… console_worst_ms=… webhook_worst_ms=… sqlite3_indexed_s=… indexed_ratio=… copy_indexed_s=… pg_indexed_ratio=…
 //
 // The plan figures time `richiamo remind --dry-run` of a generated
 // million-row extract on an embedded SQLite store (wall time and peak RSS of
@@ -17,6 +17,12 @@
 // rows with the extract's number of fields (COPY stops at any other) and
 // check nothing else, where the import validates, deduplicates, groups and
 // renders every row.
+//
+// sqlite3_indexed_s and copy_indexed_s time the same tools importing the
+// extract's distinct bookings into a table keyed and indexed as the store's
+// bookings table (without its messages and reminders): what the indexes
+// the console, the recall and the offers read cost the database itself.
+// indexed_ratio and pg_indexed_ratio are the imports over them.
 //
 // While the SQLite import runs, `richiamo serve` on the same store is
 // asked for the console's overview and sent a signed patient's reply (a
@@ -162,6 +168,7 @@ func (b *bencher) run() error {
 		table           []growthRow
 		ref             growthRow
 		sqlite3D, copyD time.Duration
+		sqlite3I, copyI time.Duration
 		pgImport        measured
 		worst           *probes
 	)
@@ -173,6 +180,7 @@ func (b *bencher) run() error {
 		table = append(table, g.growthRow)
 		if n == b.rows {
 			ref, worst, sqlite3D, copyD, pgImport = g.growthRow, g.probes, g.sqlite3, g.copy, g.pg
+			sqlite3I, copyI = g.sqlite3Idx, g.copyIdx
 		}
 	}
 	rate, err := b.send()
@@ -193,6 +201,10 @@ func (b *bencher) run() error {
 		line += fmt.Sprintf(" pg_import_s=%.1f copy_s=%.1f pg_ratio=%.1f", pgImport.secs, copyD.Seconds(), pgImport.secs/copyD.Seconds())
 	}
 	line += fmt.Sprintf(" console_worst_ms=%d webhook_worst_ms=%d", worst.console.Milliseconds(), worst.webhook.Milliseconds())
+	line += fmt.Sprintf(" sqlite3_indexed_s=%.1f indexed_ratio=%.1f", sqlite3I.Seconds(), ref.stored.secs/sqlite3I.Seconds())
+	if b.pgDSN != "" {
+		line += fmt.Sprintf(" copy_indexed_s=%.1f pg_indexed_ratio=%.1f", copyI.Seconds(), pgImport.secs/copyI.Seconds())
+	}
 	fmt.Println(line)
 	return nil
 }
@@ -202,7 +214,9 @@ type sizeRun struct {
 	growthRow
 	probes        *probes
 	sqlite3, copy time.Duration
-	pg            measured
+	// the same bulk tools into a table indexed as the store's bookings
+	sqlite3Idx, copyIdx time.Duration
+	pg                  measured
 }
 
 // growth plans and imports an extract of n rows; with compare, it also
@@ -280,16 +294,23 @@ func (b *bencher) growth(n int, compare bool) (sizeRun, error) {
 	srv.stop()
 
 	shaped := filepath.Join(b.dir, "same-shape.csv")
-	kept, dropped, err := sameShape(csvPath, shaped)
+	unique := filepath.Join(b.dir, "same-shape-unique.csv")
+	kept, dropped, distinct, err := sameShape(csvPath, shaped, unique)
 	if err != nil {
 		return r, err
 	}
 	defer os.Remove(shaped)
+	defer os.Remove(unique)
 	fmt.Fprintf(os.Stderr, "sqlite3 .import of the %d rows with %d fields (%d others left out)…\n", kept, len(extractColumns()), dropped)
-	if r.sqlite3, err = sqlite3Import(b.sqlite3, b.dir, shaped); err != nil {
+	if r.sqlite3, err = sqlite3Import(b.sqlite3, b.dir, shaped, false); err != nil {
 		return r, err
 	}
 	fmt.Fprintf(os.Stderr, "  %.1f s\n", r.sqlite3.Seconds())
+	fmt.Fprintf(os.Stderr, "sqlite3 .import of the %d distinct bookings into a table keyed and indexed as the store's bookings…\n", distinct)
+	if r.sqlite3Idx, err = sqlite3Import(b.sqlite3, b.dir, unique, true); err != nil {
+		return r, err
+	}
+	fmt.Fprintf(os.Stderr, "  %.1f s\n", r.sqlite3Idx.Seconds())
 	if b.pgDSN == "" {
 		fmt.Fprintln(os.Stderr, "no PostgreSQL DSN (-postgres or RICHIAMO_TEST_POSTGRES_DSN): PostgreSQL left out")
 		return r, nil
@@ -303,10 +324,15 @@ func (b *bencher) growth(n int, compare bool) (sizeRun, error) {
 	}
 	fmt.Fprintf(os.Stderr, "  %d messages stored in %.1f s, peak RSS %.0f MB\n", r.pg.rep.Messages, r.pg.secs, r.pg.rssMB)
 	fmt.Fprintf(os.Stderr, "psql \\copy of the same %d rows…\n", kept)
-	if r.copy, err = pgCopy(b.psql, b.pgDSN, shaped); err != nil {
+	if r.copy, err = pgCopy(b.psql, b.pgDSN, shaped, false); err != nil {
 		return r, err
 	}
 	fmt.Fprintf(os.Stderr, "  %.1f s\n", r.copy.Seconds())
+	fmt.Fprintf(os.Stderr, "psql \\copy of the %d distinct bookings into a table keyed and indexed as the store's bookings…\n", distinct)
+	if r.copyIdx, err = pgCopy(b.psql, b.pgDSN, unique, true); err != nil {
+		return r, err
+	}
+	fmt.Fprintf(os.Stderr, "  %.1f s\n", r.copyIdx.Seconds())
 	return r, nil
 }
 
