@@ -302,8 +302,8 @@ func (t *Tx) PlannedMessagesOf(ctx context.Context, day string, offset int, phon
 		// One lookup by (day, offset, phone) per number, whatever the
 		// table's statistics say: while an import's own messages are not
 		// yet in them, phone = ANY($3) was only a filter on every message
-		// of the day, for each chunk, and a 100,000-row import took 80 s
-		// instead of 20.
+		// of the day, for each chunk (with RemindersOf's lookups alike, a
+		// 100,000-row import took 83 s instead of 16).
 		if err := t.tx.SelectContext(ctx, &out, `SELECT m.id, m.phone, m.day, m.offset_days
 			FROM (SELECT DISTINCT unnest($3::text[]) AS phone) p
 			CROSS JOIN LATERAL (SELECT id, phone, day, offset_days FROM messages
