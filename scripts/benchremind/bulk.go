@@ -111,11 +111,16 @@ func (c *csvFile) close() error {
 }
 
 func createTable(name string) string {
+	return "CREATE TABLE " + name + " (" + columnsDDL() + ");"
+}
+
+// columnsDDL declares the extract's columns, all text.
+func columnsDDL() string {
 	cols := extractColumns()
 	for i, c := range cols {
 		cols[i] = c + " TEXT"
 	}
-	return "CREATE TABLE " + name + " (" + strings.Join(cols, ", ") + ");"
+	return strings.Join(cols, ", ")
 }
 
 // createIndexedTable is createTable keyed and indexed as the store's
@@ -124,11 +129,7 @@ func createTable(name string) string {
 // Its import is what the same rows cost the database itself once it keeps
 // the indexes the console, the recall and the offers read.
 func createIndexedTable(name string, sqlite bool) string {
-	cols := extractColumns()
-	for i, c := range cols {
-		cols[i] = c + " TEXT"
-	}
-	t := "CREATE TABLE " + name + " (" + strings.Join(cols, ", ") + ", PRIMARY KEY (nodo, codice_prenotazione))"
+	t := "CREATE TABLE " + name + " (" + columnsDDL() + ", PRIMARY KEY (nodo, codice_prenotazione))"
 	if sqlite {
 		t += " WITHOUT ROWID"
 	}
