@@ -40,16 +40,15 @@ const (
 
 var errArenaFull = errors.New("remind: more bookings due than one run can hold (4 GiB)")
 
-// add stores b (the fields a message needs) linked to next and returns its
-// reference.
-func (a *arena) add(b *cup.Booking, next uint32) uint32 {
+// add stores b (the fields a message needs) and returns its reference.
+func (a *arena) add(b *cup.Booking) uint32 {
 	fields := [...]string{b.Node, b.Code, b.Agenda, b.Service, b.Facility, b.Address, b.Surname, b.Name}
 	for i, f := range [...]int{2, 3, 6, 7} {
 		if a.drop[i] {
 			fields[f] = ""
 		}
 	}
-	need := 4 + 4 + 8
+	need := 4 + 8
 	for _, s := range fields {
 		need += binary.MaxVarintLen64 + len(s)
 	}
@@ -66,7 +65,6 @@ func (a *arena) add(b *cup.Booking, next uint32) uint32 {
 	start := len(c)
 	ref := uint32(ci)<<chunkBits | uint32(start)
 	c = binary.LittleEndian.AppendUint32(c, 0) // the record's length, below
-	c = binary.LittleEndian.AppendUint32(c, next)
 	c = binary.LittleEndian.AppendUint64(c, uint64(b.At.UnixMilli()))
 	for _, s := range fields {
 		c = binary.AppendUvarint(c, uint64(len(s)))
@@ -150,15 +148,14 @@ func (a *arena) record(ref uint32) ([]byte, error) {
 	return b[:n], nil
 }
 
-// get decodes the booking at ref and returns the next reference.
-func (a *arena) get(ref uint32, phone string) (cup.Booking, uint32, error) {
+// get decodes the booking at ref.
+func (a *arena) get(ref uint32, phone string) (cup.Booking, error) {
 	c, err := a.record(ref)
 	if err != nil {
-		return cup.Booking{}, noRecord, err
+		return cup.Booking{}, err
 	}
-	next := binary.LittleEndian.Uint32(c[4:])
-	at := int64(binary.LittleEndian.Uint64(c[8:]))
-	c = c[16:]
+	at := int64(binary.LittleEndian.Uint64(c[4:]))
+	c = c[12:]
 	var f [8]string
 	for i := range f {
 		n, k := binary.Uvarint(c)
@@ -167,7 +164,7 @@ func (a *arena) get(ref uint32, phone string) (cup.Booking, uint32, error) {
 		c = c[n:]
 	}
 	return cup.Booking{Phone: phone, At: time.UnixMilli(at).In(cup.Rome), Node: f[0], Code: f[1], Agenda: f[2],
-		Service: f[3], Facility: f[4], Address: f[5], Surname: f[6], Name: f[7]}, next, nil
+		Service: f[3], Facility: f[4], Address: f[5], Surname: f[6], Name: f[7]}, nil
 }
 
 // close releases the file.

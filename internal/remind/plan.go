@@ -1,12 +1,15 @@
 package remind
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -16,6 +19,7 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/extsort"
 	"github.com/richiamo/richiamo/internal/phone"
 	"github.com/richiamo/richiamo/internal/store"
 )
@@ -104,8 +108,11 @@ type Planner struct {
 	// Progress, if set, is called every few thousand rows read.
 	Progress func(rows int)
 	// Planning, if set, is called after each transaction of the plan, with
-	// the patients (of a day) planned so far and their total.
+	// the bookings due planned so far and their total.
 	Planning func(done, total int)
+	// sortMemory, when set, is the memory each of a run's sorters holds
+	// before writing to a file, instead of the defaults (for the tests).
+	sortMemory int
 }
 
 type target struct {
@@ -132,12 +139,6 @@ func reminderKey(node, code string, at time.Time, offset int) digest {
 	return keyOf(node, code, strconv.FormatInt(at.UnixMilli(), 10), strconv.Itoa(offset))
 }
 
-// seenBooking is what dedupe and withdrawal need of a booking in the extract.
-type seenBooking struct {
-	at    int64
-	phone uint64
-}
-
 // run is one planning run's working state.
 type run struct {
 	p       *Planner
@@ -150,10 +151,20 @@ type run struct {
 	optOuts  map[string]bool
 	reminded map[digest]struct{}
 	planned  map[groupKey]int64 // unsent message per (target, phone)
-	seen     map[digest]seenBooking
 	cover    map[store.NodeDay]bool
-	groups   map[groupKey]uint32 // bookings to remind, linked in the arena
-	arena    arena
+	// The rows as read; the bookings to remind, by patient; the extract's
+	// bookings, for withdrawal. The last two are filled by settle.
+	rows  *extsort.Sorter[readRow]
+	due   *extsort.Sorter[dueRow]
+	seen  *extsort.Sorter[seenRow]
+	arena arena // the bookings to remind, as due points into it
+	// What readRow's indexes point to.
+	names    []string
+	nodes    []string
+	nodeIdx  map[string]uint16
+	days     []string
+	dayIdx   map[string]uint16
+	notDue   map[uint16]int // valid bookings by day no reminder is for
 	batch    []cup.Booking
 	batchMax batchSizer    // bookings per transaction of the reading
 	planMax  batchSizer    // patients per transaction of the plan
@@ -268,19 +279,29 @@ func (p *Planner) Plan(ctx context.Context, sources []Source, o Options) (*Repor
 		return nil, err
 	}
 	r := &run{p: p, now: now, targets: targets, byDay: map[string]int{},
-		rep:  &Report{DryRun: o.DryRun, Rejected: []cup.Rejection{}, ByReason: map[string]int{}},
-		seen: map[digest]seenBooking{}, cover: map[store.NodeDay]bool{}, groups: map[groupKey]uint32{},
+		rep:   &Report{DryRun: o.DryRun, Rejected: []cup.Rejection{}, ByReason: map[string]int{}},
+		cover: map[store.NodeDay]bool{}, nodeIdx: map[string]uint16{}, dayIdx: map[string]uint16{}, notDue: map[uint16]int{},
+		rows:     extsort.New(byBookingThenOrder, readRowCodec, cmp.Or(p.sortMemory, readMem)),
+		due:      extsort.New(byTargetPatientOrder, dueRowCodec, cmp.Or(p.sortMemory, dueMem)),
+		seen:     extsort.New(byKey, seenRowCodec, cmp.Or(p.sortMemory, seenMem)),
 		reminded: map[digest]struct{}{}, planned: map[groupKey]int64{}, gone: map[int64]bool{}, goneRem: map[string]bool{}}
 	r.arena.drop = [4]bool{!p.Campaign.Shows("Agenda"), !p.Campaign.Shows("Prestazione"), !p.Campaign.Shows("Cognome"), !p.Campaign.Shows("Nome")}
 	defer r.arena.close()
+	defer r.rows.Close()
+	defer r.due.Close()
+	defer r.seen.Close()
 	for i, t := range targets {
 		r.byDay[t.day] = i
 		r.rep.Days = append(r.rep.Days, t.day)
+	}
+	if len(sources) > math.MaxUint16 {
+		return nil, fmt.Errorf("remind: %d sources in one run, at most %d", len(sources), math.MaxUint16)
 	}
 	names := make([]string, len(sources))
 	for i, s := range sources {
 		names[i] = s.Name
 	}
+	r.names = names
 	// The extract is read and its bookings recorded in short transactions
 	// of their own, so that the console and the webhooks are answered
 	// while a long extract is read. Then, each in a transaction holding
@@ -303,6 +324,9 @@ func (p *Planner) Plan(ctx context.Context, sources []Source, o Options) (*Repor
 		return nil, err
 	}
 	if err := r.read(ctx, sources); err != nil {
+		return nil, err
+	}
+	if err := r.settle(); err != nil {
 		return nil, err
 	}
 	err = r.step(ctx, func() error {
@@ -456,7 +480,7 @@ func (r *run) reject(rej cup.Rejection) {
 func (r *run) read(ctx context.Context, sources []Source) error {
 	rep := r.rep
 	minAt := r.now.Add(r.p.Campaign.MinNotice.D())
-	for _, src := range sources {
+	for si, src := range sources {
 		for _, c := range src.Covers {
 			r.cover[c] = true
 		}
@@ -493,49 +517,13 @@ func (r *run) read(ctx context.Context, sources []Source) error {
 				r.reject(cup.Rejection{File: b.Source, Line: b.Line, Reason: cup.ReasonInvalidPhone, Detail: "column cellulare: not a valid number", Node: b.Node})
 				continue
 			}
-			k := keyOf(b.Node, b.Code)
-			cur := seenBooking{at: b.At.UnixMilli(), phone: pk}
-			if prev, dup := r.seen[k]; dup {
-				rep.Duplicates++
-				if prev != cur {
-					// Same booking code at another time or number: the
-					// first row wins, and the operator is told.
-					rep.Conflicts++
-					r.p.Log.Warn("booking repeated with different time or number; first row kept",
-						"file", b.Source, "line", b.Line, "code", phone.MaskCode(b.Code))
-				}
-				continue
+			row, err := r.rowOf(&b, pk, minAt)
+			if err != nil {
+				return err
 			}
-			r.seen[k] = cur
-			rep.Valid++
-			day := b.At.In(cup.Rome).Format(store.DayLayout)
-			r.cover[store.NodeDay{Node: b.Node, Day: day}] = true
-			ti, due := r.byDay[day]
-			switch {
-			case !due:
-				if rep.NotDue == nil {
-					rep.NotDue = map[string]int{}
-				}
-				if _, ok := rep.NotDue[day]; ok || len(rep.NotDue) < 31 {
-					rep.NotDue[day]++
-				} else {
-					rep.NotDue["later"]++
-				}
-			case !b.At.After(minAt):
-				rep.TooLate++
-			}
-			if due && b.At.After(minAt) {
-				// Whether it was reminded already is known only in the
-				// plan's transaction: jobsFor leaves those out.
-				gk := groupKey{pk, ti}
-				head, ok := r.groups[gk]
-				if !ok {
-					head = noRecord
-				}
-				r.groups[gk] = r.arena.add(&b, head)
-				if r.arena.err != nil {
-					return r.arena.err
-				}
+			row.src = uint16(si)
+			if err := r.rows.Add(row); err != nil {
+				return err
 			}
 			if !r.rep.DryRun {
 				r.batch = append(r.batch, b)
@@ -554,6 +542,118 @@ func (r *run) read(ctx context.Context, sources []Source) error {
 		return nil
 	}
 	return r.flushBookings(ctx)
+}
+
+// rowOf is what the run keeps of a valid row, its booking packed into the
+// arena when it is due.
+func (r *run) rowOf(b *cup.Booking, pk uint64, minAt time.Time) (readRow, error) {
+	if r.rows.Len() >= math.MaxUint32 || b.Line > math.MaxUint32 {
+		return readRow{}, fmt.Errorf("remind: %s: more rows than one run can hold", b.Source)
+	}
+	day := b.At.In(cup.Rome).Format(store.DayLayout)
+	node, err := intern(&r.nodes, r.nodeIdx, b.Node)
+	if err != nil {
+		return readRow{}, fmt.Errorf("remind: %s: CUP nodes: %w", b.Source, err)
+	}
+	di, err := intern(&r.days, r.dayIdx, day)
+	if err != nil {
+		return readRow{}, fmt.Errorf("remind: %s: appointment days: %w", b.Source, err)
+	}
+	row := readRow{key: keyOf(b.Node, b.Code), at: b.At.UnixMilli(), phone: pk, seq: uint32(r.rows.Len()), line: uint32(b.Line),
+		ref: noRecord, node: node, day: di, target: -1}
+	if ti, due := r.byDay[day]; due {
+		row.target = int16(ti)
+		row.late = !b.At.After(minAt)
+		if !row.late {
+			// Whether it was reminded already is known only in the plan's
+			// transaction: jobsFor leaves those out. A repeated row is
+			// packed too, and left there.
+			if row.ref = r.arena.add(b); r.arena.err != nil {
+				return readRow{}, r.arena.err
+			}
+		}
+	}
+	return row, nil
+}
+
+// intern returns the index of s in *list, adding it if new.
+func intern(list *[]string, idx map[string]uint16, s string) (uint16, error) {
+	if i, ok := idx[s]; ok {
+		return i, nil
+	}
+	if len(*list) > math.MaxUint16 {
+		return 0, fmt.Errorf("more than %d distinct", math.MaxUint16+1)
+	}
+	i := uint16(len(*list))
+	*list = append(*list, s)
+	idx[s] = i
+	return i, nil
+}
+
+// settle goes through the rows read, by booking: the first row of each is
+// kept, the others are duplicates; the bookings kept are counted, give
+// the coverage, and, when due, go to the plan.
+func (r *run) settle() error {
+	rep := r.rep
+	if err := r.rows.Sort(); err != nil {
+		return err
+	}
+	it := r.rows.Iter()
+	var first readRow
+	have := false
+	for row, ok := it.Next(); ok; row, ok = it.Next() {
+		if have && row.key == first.key {
+			rep.Duplicates++
+			if row.at != first.at || row.phone != first.phone {
+				// Same booking code at another time or number: the first
+				// row wins, and the operator is told.
+				rep.Conflicts++
+				r.p.Log.Warn("booking repeated with different time or number; first row kept",
+					"file", r.names[row.src], "line", row.line, "first_file", r.names[first.src], "first_line", first.line)
+			}
+			continue
+		}
+		first, have = row, true
+		rep.Valid++
+		r.cover[store.NodeDay{Node: r.nodes[row.node], Day: r.days[row.day]}] = true
+		if err := r.seen.Add(seenRow{key: row.key, at: row.at}); err != nil {
+			return err
+		}
+		switch {
+		case row.target < 0:
+			r.notDue[row.day]++
+		case row.late:
+			rep.TooLate++
+		default:
+			if err := r.due.Add(dueRow{phone: row.phone, seq: row.seq, ref: row.ref, target: row.target}); err != nil {
+				return err
+			}
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	r.rows.Close()
+	// At most 31 days by name, the earliest; the rest as "later".
+	days := make([]uint16, 0, len(r.notDue))
+	for d := range r.notDue {
+		days = append(days, d)
+	}
+	slices.SortFunc(days, func(a, b uint16) int { return strings.Compare(r.days[a], r.days[b]) })
+	for i, d := range days {
+		if rep.NotDue == nil {
+			rep.NotDue = map[string]int{}
+		}
+		if i < 31 {
+			rep.NotDue[r.days[d]] = r.notDue[d]
+		} else {
+			rep.NotDue["later"] += r.notDue[d]
+		}
+	}
+	if err := r.seen.Sort(); err != nil {
+		return err
+	}
+	return r.due.Sort()
 }
 
 // recordRead records, in the plan's transaction, the import's rejected
@@ -604,9 +704,25 @@ func (r *run) withdraw(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The planned reminders, by booking, next to the extract's bookings.
+	keys := make([]digest, len(prs))
+	order := make([]int, len(prs))
+	for i, pr := range prs {
+		keys[i], order[i] = keyOf(pr.Node, pr.Code), i
+	}
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a][:], keys[b][:]) })
 	touched := map[int64][]store.PlannedReminder{}
-	for _, pr := range prs {
-		s, inExtract := r.seen[keyOf(pr.Node, pr.Code)]
+	it := r.seen.Iter()
+	s, more := it.Next()
+	for _, i := range order {
+		for more && bytes.Compare(s.key[:], keys[i][:]) < 0 {
+			s, more = it.Next()
+		}
+		if err := it.Err(); err != nil {
+			return err
+		}
+		pr := prs[i]
+		inExtract := more && s.key == keys[i]
 		moved := inExtract && s.at != pr.At
 		gone := !inExtract && r.cover[store.NodeDay{Node: pr.Node, Day: pr.Day}]
 		if moved || gone {
@@ -666,36 +782,35 @@ type job struct {
 	err      error
 }
 
-// planGroups renders and records the messages, in phone order, a chunk at
-// a time: rendering is spread over the processors, writing is sequential.
+// planGroups renders and records the messages, by target and phone, a
+// chunk of patients at a time: rendering is spread over the processors,
+// writing is sequential.
 func (r *run) planGroups(ctx context.Context) error {
-	keys := make([]groupKey, 0, len(r.groups))
-	for k := range r.groups {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b groupKey) int {
-		if a.target != b.target {
-			return a.target - b.target
-		}
-		switch {
-		case a.phone < b.phone:
-			return -1
-		case a.phone > b.phone:
-			return 1
-		}
-		return 0
-	})
+	it := r.due.Iter()
+	next, more := it.Next()
+	total, done := r.due.Len(), 0
 	var jobs []job
-	for i := 0; i < len(keys); {
-		part := keys[i:min(i+r.planMax.size(), len(keys))]
-		i += len(part)
-		// The bookings come out of the arena before the transaction.
-		bookings := make([][]cup.Booking, len(part))
-		for gi, k := range part {
-			var err error
-			if bookings[gi], err = r.bookingsOf(k); err != nil {
-				return err
+	for more {
+		// A chunk's bookings come out of the arena before its transaction.
+		var part []groupKey
+		var bookings [][]cup.Booking
+		for more && len(part) < r.planMax.size() {
+			k := groupKey{phone: next.phone, target: int(next.target)}
+			ph := phoneString(k.phone)
+			var bs []cup.Booking
+			for more && next.phone == k.phone && int(next.target) == k.target {
+				b, err := r.arena.get(next.ref, ph)
+				if err != nil {
+					return err
+				}
+				bs = append(bs, b)
+				next, more = it.Next()
 			}
+			part, bookings = append(part, k), append(bookings, bs)
+			done += len(bs)
+		}
+		if err := it.Err(); err != nil {
+			return err
 		}
 		err := r.step(ctx, func() error {
 			if err := r.loadChunk(ctx, part, bookings); err != nil {
@@ -717,25 +832,10 @@ func (r *run) planGroups(ctx context.Context) error {
 		}
 		r.planMax.took(len(part), r.lastHold)
 		if r.p.Planning != nil {
-			r.p.Planning(i, len(keys))
+			r.p.Planning(done, total)
 		}
 	}
 	return nil
-}
-
-// bookingsOf returns the bookings read of a patient and target.
-func (r *run) bookingsOf(k groupKey) ([]cup.Booking, error) {
-	ph := phoneString(k.phone)
-	var bs []cup.Booking
-	for ref := r.groups[k]; ref != noRecord; {
-		var b cup.Booking
-		var err error
-		if b, ref, err = r.arena.get(ref, ph); err != nil {
-			return nil, err
-		}
-		bs = append(bs, b)
-	}
-	return bs, nil
 }
 
 // jobsFor turns a patient's bookings of a day into messages: joining an

@@ -450,3 +450,83 @@ func countMessages(st *store.Store) (int, error) {
 	err := st.DB().Get(&n, `SELECT count(*) FROM messages`)
 	return n, err
 }
+
+// sortedExtract is rows of patients with one to three bookings over two
+// days, some rows repeated as they are and some with another time.
+func sortedExtract(n int, moved func(i int) bool, dropped func(i int) bool) []string {
+	var rows []string
+	for i := range n {
+		if dropped(i) {
+			continue
+		}
+		day := "01"
+		if i%4 == 3 {
+			day = "02"
+		}
+		hm := 8*60 + (i%50)*10
+		if moved(i) {
+			hm += 5
+		}
+		r := row("ASL1", fmt.Sprintf("C-%05d", i), fmt.Sprintf("33%08d", i/3), fmt.Sprintf("%s/12/2026 %02d:%02d", day, hm/60, hm%60))
+		rows = append(rows, r)
+		switch {
+		case i%37 == 0:
+			rows = append(rows, r)
+		case i%53 == 0:
+			rows = append(rows, row("ASL1", fmt.Sprintf("C-%05d", i), fmt.Sprintf("33%08d", i/3), fmt.Sprintf("%s/12/2026 19:45", day)))
+		}
+	}
+	return rows
+}
+
+func TestAPlanLargerThanItsMemoryIsTheSameAsOneHeldInMemory(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		never := func(int) bool { return false }
+		first := sortedExtract(4000, never, never)
+		// The next extract moves some bookings and leaves some out.
+		next := sortedExtract(4000, func(i int) bool { return i%11 == 0 }, func(i int) bool { return i%13 == 0 })
+		compare := func(what string, rows []string) *Report {
+			t.Helper()
+			b.planner.sortMemory = 0
+			held := b.plan(t, Options{DryRun: true}, rows...)
+			b.planner.sortMemory = 1 // 1,024 rows a sorted run
+			spilled := b.plan(t, Options{DryRun: true}, rows...)
+			if fmt.Sprint(*held) != fmt.Sprint(*spilled) {
+				t.Fatalf("%s: held in memory %+v\nwritten to files %+v", what, *held, *spilled)
+			}
+			stored := b.plan(t, Options{}, rows...)
+			held.DryRun, held.ImportID, stored.ImportID = false, 0, 0
+			if fmt.Sprint(*held) != fmt.Sprint(*stored) {
+				t.Fatalf("%s: dry run %+v\nstored %+v", what, *held, *stored)
+			}
+			return stored
+		}
+		dups, conflicts := 0, 0
+		for i := range 4000 {
+			switch {
+			case i%37 == 0:
+				dups++
+			case i%53 == 0:
+				dups++
+				conflicts++
+			}
+		}
+		rep := compare("first extract", first)
+		if rep.Duplicates != dups || rep.Conflicts != conflicts || rep.Valid != 4000 || rep.NotDue["2026-12-02"] != 1000 || rep.Messages == 0 {
+			t.Fatalf("first extract: %+v", *rep)
+		}
+		// The first row of a booking repeated with another time is kept.
+		var at int64
+		if err := b.st.DB().Get(&at, b.st.DB().Rebind(`SELECT at FROM bookings WHERE node = 'ASL1' AND code = 'C-00053'`)); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := store.FromMillis(at).In(cup.Rome), time.Date(2026, 12, 1, 8, 30, 0, 0, cup.Rome); !got.Equal(want) {
+			t.Fatalf("C-00053 stored at %s, want the first row's %s", got, want)
+		}
+		rep = compare("next extract", next)
+		if rep.Withdrawn == 0 || rep.Updated == 0 || rep.Messages == 0 {
+			t.Fatalf("next extract: %+v", *rep)
+		}
+	})
+}

@@ -69,8 +69,12 @@ func (t *Tx) FinishImport(ctx context.Context, id int64, c ImportCounts, now tim
 const bookingCols = 19
 
 // UpsertBookings records the bookings of an import, replacing what an
-// earlier import said about the same (node, code).
+// earlier import said about the same (node, code). Of the rows an import
+// has for one booking, here or in an earlier call, the first is kept.
 func (t *Tx) UpsertBookings(ctx context.Context, importID int64, bs []cup.Booking, now time.Time) error {
+	// One statement may not write a row twice (PostgreSQL refuses it), so
+	// the later rows of a booking repeated in bs are left out here.
+	bs = firstOfEach(bs)
 	// 19 × 400 parameters stays under every driver's limit.
 	batch := t.rowsPerInsert(400)
 	for len(bs) > 0 {
@@ -98,13 +102,38 @@ func (t *Tx) UpsertBookings(ctx context.Context, importID int64, bs []cup.Bookin
 			agenda = excluded.agenda, service_code = excluded.service_code, service = excluded.service,
 			service_type = excluded.service_type, facility = excluded.facility, address = excluded.address,
 			priority = excluded.priority, booked_on = excluded.booked_on, surname = excluded.surname,
-			name = excluded.name, fiscal_code = excluded.fiscal_code, birth_date = excluded.birth_date, import_id = excluded.import_id, updated_at = excluded.updated_at`)
+			name = excluded.name, fiscal_code = excluded.fiscal_code, birth_date = excluded.birth_date, import_id = excluded.import_id, updated_at = excluded.updated_at
+			WHERE bookings.import_id <> excluded.import_id`)
 		if err := t.execBatch(ctx, sb.String(), args...); err != nil {
 			return fmt.Errorf("store: upsert bookings: %w", err)
 		}
 		bs = bs[n:]
 	}
 	return nil
+}
+
+// firstOfEach returns bs without the later rows of a repeated booking
+// (bs itself when none is).
+func firstOfEach(bs []cup.Booking) []cup.Booking {
+	seen := make(map[[2]string]struct{}, len(bs))
+	var out []cup.Booking
+	for i, b := range bs {
+		k := [2]string{b.Node, b.Code}
+		if _, dup := seen[k]; !dup {
+			seen[k] = struct{}{}
+			if out != nil {
+				out = append(out, b)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]cup.Booking, 0, len(bs)), bs[:i]...)
+		}
+	}
+	if out == nil {
+		return bs
+	}
+	return out
 }
 
 // rowsPerInsert is how many rows one INSERT of a bulk write carries: n on
