@@ -148,9 +148,16 @@ func (s *Store) ToReconcile(ctx context.Context, now time.Time, quiet time.Durat
 }
 
 // ExpirePlanned gives up on planned messages whose appointment is too close
-// for a reminder to make sense.
+// for a reminder to make sense. It looks only at the messages due (their
+// sending hours have come), through the index the claim uses: every
+// sender runs it every second, under the write lock, and going through
+// every planned message took 300 ms once a million were waiting. A
+// message that expires before its sending hours open is never claimed
+// (Claim asks for expires_at after now) and is marked expired when they
+// open.
 func (s *Store) ExpirePlanned(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.rebind(`UPDATE messages SET status = 'expired', final_at = ?, updated_at = ? WHERE status = 'planned' AND expires_at <= ?`), ms(now), ms(now), ms(now))
+	res, err := s.db.ExecContext(ctx, s.rebind(`UPDATE messages SET status = 'expired', final_at = ?, updated_at = ?
+		WHERE status = 'planned' AND not_before <= ? AND expires_at <= ?`), ms(now), ms(now), ms(now), ms(now))
 	if err != nil {
 		return 0, fmt.Errorf("store: expire: %w", err)
 	}

@@ -444,3 +444,53 @@ func TestRestartWALStartsTheLogAgainOnceNoReaderHoldsIt(t *testing.T) {
 		t.Fatalf("log of %d frames after the large write, %d after the restart and a one-row write; want it started again", long, short)
 	}
 }
+
+// A planned message is given up once its expiry has passed; one whose
+// sending hours had not opened by then is never claimed, and is given up
+// when they open.
+func TestPlannedMessagesExpireAndAnExpiredOneIsNeverClaimed(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		msg := func(phone string, notBefore, expires time.Time) store.NewMessage {
+			return store.NewMessage{Kind: "reminder", Phone: phone, Day: "2026-12-01", Offset: 1, Body: "b", Encoding: "gsm7", Segments: 1,
+				NotBefore: notBefore, ExpiresAt: expires}
+		}
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.InsertMessages(ctx, []store.NewMessage{
+				msg("+393330000001", t0, t0.Add(time.Hour)),                  // due, expires at 11:00
+				msg("+393330000002", t0, t0.Add(6*time.Hour)),                // due, good until 16:00
+				msg("+393330000003", t0.Add(4*time.Hour), t0.Add(time.Hour)), // opens at 14:00, expired at 11:00
+			}, t0)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := func() string {
+			t.Helper()
+			var ss []string
+			if err := st.DB().Select(&ss, `SELECT status FROM messages ORDER BY phone`); err != nil {
+				t.Fatal(err)
+			}
+			return strings.Join(ss, " ")
+		}
+		noon := t0.Add(2 * time.Hour)
+		if n, err := st.ExpirePlanned(ctx, noon); err != nil || n != 1 {
+			t.Fatalf("expired at noon: %d %v, want 1", n, err)
+		}
+		if got := status(); got != "expired planned planned" {
+			t.Fatalf("at noon: %s", got)
+		}
+		late := t0.Add(5 * time.Hour)
+		if ms, err := st.Claim(ctx, "sender", late, late.Add(time.Minute), 10); err != nil || len(ms) != 1 || ms[0].Phone != "+393330000002" {
+			t.Fatalf("claimed at 15:00: %+v %v, want the message still good only", ms, err)
+		}
+		if n, err := st.ExpirePlanned(ctx, late); err != nil || n != 1 {
+			t.Fatalf("expired at 15:00: %d %v, want 1", n, err)
+		}
+		if got := status(); got != "expired claimed expired" {
+			t.Fatalf("at 15:00: %s", got)
+		}
+	})
+}
