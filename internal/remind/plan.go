@@ -267,7 +267,9 @@ func (p *Planner) inTx(ctx context.Context, f func(*store.Tx) error) error {
 }
 
 // Plan reads the sources and plans the reminders due. The bookings are
-// recorded as they are read; the plan is computed and written a few
+// recorded as they are read; what the run keeps of them is sorted on disk
+// beyond a few tens of MB, so its memory does not grow with the extract.
+// The plan is computed and written a few
 // thousand patients at a time, each in a transaction of its own that reads
 // afresh what was planned for those bookings: two runs at once never plan
 // the same reminder, and a crash keeps what was committed, which the next
@@ -475,8 +477,9 @@ func (r *run) reject(rej cup.Rejection) {
 	r.rep.ByReason[string(rej.Reason)]++
 }
 
-// read streams the extracts: validation, opt-outs, duplicates, coverage, and
-// the bookings due, packed into the arena.
+// read streams the extracts: validation and opt-outs; each valid row goes
+// to the sort by booking (settle finds the duplicates there), its booking
+// to the store and, when due, into the arena.
 func (r *run) read(ctx context.Context, sources []Source) error {
 	rep := r.rep
 	minAt := r.now.Add(r.p.Campaign.MinNotice.D())
