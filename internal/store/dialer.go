@@ -383,7 +383,7 @@ func (s *Store) ClaimContactsWithin(ctx context.Context, owner string, campaign 
 			ORDER BY p.priority DESC, o.id LIMIT 1)
 		ORDER BY (SELECT k.priority FROM campaigns k WHERE k.id = c.campaign_id) DESC, c.next_attempt_at, c.campaign_id, c.seq LIMIT ?`
 	q := `UPDATE contacts SET status = 'in_progress', lease_owner = ?, lease_until = ?
-		WHERE id IN (` + sub + `) AND status = 'pending'
+		WHERE id IN (` + sub + `) AND ` + s.noIndex("status") + ` = 'pending'
 		RETURNING id, campaign_id, seq, phone, payload, loaded_at, attempts, first_attempt_at`
 	if s.dialect == Postgres {
 		// The pick is a CTE, run once: as a subquery of IN, PostgreSQL

@@ -213,7 +213,7 @@ func (s *Store) ClaimDueSlots(ctx context.Context, owner string, now, until time
 	}
 	var out []FreedSlot
 	err := s.db.SelectContext(ctx, &out, s.rebind(`UPDATE freed_slots SET lease_owner = ?, lease_until = ?
-		WHERE id IN (`+sub+`) AND status = 'open' RETURNING `+slotCols), owner, ms(until), ms(now), ms(now), limit)
+		WHERE id IN (`+sub+`) AND `+s.noIndex("status")+` = 'open' RETURNING `+slotCols), owner, ms(until), ms(now), ms(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim due slots: %w", err)
 	}

@@ -24,7 +24,7 @@ func (s *Store) Claim(ctx context.Context, owner string, now, until time.Time, l
 		AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = messages.phone)
 		ORDER BY not_before, id LIMIT ?`
 	q := `UPDATE messages SET status = 'claimed', lease_owner = ?, lease_until = ?, updated_at = ?
-		WHERE id IN (` + sub + `) AND status = 'planned' RETURNING id, phone, body, attempts, sending_at, created_at`
+		WHERE id IN (` + sub + `) AND ` + s.noIndex("status") + ` = 'planned' RETURNING id, phone, body, attempts, sending_at, created_at`
 	args := []any{owner, ms(until), ms(now), ms(now), ms(now), ms(now), limit}
 	if s.dialect == Postgres {
 		// The pick runs once, as a CTE: as a subquery of IN, PostgreSQL may

@@ -175,6 +175,19 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // DB exposes the handle for tests and reports.
 func (s *Store) DB() *sqlx.DB { return s.db }
 
+// noIndex writes col so that SQLite's planner does not search an index for
+// the term it is in (a unary +). A claim's UPDATE ... WHERE id IN (pick)
+// AND status = ... otherwise went through the status index, every row of
+// that status, and checked each against the pick's list: 100 ms or more
+// a pass, under the write lock, with a million messages waiting, instead
+// of a lookup by id for each picked.
+func (s *Store) noIndex(col string) string {
+	if s.dialect == SQLite {
+		return "+" + col
+	}
+	return col
+}
+
 func (s *Store) rebind(q string) string {
 	if s.dialect == Postgres {
 		return sqlx.Rebind(sqlx.DOLLAR, q)
