@@ -68,13 +68,39 @@ func (s *Service) wave(ctx context.Context, sl store.FreedSlot, now time.Time) (
 	if cut := time.UnixMilli(sl.CutoffAt); cut.Before(until) {
 		until = cut
 	}
-	rk, err := s.Candidates(ctx, CandidateRequest{Node: sl.Node, Agenda: sl.Agenda, At: sl.Time(),
-		ServiceType: cup.ServiceType(sl.ServiceType), On: calendar.DateOf(now.In(cup.Rome)), SlotID: sl.ID, Limit: s.cfg.WaveSize})
-	if err != nil {
-		return 0, err
-	}
+	// Another engine's wave, at the same moment, may take numbers ranked
+	// here (one standing offer a number): those are left out, and the
+	// places left are ranked again (the ranking leaves out numbers holding
+	// an offer), a few times, rather than leave the slot unoffered for a
+	// whole interval.
 	made := 0
+	for try := 0; try < 5 && made < s.cfg.WaveSize; try++ {
+		n, taken, err := s.offerTo(ctx, sl, now, until, s.cfg.WaveSize-made)
+		if err != nil {
+			return 0, err
+		}
+		made += n
+		if taken == 0 {
+			break
+		}
+	}
+	if made > 0 {
+		s.log.Info("offer wave sent", "slot", sl.ID, "wave", sl.Waves+1, "offers", made)
+	}
+	return made, s.st.WaveDone(ctx, sl.ID, s.cfg.Owner, made > 0, now.Add(s.cfg.WaveInterval))
+}
+
+// offerTo offers sl to its next limit candidates, in one transaction; it
+// returns how many it offered, and how many of those ranked were taken by
+// another slot's offer meanwhile.
+func (s *Service) offerTo(ctx context.Context, sl store.FreedSlot, now, until time.Time, limit int) (made, taken int, err error) {
+	rk, err := s.Candidates(ctx, CandidateRequest{Node: sl.Node, Agenda: sl.Agenda, At: sl.Time(),
+		ServiceType: cup.ServiceType(sl.ServiceType), On: calendar.DateOf(now.In(cup.Rome)), SlotID: sl.ID, Limit: limit})
+	if err != nil {
+		return 0, 0, err
+	}
 	err = s.st.InTx(ctx, func(t *store.Tx) error {
+		made, taken = 0, 0
 		for _, c := range rk.Candidates {
 			no := store.NewOffer{SlotID: sl.ID, Wave: sl.Waves + 1, Node: c.Node, Code: c.Code, Phone: c.Phone,
 				BookingAt: c.At, Channel: c.Channel, ExpiresAt: until}
@@ -83,7 +109,8 @@ func (s *Service) wave(ctx context.Context, sl store.FreedSlot, now time.Time) (
 				return err
 			}
 			if !ok {
-				continue // another slot's offer reached this number first
+				taken++ // another slot's offer reached this number first
+				continue
 			}
 			o := store.Offer{ID: id, SlotID: sl.ID, Node: c.Node, Code: c.Code, Phone: c.Phone, BookingAt: c.At.UnixMilli()}
 			if c.Channel == ChannelSMS {
@@ -123,10 +150,7 @@ func (s *Service) wave(ctx context.Context, sl store.FreedSlot, now time.Time) (
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	if made > 0 {
-		s.log.Info("offer wave sent", "slot", sl.ID, "wave", sl.Waves+1, "offers", made)
-	}
-	return made, s.st.WaveDone(ctx, sl.ID, s.cfg.Owner, made > 0, now.Add(s.cfg.WaveInterval))
+	return made, taken, nil
 }
