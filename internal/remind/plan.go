@@ -550,7 +550,7 @@ func (r *run) read(ctx context.Context, sources []Source) error {
 // rowOf is what the run keeps of a valid row, its booking packed into the
 // arena when it is due.
 func (r *run) rowOf(b *cup.Booking, pk uint64, minAt time.Time) (readRow, error) {
-	if r.rows.Len() >= math.MaxUint32 || b.Line > math.MaxUint32 {
+	if uint64(r.rows.Len()) >= math.MaxUint32 || uint64(b.Line) > math.MaxUint32 {
 		return readRow{}, fmt.Errorf("remind: %s: more rows than one run can hold", b.Source)
 	}
 	day := b.At.In(cup.Rome).Format(store.DayLayout)
