@@ -74,13 +74,10 @@ func (s *Sorter[T]) Len() int { return s.n }
 func (s *Sorter[T]) spill() error {
 	slices.SortFunc(s.buf, s.cmp)
 	if s.file == nil {
-		f, err := os.CreateTemp("", "richiamo-sort-*")
+		f, err := TempFile("richiamo-sort-*")
 		if err != nil {
 			return fmt.Errorf("extsort: a file for the records being sorted: %w", err)
 		}
-		// Gone from the directory at once: nothing is left behind, even by
-		// a process killed mid-run.
-		os.Remove(f.Name())
 		s.file = f
 	}
 	var off int64
@@ -107,6 +104,22 @@ func (s *Sorter[T]) spill() error {
 	clear(s.buf)
 	s.buf = s.buf[:0]
 	return nil
+}
+
+// TempFile creates a file in the temporary directory (pattern as for
+// os.CreateTemp) and removes it from the directory at once: it lasts as
+// long as it is open, and nothing is left behind, even by a process
+// killed mid-run.
+func TempFile(pattern string) (*os.File, error) {
+	f, err := os.CreateTemp("", pattern)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // Sort ends the adding. The records can then be read, in order, as many

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"encoding/binary"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -97,5 +99,24 @@ func TestAddingAfterSortIsRefused(t *testing.T) {
 	u := New(byKey, codec, 0)
 	if _, ok := u.Iter().Next(); ok || u.Iter().Err() == nil {
 		t.Fatal("an unsorted sorter was read without an error")
+	}
+}
+
+func TestATemporaryFileIsGoneFromItsDirectoryWhileOpen(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	f, err := TempFile("richiamo-test-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt([]byte("dati"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(os.TempDir(), "richiamo-test-*")); len(left) != 0 {
+		t.Fatalf("left in the directory: %v", left)
+	}
+	b := make([]byte, 4)
+	if _, err := f.ReadAt(b, 0); err != nil || string(b) != "dati" {
+		t.Fatalf("read back %q %v", b, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/extsort"
 )
 
 // arena holds the bookings a run will remind, packed into byte chunks of
@@ -103,13 +104,10 @@ func (a *arena) grow() bool {
 
 func (a *arena) spill(ci int) error {
 	if a.file == nil {
-		f, err := os.CreateTemp("", "richiamo-plan-*")
+		f, err := extsort.TempFile("richiamo-plan-*")
 		if err != nil {
 			return fmt.Errorf("remind: a file for the bookings being planned: %w", err)
 		}
-		// Gone from the directory at once: nothing is left behind, even
-		// by a process killed mid-run.
-		os.Remove(f.Name())
 		a.file = f
 	}
 	if _, err := a.file.WriteAt(a.chunks[ci], int64(ci)*chunkSize); err != nil {
