@@ -17,6 +17,7 @@ import (
 	mssqldrv "github.com/microsoft/go-mssqldb"
 
 	"github.com/richiamo/richiamo/internal/cup"
+	"github.com/richiamo/richiamo/internal/extsort"
 )
 
 // Result is one node's complete answer for a window. Its rows are spooled
@@ -44,17 +45,7 @@ type spooled struct {
 
 // newSpool creates the spool file and unlinks it at once, so that booking
 // data never outlives the process on disk, whatever happens to it.
-func newSpool() (*os.File, error) {
-	f, err := os.CreateTemp("", "richiamo-node-*")
-	if err != nil {
-		return nil, err
-	}
-	if err := os.Remove(f.Name()); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
+func newSpool() (*os.File, error) { return extsort.TempFile("richiamo-node-*") }
 
 // Close releases the result's spool.
 func (r *Result) Close() error {
