@@ -314,6 +314,15 @@ func (t *Tx) execBatch(ctx context.Context, q string, args ...any) error {
 	return err
 }
 
+// execBatchResult is execBatch with the statement's result.
+func (t *Tx) execBatchResult(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := t.prepared(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
 func (t *Tx) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[q]; ok {
 		return st, nil
