@@ -6,7 +6,8 @@
 # - the real (stored) import of the same extract, next to the sqlite3
 #   shell's .import and PostgreSQL's COPY of the same rows (target: at
 #   most 3 times each), with the console's and the webhooks' worst answer
-#   while the SQLite import runs;
+#   while the SQLite import runs; then the same extract imported again on
+#   each database, as the next day's run when nothing changed at the CUP;
 # - the plan and the import at 100,000, 1,000,000 and 4,000,000 rows, time
 #   and peak RSS (target: memory does not grow with the rows);
 # - 20,000 sends to an imitation of Twilio with the limit at 500/s
@@ -15,7 +16,7 @@
 # one (scripts/with-postgres.sh). Flags go to the program (-rows, -growth,
 # -send, …). The growth table comes before the last line:
 #   plan rows=… seconds=… rss_mb=… send_rate=… limit=… ratio=… import_s=… sqlite3_s=… import_ratio=… pg_import_s=… copy_s=… pg_ratio=… console_worst_ms=… webhook_worst_ms=…
-#   … sqlite3_indexed_s=… indexed_ratio=… copy_indexed_s=… pg_indexed_ratio=…
+#   … sqlite3_indexed_s=… indexed_ratio=… copy_indexed_s=… pg_indexed_ratio=… reimport_s=… pg_reimport_s=…
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bin

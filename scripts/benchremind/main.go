@@ -126,6 +126,7 @@ type measured struct {
 	secs, rssMB float64
 	rep         struct {
 		Rows, Messages int
+		Updated        int `json:"updated_messages"`
 		Sent           *struct{ Sent int64 }
 	}
 }
@@ -170,6 +171,7 @@ func (b *bencher) run() error {
 		sqlite3D, copyD time.Duration
 		sqlite3I, copyI time.Duration
 		pgImport        measured
+		again, pgAgain  measured
 		worst           *probes
 	)
 	for _, n := range b.sizes {
@@ -181,6 +183,7 @@ func (b *bencher) run() error {
 		if n == b.rows {
 			ref, worst, sqlite3D, copyD, pgImport = g.growthRow, g.probes, g.sqlite3, g.copy, g.pg
 			sqlite3I, copyI = g.sqlite3Idx, g.copyIdx
+			again, pgAgain = g.again, g.pgAgain
 		}
 	}
 	rate, err := b.send()
@@ -205,6 +208,10 @@ func (b *bencher) run() error {
 	if b.pgDSN != "" {
 		line += fmt.Sprintf(" copy_indexed_s=%.1f pg_indexed_ratio=%.1f", copyI.Seconds(), pgImport.secs/copyI.Seconds())
 	}
+	line += fmt.Sprintf(" reimport_s=%.1f", again.secs)
+	if b.pgDSN != "" {
+		line += fmt.Sprintf(" pg_reimport_s=%.1f", pgAgain.secs)
+	}
 	fmt.Println(line)
 	return nil
 }
@@ -217,6 +224,24 @@ type sizeRun struct {
 	// the same bulk tools into a table indexed as the store's bookings
 	sqlite3Idx, copyIdx time.Duration
 	pg                  measured
+	// the same extract imported again: the next day's run when nothing
+	// changed at the CUP
+	again, pgAgain measured
+}
+
+// reimport imports csvPath a second time into the store of cfg, which
+// must plan nothing new.
+func (b *bencher) reimport(dir, cfg, csvPath, store string) (measured, error) {
+	fmt.Fprintf(os.Stderr, "importing the same rows again into %s (nothing changed)…\n", store)
+	m, err := b.remind(dir, cfg, csvPath, false)
+	if err != nil {
+		return m, err
+	}
+	if m.rep.Messages != 0 || m.rep.Updated != 0 {
+		return m, fmt.Errorf("importing the same extract again planned %d messages and updated %d", m.rep.Messages, m.rep.Updated)
+	}
+	fmt.Fprintf(os.Stderr, "  %.1f s, peak RSS %.0f MB\n", m.secs, m.rssMB)
+	return m, nil
 }
 
 // growth plans and imports an extract of n rows; with compare, it also
@@ -292,6 +317,9 @@ func (b *bencher) growth(n int, compare bool) (sizeRun, error) {
 	fmt.Fprintf(os.Stderr, "  during the import: console %d requests, worst %d ms, %d failed; webhook %d requests, worst %d ms, %d failed\n",
 		p.consoleN, p.console.Milliseconds(), p.consoleBad, p.webhookN, p.webhook.Milliseconds(), p.webhookBad)
 	srv.stop()
+	if r.again, err = b.reimport(sub, cfg, csvPath, "SQLite"); err != nil {
+		return r, err
+	}
 
 	shaped := filepath.Join(b.dir, "same-shape.csv")
 	unique := filepath.Join(b.dir, "same-shape-unique.csv")
@@ -323,6 +351,9 @@ func (b *bencher) growth(n int, compare bool) (sizeRun, error) {
 		return r, err
 	}
 	fmt.Fprintf(os.Stderr, "  %d messages stored in %.1f s, peak RSS %.0f MB\n", r.pg.rep.Messages, r.pg.secs, r.pg.rssMB)
+	if r.pgAgain, err = b.reimport(sub, cfg, csvPath, "PostgreSQL"); err != nil {
+		return r, err
+	}
 	fmt.Fprintf(os.Stderr, "psql \\copy of the same %d rows…\n", kept)
 	if r.copy, err = pgCopy(b.psql, b.pgDSN, shaped, false); err != nil {
 		return r, err
