@@ -331,13 +331,17 @@ func (p *Planner) Plan(ctx context.Context, sources []Source, o Options) (*Repor
 	if err := r.settle(); err != nil {
 		return nil, err
 	}
+	touched, err := r.findWithdrawals(ctx)
+	if err != nil {
+		return nil, err
+	}
 	err = r.step(ctx, func() error {
 		if !o.DryRun {
 			if err := r.recordRead(ctx); err != nil {
 				return err
 			}
 		}
-		return r.withdraw(ctx)
+		return r.withdraw(ctx, touched)
 	})
 	if err != nil {
 		return nil, err
@@ -698,51 +702,79 @@ func (r *run) flushBookings(ctx context.Context) error {
 	return err
 }
 
-// withdraw takes out of unsent messages the bookings that this extract
-// shows moved to another time, or that are missing from it although it
-// covers their node and day; what is left is re-rendered, or the message
-// withdrawn.
-func (r *run) withdraw(ctx context.Context) error {
-	prs, err := r.tx.PlannedReminders(ctx)
+// findWithdrawals finds, before the plan's transaction, the unsent
+// messages with bookings that this extract shows moved to another time, or
+// that are missing from it although it covers their node and day: the
+// planned reminders are read from the store's readers, one at a time, and
+// sorted by booking on disk beyond a few MB, to be walked beside the
+// extract's bookings. With a million reminders waiting, reading them in
+// the transaction held the store's write lock for about 9 s.
+func (r *run) findWithdrawals(ctx context.Context) (map[int64]map[digest]bool, error) {
+	planned := extsort.New(byPlannedKey, plannedRowCodec, cmp.Or(r.p.sortMemory, plannedMem))
+	defer planned.Close()
+	err := r.p.Store.Reader().EachPlannedReminder(ctx, func(pr store.PlannedReminder) error {
+		return planned.Add(plannedRow{key: keyOf(pr.Node, pr.Code), at: pr.At, msg: pr.MessageID,
+			covered: r.cover[store.NodeDay{Node: pr.Node, Day: pr.Day}]})
+	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// The planned reminders, by booking, next to the extract's bookings.
-	keys := make([]digest, len(prs))
-	order := make([]int, len(prs))
-	for i, pr := range prs {
-		keys[i], order[i] = keyOf(pr.Node, pr.Code), i
+	if err := planned.Sort(); err != nil {
+		return nil, err
 	}
-	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a][:], keys[b][:]) })
-	touched := map[int64][]store.PlannedReminder{}
-	it := r.seen.Iter()
-	s, more := it.Next()
-	for _, i := range order {
-		for more && bytes.Compare(s.key[:], keys[i][:]) < 0 {
-			s, more = it.Next()
+	touched := map[int64]map[digest]bool{}
+	seen := r.seen.Iter()
+	s, more := seen.Next()
+	it := planned.Iter()
+	for pr, ok := it.Next(); ok; pr, ok = it.Next() {
+		for more && bytes.Compare(s.key[:], pr.key[:]) < 0 {
+			s, more = seen.Next()
 		}
-		if err := it.Err(); err != nil {
-			return err
+		if err := seen.Err(); err != nil {
+			return nil, err
 		}
-		pr := prs[i]
-		inExtract := more && s.key == keys[i]
-		moved := inExtract && s.at != pr.At
-		gone := !inExtract && r.cover[store.NodeDay{Node: pr.Node, Day: pr.Day}]
+		inExtract := more && s.key == pr.key
+		moved := inExtract && s.at != pr.at
+		gone := !inExtract && pr.covered
 		if moved || gone {
-			touched[pr.MessageID] = append(touched[pr.MessageID], pr)
+			if touched[pr.msg] == nil {
+				touched[pr.msg] = map[digest]bool{}
+			}
+			touched[pr.msg][pr.key] = true
 		}
 	}
+	return touched, it.Err()
+}
+
+// withdraw takes out of the unsent messages found by findWithdrawals the
+// bookings moved or missing; what is left is re-rendered, or the message
+// withdrawn. Each message is read again in the transaction: one sent
+// meanwhile is left alone.
+func (r *run) withdraw(ctx context.Context, touched map[int64]map[digest]bool) error {
 	ids := make([]int64, 0, len(touched))
 	for id := range touched {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
+		prs, err := r.tx.PlannedRemindersOf(ctx, id)
+		if err != nil {
+			return err
+		}
+		var out []store.PlannedReminder
+		for _, pr := range prs {
+			if touched[id][keyOf(pr.Node, pr.Code)] {
+				out = append(out, pr)
+			}
+		}
+		if len(out) == 0 {
+			continue
+		}
 		bs, err := r.tx.MessageBookings(ctx, id)
 		if err != nil {
 			return err
 		}
-		for _, pr := range touched[id] {
+		for _, pr := range out {
 			r.goneRem[pr.Node+"\x00"+pr.Code] = true
 			if !r.rep.DryRun {
 				if err := r.tx.WithdrawReminder(ctx, pr); err != nil {

@@ -118,9 +118,43 @@ var seenRowCodec = extsort.Codec[seenRow]{Size: 16 + 8,
 
 func byKey(a, b seenRow) int { return bytes.Compare(a.key[:], b.key[:]) }
 
+// plannedRow is a reminder the store has planned and not sent, for
+// withdrawal: its booking, time and message, and whether the extract
+// covers its node and day.
+type plannedRow struct {
+	key     digest
+	at      int64
+	msg     int64
+	covered bool
+}
+
+var plannedRowCodec = extsort.Codec[plannedRow]{Size: 16 + 8 + 8 + 1,
+	Encode: func(d []byte, r plannedRow) {
+		copy(d, r.key[:])
+		binary.LittleEndian.PutUint64(d[16:], uint64(r.at))
+		binary.LittleEndian.PutUint64(d[24:], uint64(r.msg))
+		if r.covered {
+			d[32] = 1
+		}
+	},
+	Decode: func(d []byte) plannedRow {
+		r := plannedRow{at: int64(binary.LittleEndian.Uint64(d[16:])), msg: int64(binary.LittleEndian.Uint64(d[24:])), covered: d[32] == 1}
+		copy(r.key[:], d)
+		return r
+	},
+}
+
+func byPlannedKey(a, b plannedRow) int {
+	if c := bytes.Compare(a.key[:], b.key[:]); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.msg, b.msg)
+}
+
 // The memory each sorter of a run holds before it writes to a file.
 const (
-	readMem = 32 << 20
-	dueMem  = 16 << 20
-	seenMem = 16 << 20
+	readMem    = 32 << 20
+	dueMem     = 16 << 20
+	seenMem    = 16 << 20
+	plannedMem = 16 << 20
 )

@@ -455,13 +455,46 @@ type PlannedReminder struct {
 	MessageID int64  `db:"message_id"`
 }
 
-// PlannedReminders lists the reminders still withdrawable.
-func (t *Tx) PlannedReminders(ctx context.Context) ([]PlannedReminder, error) {
-	var out []PlannedReminder
-	if err := t.tx.SelectContext(ctx, &out, `SELECT r.node, r.code, r.at, r.offset_days, r.day, r.message_id
+// EachPlannedReminder calls fn for every reminder still withdrawable,
+// one row at a time: with a million waiting, a list of them all was
+// 150 MB.
+func (t *Tx) EachPlannedReminder(ctx context.Context, fn func(PlannedReminder) error) error {
+	rows, err := t.tx.QueryxContext(ctx, `SELECT r.node, r.code, r.at, r.offset_days, r.day, r.message_id
 		FROM reminders r JOIN messages m ON m.id = r.message_id
-		WHERE r.status = 'planned' AND m.status = 'planned'`); err != nil {
-		return nil, fmt.Errorf("store: planned reminders: %w", err)
+		WHERE r.status = 'planned' AND m.status = 'planned'`)
+	if err != nil {
+		return fmt.Errorf("store: planned reminders: %w", err)
+	}
+	defer rows.Close()
+	var pr PlannedReminder
+	for rows.Next() {
+		if err := rows.StructScan(&pr); err != nil {
+			return fmt.Errorf("store: planned reminders: %w", err)
+		}
+		if err := fn(pr); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: planned reminders: %w", err)
+	}
+	return nil
+}
+
+// PlannedRemindersOf lists the withdrawable reminders of one message,
+// none when it has left the planned state. On PostgreSQL the message stays
+// locked until the transaction ends, so that the sender does not claim it
+// while its bookings are being taken out.
+func (t *Tx) PlannedRemindersOf(ctx context.Context, messageID int64) ([]PlannedReminder, error) {
+	lock := ""
+	if t.s.dialect == Postgres && t.real != nil {
+		lock = " FOR UPDATE OF m"
+	}
+	var out []PlannedReminder
+	if err := t.tx.SelectContext(ctx, &out, t.s.rebind(`SELECT r.node, r.code, r.at, r.offset_days, r.day, r.message_id
+		FROM reminders r JOIN messages m ON m.id = r.message_id
+		WHERE r.message_id = ? AND r.status = 'planned' AND m.status = 'planned' ORDER BY r.node, r.code, r.at, r.offset_days`+lock), messageID); err != nil {
+		return nil, fmt.Errorf("store: planned reminders of a message: %w", err)
 	}
 	return out, nil
 }

@@ -301,6 +301,11 @@ type querier interface {
 // statement's own snapshot, and nothing holds the write lock meanwhile.
 func (s *Store) View() *Tx { return &Tx{tx: s.db, s: s} }
 
+// Reader is View on the connections kept for reading (on SQLite, other
+// than the one that writes): for a long read, which would otherwise hold
+// the writing connection, and the writers of this process with it.
+func (s *Store) Reader() *Tx { return &Tx{tx: s.rd, s: s} }
+
 // execBatch runs a repeated statement through a prepared statement kept for
 // the transaction: the bulk inserts of an import reuse the same few texts
 // thousands of times, and compiling them each time costs more than running
