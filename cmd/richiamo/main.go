@@ -69,12 +69,6 @@ func init() {
 }
 
 func main() {
-	// A large import holds its working set for the whole run; collecting
-	// at 50% growth instead of 100% keeps a million-row extract within
-	// half a gigabyte for a few percent of CPU. GOGC still overrides.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e := &base.Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, IsTerminal: base.IsTerminal(os.Stderr)}
