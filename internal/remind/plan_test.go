@@ -530,3 +530,73 @@ func TestAPlanLargerThanItsMemoryIsTheSameAsOneHeldInMemory(t *testing.T) {
 		}
 	})
 }
+
+// An import that takes bookings out of their messages while the sender
+// claims the same messages: each message is either claimed with all its
+// bookings, or withdrawn and never claimed; none is claimed after its
+// booking was taken out of it.
+func TestAWithdrawalRacingTheSenderNeverLeavesAClaimedMessageWithoutItsBooking(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		const n = 600
+		// The next extract of the same node and day keeps the odd bookings
+		// only: the even ones were cancelled at the desk.
+		var all, kept []string
+		for i := range n {
+			r := row("ASL1", fmt.Sprintf("L-%06d", i), fmt.Sprintf("33%08d", i), "01/12/2026 10:30")
+			all = append(all, r)
+			if i%2 == 1 {
+				kept = append(kept, r)
+			}
+		}
+		b.plan(t, Options{}, all...)
+		ctx := context.Background()
+		at := b.camp.SendWindow(b.now())
+		claimed := map[int64]bool{}
+		var wg sync.WaitGroup
+		var claimErr error
+		wg.Go(func() {
+			for {
+				got, err := b.st.Claim(ctx, "mittente", at, at.Add(time.Hour), 5)
+				if err != nil {
+					claimErr = err
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				for _, m := range got {
+					claimed[m.ID] = true
+				}
+			}
+		})
+		rep := b.plan(t, Options{}, kept...)
+		wg.Wait()
+		if claimErr != nil {
+			t.Fatal(claimErr)
+		}
+		withdrawn := 0
+		for i := 0; i < n; i += 2 {
+			found, err := b.st.FindBookings(ctx, fmt.Sprintf("L-%06d", i), "ASL1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(found) != 1 || len(found[0].Reminders) != 1 {
+				t.Fatalf("booking %d: %+v", i, found)
+			}
+			r := found[0].Reminders[0]
+			switch {
+			case claimed[r.MessageID] && (r.Status != "planned" || r.MessageStatus != store.StatusClaimed):
+				t.Errorf("booking %d: its message was claimed, then the reminder is %s and the message %s", i, r.Status, r.MessageStatus)
+			case !claimed[r.MessageID] && (r.Status != "withdrawn" || r.MessageStatus != store.StatusWithdrawn):
+				t.Errorf("booking %d: its message was not claimed, and the reminder is %s, the message %s; want both withdrawn", i, r.Status, r.MessageStatus)
+			case !claimed[r.MessageID]:
+				withdrawn++
+			}
+		}
+		if rep.Withdrawn != withdrawn {
+			t.Errorf("the import withdrew %d messages, %d found withdrawn", rep.Withdrawn, withdrawn)
+		}
+		t.Logf("%d claimed, %d withdrawn of %d cancelled bookings", n/2-withdrawn, withdrawn, n/2)
+	})
+}
