@@ -709,7 +709,7 @@ func (r *run) flushBookings(ctx context.Context) error {
 // sorted by booking on disk beyond a few MB, to be walked beside the
 // extract's bookings. With a million reminders waiting, reading them in
 // the transaction held the store's write lock for about 9 s.
-func (r *run) findWithdrawals(ctx context.Context) (map[int64]map[digest]bool, error) {
+func (r *run) findWithdrawals(ctx context.Context) (map[int64]map[bookingAt]bool, error) {
 	planned := extsort.New(byPlannedKey, plannedRowCodec, cmp.Or(r.p.sortMemory, plannedMem))
 	defer planned.Close()
 	err := r.p.Store.Reader().EachPlannedReminder(ctx, func(pr store.PlannedReminder) error {
@@ -722,7 +722,7 @@ func (r *run) findWithdrawals(ctx context.Context) (map[int64]map[digest]bool, e
 	if err := planned.Sort(); err != nil {
 		return nil, err
 	}
-	touched := map[int64]map[digest]bool{}
+	touched := map[int64]map[bookingAt]bool{}
 	seen := r.seen.Iter()
 	s, more := seen.Next()
 	it := planned.Iter()
@@ -738,19 +738,25 @@ func (r *run) findWithdrawals(ctx context.Context) (map[int64]map[digest]bool, e
 		gone := !inExtract && pr.covered
 		if moved || gone {
 			if touched[pr.msg] == nil {
-				touched[pr.msg] = map[digest]bool{}
+				touched[pr.msg] = map[bookingAt]bool{}
 			}
-			touched[pr.msg][pr.key] = true
+			touched[pr.msg][bookingAt{pr.key, pr.at}] = true
 		}
 	}
 	return touched, it.Err()
+}
+
+// bookingAt is a reminder of a message: its booking and the time it is for.
+type bookingAt struct {
+	key digest
+	at  int64
 }
 
 // withdraw takes out of the unsent messages found by findWithdrawals the
 // bookings moved or missing; what is left is re-rendered, or the message
 // withdrawn. Each message is read again in the transaction: one sent
 // meanwhile is left alone.
-func (r *run) withdraw(ctx context.Context, touched map[int64]map[digest]bool) error {
+func (r *run) withdraw(ctx context.Context, touched map[int64]map[bookingAt]bool) error {
 	ids := make([]int64, 0, len(touched))
 	for id := range touched {
 		ids = append(ids, id)
@@ -763,7 +769,7 @@ func (r *run) withdraw(ctx context.Context, touched map[int64]map[digest]bool) e
 		}
 		var out []store.PlannedReminder
 		for _, pr := range prs {
-			if touched[id][keyOf(pr.Node, pr.Code)] {
+			if touched[id][bookingAt{keyOf(pr.Node, pr.Code), pr.At}] {
 				out = append(out, pr)
 			}
 		}
