@@ -416,8 +416,8 @@ type PlannedReminder struct {
 }
 
 // EachPlannedReminder calls fn for every reminder still withdrawable,
-// one row at a time: with a million waiting, a list of them all was
-// 150 MB.
+// one row at a time: with a million waiting, a list of them all raised a
+// re-import's peak memory from 326 MB to 507 MB.
 func (t *Tx) EachPlannedReminder(ctx context.Context, fn func(PlannedReminder) error) error {
 	rows, err := t.tx.QueryxContext(ctx, `SELECT r.node, r.code, r.at, r.offset_days, r.day, r.message_id
 		FROM reminders r JOIN messages m ON m.id = r.message_id
