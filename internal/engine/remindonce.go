@@ -73,7 +73,8 @@ func RemindOnce(ctx context.Context, cfg config.Config, r Reminders) (*remind.Re
 			}
 			prog.Printf("reading extracts: %d rows", rows)
 		},
-		Planning: func(done, total int) { prog.Count("planning", int64(done), int64(total), "bookings") }}
+		Recording: func(done, total int) { prog.Count("recording bookings", int64(done), int64(total), "rows") },
+		Planning:  func(done, total int) { prog.Count("planning", int64(done), int64(total), "bookings") }}
 	var nodeReports []remind.NodeReport
 	if r.Nodes || r.Node != "" {
 		ns, err := CUPNodes(cfg, r.Node, r.Log)

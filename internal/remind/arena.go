@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"time"
@@ -49,7 +50,37 @@ func (a *arena) add(b *cup.Booking) uint32 {
 			fields[f] = ""
 		}
 	}
-	need := 4 + 8
+	return a.put([]int64{b.At.UnixMilli()}, fields[:])
+}
+
+// noTime stands for a zero time.Time in a record.
+const noTime = math.MinInt64
+
+func msOrNone(t time.Time) int64 {
+	if t.IsZero() {
+		return noTime
+	}
+	return t.UnixMilli()
+}
+
+func timeOrNone(ms int64) time.Time {
+	if ms == noTime {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).In(cup.Rome)
+}
+
+// addFull stores every field of b the store records, for getFull.
+func (a *arena) addFull(b *cup.Booking) uint32 {
+	return a.put([]int64{b.At.UnixMilli(), msOrNone(b.BookedOn), msOrNone(b.BirthDate)},
+		[]string{b.Node, b.Code, b.Phone, b.Agenda, b.ServiceCode, b.Service, string(b.ServiceType),
+			b.Facility, b.Address, b.Priority, b.Surname, b.Name, b.FiscalCode})
+}
+
+// put stores a record of times and fields and returns its reference
+// (noRecord, with a.err set, when it cannot).
+func (a *arena) put(times []int64, fields []string) uint32 {
+	need := 4 + 8*len(times)
 	for _, s := range fields {
 		need += binary.MaxVarintLen64 + len(s)
 	}
@@ -66,7 +97,9 @@ func (a *arena) add(b *cup.Booking) uint32 {
 	start := len(c)
 	ref := uint32(ci)<<chunkBits | uint32(start)
 	c = binary.LittleEndian.AppendUint32(c, 0) // the record's length, below
-	c = binary.LittleEndian.AppendUint64(c, uint64(b.At.UnixMilli()))
+	for _, t := range times {
+		c = binary.LittleEndian.AppendUint64(c, uint64(t))
+	}
 	for _, s := range fields {
 		c = binary.AppendUvarint(c, uint64(len(s)))
 		c = append(c, s...)
@@ -146,23 +179,50 @@ func (a *arena) record(ref uint32) ([]byte, error) {
 	return b[:n], nil
 }
 
-// get decodes the booking at ref.
+// get decodes the booking at ref, stored by add.
 func (a *arena) get(ref uint32, phone string) (cup.Booking, error) {
-	c, err := a.record(ref)
-	if err != nil {
+	var t [1]int64
+	var f [8]string
+	if err := a.fetch(ref, t[:], f[:]); err != nil {
 		return cup.Booking{}, err
 	}
-	at := int64(binary.LittleEndian.Uint64(c[4:]))
-	c = c[12:]
-	var f [8]string
-	for i := range f {
+	return cup.Booking{Phone: phone, At: time.UnixMilli(t[0]).In(cup.Rome), Node: f[0], Code: f[1], Agenda: f[2],
+		Service: f[3], Facility: f[4], Address: f[5], Surname: f[6], Name: f[7]}, nil
+}
+
+// getFull decodes the booking at ref, stored by addFull.
+func (a *arena) getFull(ref uint32) (cup.Booking, error) {
+	var t [3]int64
+	var f [13]string
+	if err := a.fetch(ref, t[:], f[:]); err != nil {
+		return cup.Booking{}, err
+	}
+	return cup.Booking{At: time.UnixMilli(t[0]).In(cup.Rome), BookedOn: timeOrNone(t[1]), BirthDate: timeOrNone(t[2]),
+		Node: f[0], Code: f[1], Phone: f[2], Agenda: f[3], ServiceCode: f[4], Service: f[5], ServiceType: cup.ServiceType(f[6]),
+		Facility: f[7], Address: f[8], Priority: f[9], Surname: f[10], Name: f[11], FiscalCode: f[12]}, nil
+}
+
+// fetch reads the record at ref into times and fields, as put wrote them.
+func (a *arena) fetch(ref uint32, times []int64, fields []string) error {
+	if ref == noRecord {
+		return errors.New("remind: a booking that was never stored")
+	}
+	c, err := a.record(ref)
+	if err != nil {
+		return err
+	}
+	c = c[4:]
+	for i := range times {
+		times[i] = int64(binary.LittleEndian.Uint64(c))
+		c = c[8:]
+	}
+	for i := range fields {
 		n, k := binary.Uvarint(c)
 		c = c[k:]
-		f[i] = string(c[:n])
+		fields[i] = string(c[:n])
 		c = c[n:]
 	}
-	return cup.Booking{Phone: phone, At: time.UnixMilli(at).In(cup.Rome), Node: f[0], Code: f[1], Agenda: f[2],
-		Service: f[3], Facility: f[4], Address: f[5], Surname: f[6], Name: f[7]}, nil
+	return nil
 }
 
 // close releases the file.

@@ -151,10 +151,53 @@ func byPlannedKey(a, b plannedRow) int {
 	return cmp.Compare(a.msg, b.msg)
 }
 
+// storedRow is a valid row's booking in the run's spool, to be recorded
+// in the order of the store's key (node, code): each transaction then
+// writes a narrow range of the bookings table rather than pages all over
+// it. The order is by the key's first storeKeyLen bytes, exact for the
+// usual codes, and by order read within the same bytes, so that a
+// booking's first row is recorded first.
+type storedRow struct {
+	key [storeKeyLen]byte // node, NUL, code; cut or padded with NULs
+	seq uint32
+	ref uint32 // in the spool
+}
+
+const storeKeyLen = 28
+
+func storeKey(node, code string) (k [storeKeyLen]byte) {
+	n := copy(k[:], node)
+	if n < storeKeyLen {
+		copy(k[n+1:], code)
+	}
+	return k
+}
+
+var storedRowCodec = extsort.Codec[storedRow]{Size: storeKeyLen + 4 + 4,
+	Encode: func(d []byte, r storedRow) {
+		copy(d, r.key[:])
+		binary.LittleEndian.PutUint32(d[storeKeyLen:], r.seq)
+		binary.LittleEndian.PutUint32(d[storeKeyLen+4:], r.ref)
+	},
+	Decode: func(d []byte) storedRow {
+		r := storedRow{seq: binary.LittleEndian.Uint32(d[storeKeyLen:]), ref: binary.LittleEndian.Uint32(d[storeKeyLen+4:])}
+		copy(r.key[:], d)
+		return r
+	},
+}
+
+func byStoreKeyThenOrder(a, b storedRow) int {
+	if c := bytes.Compare(a.key[:], b.key[:]); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.seq, b.seq)
+}
+
 // The memory each sorter of a run holds before it writes to a file.
 const (
 	readMem    = 32 << 20
 	dueMem     = 16 << 20
 	seenMem    = 16 << 20
 	plannedMem = 16 << 20
+	storedMem  = 16 << 20
 )
