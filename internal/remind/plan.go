@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/richiamo/richiamo/internal/cup"
@@ -202,6 +203,7 @@ const (
 	minBatch  = 2000
 	maxBatch  = 40000
 	batchHold = time.Second
+	maxPlan   = 20000
 )
 
 // lockGap is how long, on SQLite, the store's one write lock is left free
@@ -218,8 +220,9 @@ const (
 	walWait  = 100 * time.Millisecond
 )
 
-// batchSizer is how many items the next transaction takes.
-type batchSizer struct{ n int }
+// batchSizer is how many items the next transaction takes: at most max,
+// maxBatch when 0.
+type batchSizer struct{ n, max int }
 
 func (b *batchSizer) size() int {
 	if b.n == 0 {
@@ -231,7 +234,7 @@ func (b *batchSizer) size() int {
 // took records that the last transaction wrote n items in d.
 func (b *batchSizer) took(n int, d time.Duration) {
 	d = max(d, time.Millisecond)
-	b.n = min(max(int(float64(n)*float64(batchHold)/float64(d)), minBatch), maxBatch)
+	b.n = min(max(int(float64(n)*float64(batchHold)/float64(d)), minBatch), cmp.Or(b.max, maxBatch))
 }
 
 // giveWay waits, on SQLite, until the write lock has been free for lockGap
@@ -297,7 +300,8 @@ func (p *Planner) Plan(ctx context.Context, sources []Source, o Options) (*Repor
 		due:      extsort.New(byTargetPatientOrder, dueRowCodec, cmp.Or(p.sortMemory, dueMem)),
 		seen:     extsort.New(byKey, seenRowCodec, cmp.Or(p.sortMemory, seenMem)),
 		stored:   extsort.New(byStoreKeyThenOrder, storedRowCodec, cmp.Or(p.sortMemory, storedMem)),
-		reminded: map[digest]struct{}{}, planned: map[groupKey]int64{}, gone: map[int64]bool{}, goneRem: map[string]bool{}}
+		reminded: map[digest]struct{}{}, planned: map[groupKey]int64{}, gone: map[int64]bool{}, goneRem: map[string]bool{},
+		planMax: batchSizer{max: maxPlan}}
 	r.arena.drop = [4]bool{!p.Campaign.Shows("Agenda"), !p.Campaign.Shows("Prestazione"), !p.Campaign.Shows("Cognome"), !p.Campaign.Shows("Nome")}
 	defer r.arena.close()
 	defer r.spool.close()
@@ -882,45 +886,52 @@ type job struct {
 	added    []cup.Booking // the bookings joining an existing message
 	out      Rendered
 	err      error
+	rendered bool // out and err are set
+}
+
+// chunk is a chunk of patients of the plan, their bookings out of the
+// arena, with the messages each patient gets when nothing is planned for
+// them yet, rendered ahead: the usual case of a day's first import.
+type chunk struct {
+	part     []groupKey
+	bookings [][]cup.Booking
+	ahead    [][]job // by patient
+	done     int     // the bookings due up to this chunk's last
+	err      error
 }
 
 // planGroups renders and records the messages, by target and phone, a
-// chunk of patients at a time: rendering is spread over the processors,
-// writing is sequential.
+// chunk of patients at a time. The chunks are read and their fresh
+// messages rendered (over the processors) by a goroutine of their own, a
+// chunk ahead of the transaction writing the last one: the store's work
+// and the rendering overlap, and the rendering is off the write lock.
+// In the transaction, a patient whose bookings were all unreminded and
+// who has no message to join gets the messages rendered ahead, the same
+// as jobsFor makes; any other is rendered there.
 func (r *run) planGroups(ctx context.Context) error {
-	it := r.due.Iter()
-	next, more := it.Next()
-	total, done := r.due.Len(), 0
-	var jobs []job
-	for more {
-		// A chunk's bookings come out of the arena before its transaction.
-		var part []groupKey
-		var bookings [][]cup.Booking
-		for more && len(part) < r.planMax.size() {
-			k := groupKey{phone: next.phone, target: int(next.target)}
-			ph := phoneString(k.phone)
-			var bs []cup.Booking
-			for more && next.phone == k.phone && int(next.target) == k.target {
-				b, err := r.arena.get(next.ref, ph)
-				if err != nil {
-					return err
-				}
-				bs = append(bs, b)
-				next, more = it.Next()
-			}
-			part, bookings = append(part, k), append(bookings, bs)
-			done += len(bs)
+	ctx, cancel := context.WithCancel(ctx)
+	chunks := make(chan *chunk) // one chunk ahead, not two: the memory of a chunk is tens of MB
+	var size atomic.Int64
+	size.Store(int64(r.planMax.size()))
+	go r.readChunks(ctx, &size, chunks)
+	defer func() {
+		cancel()
+		for range chunks { // until readChunks is done with the arena
 		}
-		if err := it.Err(); err != nil {
-			return err
+	}()
+	total := r.due.Len()
+	var jobs []job
+	for c := range chunks {
+		if c.err != nil {
+			return c.err
 		}
 		err := r.step(ctx, func() error {
-			if err := r.loadChunk(ctx, part, bookings); err != nil {
+			if err := r.loadChunk(ctx, c.part, c.bookings); err != nil {
 				return err
 			}
 			jobs = jobs[:0]
-			for gi, k := range part {
-				js, err := r.jobsFor(ctx, k, bookings[gi])
+			for gi, k := range c.part {
+				js, err := r.jobsFor(ctx, k, c.bookings[gi], c.ahead[gi])
 				if err != nil {
 					return err
 				}
@@ -932,17 +943,101 @@ func (r *run) planGroups(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		r.planMax.took(len(part), r.lastHold)
+		r.planMax.took(len(c.part), r.lastHold)
+		size.Store(int64(r.planMax.size()))
 		if r.p.Planning != nil {
-			r.p.Planning(done, total)
+			r.p.Planning(c.done, total)
 		}
 	}
-	return nil
+	return ctx.Err()
+}
+
+// readChunks sends planGroups the chunks of patients due, each of about
+// size patients, rendered ahead; it closes out when done, or after a chunk
+// with an error, or when ctx ends.
+func (r *run) readChunks(ctx context.Context, size *atomic.Int64, out chan<- *chunk) {
+	defer close(out)
+	send := func(c *chunk) bool {
+		select {
+		case out <- c:
+			return c.err == nil
+		case <-ctx.Done():
+			return false
+		}
+	}
+	it := r.due.Iter()
+	next, more := it.Next()
+	done := 0
+	for more {
+		c := &chunk{}
+		for n := int(size.Load()); more && len(c.part) < n; {
+			k := groupKey{phone: next.phone, target: int(next.target)}
+			ph := phoneString(k.phone)
+			var bs []cup.Booking
+			for more && next.phone == k.phone && int(next.target) == k.target {
+				b, err := r.arena.get(next.ref, ph)
+				if err != nil {
+					send(&chunk{err: err})
+					return
+				}
+				bs = append(bs, b)
+				next, more = it.Next()
+			}
+			c.part, c.bookings = append(c.part, k), append(c.bookings, bs)
+			done += len(bs)
+		}
+		if err := it.Err(); err != nil {
+			send(&chunk{err: err})
+			return
+		}
+		c.done = done
+		r.renderAhead(c)
+		if !send(c) {
+			return
+		}
+	}
+	if err := it.Err(); err != nil {
+		send(&chunk{err: err})
+	}
+}
+
+// renderAhead renders the messages of each patient of c as if none of its
+// bookings were reminded and no message of theirs waited to be joined.
+func (r *run) renderAhead(c *chunk) {
+	var all []job
+	ends := make([]int, len(c.part))
+	for gi, k := range c.part {
+		// Sorted in place, stably: jobsFor sorts them so again.
+		all = append(all, r.fresh(r.targets[k.target], c.bookings[gi])...)
+		ends[gi] = len(all)
+	}
+	renderAll(r.p.Campaign, all)
+	c.ahead = make([][]job, len(c.part))
+	from := 0
+	for gi, end := range ends {
+		c.ahead[gi] = all[from:end:end]
+		from = end
+	}
+}
+
+// fresh splits bookings into new messages for t, at most MaxPerMessage
+// each, in the order of their times.
+func (r *run) fresh(t target, bs []cup.Booking) []job {
+	slices.SortStableFunc(bs, func(a, b cup.Booking) int { return a.At.Compare(b.At) })
+	var out []job
+	for len(bs) > 0 {
+		g := bs[:min(r.p.Campaign.MaxPerMessage, len(bs))]
+		bs = bs[len(g):]
+		out = append(out, job{t: t, bookings: g})
+	}
+	return out
 }
 
 // jobsFor turns a patient's bookings of a day into messages: joining an
 // unsent message when there is one with room, at most MaxPerMessage each.
-func (r *run) jobsFor(ctx context.Context, k groupKey, read []cup.Booking) ([]job, error) {
+// ahead is what renderAhead made of read: the answer when no booking of
+// read was reminded and no message is joined.
+func (r *run) jobsFor(ctx context.Context, k groupKey, read []cup.Booking, ahead []job) ([]job, error) {
 	t := r.targets[k.target]
 	var bs []cup.Booking
 	for _, b := range read {
@@ -970,33 +1065,36 @@ func (r *run) jobsFor(ctx context.Context, k groupKey, read []cup.Booking) ([]jo
 			out = append(out, job{t: t, bookings: all, existing: id, added: take})
 		}
 	}
-	for len(bs) > 0 {
-		g := bs[:min(max, len(bs))]
-		bs = bs[len(g):]
-		out = append(out, job{t: t, bookings: g})
+	if len(out) == 0 && len(bs) == len(read) && ahead != nil {
+		return ahead, nil
 	}
-	return out, nil
+	return append(out, r.fresh(t, bs)...), nil
 }
 
+// renderAll renders the jobs not rendered yet, over the processors.
 func renderAll(c *Campaign, jobs []job) {
-	workers := min(runtime.GOMAXPROCS(0), 8)
-	if len(jobs) < 64 || workers == 1 {
-		for i := range jobs {
-			jobs[i].out, jobs[i].err = c.Render(jobs[i].bookings)
+	var todo []*job
+	for i := range jobs {
+		if !jobs[i].rendered {
+			todo = append(todo, &jobs[i])
 		}
+	}
+	render := func(js []*job) {
+		for _, j := range js {
+			j.out, j.err = c.Render(j.bookings)
+			j.rendered = true
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	if len(todo) < 64 || workers == 1 {
+		render(todo)
 		return
 	}
 	var wg sync.WaitGroup
-	per := (len(jobs) + workers - 1) / workers
-	for w := 0; w < len(jobs); w += per {
-		part := jobs[w:min(w+per, len(jobs))]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range part {
-				part[i].out, part[i].err = c.Render(part[i].bookings)
-			}
-		}()
+	per := (len(todo) + workers - 1) / workers
+	for w := 0; w < len(todo); w += per {
+		part := todo[w:min(w+per, len(todo))]
+		wg.Go(func() { render(part) })
 	}
 	wg.Wait()
 }

@@ -107,6 +107,24 @@ func TestSeveralBookingsOfADayMakeOneMessage(t *testing.T) {
 	})
 }
 
+// The messages rendered ahead of the plan's transaction assume nothing
+// waits for the patient: a booking from another node's extract, all of
+// its bookings new, still joins the message waiting with room.
+func TestANewBookingFromAnotherNodeJoinsTheMessageWaiting(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		b.plan(t, Options{}, row("ASL1", "A-1", "347 111 2223", "01/12/2026 08:30"))
+		rep := b.plan(t, Options{}, row("AO", "C-9", "347 111 2223", "01/12/2026 16:00"))
+		if rep.Messages != 0 || rep.Updated != 1 || rep.Withdrawn != 0 {
+			t.Fatalf("%d new messages, %d updated, %d withdrawn: want the waiting one updated", rep.Messages, rep.Updated, rep.Withdrawn)
+		}
+		ms := b.messages(t, "+393471112223")
+		if len(ms) != 1 || !strings.Contains(ms[0].Body, "08:30") || !strings.Contains(ms[0].Body, "16:00") {
+			t.Fatalf("messages %+v: want one listing 08:30 and 16:00", ms)
+		}
+	})
+}
+
 func TestRejectionsDuplicatesAndOptOuts(t *testing.T) {
 	t.Parallel()
 	eachStore(t, func(t *testing.T, b *bundle) {
