@@ -13,8 +13,8 @@ import (
 	"github.com/richiamo/richiamo/internal/extsort"
 )
 
-// arena holds the bookings a run will remind, packed into byte chunks of
-// 4 MiB that the garbage collector never has to scan. Only the chunk being
+// arena holds a run's bookings (those it records, and those it reminds),
+// packed into byte chunks of 4 MiB that the garbage collector never has to scan. Only the chunk being
 // filled stays in memory: a full one goes to a temporary file, deleted as
 // soon as it is created, and its bookings are read back from there, so
 // that the run's memory does not grow with the extract.
@@ -24,10 +24,7 @@ type arena struct {
 	spare  []byte   // a written chunk's memory, for the next one
 	file   *os.File
 	buf    []byte
-	// drop marks fields the template never shows, left out to save space
-	// (in order: agenda, service, surname, name).
-	drop [4]bool
-	// err is the first error writing the file; add has nowhere to return
+	// err is the first error writing the file; put has nowhere to return
 	// it, so the reading checks it when done.
 	err error
 }
@@ -40,18 +37,7 @@ const (
 	maxChunks = 1 << (32 - chunkBits)
 )
 
-var errArenaFull = errors.New("remind: more bookings due than one run can hold (4 GiB)")
-
-// add stores b (the fields a message needs) and returns its reference.
-func (a *arena) add(b *cup.Booking) uint32 {
-	fields := [...]string{b.Node, b.Code, b.Agenda, b.Service, b.Facility, b.Address, b.Surname, b.Name}
-	for i, f := range [...]int{2, 3, 6, 7} {
-		if a.drop[i] {
-			fields[f] = ""
-		}
-	}
-	return a.put([]int64{b.At.UnixMilli()}, fields[:])
-}
+var errArenaFull = errors.New("remind: more bookings than one run can hold (4 GiB)")
 
 // noTime stands for a zero time.Time in a record.
 const noTime = math.MinInt64
@@ -177,17 +163,6 @@ func (a *arena) record(ref uint32) ([]byte, error) {
 		}
 	}
 	return b[:n], nil
-}
-
-// get decodes the booking at ref, stored by add.
-func (a *arena) get(ref uint32, phone string) (cup.Booking, error) {
-	var t [1]int64
-	var f [8]string
-	if err := a.fetch(ref, t[:], f[:]); err != nil {
-		return cup.Booking{}, err
-	}
-	return cup.Booking{Phone: phone, At: time.UnixMilli(t[0]).In(cup.Rome), Node: f[0], Code: f[1], Agenda: f[2],
-		Service: f[3], Facility: f[4], Address: f[5], Surname: f[6], Name: f[7]}, nil
 }
 
 // getFull decodes the booking at ref, stored by addFull.

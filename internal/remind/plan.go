@@ -158,12 +158,12 @@ type run struct {
 	cover    map[store.NodeDay]bool
 	// The rows as read; the bookings to remind, by patient; the extract's
 	// bookings, for withdrawal. The last two are filled by settle.
-	rows  *extsort.Sorter[readRow]
-	due   *extsort.Sorter[dueRow]
-	seen  *extsort.Sorter[seenRow]
-	arena arena // the bookings to remind, as due points into it
-	// Every valid row's booking, in full, and its place there by the
-	// store's key: what recordBookings writes (not in a dry run).
+	rows *extsort.Sorter[readRow]
+	due  *extsort.Sorter[dueRow]
+	seen *extsort.Sorter[seenRow]
+	// The bookings in full: every valid row's (only the due ones' in a dry
+	// run), which due points into, and stored by the store's key, what
+	// recordBookings writes.
 	spool  arena
 	stored *extsort.Sorter[storedRow]
 	// What readRow's indexes point to.
@@ -302,8 +302,6 @@ func (p *Planner) Plan(ctx context.Context, sources []Source, o Options) (*Repor
 		stored:   extsort.New(byStoreKeyThenOrder, storedRowCodec, cmp.Or(p.sortMemory, storedMem)),
 		reminded: map[digest]struct{}{}, planned: map[groupKey]int64{}, gone: map[int64]bool{}, goneRem: map[string]bool{},
 		planMax: batchSizer{max: maxPlan}}
-	r.arena.drop = [4]bool{!p.Campaign.Shows("Agenda"), !p.Campaign.Shows("Prestazione"), !p.Campaign.Shows("Cognome"), !p.Campaign.Shows("Nome")}
-	defer r.arena.close()
 	defer r.spool.close()
 	defer r.stored.Close()
 	defer r.rows.Close()
@@ -500,7 +498,7 @@ func (r *run) reject(rej cup.Rejection) {
 
 // read streams the extracts: validation and opt-outs; each valid row goes
 // to the sort by booking (settle finds the duplicates there), its booking
-// to the store and, when due, into the arena.
+// to the spool, for the store and, when due, the plan.
 func (r *run) read(ctx context.Context, sources []Source) error {
 	rep := r.rep
 	minAt := r.now.Add(r.p.Campaign.MinNotice.D())
@@ -541,7 +539,13 @@ func (r *run) read(ctx context.Context, sources []Source) error {
 				r.reject(cup.Rejection{File: b.Source, Line: b.Line, Reason: cup.ReasonInvalidPhone, Detail: "column cellulare: not a valid number", Node: b.Node})
 				continue
 			}
-			row, err := r.rowOf(&b, pk, minAt)
+			ref := noRecord
+			if !r.rep.DryRun {
+				if ref = r.spool.addFull(&b); r.spool.err != nil {
+					return r.spool.err
+				}
+			}
+			row, err := r.rowOf(&b, pk, minAt, ref)
 			if err != nil {
 				return err
 			}
@@ -550,10 +554,6 @@ func (r *run) read(ctx context.Context, sources []Source) error {
 				return err
 			}
 			if !r.rep.DryRun {
-				ref := r.spool.addFull(&b)
-				if r.spool.err != nil {
-					return r.spool.err
-				}
 				if err := r.stored.Add(storedRow{key: storeKey(b.Node, b.Code), seq: row.seq, ref: ref}); err != nil {
 					return err
 				}
@@ -575,7 +575,6 @@ func (r *run) read(ctx context.Context, sources []Source) error {
 // took 26 s more on SQLite: each transaction dirtied pages all over the
 // table, and each commit wrote them to the log again.
 func (r *run) recordBookings(ctx context.Context) error {
-	defer r.spool.close()
 	defer r.stored.Close()
 	if err := r.stored.Sort(); err != nil {
 		return err
@@ -615,9 +614,9 @@ func (r *run) recordBookings(ctx context.Context) error {
 	return nil
 }
 
-// rowOf is what the run keeps of a valid row, its booking packed into the
-// arena when it is due.
-func (r *run) rowOf(b *cup.Booking, pk uint64, minAt time.Time) (readRow, error) {
+// rowOf is what the run keeps of a valid row, pointing to its booking in
+// the spool (at ref, or packed there now) when it is due.
+func (r *run) rowOf(b *cup.Booking, pk uint64, minAt time.Time, ref uint32) (readRow, error) {
 	if uint64(r.rows.Len()) >= math.MaxUint32 || uint64(b.Line) > math.MaxUint32 {
 		return readRow{}, fmt.Errorf("remind: %s: more rows than one run can hold", b.Source)
 	}
@@ -639,9 +638,12 @@ func (r *run) rowOf(b *cup.Booking, pk uint64, minAt time.Time) (readRow, error)
 			// Whether it was reminded already is known only in the plan's
 			// transaction: jobsFor leaves those out. A repeated row is
 			// packed too, and left there.
-			if row.ref = r.arena.add(b); r.arena.err != nil {
-				return readRow{}, r.arena.err
+			if ref == noRecord {
+				if ref = r.spool.addFull(b); r.spool.err != nil {
+					return readRow{}, r.spool.err
+				}
 			}
+			row.ref = ref
 		}
 	}
 	return row, nil
@@ -890,7 +892,7 @@ type job struct {
 }
 
 // chunk is a chunk of patients of the plan, their bookings out of the
-// arena, with the messages each patient gets when nothing is planned for
+// spool, with the messages each patient gets when nothing is planned for
 // them yet, rendered ahead: the usual case of a day's first import.
 type chunk struct {
 	part     []groupKey
@@ -916,7 +918,7 @@ func (r *run) planGroups(ctx context.Context) error {
 	go r.readChunks(ctx, &size, chunks)
 	defer func() {
 		cancel()
-		for range chunks { // until readChunks is done with the arena
+		for range chunks { // until readChunks is done with the spool
 		}
 	}()
 	total := r.due.Len()
@@ -972,10 +974,9 @@ func (r *run) readChunks(ctx context.Context, size *atomic.Int64, out chan<- *ch
 		c := &chunk{}
 		for n := int(size.Load()); more && len(c.part) < n; {
 			k := groupKey{phone: next.phone, target: int(next.target)}
-			ph := phoneString(k.phone)
 			var bs []cup.Booking
 			for more && next.phone == k.phone && int(next.target) == k.target {
-				b, err := r.arena.get(next.ref, ph)
+				b, err := r.spool.getFull(next.ref)
 				if err != nil {
 					send(&chunk{err: err})
 					return
