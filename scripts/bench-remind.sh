@@ -17,6 +17,7 @@
 # -send, …). The growth table comes before the last line:
 #   plan rows=… seconds=… rss_mb=… send_rate=… limit=… ratio=… import_s=… sqlite3_s=… import_ratio=… pg_import_s=… copy_s=… pg_ratio=… console_worst_ms=… webhook_worst_ms=…
 #   … sqlite3_indexed_s=… indexed_ratio=… copy_indexed_s=… pg_indexed_ratio=… reimport_s=… pg_reimport_s=…
+#   … alone_import_s=… alone_ratio=… alone_indexed_ratio=… (the SQLite import again, nobody else on the store)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bin

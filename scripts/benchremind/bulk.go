@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -197,6 +198,29 @@ func pgCopy(bin, dsn, csvPath string, indexed bool) (time.Duration, error) {
 	}
 	_ = exec.Command(bin, "-X", "-q", "-d", dsn, "-c", "DROP TABLE bench_extract").Run()
 	return d, nil
+}
+
+// pgSchema creates (anew) the schema name at dsn and returns a DSN whose
+// connections work in it, so that the store's first import goes into an
+// empty store whatever the database already holds; drop removes it.
+func pgSchema(bin, dsn, name string) (string, func(), error) {
+	run := func(sql string) error {
+		if out, err := exec.Command(bin, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-c", sql).CombinedOutput(); err != nil {
+			return fmt.Errorf("psql: %v: %s", err, out)
+		}
+		return nil
+	}
+	if err := run("DROP SCHEMA IF EXISTS " + name + " CASCADE; CREATE SCHEMA " + name); err != nil {
+		return "", nil, err
+	}
+	drop := func() { _ = run("DROP SCHEMA IF EXISTS " + name + " CASCADE") }
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		q := u.Query()
+		q.Set("search_path", name)
+		u.RawQuery = q.Encode()
+		return u.String(), drop, nil
+	}
+	return dsn + " search_path=" + name, drop, nil
 }
 
 // machine names the CPU and the cores the figures were taken on.

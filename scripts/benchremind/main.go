@@ -2,7 +2,7 @@
 // the bulk tools of each database on the same rows, and prints a growth
 // table and, as its last line:
 //
-//	plan rows=… seconds=… rss_mb=… send_rate=… limit=… ratio=… import_s=… sqlite3_s=… import_ratio=… pg_import_s=… copy_s=… pg_ratio=… console_worst_ms=… webhook_worst_ms=… sqlite3_indexed_s=… indexed_ratio=… copy_indexed_s=… pg_indexed_ratio=…
+//	plan rows=… seconds=… rss_mb=… send_rate=… limit=… ratio=… import_s=… sqlite3_s=… import_ratio=… pg_import_s=… copy_s=… pg_ratio=… console_worst_ms=… webhook_worst_ms=… sqlite3_indexed_s=… indexed_ratio=… copy_indexed_s=… pg_indexed_ratio=… reimport_s=… pg_reimport_s=… alone_import_s=… alone_ratio=… alone_indexed_ratio=…
 //
 // The plan figures time `richiamo remind --dry-run` of a generated
 // million-row extract on an embedded SQLite store (wall time and peak RSS of
@@ -28,7 +28,13 @@
 // asked for the console's overview and sent a signed patient's reply (a
 // write) every -probe-every, one of each at a time: console_worst_ms and
 // webhook_worst_ms are their slowest answers during the import, and the
-// answers that were not 2xx or 3xx are reported.
+// answers that were not 2xx or 3xx are reported. reimport_s and
+// pg_reimport_s time a second import of the same extract (nothing
+// changed). alone_import_s is the first SQLite import again, into a new
+// store with no serve beside it, and alone_ratio and alone_indexed_ratio
+// are it over sqlite3_s and sqlite3_indexed_s: a webhook's write makes
+// SQLite drop the import's page cache at its next transaction, so the
+// probed import_s is the slower of the two.
 //
 // The growth table has the plan and the import, time and peak RSS, at
 // each -growth size. The send figures run `richiamo remind` on a generated
@@ -172,6 +178,7 @@ func (b *bencher) run() error {
 		sqlite3I, copyI time.Duration
 		pgImport        measured
 		again, pgAgain  measured
+		alone           measured
 		worst           *probes
 	)
 	for _, n := range b.sizes {
@@ -183,7 +190,7 @@ func (b *bencher) run() error {
 		if n == b.rows {
 			ref, worst, sqlite3D, copyD, pgImport = g.growthRow, g.probes, g.sqlite3, g.copy, g.pg
 			sqlite3I, copyI = g.sqlite3Idx, g.copyIdx
-			again, pgAgain = g.again, g.pgAgain
+			again, pgAgain, alone = g.again, g.pgAgain, g.alone
 		}
 	}
 	rate, err := b.send()
@@ -212,6 +219,7 @@ func (b *bencher) run() error {
 	if b.pgDSN != "" {
 		line += fmt.Sprintf(" pg_reimport_s=%.1f", pgAgain.secs)
 	}
+	line += fmt.Sprintf(" alone_import_s=%.1f alone_ratio=%.1f alone_indexed_ratio=%.1f", alone.secs, alone.secs/sqlite3D.Seconds(), alone.secs/sqlite3I.Seconds())
 	fmt.Println(line)
 	return nil
 }
@@ -227,6 +235,8 @@ type sizeRun struct {
 	// the same extract imported again: the next day's run when nothing
 	// changed at the CUP
 	again, pgAgain measured
+	// the first import again, into a new store nobody else uses
+	alone measured
 }
 
 // reimport imports csvPath a second time into the store of cfg, which
@@ -320,6 +330,18 @@ func (b *bencher) growth(n int, compare bool) (sizeRun, error) {
 	if r.again, err = b.reimport(sub, cfg, csvPath, "SQLite"); err != nil {
 		return r, err
 	}
+	// The same first import with nobody else using the store: another
+	// connection's write makes SQLite drop the import's page cache at its
+	// next transaction, so the probes' webhooks cost the import more than
+	// their own work.
+	if cfg, err = b.config(sub, "alone", "store:\n  sqlite: alone.db\n", ""); err != nil {
+		return r, err
+	}
+	fmt.Fprintf(os.Stderr, "importing %d rows again into a new SQLite store, with nobody else using it…\n", n)
+	if r.alone, err = b.remind(sub, cfg, csvPath, false); err != nil {
+		return r, err
+	}
+	fmt.Fprintf(os.Stderr, "  %d messages stored in %.1f s, peak RSS %.0f MB\n", r.alone.rep.Messages, r.alone.secs, r.alone.rssMB)
 
 	shaped := filepath.Join(b.dir, "same-shape.csv")
 	unique := filepath.Join(b.dir, "same-shape-unique.csv")
@@ -343,7 +365,12 @@ func (b *bencher) growth(n int, compare bool) (sizeRun, error) {
 		fmt.Fprintln(os.Stderr, "no PostgreSQL DSN (-postgres or RICHIAMO_TEST_POSTGRES_DSN): PostgreSQL left out")
 		return r, nil
 	}
-	if cfg, err = b.config(sub, "pg", "store:\n  postgres: "+b.pgDSN+"\n", ""); err != nil {
+	storeDSN, drop, err := pgSchema(b.psql, b.pgDSN, "richiamo_bench_store")
+	if err != nil {
+		return r, err
+	}
+	defer drop()
+	if cfg, err = b.config(sub, "pg", "store:\n  postgres: "+storeDSN+"\n", ""); err != nil {
 		return r, err
 	}
 	fmt.Fprintf(os.Stderr, "importing %d rows into PostgreSQL…\n", n)
