@@ -321,10 +321,10 @@ func (p *Planner) Plan(ctx context.Context, sources []Source, o Options) (*Repor
 	r.names = names
 	// The extract is read, then its bookings recorded in short
 	// transactions of their own, so that the console and the webhooks are
-	// answered while a long extract is recorded. Then, each in a transaction holding
-	// the planning lock: the rejections, the coverage and the withdrawals;
-	// the messages and their reminders, a chunk of patients at a time; the
-	// import's totals. A message is written with its reminders, never
+	// answered while a long extract is recorded. Then, each in a
+	// transaction holding the planning lock: the rejections, the coverage
+	// and the withdrawals; the messages and their reminders, a chunk of
+	// patients at a time; the import's totals. A message is written with its reminders, never
 	// without. What a crash can leave is an import without totals, with
 	// part of its plan: the next run records the bookings again and plans
 	// what is missing.
@@ -897,7 +897,7 @@ type job struct {
 type chunk struct {
 	part     []groupKey
 	bookings [][]cup.Booking
-	ahead    [][]job // by patient
+	ahead    [][]job // by patient; nil when not rendered ahead
 	done     int     // the bookings due up to this chunk's last
 	err      error
 }
@@ -909,13 +909,17 @@ type chunk struct {
 // and the rendering overlap, and the rendering is off the write lock.
 // In the transaction, a patient whose bookings were all unreminded and
 // who has no message to join gets the messages rendered ahead, the same
-// as jobsFor makes; any other is rendered there.
+// as jobsFor makes; any other is rendered there. When most of a chunk's
+// patients had no use for them (the same extract imported again), the
+// next chunk is not rendered ahead, until one is mostly new again.
 func (r *run) planGroups(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	chunks := make(chan *chunk) // one chunk ahead, not two: the memory of a chunk is tens of MB
 	var size atomic.Int64
 	size.Store(int64(r.planMax.size()))
-	go r.readChunks(ctx, &size, chunks)
+	var ahead atomic.Bool
+	ahead.Store(true)
+	go r.readChunks(ctx, &size, &ahead, chunks)
 	defer func() {
 		cancel()
 		for range chunks { // until readChunks is done with the spool
@@ -927,15 +931,23 @@ func (r *run) planGroups(ctx context.Context) error {
 		if c.err != nil {
 			return c.err
 		}
+		fits := 0 // patients whose messages are those rendered ahead
 		err := r.step(ctx, func() error {
 			if err := r.loadChunk(ctx, c.part, c.bookings); err != nil {
 				return err
 			}
-			jobs = jobs[:0]
+			jobs, fits = jobs[:0], 0
 			for gi, k := range c.part {
-				js, err := r.jobsFor(ctx, k, c.bookings[gi], c.ahead[gi])
+				var mine []job
+				if c.ahead != nil {
+					mine = c.ahead[gi]
+				}
+				js, fit, err := r.jobsFor(ctx, k, c.bookings[gi], mine)
 				if err != nil {
 					return err
+				}
+				if fit {
+					fits++
 				}
 				jobs = append(jobs, js...)
 			}
@@ -947,6 +959,7 @@ func (r *run) planGroups(ctx context.Context) error {
 		}
 		r.planMax.took(len(c.part), r.lastHold)
 		size.Store(int64(r.planMax.size()))
+		ahead.Store(2*fits >= len(c.part))
 		if r.p.Planning != nil {
 			r.p.Planning(c.done, total)
 		}
@@ -955,9 +968,9 @@ func (r *run) planGroups(ctx context.Context) error {
 }
 
 // readChunks sends planGroups the chunks of patients due, each of about
-// size patients, rendered ahead; it closes out when done, or after a chunk
-// with an error, or when ctx ends.
-func (r *run) readChunks(ctx context.Context, size *atomic.Int64, out chan<- *chunk) {
+// size patients, rendered ahead while ahead holds; it closes out when
+// done, or after a chunk with an error, or when ctx ends.
+func (r *run) readChunks(ctx context.Context, size *atomic.Int64, ahead *atomic.Bool, out chan<- *chunk) {
 	defer close(out)
 	send := func(c *chunk) bool {
 		select {
@@ -992,7 +1005,9 @@ func (r *run) readChunks(ctx context.Context, size *atomic.Int64, out chan<- *ch
 			return
 		}
 		c.done = done
-		r.renderAhead(c)
+		if ahead.Load() {
+			r.renderAhead(c)
+		}
 		if !send(c) {
 			return
 		}
@@ -1036,9 +1051,10 @@ func (r *run) fresh(t target, bs []cup.Booking) []job {
 
 // jobsFor turns a patient's bookings of a day into messages: joining an
 // unsent message when there is one with room, at most MaxPerMessage each.
-// ahead is what renderAhead made of read: the answer when no booking of
-// read was reminded and no message is joined.
-func (r *run) jobsFor(ctx context.Context, k groupKey, read []cup.Booking, ahead []job) ([]job, error) {
+// ahead, when not nil, is what renderAhead made of read: the answer when
+// no booking of read was reminded and no message is joined, which fit
+// reports (given ahead or not).
+func (r *run) jobsFor(ctx context.Context, k groupKey, read []cup.Booking, ahead []job) (_ []job, fit bool, _ error) {
 	t := r.targets[k.target]
 	var bs []cup.Booking
 	for _, b := range read {
@@ -1047,7 +1063,7 @@ func (r *run) jobsFor(ctx context.Context, k groupKey, read []cup.Booking, ahead
 		}
 	}
 	if len(bs) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
 	slices.SortStableFunc(bs, func(a, b cup.Booking) int { return a.At.Compare(b.At) })
 	max := r.p.Campaign.MaxPerMessage
@@ -1055,7 +1071,7 @@ func (r *run) jobsFor(ctx context.Context, k groupKey, read []cup.Booking, ahead
 	if id, ok := r.planned[k]; ok && !r.gone[id] {
 		cur, err := r.tx.MessageBookings(ctx, id)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		cur = slices.DeleteFunc(cur, func(b cup.Booking) bool { return r.goneRem[b.Node+"\x00"+b.Code] })
 		if room := max - len(cur); room > 0 {
@@ -1066,10 +1082,10 @@ func (r *run) jobsFor(ctx context.Context, k groupKey, read []cup.Booking, ahead
 			out = append(out, job{t: t, bookings: all, existing: id, added: take})
 		}
 	}
-	if len(out) == 0 && len(bs) == len(read) && ahead != nil {
-		return ahead, nil
+	if fit = len(out) == 0 && len(bs) == len(read); fit && ahead != nil {
+		return ahead, true, nil
 	}
-	return append(out, r.fresh(t, bs)...), nil
+	return append(out, r.fresh(t, bs)...), fit, nil
 }
 
 // renderAll renders the jobs not rendered yet, over the processors.
