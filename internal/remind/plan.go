@@ -117,6 +117,11 @@ type Planner struct {
 	// sortMemory, when set, is the memory each of a run's sorters holds
 	// before writing to a file, instead of the defaults (for the tests).
 	sortMemory int
+	// renderedAhead counts the messages rendered ahead of the plan's
+	// transactions, and chunkSize, when set, is the patients of every
+	// chunk of the plan (for the tests).
+	renderedAhead *atomic.Int64
+	chunkSize     int
 }
 
 type target struct {
@@ -916,7 +921,8 @@ func (r *run) planGroups(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	chunks := make(chan *chunk) // one chunk ahead, not two: the memory of a chunk is tens of MB
 	var size atomic.Int64
-	size.Store(int64(r.planMax.size()))
+	nextSize := func() { size.Store(int64(cmp.Or(r.p.chunkSize, r.planMax.size()))) }
+	nextSize()
 	var ahead atomic.Bool
 	ahead.Store(true)
 	go r.readChunks(ctx, &size, &ahead, chunks)
@@ -958,7 +964,7 @@ func (r *run) planGroups(ctx context.Context) error {
 			return err
 		}
 		r.planMax.took(len(c.part), r.lastHold)
-		size.Store(int64(r.planMax.size()))
+		nextSize()
 		ahead.Store(2*fits >= len(c.part))
 		if r.p.Planning != nil {
 			r.p.Planning(c.done, total)
@@ -1028,6 +1034,9 @@ func (r *run) renderAhead(c *chunk) {
 		ends[gi] = len(all)
 	}
 	renderAll(r.p.Campaign, all)
+	if r.p.renderedAhead != nil {
+		r.p.renderedAhead.Add(int64(len(all)))
+	}
 	c.ahead = make([][]job, len(c.part))
 	from := 0
 	for gi, end := range ends {

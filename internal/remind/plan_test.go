@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -616,5 +617,33 @@ func TestAWithdrawalRacingTheSenderNeverLeavesAClaimedMessageWithoutItsBooking(t
 			t.Errorf("the import withdrew %d messages, %d found withdrawn", rep.Withdrawn, withdrawn)
 		}
 		t.Logf("%d claimed, %d withdrawn of %d cancelled bookings", n/2-withdrawn, withdrawn, n/2)
+	})
+}
+
+// The messages of a day's first import are rendered ahead of the plan's
+// transactions; on the same extract again, where every booking is
+// reminded already, only the first chunk's are and, rendered while the
+// first is written, the second's, and nothing is planned.
+func TestAReimportStopsRenderingAheadAfterItsFirstChunk(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, b *bundle) {
+		var rows []string
+		for i := range 9000 { // 9,000 patients, in 9 chunks
+			rows = append(rows, row("ASL1", fmt.Sprintf("R-%05d", i), fmt.Sprintf("33%08d", i), fmt.Sprintf("01/12/2026 %02d:%02d", 8+i%10, i%60)))
+		}
+		var ahead atomic.Int64
+		b.planner.renderedAhead, b.planner.chunkSize = &ahead, 1000
+		first := b.plan(t, Options{}, rows...)
+		if first.Messages != 9000 || ahead.Load() != 9000 {
+			t.Fatalf("first import: %d messages, %d rendered ahead; want 9000 of each", first.Messages, ahead.Load())
+		}
+		ahead.Store(0)
+		again := b.plan(t, Options{}, rows...)
+		if again.Messages != 0 || again.Updated != 0 {
+			t.Fatalf("the same extract again planned %d messages and updated %d", again.Messages, again.Updated)
+		}
+		if n := ahead.Load(); n < 1000 || n > 2000 {
+			t.Fatalf("the same extract again rendered %d messages ahead; want the first one or two chunks' (1,000 to 2,000)", n)
+		}
 	})
 }
