@@ -14,10 +14,11 @@ import (
 )
 
 // arena holds a run's bookings (those it records, and those it reminds),
-// packed into byte chunks of 4 MiB that the garbage collector never has to scan. Only the chunk being
-// filled stays in memory: a full one goes to a temporary file, deleted as
-// soon as it is created, and its bookings are read back from there, so
-// that the run's memory does not grow with the extract.
+// packed into byte chunks of 4 MiB that the garbage collector never has to
+// scan. Only the chunk being filled stays in memory: a full one goes to a
+// temporary file, deleted as soon as it is created, and its bookings are
+// read back from there, so that the run's memory does not grow with the
+// extract.
 type arena struct {
 	chunks [][]byte // in memory; nil once written to the file
 	lens   []int    // each chunk's length
