@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -31,6 +32,8 @@ type Job struct {
 	Owner string
 	Log   *slog.Logger
 	Now   func() time.Time
+
+	running atomic.Bool // a run is in progress in this process
 }
 
 // Run fires RunOnce on the campaign's schedule (Europe/Rome) until ctx ends,
@@ -45,8 +48,17 @@ func (j *Job) Run(ctx context.Context) error {
 }
 
 // RunOnce is one scheduled run. Its faults are logged: the files stay in
-// the inbox for the next run, which plans nothing twice.
+// the inbox for the next run, which plans nothing twice. A run the
+// schedule fires while the last one is still going (a large extract on a
+// frequent schedule) is skipped: the lease is this process's already, so
+// it would not keep the two apart, and the first to end would give the
+// lease up while the other still ran.
 func (j *Job) RunOnce(ctx context.Context) {
+	if !j.running.CompareAndSwap(false, true) {
+		j.Log.Warn("reminder job: the last run is still going; this one is skipped")
+		return
+	}
+	defer j.running.Store(false)
 	now := j.Now()
 	ok, err := j.Store.AcquireLease(ctx, "remind", j.Owner, now, now.Add(30*time.Minute))
 	if err != nil {

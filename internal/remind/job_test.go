@@ -1,0 +1,101 @@
+package remind
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/richiamo/richiamo/internal/store/storetest"
+	"github.com/richiamo/richiamo/internal/testkit"
+)
+
+type lockedLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A run the schedule fires while the last one still reads its extract is
+// skipped, and the first one plans the extract once and moves it aside.
+// The extract is a named pipe, so the first run waits in it for as long as
+// the test wants.
+func TestARunFiredWhileTheLastIsGoingIsSkipped(t *testing.T) {
+	t.Parallel()
+	b := setup(t, storetest.SQLite(t))
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "inbox"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pipe := filepath.Join(dir, "inbox", "estratto.csv")
+	if err := syscall.Mkfifo(pipe, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logged lockedLog
+	j := &Job{Store: b.st, Campaign: b.camp, Inbox: filepath.Join(dir, "inbox", "*.csv"), Done: filepath.Join(dir, "done"),
+		Owner: "engine-1", Log: slog.New(slog.NewTextHandler(&logged, nil)), Now: b.now}
+	ctx := context.Background()
+	first := make(chan struct{})
+	go func() { defer close(first); j.RunOnce(ctx) }()
+	testkit.WaitFor(t, func() error {
+		if !j.running.Load() {
+			return os.ErrNotExist
+		}
+		return nil
+	}, 10*time.Second)
+
+	second := make(chan struct{})
+	go func() { defer close(second); j.RunOnce(ctx) }()
+	select {
+	case <-second:
+	case <-time.After(10 * time.Second):
+		// Unblock both, so that the test ends.
+		if w, err := os.OpenFile(pipe, os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("the second run did not return while the first was going")
+	}
+	if got := strings.Count(logged.String(), "the last run is still going"); got != 1 {
+		t.Errorf("the skip was logged %d times, want 1:\n%s", got, logged.String())
+	}
+
+	w, err := os.OpenFile(pipe, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteString(header + row("ASL1", "A-1", "3331234567", "01/12/2026 10:30")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	<-first
+	if n, err := countMessages(b.st); err != nil || n != 1 {
+		t.Errorf("%d messages planned (%v), want 1", n, err)
+	}
+	if _, err := os.Stat(pipe); !os.IsNotExist(err) {
+		t.Errorf("the extract is still in the inbox: %v", err)
+	}
+	// The flag is down again: the next run goes ahead (and finds nothing).
+	j.RunOnce(ctx)
+	if !strings.Contains(logged.String(), "no extract in the inbox") {
+		t.Errorf("the run after the first did not go ahead:\n%s", logged.String())
+	}
+}
