@@ -2,7 +2,7 @@
 // the bulk tools of each database on the same rows, and prints a growth
 // table and, as its last line:
 //
-//	plan rows=… seconds=… rss_mb=… send_rate=… limit=… ratio=… import_s=… sqlite3_s=… import_ratio=… pg_import_s=… copy_s=… pg_ratio=… console_worst_ms=… webhook_worst_ms=… sqlite3_indexed_s=… indexed_ratio=… copy_indexed_s=… pg_indexed_ratio=… reimport_s=… pg_reimport_s=… alone_import_s=… alone_ratio=… alone_indexed_ratio=…
+//	plan rows=… seconds=… rss_mb=… send_rate=… limit=… ratio=… import_s=… sqlite3_s=… import_ratio=… pg_import_s=… copy_s=… pg_ratio=… console_worst_ms=… webhook_worst_ms=… sqlite3_indexed_s=… indexed_ratio=… copy_indexed_s=… pg_indexed_ratio=… reimport_s=… pg_reimport_s=… alone_import_s=… alone_ratio=… alone_indexed_ratio=… scheduled_import_s=… scheduled_ratio=… scheduled_indexed_ratio=… scheduled_console_worst_ms=… scheduled_webhook_worst_ms=… serve_rss_mb=…
 //
 // The plan figures time `richiamo remind --dry-run` of a generated
 // million-row extract on an embedded SQLite store (wall time and peak RSS of
@@ -35,6 +35,15 @@
 // are it over sqlite3_s and sqlite3_indexed_s: a webhook's write makes
 // SQLite drop the import's page cache at its next transaction, so the
 // probed import_s is the slower of the two.
+//
+// scheduled_import_s is the same first import as serve runs it at night,
+// into a new store: the extract dropped into serve's inbox and picked up
+// by its schedule, the console and the webhooks probed meanwhile (their
+// slowest answers in scheduled_console_worst_ms and
+// scheduled_webhook_worst_ms). It is the time from the import's start to
+// its end as the store records them; the webhooks' writes go through the
+// import's own connection there, and do not empty its page cache.
+// serve_rss_mb is that serve's peak RSS.
 //
 // The growth table has the plan and the import, time and peak RSS, at
 // each -growth size. The send figures run `richiamo remind` on a generated
@@ -179,6 +188,7 @@ func (b *bencher) run() error {
 		pgImport        measured
 		again, pgAgain  measured
 		alone           measured
+		sched           scheduled
 		worst           *probes
 	)
 	for _, n := range b.sizes {
@@ -190,7 +200,7 @@ func (b *bencher) run() error {
 		if n == b.rows {
 			ref, worst, sqlite3D, copyD, pgImport = g.growthRow, g.probes, g.sqlite3, g.copy, g.pg
 			sqlite3I, copyI = g.sqlite3Idx, g.copyIdx
-			again, pgAgain, alone = g.again, g.pgAgain, g.alone
+			again, pgAgain, alone, sched = g.again, g.pgAgain, g.alone, g.sched
 		}
 	}
 	rate, err := b.send()
@@ -220,6 +230,8 @@ func (b *bencher) run() error {
 		line += fmt.Sprintf(" pg_reimport_s=%.1f", pgAgain.secs)
 	}
 	line += fmt.Sprintf(" alone_import_s=%.1f alone_ratio=%.1f alone_indexed_ratio=%.1f", alone.secs, alone.secs/sqlite3D.Seconds(), alone.secs/sqlite3I.Seconds())
+	line += fmt.Sprintf(" scheduled_import_s=%.1f scheduled_ratio=%.1f scheduled_indexed_ratio=%.1f scheduled_console_worst_ms=%d scheduled_webhook_worst_ms=%d serve_rss_mb=%.0f",
+		sched.secs, sched.secs/sqlite3D.Seconds(), sched.secs/sqlite3I.Seconds(), sched.probes.console.Milliseconds(), sched.probes.webhook.Milliseconds(), sched.rssMB)
 	fmt.Println(line)
 	return nil
 }
@@ -237,6 +249,8 @@ type sizeRun struct {
 	again, pgAgain measured
 	// the first import again, into a new store nobody else uses
 	alone measured
+	// and again, by serve's schedule, probed
+	sched scheduled
 }
 
 // reimport imports csvPath a second time into the store of cfg, which
@@ -342,6 +356,9 @@ func (b *bencher) growth(n int, compare bool) (sizeRun, error) {
 		return r, err
 	}
 	fmt.Fprintf(os.Stderr, "  %d messages stored in %.1f s, peak RSS %.0f MB\n", r.alone.rep.Messages, r.alone.secs, r.alone.rssMB)
+	if r.sched, err = b.scheduledImport(sub, csvPath, n); err != nil {
+		return r, err
+	}
 
 	shaped := filepath.Join(b.dir, "same-shape.csv")
 	unique := filepath.Join(b.dir, "same-shape-unique.csv")

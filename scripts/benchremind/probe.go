@@ -27,6 +27,7 @@ const (
 type server struct {
 	base   string
 	cmd    *exec.Cmd
+	exited chan struct{} // closed once cmd has been waited for
 	stderr bytes.Buffer
 	cookie []*http.Cookie
 }
@@ -53,6 +54,8 @@ func startServe(bin, dir, cfgPath string, env []string, base string) (*server, e
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
 	}
+	s.exited = make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(s.exited) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(base + "/readyz")
@@ -77,7 +80,7 @@ func startServe(bin, dir, cfgPath string, env []string, base string) (*server, e
 
 func (s *server) stop() {
 	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
+	<-s.exited
 }
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
