@@ -1,6 +1,7 @@
 package remind
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"os"
@@ -34,6 +35,9 @@ type Job struct {
 	Now   func() time.Time
 
 	running atomic.Bool // a run is in progress in this process
+
+	leaseRenew time.Duration // tests: how often a run renews its lease
+	renewed    atomic.Int64  // tests: renewals so far
 }
 
 // Run fires RunOnce on the campaign's schedule (Europe/Rome) until ctx ends,
@@ -60,7 +64,7 @@ func (j *Job) RunOnce(ctx context.Context) {
 	}
 	defer j.running.Store(false)
 	now := j.Now()
-	ok, err := j.Store.AcquireLease(ctx, "remind", j.Owner, now, now.Add(30*time.Minute))
+	ok, err := j.Store.AcquireLease(ctx, "remind", j.Owner, now, now.Add(leaseFor))
 	if err != nil {
 		j.Log.Error("reminder job: lease", "err", err)
 		return
@@ -70,6 +74,10 @@ func (j *Job) RunOnce(ctx context.Context) {
 		return
 	}
 	defer j.Store.ReleaseLease(context.WithoutCancel(ctx), "remind", j.Owner)
+	kctx, stop := context.WithCancel(ctx)
+	kept := make(chan struct{})
+	go func() { defer close(kept); j.keepLease(kctx) }()
+	defer func() { stop(); <-kept }()
 	var files []string
 	if j.Inbox != "" {
 		if files, err = filepath.Glob(j.Inbox); err != nil {
@@ -129,6 +137,43 @@ func (j *Job) RunOnce(ctx context.Context) {
 		if err := os.Rename(p, dst); err != nil {
 			// Harmless: re-importing plans nothing new.
 			j.Log.Warn("reminder job: could not move the extract aside", "file", p, "err", err)
+		}
+	}
+}
+
+// leaseFor is how long the job's lease lasts unless renewed; a run renews
+// it every third of that while it goes, so that a run longer than the
+// lease (four million rows, or slow CUP nodes) keeps the other engine
+// processes out until it ends.
+const leaseFor = 30 * time.Minute
+
+// keepLease renews the job's lease every third of leaseFor (leaseRenew in
+// tests) until ctx ends.
+func (j *Job) keepLease(ctx context.Context) {
+	t := time.NewTicker(cmp.Or(j.leaseRenew, leaseFor/3))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := j.Now()
+		ok, err := j.Store.AcquireLease(ctx, "remind", j.Owner, now, now.Add(leaseFor))
+		switch {
+		case err != nil:
+			if ctx.Err() == nil {
+				j.Log.Warn("reminder job: renewing the lease", "err", err)
+			}
+		case !ok:
+			// Only after the lease ran out unrenewed (the store could not
+			// be written for a third of it): each reminder is still
+			// planned once, but another process may be reading the same
+			// extracts.
+			j.Log.Error("reminder job: the lease ran out and another engine process took it while this run was going")
+			return
+		default:
+			j.renewed.Add(1)
 		}
 	}
 }
