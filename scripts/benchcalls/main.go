@@ -1,7 +1,7 @@
 // Command benchcalls measures how many concurrent calls the voice engine
 // holds on this machine, and prints, as its last line:
 //
-//	calls target=… held=… late_frames_pct=… cpu_ms_per_call=… rss_mb=… setup_rate=… sipp_held=… sipp_cpu_ms_per_call=… cpu_ratio=… sipp_unread_cpu_ms_per_call=… cpu_ratio_unread=…
+//	calls target=… held=… late_frames_pct=… cpu_ms_per_call=… rss_mb=… setup_rate=… heard_late_pct=… heard_jitter_ms=… sipp_held=… sipp_cpu_ms_per_call=… cpu_ratio=… sipp_heard_late_pct=… sipp_heard_jitter_ms=… sipp_unread_cpu_ms_per_call=… cpu_ratio_unread=… sipp_unread_heard_late_pct=… sipp_unread_heard_jitter_ms=…
 //
 // It starts the simulated patients in a child process of the same binary
 // (so that their CPU and memory are not counted as the caller's), with a
@@ -30,8 +30,16 @@
 // sends every packet back: work ours does not do. So SIPp runs a second
 // time without it (-sipp-unread), leaving the audio unread, and
 // sipp_unread_cpu_ms_per_call and cpu_ratio_unread bound the comparison
-// from the other side. SIPp keeps no record of its frames' timing, so
-// late frames are ours only. -sipp "" leaves SIPp out.
+// from the other side.
+//
+// SIPp keeps no record of its frames' timing, so the simulated patients
+// count what reached them from either caller (patients.Heard): the
+// frames late (more than half a frame behind the earliest of their call,
+// by the kernel's receive time against the RTP timestamp) or missing, over
+// the frames due (heard_late_pct, sipp_heard_late_pct,
+// sipp_unread_heard_late_pct), and the mean difference of delay between
+// consecutive frames (…_jitter_ms). With -peer they are left out. -sipp ""
+// leaves SIPp out.
 //
 // Run it through scripts/bench-calls.sh (make bench-calls).
 package main
@@ -120,7 +128,9 @@ func patientsMix() patients.Mix {
 }
 
 // servePatients is the child: it prints the SIP address on stdout and
-// answers until its stdin closes (the parent is done or gone).
+// answers until its stdin closes (the parent is done or gone). For each
+// line "heard" on its stdin it prints the callers' frames it has heard,
+// late and missing so far.
 func servePatients(listen string) error {
 	srv, err := patients.NewServer(patients.Config{Listen: listen, Mix: patientsMix()})
 	if err != nil {
@@ -128,8 +138,47 @@ func servePatients(listen string) error {
 	}
 	fmt.Println(srv.Addr())
 	signal.Ignore(os.Interrupt)
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		if in.Text() == "heard" {
+			h := srv.Heard()
+			fmt.Printf("%d %d %d %d %d\n", h.Frames, h.Late, h.Missing, h.JitterMicros, h.JitterN)
+		}
+	}
 	return srv.Close()
+}
+
+// heard asks the simulated patients what they have heard so far; false
+// with an outside peer.
+func (b *bench) heard() (patients.Heard, bool, error) {
+	var h patients.Heard
+	if b.patientsStdin == nil {
+		return h, false, nil
+	}
+	if _, err := io.WriteString(b.patientsStdin, "heard\n"); err != nil {
+		return h, false, fmt.Errorf("simulated patients: %w", err)
+	}
+	line, err := b.patientsOut.ReadString('\n')
+	if err != nil {
+		return h, false, fmt.Errorf("simulated patients: %w", err)
+	}
+	if _, err := fmt.Sscanf(line, "%d %d %d %d %d", &h.Frames, &h.Late, &h.Missing, &h.JitterMicros, &h.JitterN); err != nil {
+		return h, false, fmt.Errorf("simulated patients said %q: %w", line, err)
+	}
+	return h, true, nil
+}
+
+func jitterMS(h patients.Heard) float64 { return float64(h.Jitter().Microseconds()) / 1000 }
+
+// since is what was heard between two of heard's answers.
+func since(a, b patients.Heard) patients.Heard {
+	return patients.Heard{Frames: b.Frames - a.Frames, Late: b.Late - a.Late, Missing: b.Missing - a.Missing,
+		JitterMicros: b.JitterMicros - a.JitterMicros, JitterN: b.JitterN - a.JitterN}
+}
+
+func printHeard(who string, h patients.Heard) {
+	fmt.Fprintf(os.Stderr, "benchcalls: the patients heard %s: %d frames, %d late, %d missing (%.3f%% late or missing), jitter %.2f ms\n",
+		who, h.Frames, h.Late, h.Missing, h.LatePercent(), jitterMS(h))
 }
 
 type bench struct {
@@ -142,7 +191,8 @@ type bench struct {
 	verbose       bool
 	procs         int
 	patientsAddr  string
-	patientsStdin io.Closer
+	patientsStdin io.WriteCloser
+	patientsOut   *bufio.Reader
 	sippBin       string
 	sippRTPMin    int
 	sippUnread    bool
@@ -172,14 +222,15 @@ func startPatients(b *bench) (*exec.Cmd, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	out := bufio.NewReader(stdout)
+	line, err := out.ReadString('\n')
 	if err != nil {
 		stdin.Close()
 		_ = cmd.Wait()
 		return nil, fmt.Errorf("simulated patients did not start: %w", err)
 	}
 	b.patientsAddr = strings.TrimSpace(line)
-	b.patientsStdin = stdin
+	b.patientsStdin, b.patientsOut = stdin, out
 	return cmd, nil
 }
 
@@ -244,6 +295,10 @@ func run(b bench) error {
 		ended    atomic.Int64 // answered calls over
 		wg       sync.WaitGroup
 	)
+	heard0, _, err := b.heard()
+	if err != nil {
+		return err
+	}
 	cpu0 := cpuTime()
 	start := time.Now()
 	stopProgress := progress(start, func() string {
@@ -348,6 +403,15 @@ func run(b bench) error {
 	ours := float64(cpu.Microseconds()) / 1000 / float64(b.calls)
 	line := fmt.Sprintf("calls target=%d held=%d late_frames_pct=%.3f cpu_ms_per_call=%.1f rss_mb=%.0f setup_rate=%.1f",
 		b.calls, held, latePct, ours, peakRSSMB(), float64(n)/rampDur.Seconds())
+	heard1, withHeard, err := b.heard()
+	if err != nil {
+		return err
+	}
+	if withHeard {
+		h := since(heard0, heard1)
+		printHeard("from ours", h)
+		line += fmt.Sprintf(" heard_late_pct=%.3f heard_jitter_ms=%.2f", h.LatePercent(), jitterMS(h))
+	}
 	if b.sippBin != "" {
 		dir, err := os.MkdirTemp("", "richiamo-bench-sipp-")
 		if err != nil {
@@ -359,6 +423,15 @@ func run(b bench) error {
 		}
 		theirs := sr.perCall(b.calls)
 		line += fmt.Sprintf(" sipp_held=%d sipp_cpu_ms_per_call=%.1f cpu_ratio=%.2f", sr.ok, theirs, ours/theirs)
+		heard2, _, err := b.heard()
+		if err != nil {
+			return err
+		}
+		if withHeard {
+			h := since(heard1, heard2)
+			printHeard("from SIPp", h)
+			line += fmt.Sprintf(" sipp_heard_late_pct=%.3f sipp_heard_jitter_ms=%.2f", h.LatePercent(), jitterMS(h))
+		}
 		if b.sippUnread {
 			ur, err := runSIPp(b, dir, false)
 			if err != nil {
@@ -366,6 +439,15 @@ func run(b bench) error {
 			}
 			u := ur.perCall(b.calls)
 			line += fmt.Sprintf(" sipp_unread_cpu_ms_per_call=%.1f cpu_ratio_unread=%.2f", u, ours/u)
+			heard3, _, err := b.heard()
+			if err != nil {
+				return err
+			}
+			if withHeard {
+				h := since(heard2, heard3)
+				printHeard("from SIPp leaving their audio unread", h)
+				line += fmt.Sprintf(" sipp_unread_heard_late_pct=%.3f sipp_unread_heard_jitter_ms=%.2f", h.LatePercent(), jitterMS(h))
+			}
 		}
 		os.RemoveAll(dir)
 	}

@@ -99,6 +99,9 @@ func writeSummary(e *base.Env, sum patients.Summary) {
 	for _, b := range patients.Behaviours {
 		fmt.Fprintf(e.Stdout, "  %-22s %d\n", b, sum.By[b])
 	}
+	h := sum.Heard
+	fmt.Fprintf(e.Stdout, "callers' audio heard: %d frames, %d late, %d missing (%.2f%% late or missing), jitter %.2f ms\n",
+		h.Frames, h.Late, h.Missing, h.LatePercent(), float64(h.Jitter().Microseconds())/1000)
 }
 
 func simulateTwilio(ctx context.Context, e *base.Env, args []string) error {

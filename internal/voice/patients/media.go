@@ -25,14 +25,16 @@ type stream struct {
 	remote *net.UDPAddr
 	offer  voice.Answer
 	press  chan string
+	heard  *heardCounters
 }
 
-func newStream(conn *net.UDPConn, offer voice.Answer) *stream {
+func newStream(conn *net.UDPConn, offer voice.Answer, heard *heardCounters) *stream {
 	return &stream{
 		conn:   conn,
 		remote: net.UDPAddrFromAddrPort(offer.Addr),
 		offer:  offer,
 		press:  make(chan string, 1),
+		heard:  heard,
 	}
 }
 
@@ -45,18 +47,11 @@ func (s *stream) run(ctx context.Context) {
 	var reading sync.WaitGroup
 	defer reading.Wait()
 	defer s.conn.Close()
-	reading.Go(func() {
-		buf := make([]byte, 1500)
-		for {
-			if _, err := s.conn.Read(buf); errors.Is(err, net.ErrClosed) {
-				return
-			}
-		}
-	})
+	h := rtp.Header{Version: 2, PayloadType: s.offer.PayloadType, SSRC: rand.Uint32(), Marker: true}
+	reading.Go(func() { s.listen(h.SSRC) })
 	p := media.NewPacer(media.PacerConfig{})
 	defer p.Stop()
 	seq, ts0 := uint16(rand.Uint32()), rand.Uint32()
-	h := rtp.Header{Version: 2, PayloadType: s.offer.PayloadType, SSRC: rand.Uint32(), Marker: true}
 	silence := s.offer.Codec.Encode(make([]int16, media.FrameSamples), nil)
 	var (
 		keys  []rune       // still to press
@@ -91,6 +86,35 @@ func (s *stream) run(ctx context.Context) {
 			_, _ = s.conn.WriteToUDP(buf[:n], s.remote)
 		}
 		h.Marker = false
+	}
+}
+
+// listen reads what the caller sends until the socket closes, and counts
+// its frames in s.heard (own is the patient's SSRC, which an echoing
+// caller sends back).
+func (s *stream) listen(own uint32) {
+	l := listener{counters: s.heard, own: own, pt: s.offer.PayloadType}
+	stamped := s.heard != nil && stampArrivals(s.conn)
+	buf, oob := make([]byte, 1500), make([]byte, oobSize)
+	var h rtp.Header
+	for {
+		n, oobn, _, _, err := s.conn.ReadMsgUDP(buf, oob)
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		if err != nil || s.heard == nil {
+			continue
+		}
+		at, ok := time.Time{}, false
+		if stamped {
+			at, ok = arrival(oob[:oobn])
+		}
+		if !ok {
+			at = time.Now()
+		}
+		if _, err := h.Unmarshal(buf[:n]); err == nil {
+			l.packet(&h, at)
+		}
 	}
 }
 

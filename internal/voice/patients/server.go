@@ -40,6 +40,8 @@ type Summary struct {
 	Seed  uint64            `json:"seed"`
 	Calls int               `json:"calls"`
 	By    map[Behaviour]int `json:"behaviours"`
+	// Heard is the callers' audio the patients received.
+	Heard Heard `json:"heard"`
 }
 
 // Server is the simulated patients' user agent. Close ends it.
@@ -63,6 +65,8 @@ type Server struct {
 	closing bool // set by Close, under mu, so that no call starts during its Wait
 	counts  map[Behaviour]int
 	total   int
+
+	heard heardCounters
 }
 
 // NewServer checks cfg and starts answering on cfg.Listen.
@@ -205,12 +209,15 @@ func (s *Server) Override(o Override) error { return s.picker.Override(o) }
 func (s *Server) Summary() Summary {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sum := Summary{Seed: s.picker.Seed(), Calls: s.total, By: map[Behaviour]int{}}
+	sum := Summary{Seed: s.picker.Seed(), Calls: s.total, By: map[Behaviour]int{}, Heard: s.heard.load()}
 	for _, b := range Behaviours {
 		sum.By[b] = s.counts[b]
 	}
 	return sum
 }
+
+// Heard is the callers' audio the patients have received so far.
+func (s *Server) Heard() Heard { return s.heard.load() }
 
 // Close hangs up the calls in progress (BYE when answered, 480 when still
 // ringing) and stops the user agent.
@@ -338,7 +345,7 @@ func (s *Server) play(sess *sipgo.DialogServerSession, b Behaviour, rule Rule, l
 	log.Info("patients: answered", "codec", offer.Codec.String(), "events", offer.Events)
 
 	mediaCtx, stopMedia := context.WithCancel(callCtx)
-	st := newStream(rtpConn, offer)
+	st := newStream(rtpConn, offer, &s.heard)
 	var media sync.WaitGroup
 	media.Go(func() { st.run(mediaCtx) })
 	defer func() {
