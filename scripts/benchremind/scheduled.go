@@ -69,6 +69,9 @@ func (b *bencher) scheduledImport(sub, csvPath string, n int) (scheduled, error)
 	if err := os.Link(csvPath, dropped); err != nil {
 		return r, err
 	}
+	// A failed run leaves the extract in the inbox, and the next one
+	// tries again: the deadline stops that.
+	deadline := time.After(time.Hour)
 	for {
 		if _, err := os.Stat(dropped); errors.Is(err, os.ErrNotExist) {
 			break // moved aside: the run is over
@@ -76,6 +79,9 @@ func (b *bencher) scheduledImport(sub, csvPath string, n int) (scheduled, error)
 		select {
 		case <-srv.exited:
 			return r, fmt.Errorf("serve stopped during the import:\n%s", srv.stderr.String())
+		case <-deadline:
+			srv.stop()
+			return r, fmt.Errorf("serve's schedule had not imported the extract after an hour:\n%s", srv.stderr.String())
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
