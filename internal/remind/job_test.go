@@ -1,13 +1,11 @@
 package remind
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,23 +13,6 @@ import (
 	"github.com/richiamo/richiamo/internal/store/storetest"
 	"github.com/richiamo/richiamo/internal/testkit"
 )
-
-type lockedLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // A run the schedule fires while the last one still reads its extract is
 // skipped, and the first one plans the extract once and moves it aside.
@@ -48,7 +29,7 @@ func TestARunFiredWhileTheLastIsGoingIsSkipped(t *testing.T) {
 	if err := syscall.Mkfifo(pipe, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logged lockedLog
+	var logged lockedBuffer
 	j := &Job{Store: b.st, Campaign: b.camp, Inbox: filepath.Join(dir, "inbox", "*.csv"), Done: filepath.Join(dir, "done"),
 		Owner: "engine-1", Log: slog.New(slog.NewTextHandler(&logged, nil)), Now: b.now}
 	ctx := context.Background()
@@ -76,16 +57,7 @@ func TestARunFiredWhileTheLastIsGoingIsSkipped(t *testing.T) {
 		t.Errorf("the skip was logged %d times, want 1:\n%s", got, logged.String())
 	}
 
-	w, err := os.OpenFile(pipe, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.WriteString(header + row("ASL1", "A-1", "3331234567", "01/12/2026 10:30")); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	feed(t, pipe)
 	<-first
 	if n, err := countMessages(b.st); err != nil || n != 1 {
 		t.Errorf("%d messages planned (%v), want 1", n, err)
@@ -116,7 +88,7 @@ func TestARunLongerThanItsLeaseKeepsOtherProcessesOut(t *testing.T) {
 	if err := syscall.Mkfifo(pipe, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logged, otherLog lockedLog
+	var logged, otherLog lockedBuffer
 	j := &Job{Store: b.st, Campaign: b.camp, Inbox: filepath.Join(dir, "inbox", "*.csv"),
 		Owner: "engine-1", Log: slog.New(slog.NewTextHandler(&logged, nil)), Now: clock.Now, leaseRenew: time.Millisecond}
 	// The other process's inbox is empty: if it gets the job, it says so
@@ -154,6 +126,20 @@ func TestARunLongerThanItsLeaseKeepsOtherProcessesOut(t *testing.T) {
 		t.Fatalf("another process got the job while the run was going:\n%s", otherLog.String())
 	}
 
+	feed(t, pipe)
+	<-first
+	if strings.Contains(logged.String(), "lease") {
+		t.Errorf("the run logged about its lease:\n%s", logged.String())
+	}
+	other.RunOnce(ctx)
+	if !strings.Contains(otherLog.String(), "no extract in the inbox") {
+		t.Errorf("the other process did not get the job once the run ended:\n%s", otherLog.String())
+	}
+}
+
+// feed writes a one-booking extract into the named pipe a run waits on.
+func feed(t *testing.T, pipe string) {
+	t.Helper()
 	w, err := os.OpenFile(pipe, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -163,13 +149,5 @@ func TestARunLongerThanItsLeaseKeepsOtherProcessesOut(t *testing.T) {
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
-	}
-	<-first
-	if strings.Contains(logged.String(), "lease") {
-		t.Errorf("the run logged about its lease:\n%s", logged.String())
-	}
-	other.RunOnce(ctx)
-	if !strings.Contains(otherLog.String(), "no extract in the inbox") {
-		t.Errorf("the other process did not get the job once the run ended:\n%s", otherLog.String())
 	}
 }

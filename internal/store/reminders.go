@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -542,19 +543,7 @@ func (t *Tx) InsertMessages(ctx context.Context, ms_ []NewMessage, now time.Time
 		if err != nil {
 			return nil, fmt.Errorf("store: insert messages: %w", err)
 		}
-		for rows.Next() {
-			var id int64
-			var phone string
-			if err := rows.Scan(&id, &phone); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			ids[phone] = id
-		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-		if err := rows.Err(); err != nil {
+		if err := idsByPhone(rows, ids); err != nil {
 			return nil, err
 		}
 		ms_ = ms_[n:]
@@ -585,24 +574,30 @@ func (t *Tx) insertMessagesArrays(ctx context.Context, ms_ []NewMessage, now tim
 		if err != nil {
 			return nil, fmt.Errorf("store: insert messages: %w", err)
 		}
-		for rows.Next() {
-			var id int64
-			var p string
-			if err := rows.Scan(&id, &p); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			ids[p] = id
-		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-		if err := rows.Err(); err != nil {
+		if err := idsByPhone(rows, ids); err != nil {
 			return nil, err
 		}
 		ms_ = ms_[n:]
 	}
 	return ids, nil
+}
+
+// idsByPhone reads an insert's RETURNING id, phone into ids, and closes
+// rows.
+func idsByPhone(rows *sql.Rows, ids map[string]int64) error {
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var phone string
+		if err := rows.Scan(&id, &phone); err != nil {
+			return err
+		}
+		ids[phone] = id
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return rows.Close()
 }
 
 // NewReminder ties a booking at a time and offset to a message.
