@@ -170,10 +170,19 @@ func (b *bench) heard() (patients.Heard, bool, error) {
 
 func jitterMS(h patients.Heard) float64 { return float64(h.Jitter().Microseconds()) / 1000 }
 
-// since is what was heard between two of heard's answers.
-func since(a, b patients.Heard) patients.Heard {
-	return patients.Heard{Frames: b.Frames - a.Frames, Late: b.Late - a.Late, Missing: b.Missing - a.Missing,
-		JitterMicros: b.JitterMicros - a.JitterMicros, JitterN: b.JitterN - a.JitterN}
+// heardSince asks the patients what they heard after *last, prints it
+// for who, and returns the last line's figures named prefix_late_pct and
+// prefix_jitter_ms ("" with an outside peer); *last becomes the answer.
+func (b *bench) heardSince(last *patients.Heard, who, prefix string) (string, error) {
+	now, ok, err := b.heard()
+	if err != nil || !ok {
+		return "", err
+	}
+	h := patients.Heard{Frames: now.Frames - last.Frames, Late: now.Late - last.Late, Missing: now.Missing - last.Missing,
+		JitterMicros: now.JitterMicros - last.JitterMicros, JitterN: now.JitterN - last.JitterN}
+	*last = now
+	printHeard(who, h)
+	return fmt.Sprintf(" %s_late_pct=%.3f %s_jitter_ms=%.2f", prefix, h.LatePercent(), prefix, jitterMS(h)), nil
 }
 
 func printHeard(who string, h patients.Heard) {
@@ -403,15 +412,12 @@ func run(b bench) error {
 	ours := float64(cpu.Microseconds()) / 1000 / float64(b.calls)
 	line := fmt.Sprintf("calls target=%d held=%d late_frames_pct=%.3f cpu_ms_per_call=%.1f rss_mb=%.0f setup_rate=%.1f",
 		b.calls, held, latePct, ours, peakRSSMB(), float64(n)/rampDur.Seconds())
-	heard1, withHeard, err := b.heard()
+	last := heard0
+	fields, err := b.heardSince(&last, "from ours", "heard")
 	if err != nil {
 		return err
 	}
-	if withHeard {
-		h := since(heard0, heard1)
-		printHeard("from ours", h)
-		line += fmt.Sprintf(" heard_late_pct=%.3f heard_jitter_ms=%.2f", h.LatePercent(), jitterMS(h))
-	}
+	line += fields
 	if b.sippBin != "" {
 		dir, err := os.MkdirTemp("", "richiamo-bench-sipp-")
 		if err != nil {
@@ -423,15 +429,11 @@ func run(b bench) error {
 		}
 		theirs := sr.perCall(b.calls)
 		line += fmt.Sprintf(" sipp_held=%d sipp_cpu_ms_per_call=%.1f cpu_ratio=%.2f", sr.ok, theirs, ours/theirs)
-		heard2, _, err := b.heard()
+		fields, err := b.heardSince(&last, "from SIPp", "sipp_heard")
 		if err != nil {
 			return err
 		}
-		if withHeard {
-			h := since(heard1, heard2)
-			printHeard("from SIPp", h)
-			line += fmt.Sprintf(" sipp_heard_late_pct=%.3f sipp_heard_jitter_ms=%.2f", h.LatePercent(), jitterMS(h))
-		}
+		line += fields
 		if b.sippUnread {
 			ur, err := runSIPp(b, dir, false)
 			if err != nil {
@@ -439,15 +441,11 @@ func run(b bench) error {
 			}
 			u := ur.perCall(b.calls)
 			line += fmt.Sprintf(" sipp_unread_cpu_ms_per_call=%.1f cpu_ratio_unread=%.2f", u, ours/u)
-			heard3, _, err := b.heard()
+			fields, err := b.heardSince(&last, "from SIPp leaving their audio unread", "sipp_unread_heard")
 			if err != nil {
 				return err
 			}
-			if withHeard {
-				h := since(heard2, heard3)
-				printHeard("from SIPp leaving their audio unread", h)
-				line += fmt.Sprintf(" sipp_unread_heard_late_pct=%.3f sipp_unread_heard_jitter_ms=%.2f", h.LatePercent(), jitterMS(h))
-			}
+			line += fields
 		}
 		os.RemoveAll(dir)
 	}
