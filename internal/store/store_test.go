@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -413,7 +414,7 @@ func TestRestartWALStartsTheLogAgainOnceNoReaderHoldsIt(t *testing.T) {
 		}
 		return frames
 	}
-	write(3000)
+	write(6000)
 	long := logFrames()
 
 	// A reader of the current snapshot keeps the log from starting again.
@@ -493,4 +494,71 @@ func TestPlannedMessagesExpireAndAnExpiredOneIsNeverClaimed(t *testing.T) {
 			t.Fatalf("at 15:00: %s", got)
 		}
 	})
+}
+
+// A new SQLite store is laid out in pages of 16 KiB, which a million-row
+// import writes far fewer of; one created before in SQLite's 4 KiB pages
+// keeps them and still works, its log copied back at the same 200 MB.
+func TestNewSQLiteStoreIsLaidOutInLargePages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pragmas := func(st *store.Store) (page, checkpoint int, mode string) {
+		t.Helper()
+		db := st.DB()
+		if err := db.GetContext(ctx, &page, "PRAGMA page_size"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.GetContext(ctx, &checkpoint, "PRAGMA wal_autocheckpoint"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.GetContext(ctx, &mode, "PRAGMA journal_mode"); err != nil {
+			t.Fatal(err)
+		}
+		return page, checkpoint, mode
+	}
+	use := func(path string) *store.Store {
+		t.Helper()
+		st, err := store.Open(ctx, store.Options{SQLitePath: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		if _, err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CreateUser(ctx, store.User{Name: "anna", Role: "operator"}, t0); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+
+	fresh := use(filepath.Join(t.TempDir(), "richiamo.db"))
+	if page, checkpoint, mode := pragmas(fresh); page != 16384 || checkpoint != 12800 || mode != "wal" {
+		t.Errorf("a new store: page_size %d, wal_autocheckpoint %d, journal_mode %s; want 16384, 12800, wal", page, checkpoint, mode)
+	}
+
+	// An empty file (created by hand, say, before the first start) is a
+	// new store too.
+	empty := filepath.Join(t.TempDir(), "richiamo.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if page, _, _ := pragmas(use(empty)); page != 16384 {
+		t.Errorf("a store opened on an empty file: page_size %d, want 16384", page)
+	}
+
+	old := filepath.Join(t.TempDir(), "richiamo.db")
+	db, err := sql.Open("sqlite", "file:"+old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"PRAGMA page_size = 4096", "PRAGMA journal_mode = WAL", "CREATE TABLE earlier (x)"} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if page, checkpoint, mode := pragmas(use(old)); page != 4096 || checkpoint != 51200 || mode != "wal" {
+		t.Errorf("a store created in 4 KiB pages: page_size %d, wal_autocheckpoint %d, journal_mode %s; want 4096, 51200, wal", page, checkpoint, mode)
+	}
 }
