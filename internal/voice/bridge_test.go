@@ -85,7 +85,23 @@ func newPhoneWithEvents(t *testing.T, pattern byte, answer int, eventPT uint8) *
 		return v.(*sipgo.DialogServerSession)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	var calls sync.WaitGroup
+	// calls holds the phone's RTP readers. A reader is added by the
+	// INVITE's handler, which may still be answering when the test ends
+	// (a BYE read before the ACK ends the phone's call first): it is
+	// added only while the phone is not closing, so never beside Wait.
+	var (
+		calls     sync.WaitGroup
+		callsMu   sync.Mutex
+		closing   bool
+		readAudio = func(f func()) bool {
+			callsMu.Lock()
+			defer callsMu.Unlock()
+			if !closing {
+				calls.Go(f)
+			}
+			return !closing
+		}
+	)
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
 		p.invites.Add(1)
 		sess, err := dialogs.ReadInvite(req, tx)
@@ -125,10 +141,13 @@ func newPhoneWithEvents(t *testing.T, pattern byte, answer int, eventPT uint8) *
 			formats = append(formats, format{pt: p.eventPT, name: "telephone-event/8000", fmtp: "0-15"})
 		}
 		sdp, _ := describe(netip.MustParseAddr("127.0.0.1"), rtpConn.LocalAddr().(*net.UDPAddr).Port, 1, 1, formats)
+		// A BYE may be read before the ACK (sipgo handles each request
+		// on its own goroutine): the answer then fails, and the BYE was
+		// counted where it was read.
 		if err := sess.RespondSDP(sdp); err != nil {
 			return
 		}
-		calls.Go(func() {
+		if !readAudio(func() {
 			buf := make([]byte, 1500)
 			var pkt rtp.Packet
 			for {
@@ -147,7 +166,9 @@ func newPhoneWithEvents(t *testing.T, pattern byte, answer int, eventPT uint8) *
 					p.mu.Unlock()
 				}
 			}
-		})
+		}) {
+			return
+		}
 		payload := make([]byte, media.FrameSamples)
 		for i := range payload {
 			payload[i] = p.pattern
@@ -163,8 +184,6 @@ func newPhoneWithEvents(t *testing.T, pattern byte, answer int, eventPT uint8) *
 		for {
 			select {
 			case <-sess.Context().Done():
-				p.byes.Add(1)
-				p.endOnce.Do(func() { close(p.ended) })
 				return
 			case <-p.hangUp:
 				bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -207,11 +226,17 @@ func newPhoneWithEvents(t *testing.T, pattern byte, answer int, eventPT uint8) *
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		if sess := session(req); sess == nil || sess.ReadBye(req, tx) != nil {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "No Call", nil))
+			return
 		}
+		p.byes.Add(1)
+		p.endOnce.Do(func() { close(p.ended) })
 	})
 	var serving sync.WaitGroup
 	serving.Go(func() { _ = srv.ServeUDP(conn) })
 	t.Cleanup(func() {
+		callsMu.Lock()
+		closing = true
+		callsMu.Unlock()
 		stop()
 		calls.Wait()
 		conn.Close()
@@ -242,6 +267,19 @@ func (p *testPhone) waitHeard(b byte, n int) {
 	p.t.Fatalf("phone %#x heard %d packets of %#x, want %d", p.pattern, p.heardFrom(b), b, n)
 }
 
+// recv is the next value from c, failing the test when none comes in
+// 30 s (a bridge that never ends must fail its test, not hang the suite).
+func recv[T any](t *testing.T, c <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s: nothing after 30 s", what)
+		panic("unreachable")
+	}
+}
+
 func bridge(t *testing.T, c *Caller, op, pt *testPhone, states chan<- BridgeState) (chan BridgeResult, chan error) {
 	res, errc := make(chan BridgeResult, 1), make(chan error, 1)
 	go func() {
@@ -265,15 +303,15 @@ func TestBridgeEachSideHearsTheOther(t *testing.T) {
 	states := make(chan BridgeState, 8)
 	resc, errc := bridge(t, c, op, pt, states)
 	for _, want := range []BridgeState{BridgeRingingOperator, BridgeCallingPatient, BridgeConnected} {
-		if got := <-states; got != want {
+		if got := recv(t, states, "a bridge state"); got != want {
 			t.Fatalf("state %q, want %q", got, want)
 		}
 	}
 	op.waitHeard(0x22, 10)
 	pt.waitHeard(0x11, 10)
 	close(op.hangUp) // the operator hangs up: the patient gets a BYE
-	<-pt.ended
-	r, err := <-resc, <-errc
+	recv(t, pt.ended, "the patient's end")
+	r, err := recv(t, resc, "the bridge's result"), recv(t, errc, "the bridge's error")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +327,7 @@ func TestBridgeEachSideHearsTheOther(t *testing.T) {
 	if r.OperatorStats.Received == 0 || r.PatientStats.Received == 0 {
 		t.Errorf("stats %+v %+v", r.OperatorStats, r.PatientStats)
 	}
-	if got := <-states; got != BridgeEnded {
+	if got := recv(t, states, "a bridge state"); got != BridgeEnded {
 		t.Errorf("last state %q", got)
 	}
 }
@@ -300,8 +338,8 @@ func TestBridgePatientHangsUpTheOperatorGetsBye(t *testing.T) {
 	resc, errc := bridge(t, c, op, pt, nil)
 	op.waitHeard(0x22, 3)
 	close(pt.hangUp)
-	<-op.ended
-	r, err := <-resc, <-errc
+	recv(t, op.ended, "the operator's end")
+	r, err := recv(t, resc, "the bridge's result"), recv(t, errc, "the bridge's error")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +356,7 @@ func TestBridgeOperatorNotAnsweringNeverCallsThePatient(t *testing.T) {
 		c := newTestCaller(t, Config{})
 		op, pt := newPhone(t, 0x11, code), newPhone(t, 0x22, sip.StatusOK)
 		resc, errc := bridge(t, c, op, pt, nil)
-		r, err := <-resc, <-errc
+		r, err := recv(t, resc, "the bridge's result"), recv(t, errc, "the bridge's error")
 		if err != ErrOperatorUnreached {
 			t.Errorf("%d: err %v", code, err)
 		}
@@ -335,14 +373,14 @@ func TestBridgePatientBusy(t *testing.T) {
 	c := newTestCaller(t, Config{})
 	op, pt := newPhone(t, 0x11, sip.StatusOK), newPhone(t, 0x22, sip.StatusBusyHere)
 	resc, errc := bridge(t, c, op, pt, nil)
-	r, err := <-resc, <-errc
+	r, err := recv(t, resc, "the bridge's result"), recv(t, errc, "the bridge's error")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Patient.Outcome != Busy || r.Patient.SIPCode != 486 {
 		t.Errorf("patient leg %q %d, want busy 486", r.Patient.Outcome, r.Patient.SIPCode)
 	}
-	<-op.ended // the operator is hung up on
+	recv(t, op.ended, "the operator's end") // the operator is hung up on
 	if op.byes.Load() != 1 {
 		t.Errorf("operator got %d BYEs", op.byes.Load())
 	}
@@ -361,8 +399,8 @@ func TestBridgeIsBoundedByTheMaximumDuration(t *testing.T) {
 	if !bounded(r.Operator.Cause, r.Patient.Cause) && !bounded(r.Patient.Cause, r.Operator.Cause) {
 		t.Errorf("causes %q/%q", r.Operator.Cause, r.Patient.Cause)
 	}
-	<-op.ended
-	<-pt.ended
+	recv(t, op.ended, "the operator's end")
+	recv(t, pt.ended, "the patient's end")
 	if op.byes.Load() != 1 || pt.byes.Load() != 1 {
 		t.Errorf("BYEs %d/%d, want one each", op.byes.Load(), pt.byes.Load())
 	}
@@ -407,10 +445,7 @@ func TestBridgeRelaysKeysBetweenTheLegs(t *testing.T) {
 	op, pt := newPhoneWithEvents(t, 0x11, sip.StatusOK, 96), newPhoneWithEvents(t, 0x22, sip.StatusOK, 100)
 	states := make(chan BridgeState, 8)
 	resc, errc := bridge(t, c, op, pt, states)
-	for s := range states {
-		if s == BridgeConnected {
-			break
-		}
+	for recv(t, states, "a bridge state") != BridgeConnected {
 	}
 	op.waitHeard(0x22, 3)
 	pt.waitHeard(0x11, 3)
@@ -420,8 +455,8 @@ func TestBridgeRelaysKeysBetweenTheLegs(t *testing.T) {
 	op.press <- '5'
 	pt.waitKeys("5")
 	close(op.hangUp)
-	<-pt.ended
-	r, err := <-resc, <-errc
+	recv(t, pt.ended, "the patient's end")
+	r, err := recv(t, resc, "the bridge's result"), recv(t, errc, "the bridge's error")
 	if err != nil {
 		t.Fatal(err)
 	}
