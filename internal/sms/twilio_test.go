@@ -416,7 +416,9 @@ func TestTwilioFind(t *testing.T) {
 		ln.Close()
 		b := setup(t, twiliotest.Options{}, func(c *sms.TwilioConfig) { c.BaseURL = closedURL })
 		_, err = b.gw.Find(context.Background(), patient, time.Now())
-		if err == nil || strings.Contains(err.Error(), "333") {
+		// Any run of the number's own digits would show it: the port the
+		// dial names is random and may contain a short one like "333".
+		if err == nil || strings.Contains(err.Error(), patient[3:]) || strings.Contains(err.Error(), "1234567") {
 			t.Fatalf("Find() = %v, want an error without the number", err)
 		}
 	})
